@@ -1,0 +1,627 @@
+//! Condition operators and their evaluation.
+//! Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+//! and reference_policies_multi-value-conditions.html / ..._condition-single-vs-multi-valued-context-keys.html
+//!
+//! The documented rules, in one place:
+//! - operators, keys under an operator, and operators in a block are AND-ed;
+//! - a key's policy values are OR-ed, and NOR-ed for negated operators;
+//! - a key missing from the request makes the condition false, except for negated operators,
+//!   `...IfExists` and `ForAllValues:` (true); `ForAnyValue:` is false;
+//! - a value that does not parse as the operator's type does not match.
+
+pub(crate) mod arn;
+pub(crate) mod date;
+pub(crate) mod ip;
+pub(crate) mod numeric;
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine;
+use serde_json::Value;
+
+use crate::error::{json_type, member, PolicyError, PolicyErrorKind};
+use crate::pattern::Glob;
+use crate::request::Context;
+use crate::variables::Template;
+use arn::ArnPattern;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BaseOp {
+    StringEquals,
+    StringNotEquals,
+    StringEqualsIgnoreCase,
+    StringNotEqualsIgnoreCase,
+    StringLike,
+    StringNotLike,
+    NumericEquals,
+    NumericNotEquals,
+    NumericLessThan,
+    NumericLessThanEquals,
+    NumericGreaterThan,
+    NumericGreaterThanEquals,
+    DateEquals,
+    DateNotEquals,
+    DateLessThan,
+    DateLessThanEquals,
+    DateGreaterThan,
+    DateGreaterThanEquals,
+    Bool,
+    BinaryEquals,
+    IpAddress,
+    NotIpAddress,
+    ArnEquals,
+    ArnLike,
+    ArnNotEquals,
+    ArnNotLike,
+    Null,
+}
+
+/// The operator families, each reading values its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    String,
+    Numeric,
+    Date,
+    Bool,
+    Binary,
+    Ip,
+    Arn,
+    Null,
+}
+
+impl BaseOp {
+    pub const ALL: [BaseOp; 27] = [
+        BaseOp::StringEquals,
+        BaseOp::StringNotEquals,
+        BaseOp::StringEqualsIgnoreCase,
+        BaseOp::StringNotEqualsIgnoreCase,
+        BaseOp::StringLike,
+        BaseOp::StringNotLike,
+        BaseOp::NumericEquals,
+        BaseOp::NumericNotEquals,
+        BaseOp::NumericLessThan,
+        BaseOp::NumericLessThanEquals,
+        BaseOp::NumericGreaterThan,
+        BaseOp::NumericGreaterThanEquals,
+        BaseOp::DateEquals,
+        BaseOp::DateNotEquals,
+        BaseOp::DateLessThan,
+        BaseOp::DateLessThanEquals,
+        BaseOp::DateGreaterThan,
+        BaseOp::DateGreaterThanEquals,
+        BaseOp::Bool,
+        BaseOp::BinaryEquals,
+        BaseOp::IpAddress,
+        BaseOp::NotIpAddress,
+        BaseOp::ArnEquals,
+        BaseOp::ArnLike,
+        BaseOp::ArnNotEquals,
+        BaseOp::ArnNotLike,
+        BaseOp::Null,
+    ];
+
+    pub fn name(self) -> &'static str {
+        use BaseOp::*;
+        match self {
+            StringEquals => "StringEquals",
+            StringNotEquals => "StringNotEquals",
+            StringEqualsIgnoreCase => "StringEqualsIgnoreCase",
+            StringNotEqualsIgnoreCase => "StringNotEqualsIgnoreCase",
+            StringLike => "StringLike",
+            StringNotLike => "StringNotLike",
+            NumericEquals => "NumericEquals",
+            NumericNotEquals => "NumericNotEquals",
+            NumericLessThan => "NumericLessThan",
+            NumericLessThanEquals => "NumericLessThanEquals",
+            NumericGreaterThan => "NumericGreaterThan",
+            NumericGreaterThanEquals => "NumericGreaterThanEquals",
+            DateEquals => "DateEquals",
+            DateNotEquals => "DateNotEquals",
+            DateLessThan => "DateLessThan",
+            DateLessThanEquals => "DateLessThanEquals",
+            DateGreaterThan => "DateGreaterThan",
+            DateGreaterThanEquals => "DateGreaterThanEquals",
+            Bool => "Bool",
+            BinaryEquals => "BinaryEquals",
+            IpAddress => "IpAddress",
+            NotIpAddress => "NotIpAddress",
+            ArnEquals => "ArnEquals",
+            ArnLike => "ArnLike",
+            ArnNotEquals => "ArnNotEquals",
+            ArnNotLike => "ArnNotLike",
+            Null => "Null",
+        }
+    }
+
+    pub fn family(self) -> Family {
+        use BaseOp::*;
+        match self {
+            StringEquals
+            | StringNotEquals
+            | StringEqualsIgnoreCase
+            | StringNotEqualsIgnoreCase
+            | StringLike
+            | StringNotLike => Family::String,
+            NumericEquals
+            | NumericNotEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
+            | NumericGreaterThanEquals => Family::Numeric,
+            DateEquals
+            | DateNotEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
+            | DateGreaterThanEquals => Family::Date,
+            Bool => Family::Bool,
+            BinaryEquals => Family::Binary,
+            IpAddress | NotIpAddress => Family::Ip,
+            ArnEquals | ArnLike | ArnNotEquals | ArnNotLike => Family::Arn,
+            Null => Family::Null,
+        }
+    }
+
+    /// Negated operators are true when the key is missing and NOR their values.
+    pub fn is_negated(self) -> bool {
+        use BaseOp::*;
+        matches!(
+            self,
+            StringNotEquals
+                | StringNotEqualsIgnoreCase
+                | StringNotLike
+                | NumericNotEquals
+                | DateNotEquals
+                | NotIpAddress
+                | ArnNotEquals
+                | ArnNotLike
+        )
+    }
+
+    /// Whether policy variables are substituted in this operator's values (String, ARN and, per
+    /// the current variables page, Bool).
+    fn takes_variables(self) -> bool {
+        matches!(self.family(), Family::String | Family::Arn | Family::Bool)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetQualifier {
+    ForAllValues,
+    ForAnyValue,
+}
+
+/// `[ForAllValues:|ForAnyValue:]<BaseOp>[IfExists]`, case-sensitive as written in the docs
+/// (assumption A-OPERATOR-CASE: the docs never show another spelling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Operator {
+    pub qualifier: Option<SetQualifier>,
+    pub base: BaseOp,
+    pub if_exists: bool,
+}
+
+impl FromStr for Operator {
+    type Err = PolicyErrorKind;
+
+    fn from_str(s: &str) -> Result<Operator, PolicyErrorKind> {
+        let (qualifier, rest) = if let Some(r) = s.strip_prefix("ForAllValues:") {
+            (Some(SetQualifier::ForAllValues), r)
+        } else if let Some(r) = s.strip_prefix("ForAnyValue:") {
+            (Some(SetQualifier::ForAnyValue), r)
+        } else {
+            (None, s)
+        };
+        let lookup = |name: &str| BaseOp::ALL.into_iter().find(|b| b.name() == name);
+        let (base, if_exists) = match lookup(rest) {
+            Some(b) => (b, false),
+            None => match rest.strip_suffix("IfExists").and_then(lookup) {
+                Some(b) => (b, true),
+                None => return Err(PolicyErrorKind::UnknownOperator(s.to_string())),
+            },
+        };
+        if base == BaseOp::Null && if_exists {
+            return Err(PolicyErrorKind::NullIfExists(s.to_string()));
+        }
+        Ok(Operator {
+            qualifier,
+            base,
+            if_exists,
+        })
+    }
+}
+
+impl fmt::Display for Operator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.qualifier {
+            Some(SetQualifier::ForAllValues) => f.write_str("ForAllValues:")?,
+            Some(SetQualifier::ForAnyValue) => f.write_str("ForAnyValue:")?,
+            None => {}
+        }
+        f.write_str(self.base.name())?;
+        if self.if_exists {
+            f.write_str("IfExists")?;
+        }
+        Ok(())
+    }
+}
+
+/// A policy value compiled for its operator; `Tpl` when it holds policy variables.
+#[derive(Debug, Clone, PartialEq)]
+enum Compiled {
+    Str(Box<str>),
+    Like(Glob),
+    Num(Option<f64>),
+    Date(Option<i128>),
+    Bool(Option<bool>),
+    Binary(Option<Vec<u8>>),
+    Ip(Option<ipnet::IpNet>),
+    Arn(ArnPattern),
+    Tpl(Template),
+}
+
+/// One (operator, key) pair of a Condition block with its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub op: Operator,
+    /// The key as written in the policy.
+    pub key: String,
+    key_lc: Box<str>,
+    /// The values as written (string, number or boolean), and whether they were an array.
+    pub raw: Vec<Value>,
+    pub raw_is_array: bool,
+    compiled: Vec<Compiled>,
+}
+
+/// Reads a JSON scalar as IAM does: strings as they are, numbers and booleans by their text.
+pub(crate) fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Assumption A-BOOL-SYNTAX: "true"/"false" in any letter case; anything else is not a boolean.
+fn parse_bool(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn decode_b64(s: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD.decode(s).ok()
+}
+
+impl Condition {
+    /// Compiles one key's values. `vars` is false for policies whose Version is not 2012-10-17,
+    /// where `${...}` is plain text.
+    pub(crate) fn compile(
+        op: Operator,
+        key: &str,
+        value: &Value,
+        path: &str,
+        vars: bool,
+    ) -> Result<Condition, PolicyError> {
+        let (raw, raw_is_array) = match value {
+            Value::Array(a) => (a.clone(), true),
+            v => (vec![v.clone()], false),
+        };
+        let mut compiled = Vec::with_capacity(raw.len());
+        for (i, v) in raw.iter().enumerate() {
+            let Some(text) = scalar_text(v) else {
+                let p = if raw_is_array {
+                    crate::error::index(path, i)
+                } else {
+                    path.to_string()
+                };
+                return Err(PolicyError::new(
+                    p,
+                    PolicyErrorKind::BadConditionValue(json_type(v)),
+                ));
+            };
+            let tpl = if vars && op.base.takes_variables() {
+                Template::parse(&text)
+            } else {
+                None
+            };
+            compiled.push(match tpl {
+                Some(t) => Compiled::Tpl(t),
+                None => compile_literal(op.base, &text),
+            });
+        }
+        Ok(Condition {
+            op,
+            key: key.to_string(),
+            key_lc: key.to_ascii_lowercase().into(),
+            raw,
+            raw_is_array,
+            compiled,
+        })
+    }
+
+    /// The lower-cased key the request context is searched with.
+    pub fn key_lc(&self) -> &str {
+        &self.key_lc
+    }
+
+    /// The condition's values as text (numbers and booleans by their JSON text).
+    pub fn value_texts(&self) -> Vec<String> {
+        self.raw.iter().filter_map(scalar_text).collect()
+    }
+
+    pub fn to_json(&self) -> Value {
+        if self.raw_is_array {
+            Value::Array(self.raw.clone())
+        } else {
+            self.raw.first().cloned().unwrap_or(Value::Null)
+        }
+    }
+
+    /// Whether the condition holds for this request context.
+    pub fn eval(&self, ctx: &Context) -> bool {
+        let values = ctx
+            .get(&self.key_lc)
+            .map(|v| v.values())
+            .filter(|v| !v.is_empty());
+        if self.op.base == BaseOp::Null {
+            return self.eval_null(values.is_some());
+        }
+        let Some(values) = values else {
+            return match self.op.qualifier {
+                Some(SetQualifier::ForAllValues) => true,
+                Some(SetQualifier::ForAnyValue) => self.op.if_exists,
+                None => self.op.if_exists || self.op.base.is_negated(),
+            };
+        };
+        let negated = self.op.base.is_negated();
+        let one = |r: &String| self.any_value_matches(r, ctx) != negated;
+        match self.op.qualifier {
+            Some(SetQualifier::ForAllValues) => values.iter().all(one),
+            // A plain operator on a multivalued key: assumption A-PLAIN-MULTI, it behaves as
+            // ForAnyValue (the docs only warn against it; Access Analyzer flags it).
+            Some(SetQualifier::ForAnyValue) | None => values.iter().any(one),
+        }
+    }
+
+    /// `Null: true` holds when the key is absent, `false` when present; ForAllValues:Null is
+    /// always true and ForAnyValue:Null always false (Access Analyzer's documented warning).
+    fn eval_null(&self, present: bool) -> bool {
+        match self.op.qualifier {
+            Some(SetQualifier::ForAllValues) => true,
+            Some(SetQualifier::ForAnyValue) => false,
+            None => self.compiled.iter().any(|c| match c {
+                Compiled::Bool(Some(want_absent)) => *want_absent != present,
+                _ => false,
+            }),
+        }
+    }
+
+    /// OR over the policy values of the positive form of the operator, for one request value.
+    fn any_value_matches(&self, r: &str, ctx: &Context) -> bool {
+        let base = self.op.base;
+        match base.family() {
+            Family::String => {
+                let ci = matches!(
+                    base,
+                    BaseOp::StringEqualsIgnoreCase | BaseOp::StringNotEqualsIgnoreCase
+                );
+                let r_lc = if ci { Some(r.to_lowercase()) } else { None };
+                self.compiled.iter().any(|c| match c {
+                    Compiled::Str(v) => match &r_lc {
+                        Some(l) => **v == **l,
+                        None => **v == *r,
+                    },
+                    Compiled::Like(g) => g.is_match(r),
+                    Compiled::Tpl(t) => match base {
+                        BaseOp::StringLike | BaseOp::StringNotLike => {
+                            t.resolve_glob(ctx).is_some_and(|g| g.is_match(r))
+                        }
+                        _ => t.resolve_string(ctx).is_some_and(|v| match &r_lc {
+                            Some(l) => v.to_lowercase() == *l,
+                            None => v == r,
+                        }),
+                    },
+                    _ => false,
+                })
+            }
+            Family::Numeric => {
+                let Some(x) = numeric::parse(r) else {
+                    return false;
+                };
+                self.compiled.iter().any(|c| match c {
+                    Compiled::Num(Some(v)) => compare(base, x.partial_cmp(v)),
+                    _ => false,
+                })
+            }
+            Family::Date => {
+                let Some(x) = date::parse(r) else {
+                    return false;
+                };
+                self.compiled.iter().any(|c| match c {
+                    Compiled::Date(Some(v)) => compare(base, Some(x.cmp(v))),
+                    _ => false,
+                })
+            }
+            Family::Bool => {
+                let Some(x) = parse_bool(r) else {
+                    return false;
+                };
+                self.compiled.iter().any(|c| match c {
+                    Compiled::Bool(Some(v)) => *v == x,
+                    Compiled::Tpl(t) => t
+                        .resolve_string(ctx)
+                        .and_then(|s| parse_bool(&s))
+                        .is_some_and(|v| v == x),
+                    _ => false,
+                })
+            }
+            Family::Binary => {
+                let Some(x) = decode_b64(r) else {
+                    return false;
+                };
+                self.compiled.iter().any(|c| match c {
+                    Compiled::Binary(Some(v)) => *v == x,
+                    _ => false,
+                })
+            }
+            Family::Ip => self.compiled.iter().any(|c| match c {
+                Compiled::Ip(Some(net)) => ip::contains(net, r),
+                _ => false,
+            }),
+            Family::Arn => self.compiled.iter().any(|c| match c {
+                Compiled::Arn(p) => p.is_match(r),
+                Compiled::Tpl(t) => arn_from_template(t, ctx).is_some_and(|p| p.is_match(r)),
+                _ => false,
+            }),
+            Family::Null => false,
+        }
+    }
+}
+
+/// An ARN pattern from a template: split the policy text at its colons first, then resolve each
+/// component, so a colon inside a substituted value cannot shift components.
+fn arn_from_template(t: &Template, ctx: &Context) -> Option<ArnPattern> {
+    use crate::variables::Part;
+    let mut comps: Vec<Vec<Part>> = vec![Vec::new()];
+    for p in t.parts() {
+        match p {
+            Part::Text(s) => {
+                let mut first = true;
+                for piece in s.split(':') {
+                    if !first {
+                        if comps.len() < 6 {
+                            comps.push(Vec::new());
+                        } else {
+                            comps.last_mut()?.push(Part::Text(":".into()));
+                        }
+                    }
+                    first = false;
+                    if !piece.is_empty() {
+                        comps.last_mut()?.push(Part::Text(piece.into()));
+                    }
+                }
+            }
+            other => comps.last_mut()?.push(other.clone()),
+        }
+    }
+    let mut globs = Vec::with_capacity(comps.len());
+    for c in comps {
+        globs.push(Template::from_parts(c).resolve_glob(ctx)?);
+    }
+    Some(ArnPattern::from_globs(globs))
+}
+
+fn compare(base: BaseOp, ord: Option<std::cmp::Ordering>) -> bool {
+    use std::cmp::Ordering::*;
+    use BaseOp::*;
+    let Some(o) = ord else { return false };
+    match base {
+        NumericEquals | NumericNotEquals | DateEquals | DateNotEquals => o == Equal,
+        NumericLessThan | DateLessThan => o == Less,
+        NumericLessThanEquals | DateLessThanEquals => o != Greater,
+        NumericGreaterThan | DateGreaterThan => o == Greater,
+        NumericGreaterThanEquals | DateGreaterThanEquals => o != Less,
+        _ => false,
+    }
+}
+
+fn compile_literal(base: BaseOp, text: &str) -> Compiled {
+    use BaseOp::*;
+    match base {
+        StringEquals | StringNotEquals => Compiled::Str(text.into()),
+        StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => {
+            Compiled::Str(text.to_lowercase().into())
+        }
+        StringLike | StringNotLike => Compiled::Like(Glob::new(text)),
+        _ => match base.family() {
+            Family::Numeric => Compiled::Num(numeric::parse(text)),
+            Family::Date => Compiled::Date(date::parse(text)),
+            Family::Bool | Family::Null => Compiled::Bool(parse_bool(text)),
+            Family::Binary => Compiled::Binary(decode_b64(text)),
+            Family::Ip => Compiled::Ip(ip::parse_net(text)),
+            Family::Arn => Compiled::Arn(ArnPattern::new(text)),
+            Family::String => unreachable!("string operators handled above"),
+        },
+    }
+}
+
+/// Parses a whole Condition block: `{ "<operator>": { "<key>": <value or array>, ... }, ... }`.
+pub(crate) fn parse_block(
+    block: &Value,
+    path: &str,
+    vars: bool,
+    errors: &mut Vec<PolicyError>,
+) -> Vec<Condition> {
+    let Value::Object(ops) = block else {
+        errors.push(PolicyError::new(
+            path,
+            PolicyErrorKind::WrongType {
+                element: "Condition".into(),
+                expected: "an object",
+                found: json_type(block),
+            },
+        ));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (op_name, keys) in ops {
+        let op_path = member(path, op_name);
+        let op = match op_name.parse::<Operator>() {
+            Ok(op) => op,
+            Err(kind) => {
+                errors.push(PolicyError::new(op_path, kind));
+                continue;
+            }
+        };
+        let Value::Object(keys) = keys else {
+            errors.push(PolicyError::new(
+                op_path,
+                PolicyErrorKind::WrongType {
+                    element: op_name.clone(),
+                    expected: "an object of condition keys",
+                    found: json_type(keys),
+                },
+            ));
+            continue;
+        };
+        for (key, value) in keys {
+            let key_path = member(&op_path, key);
+            let prefix = key.split('/').next().unwrap_or(key);
+            if prefix.matches(':').count() > 1 {
+                errors.push(PolicyError::new(
+                    key_path.clone(),
+                    PolicyErrorKind::TooManyColons(key.clone()),
+                ));
+            }
+            match Condition::compile(op, key, value, &key_path, vars) {
+                Ok(c) => out.push(c),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    out
+}
+
+/// Serializes conditions back into a block, grouping keys under their operator in first-seen
+/// order (the parse flattened them in that order).
+pub(crate) fn to_block(conds: &[Condition]) -> Value {
+    let mut block = serde_json::Map::new();
+    for c in conds {
+        let entry = block
+            .entry(c.op.to_string())
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Value::Object(m) = entry {
+            m.insert(c.key.clone(), c.to_json());
+        }
+    }
+    Value::Object(block)
+}
+
+#[cfg(test)]
+mod tests;

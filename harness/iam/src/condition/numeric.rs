@@ -1,0 +1,45 @@
+//! Numeric operators: integer or decimal values.
+//!
+//! Assumption A-NUMERIC-SYNTAX: the docs say only "integer or decimal". keyward reads an optional
+//! sign, digits and an optional fraction (`30`, `-2`, `30.0`, `.5`); exponents, hex, blanks and
+//! anything else do not parse, so they never match (the docs' rule for values of the wrong type).
+
+pub(crate) fn parse(s: &str) -> Option<f64> {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    let ok = digits(int)
+        && frac.is_none_or(digits)
+        && (!int.is_empty() || frac.is_some_and(|f| !f.is_empty()));
+    if !ok {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn integers_and_decimals() {
+        assert_eq!(parse("30"), Some(30.0));
+        assert_eq!(parse("30.0"), Some(30.0));
+        assert_eq!(parse("-2"), Some(-2.0));
+        assert_eq!(parse("+5"), Some(5.0));
+        assert_eq!(parse(".5"), Some(0.5));
+        assert_eq!(parse("36600"), Some(36600.0));
+    }
+
+    #[test]
+    fn everything_else_is_not_a_number() {
+        for s in [
+            "", " 30", "30 ", "3e1", "0x1E", "abc", ".", "-", "1.2.3", "NaN", "inf", "1,000",
+        ] {
+            assert_eq!(parse(s), None, "{s:?}");
+        }
+    }
+}

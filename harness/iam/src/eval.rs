@@ -1,0 +1,312 @@
+//! Evaluation of one request against every policy that applies to it.
+//! Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+//! (and the -denyallow and cross-account pages).
+//!
+//! Order, as the documented flow chart: explicit deny anywhere wins; then every RCP level and
+//! every SCP level must allow; a same-account resource-based policy naming the user or session
+//! allows on its own; identity-based policies must allow, then the permissions boundary and the
+//! session policies, when present. Cross-account, both the caller's side and the resource-based
+//! policy must allow.
+
+use crate::policy::{Effect, Policy, PolicyType, PrincipalMatch, Statement};
+use crate::request::Request;
+
+/// Every policy that applies to a request, by type. Absent means "not in play" (no boundary, no
+/// session policy, not governed by SCPs/RCPs); present-but-empty means "nothing allows".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicySet {
+    pub identity: Vec<Policy>,
+    pub permissions_boundary: Option<Policy>,
+    pub session: Option<Vec<Policy>>,
+    /// One list per organization level, root first, account last.
+    pub scp: Option<Vec<Vec<Policy>>>,
+    pub rcp: Option<Vec<Vec<Policy>>>,
+    pub resource: Vec<Policy>,
+}
+
+impl PolicySet {
+    /// Every policy with its type, level (SCP/RCP) and index, in evaluation order.
+    pub fn all(&self) -> Vec<(PolicyType, Option<usize>, usize, &Policy)> {
+        let mut out = Vec::new();
+        for (t, ls) in [(PolicyType::Rcp, &self.rcp), (PolicyType::Scp, &self.scp)] {
+            for (l, ps) in ls.iter().flatten().enumerate() {
+                out.extend(ps.iter().enumerate().map(|(i, p)| (t, Some(l), i, p)));
+            }
+        }
+        let flat: [(PolicyType, &[Policy]); 4] = [
+            (PolicyType::Resource, &self.resource),
+            (PolicyType::Identity, &self.identity),
+            (
+                PolicyType::PermissionsBoundary,
+                self.permissions_boundary.as_slice(),
+            ),
+            (PolicyType::Session, self.session.as_deref().unwrap_or(&[])),
+        ];
+        for (t, ps) in flat {
+            out.extend(ps.iter().enumerate().map(|(i, p)| (t, None, i, p)));
+        }
+        out
+    }
+
+    pub fn policy(&self, r: &StatementRef) -> Option<&Policy> {
+        match r.policy_type {
+            PolicyType::Identity => self.identity.get(r.policy),
+            PolicyType::PermissionsBoundary => {
+                self.permissions_boundary.as_ref().filter(|_| r.policy == 0)
+            }
+            PolicyType::Session => self.session.as_ref()?.get(r.policy),
+            PolicyType::Scp => self.scp.as_ref()?.get(r.level?)?.get(r.policy),
+            PolicyType::Rcp => self.rcp.as_ref()?.get(r.level?)?.get(r.policy),
+            PolicyType::Resource => self.resource.get(r.policy),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DecisionKind {
+    Allow,
+    ExplicitDeny,
+    ImplicitDeny,
+}
+
+impl DecisionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionKind::Allow => "allow",
+            DecisionKind::ExplicitDeny => "explicit_deny",
+            DecisionKind::ImplicitDeny => "implicit_deny",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DecisionKind> {
+        [
+            DecisionKind::Allow,
+            DecisionKind::ExplicitDeny,
+            DecisionKind::ImplicitDeny,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// A statement that applied to the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementRef {
+    pub policy_type: PolicyType,
+    /// The organization level, for SCPs and RCPs.
+    pub level: Option<usize>,
+    pub policy: usize,
+    pub statement: usize,
+    pub sid: Option<String>,
+    pub effect: Effect,
+}
+
+/// The answer: a value, never an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub kind: DecisionKind,
+    /// For an explicit deny, the type whose Deny decided; for an implicit deny, the type that
+    /// lacked an Allow; `None` for allow.
+    pub by: Option<PolicyType>,
+    /// Every statement that applied, in evaluation order (RCP, SCP, resource, identity,
+    /// boundary, session).
+    pub matched: Vec<StatementRef>,
+}
+
+/// What the statements of one type said.
+#[derive(Default, Clone, Copy)]
+struct Verdict {
+    allow: bool,
+    deny: bool,
+}
+
+/// Which type is named when several deny explicitly: the order of the documented flow chart.
+/// Assumption A-DENY-PRECEDENCE: AWS documents that only one type is named, not which.
+const DENY_ORDER: [PolicyType; 6] = [
+    PolicyType::Rcp,
+    PolicyType::Scp,
+    PolicyType::Resource,
+    PolicyType::Identity,
+    PolicyType::PermissionsBoundary,
+    PolicyType::Session,
+];
+
+fn scan(
+    t: PolicyType,
+    level: Option<usize>,
+    policies: &[Policy],
+    req: &Request,
+    matched: &mut Vec<StatementRef>,
+) -> Verdict {
+    let mut v = Verdict::default();
+    for (pi, p) in policies.iter().enumerate() {
+        for (si, s) in p.statements.iter().enumerate() {
+            if s.applies(req) {
+                record(t, level, pi, si, s, &mut v, matched);
+            }
+        }
+    }
+    v
+}
+
+fn record(
+    t: PolicyType,
+    level: Option<usize>,
+    policy: usize,
+    statement: usize,
+    s: &Statement,
+    v: &mut Verdict,
+    matched: &mut Vec<StatementRef>,
+) {
+    match s.effect {
+        Effect::Allow => v.allow = true,
+        Effect::Deny => v.deny = true,
+    }
+    matched.push(StatementRef {
+        policy_type: t,
+        level,
+        policy,
+        statement,
+        sid: s.sid.clone(),
+        effect: s.effect,
+    });
+}
+
+/// Resource-based policies: a statement applies only when its Principal names the caller. The
+/// strongest way an Allow names the caller is kept.
+fn scan_resource(
+    policies: &[Policy],
+    req: &Request,
+    matched: &mut Vec<StatementRef>,
+) -> (Verdict, Option<PrincipalMatch>) {
+    let mut v = Verdict::default();
+    let mut best = None;
+    for (pi, p) in policies.iter().enumerate() {
+        for (si, s) in p.statements.iter().enumerate() {
+            let pm = match &s.principal {
+                Some(pb) => pb.match_principal(req.principal()),
+                None => Some(PrincipalMatch::Direct),
+            };
+            let Some(pm) = pm else { continue };
+            if s.applies(req) {
+                if s.effect == Effect::Allow {
+                    best = best.max(Some(pm));
+                }
+                record(PolicyType::Resource, None, pi, si, s, &mut v, matched);
+            }
+        }
+    }
+    (v, best)
+}
+
+/// Evaluates one request. Pure and allocation-free unless a statement applies.
+pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
+    let mut matched = Vec::new();
+    let mut deny_by = None;
+    let mut note_deny = |t: PolicyType, v: &Verdict| {
+        if v.deny {
+            deny_by = Some(match deny_by {
+                Some(prev) if rank(prev) <= rank(t) => prev,
+                _ => t,
+            });
+        }
+    };
+
+    let levels = |t: PolicyType, ls: &Option<Vec<Vec<Policy>>>, matched: &mut Vec<StatementRef>| {
+        ls.as_ref().map(|ls| {
+            ls.iter()
+                .enumerate()
+                .map(|(l, ps)| scan(t, Some(l), ps, req, matched))
+                .collect::<Vec<_>>()
+        })
+    };
+    let rcp = levels(PolicyType::Rcp, &set.rcp, &mut matched);
+    let scp = levels(PolicyType::Scp, &set.scp, &mut matched);
+    let (resource, res_allow) = scan_resource(&set.resource, req, &mut matched);
+    let identity = scan(PolicyType::Identity, None, &set.identity, req, &mut matched);
+    let boundary = set.permissions_boundary.as_ref().map(|b| {
+        scan(
+            PolicyType::PermissionsBoundary,
+            None,
+            std::slice::from_ref(b),
+            req,
+            &mut matched,
+        )
+    });
+    let session = set
+        .session
+        .as_ref()
+        .map(|s| scan(PolicyType::Session, None, s, req, &mut matched));
+
+    for v in rcp.iter().flatten() {
+        note_deny(PolicyType::Rcp, v);
+    }
+    for v in scp.iter().flatten() {
+        note_deny(PolicyType::Scp, v);
+    }
+    note_deny(PolicyType::Resource, &resource);
+    note_deny(PolicyType::Identity, &identity);
+    if let Some(b) = &boundary {
+        note_deny(PolicyType::PermissionsBoundary, b);
+    }
+    if let Some(s) = &session {
+        note_deny(PolicyType::Session, s);
+    }
+
+    let decide = |kind: DecisionKind, by: Option<PolicyType>| Decision { kind, by, matched };
+
+    if let Some(t) = deny_by {
+        return decide(DecisionKind::ExplicitDeny, Some(t));
+    }
+    let every_level_allows =
+        |ls: &Option<Vec<Verdict>>| ls.as_ref().is_none_or(|ls| ls.iter().all(|v| v.allow));
+    if !every_level_allows(&rcp) {
+        return decide(DecisionKind::ImplicitDeny, Some(PolicyType::Rcp));
+    }
+    if !every_level_allows(&scp) {
+        return decide(DecisionKind::ImplicitDeny, Some(PolicyType::Scp));
+    }
+
+    let boundary_ok = boundary.is_none_or(|b| b.allow);
+    let session_ok = session.is_none_or(|s| s.allow);
+    let implicit = |t| (DecisionKind::ImplicitDeny, Some(t));
+    let (kind, by) = if req.is_cross_account() {
+        if !identity.allow {
+            implicit(PolicyType::Identity)
+        } else if !boundary_ok {
+            implicit(PolicyType::PermissionsBoundary)
+        } else if !session_ok {
+            implicit(PolicyType::Session)
+        } else if res_allow.is_none() {
+            implicit(PolicyType::Resource)
+        } else {
+            (DecisionKind::Allow, None)
+        }
+    } else {
+        match res_allow {
+            Some(PrincipalMatch::Direct) => (DecisionKind::Allow, None),
+            Some(PrincipalMatch::Role) if !boundary_ok => implicit(PolicyType::PermissionsBoundary),
+            Some(PrincipalMatch::Role) if !session_ok => implicit(PolicyType::Session),
+            Some(PrincipalMatch::Role) => (DecisionKind::Allow, None),
+            Some(PrincipalMatch::Account) | None => {
+                if !identity.allow {
+                    implicit(PolicyType::Identity)
+                } else if !boundary_ok {
+                    implicit(PolicyType::PermissionsBoundary)
+                } else if !session_ok {
+                    implicit(PolicyType::Session)
+                } else {
+                    (DecisionKind::Allow, None)
+                }
+            }
+        }
+    };
+    decide(kind, by)
+}
+
+fn rank(t: PolicyType) -> usize {
+    DENY_ORDER
+        .iter()
+        .position(|x| *x == t)
+        .unwrap_or(usize::MAX)
+}

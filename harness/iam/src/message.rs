@@ -1,0 +1,78 @@
+//! AWS's access-denied message for a decision.
+//! Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html and
+//! https://aws.amazon.com/blogs/security/enhanced-access-denied-error-messages-with-policy-arns/
+//!
+//! `User: <principal> is not authorized to perform: <action> on resource: <resource>` then
+//! `with an explicit deny in <a/an> <type>[: <policy ARN>]` or
+//! `because no <type> allows <action> action`. Note "an identity-based policy" and "a permissions
+//! boundary" (no "policy"). Where the docs leave a form open:
+//! - the session type is "session policy" (assumption A-SESSION-WORDING: one older page spells
+//!   it "sessions policy", newer material "session policy");
+//! - the policy-ARN suffix is added only for a policy given with an ARN; an inline policy has
+//!   none (assumption A-INLINE-NO-ARN: the docs show only managed policies).
+
+use crate::eval::{Decision, DecisionKind, PolicySet};
+use crate::policy::{Effect, PolicyType};
+use crate::request::Request;
+
+/// The noun AWS uses for a policy type, without article.
+pub fn type_phrase(t: PolicyType) -> &'static str {
+    match t {
+        PolicyType::Identity => "identity-based policy",
+        PolicyType::PermissionsBoundary => "permissions boundary",
+        PolicyType::Session => "session policy",
+        PolicyType::Scp => "service control policy",
+        PolicyType::Rcp => "resource control policy",
+        PolicyType::Resource => "resource-based policy",
+    }
+}
+
+fn article(t: PolicyType) -> &'static str {
+    match t {
+        PolicyType::Identity => "an",
+        _ => "a",
+    }
+}
+
+impl Decision {
+    /// AWS's message for a deny; `None` for an allow.
+    pub fn message(&self, req: &Request, set: &PolicySet) -> Option<String> {
+        let by = self.by?;
+        let head = format!(
+            "User: {} is not authorized to perform: {} on resource: {}",
+            req.principal(),
+            req.action(),
+            req.resource()
+        );
+        Some(match self.kind {
+            DecisionKind::Allow => return None,
+            DecisionKind::ExplicitDeny => {
+                let mut m = format!(
+                    "{head} with an explicit deny in {} {}",
+                    article(by),
+                    type_phrase(by)
+                );
+                if let Some(arn) = self.denying_policy_arn(set) {
+                    m.push_str(": ");
+                    m.push_str(arn);
+                }
+                m
+            }
+            DecisionKind::ImplicitDeny => format!(
+                "{head} because no {} allows the {} action",
+                type_phrase(by),
+                req.action()
+            ),
+        })
+    }
+
+    /// The ARN of the first policy of the deciding type whose Deny applied, if it has one.
+    pub fn denying_policy_arn<'a>(&self, set: &'a PolicySet) -> Option<&'a str> {
+        let by = self.by?;
+        let r = self
+            .matched
+            .iter()
+            .find(|m| m.policy_type == by && m.effect == Effect::Deny)?;
+        set.policy(r)?.meta.arn.as_deref()
+    }
+}

@@ -1,0 +1,178 @@
+//! Wildcard patterns as IAM applies them: `*` matches any run of characters (including `/` and
+//! `:`), `?` exactly one character. Compiled once; the common shapes (exact, prefix, suffix, match
+//! everything) skip the general matcher, which is what keeps action matching cheap.
+
+/// One piece of a general pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tok {
+    Lit(Box<str>),
+    Star,
+    One,
+}
+
+/// A compiled wildcard pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Glob {
+    Any,
+    Exact(Box<str>),
+    Prefix(Box<str>),
+    Suffix(Box<str>),
+    General(Box<[Tok]>),
+}
+
+impl Glob {
+    /// Compiles pattern text in which `*` and `?` are wildcards.
+    pub fn new(pattern: &str) -> Glob {
+        Glob::from_toks(tokenize(pattern))
+    }
+
+    /// Compiles an already tokenized pattern (used for patterns built from policy variables,
+    /// where substituted text is literal).
+    pub fn from_toks(mut toks: Vec<Tok>) -> Glob {
+        merge_adjacent(&mut toks);
+        match toks.as_slice() {
+            [] => Glob::Exact("".into()),
+            [Tok::Star] => Glob::Any,
+            [Tok::Lit(s)] => Glob::Exact(s.clone()),
+            [Tok::Lit(s), Tok::Star] => Glob::Prefix(s.clone()),
+            [Tok::Star, Tok::Lit(s)] => Glob::Suffix(s.clone()),
+            _ => Glob::General(toks.into_boxed_slice()),
+        }
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        match self {
+            Glob::Any => true,
+            Glob::Exact(s) => text == &**s,
+            Glob::Prefix(p) => text.starts_with(&**p),
+            Glob::Suffix(p) => text.ends_with(&**p),
+            Glob::General(toks) => match_toks(toks, text),
+        }
+    }
+}
+
+/// Splits pattern text into literal runs and wildcards.
+pub fn tokenize(pattern: &str) -> Vec<Tok> {
+    let mut toks = Vec::new();
+    let mut lit = String::new();
+    for c in pattern.chars() {
+        match c {
+            '*' | '?' => {
+                if !lit.is_empty() {
+                    toks.push(Tok::Lit(std::mem::take(&mut lit).into()));
+                }
+                toks.push(if c == '*' { Tok::Star } else { Tok::One });
+            }
+            _ => lit.push(c),
+        }
+    }
+    if !lit.is_empty() {
+        toks.push(Tok::Lit(lit.into()));
+    }
+    toks
+}
+
+/// Joins neighbouring literals and collapses runs of `*` (`**` matches what `*` matches).
+fn merge_adjacent(toks: &mut Vec<Tok>) {
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    for t in toks.drain(..) {
+        match (out.last_mut(), t) {
+            (Some(Tok::Star), Tok::Star) => {}
+            (Some(Tok::Lit(a)), Tok::Lit(b)) => {
+                let mut s = String::with_capacity(a.len() + b.len());
+                s.push_str(a);
+                s.push_str(&b);
+                *a = s.into();
+            }
+            (_, t) => out.push(t),
+        }
+    }
+    *toks = out;
+}
+
+fn char_len_at(text: &str, pos: usize) -> usize {
+    text[pos..].chars().next().map_or(1, char::len_utf8)
+}
+
+/// Greedy matching with one backtrack point (the last `*`), linear in practice. A literal run is a
+/// sequence of one-character literals matched at once, so the classic single-star argument holds.
+fn match_toks(toks: &[Tok], text: &str) -> bool {
+    let (mut ti, mut pos) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    loop {
+        if ti < toks.len() {
+            match &toks[ti] {
+                Tok::Star => {
+                    ti += 1;
+                    star = Some((ti, pos));
+                    continue;
+                }
+                Tok::One if pos < text.len() => {
+                    pos += char_len_at(text, pos);
+                    ti += 1;
+                    continue;
+                }
+                Tok::Lit(s) if text[pos..].starts_with(&**s) => {
+                    pos += s.len();
+                    ti += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        } else if pos == text.len() {
+            return true;
+        }
+        match star {
+            Some((t, p)) if p < text.len() => {
+                let np = p + char_len_at(text, p);
+                star = Some((t, np));
+                ti = t;
+                pos = np;
+            }
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(p: &str, t: &str) -> bool {
+        Glob::new(p).is_match(t)
+    }
+
+    #[test]
+    fn shapes() {
+        assert!(matches!(Glob::new("*"), Glob::Any));
+        assert!(matches!(Glob::new("**"), Glob::Any));
+        assert!(matches!(Glob::new("iam:get*"), Glob::Prefix(_)));
+        assert!(matches!(Glob::new("*key"), Glob::Suffix(_)));
+        assert!(matches!(Glob::new("a?c"), Glob::General(_)));
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(m("iam:*accesskey*", "iam:listaccesskeys"));
+        assert!(!m("iam:*accesskey*", "iam:listusers"));
+        assert!(m("a?c", "abc"));
+        assert!(!m("a?c", "ac"));
+        assert!(m("a?c", "aéc"));
+        assert!(m("", ""));
+        assert!(!m("", "x"));
+        assert!(m("*a*b*c*", "xxaxxbxxcxx"));
+        assert!(!m("*a*b*c*", "xxaxxcxxbxx"));
+        assert!(m("a*a*a", "aaaaa"));
+        assert!(!m("a*a*ab", "aaaaa"));
+    }
+
+    #[test]
+    fn documented_s3_examples() {
+        // reference_policies_elements_resource.html
+        let p = "arn:aws:s3:::bucket/*/test/*";
+        assert!(m(p, "arn:aws:s3:::bucket/1/2/test/3/object.jpg"));
+        assert!(m(p, "arn:aws:s3:::bucket//test/object.jpg"));
+        assert!(!m(p, "arn:aws:s3:::bucket/test/object.jpg"));
+        assert!(!m(p, "arn:aws:s3:::bucket/1/2/test.jpg"));
+    }
+}

@@ -1,0 +1,833 @@
+//! Policy documents: parse and validate as IAM does, compile for evaluation, and serialize back.
+//! Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::condition::{self, Condition};
+use crate::error::{index, json_type, member, PolicyError, PolicyErrorKind};
+use crate::pattern::Glob;
+use crate::request::{arn_account, Request};
+use crate::variables::Template;
+
+/// The kinds of policy IAM evaluates for a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PolicyType {
+    Identity,
+    PermissionsBoundary,
+    Session,
+    Scp,
+    Rcp,
+    Resource,
+}
+
+impl PolicyType {
+    pub const ALL: [PolicyType; 6] = [
+        PolicyType::Identity,
+        PolicyType::PermissionsBoundary,
+        PolicyType::Session,
+        PolicyType::Scp,
+        PolicyType::Rcp,
+        PolicyType::Resource,
+    ];
+
+    /// The name used in the case format (`by`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyType::Identity => "identity",
+            PolicyType::PermissionsBoundary => "permissions_boundary",
+            PolicyType::Session => "session",
+            PolicyType::Scp => "scp",
+            PolicyType::Rcp => "rcp",
+            PolicyType::Resource => "resource",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PolicyType> {
+        PolicyType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Principal is required in resource-based policies, optional in RCPs, and prohibited in the
+    /// rest.
+    fn principal_rule(self) -> PrincipalRule {
+        match self {
+            PolicyType::Resource => PrincipalRule::Required,
+            PolicyType::Rcp => PrincipalRule::Optional,
+            _ => PrincipalRule::Prohibited,
+        }
+    }
+}
+
+impl fmt::Display for PolicyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+enum PrincipalRule {
+    Required,
+    Optional,
+    Prohibited,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V2012_10_17,
+    V2008_10_17,
+}
+
+impl Version {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::V2012_10_17 => "2012-10-17",
+            Version::V2008_10_17 => "2008-10-17",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+impl Effect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        }
+    }
+}
+
+/// Action or NotAction: lower-cased wildcard patterns (actions match case-insensitively).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionBlock {
+    pub negated: bool,
+    pub raw: Vec<String>,
+    raw_is_array: bool,
+    globs: Vec<Glob>,
+}
+
+impl ActionBlock {
+    pub fn matches(&self, req: &Request) -> bool {
+        let hit = self.globs.iter().any(|g| g.is_match(req.action_lc()));
+        hit != self.negated
+    }
+
+    /// Which listed pattern matched (for explanations).
+    pub fn matching_entry(&self, req: &Request) -> Option<&str> {
+        self.globs
+            .iter()
+            .position(|g| g.is_match(req.action_lc()))
+            .map(|i| self.raw[i].as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum ResourceMatcher {
+    Glob(Glob),
+    Tpl(Template),
+}
+
+/// Resource or NotResource: case-sensitive wildcard patterns, possibly with variables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceBlock {
+    pub negated: bool,
+    pub raw: Vec<String>,
+    raw_is_array: bool,
+    matchers: Vec<ResourceMatcher>,
+}
+
+impl ResourceBlock {
+    pub fn matches(&self, req: &Request) -> bool {
+        self.matching_entry(req).is_some() != self.negated
+    }
+
+    pub fn matching_entry(&self, req: &Request) -> Option<&str> {
+        let r = req.resource();
+        self.matchers
+            .iter()
+            .position(|m| match m {
+                ResourceMatcher::Glob(g) => g.is_match(r),
+                // A variable missing from the context makes this entry match no resource.
+                ResourceMatcher::Tpl(t) => {
+                    t.resolve_glob(&req.context).is_some_and(|g| g.is_match(r))
+                }
+            })
+            .map(|i| self.raw[i].as_str())
+    }
+}
+
+/// How a resource-based policy's Principal names the caller; it decides which other policies
+/// still have a say (same-account rules in reference_policies_evaluation-logic.html).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PrincipalMatch {
+    /// The account (`123456789012` or `arn:aws:iam::123456789012:root`): the account delegates
+    /// to its identity-based policies.
+    Account,
+    /// The role whose session is calling: boundary and session policies still limit.
+    Role,
+    /// The user or role-session ARN itself, or `*`.
+    Direct,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrincipalBlock {
+    pub negated: bool,
+    /// `None` is `"*"`; otherwise (kind, values, was-array) in document order.
+    pub entries: Option<Vec<(String, Vec<String>, bool)>>,
+}
+
+impl PrincipalBlock {
+    pub fn match_principal(&self, principal: &str) -> Option<PrincipalMatch> {
+        let m = match &self.entries {
+            None => Some(PrincipalMatch::Direct),
+            Some(entries) => entries
+                .iter()
+                .flat_map(|(kind, vals, _)| vals.iter().map(move |v| (kind, v)))
+                .filter_map(|(kind, v)| principal_value_match(kind, v, principal))
+                .max(),
+        };
+        if self.negated {
+            match m {
+                Some(_) => None,
+                None => Some(PrincipalMatch::Direct),
+            }
+        } else {
+            m
+        }
+    }
+}
+
+fn principal_value_match(kind: &str, v: &str, principal: &str) -> Option<PrincipalMatch> {
+    if v == "*" || v == principal {
+        return Some(PrincipalMatch::Direct);
+    }
+    if kind != "AWS" {
+        return None;
+    }
+    let acct = arn_account(principal)?;
+    if v == acct || v == format!("arn:aws:iam::{acct}:root") {
+        return Some(PrincipalMatch::Account);
+    }
+    // arn:aws:iam::ACCT:role/path/NAME names the sessions arn:aws:sts::ACCT:assumed-role/NAME/*
+    let session = principal.strip_prefix("arn:aws:sts::")?;
+    let (s_acct, rest) = session.split_once(':')?;
+    let role_name = rest.strip_prefix("assumed-role/")?.split('/').next()?;
+    let role = v.strip_prefix("arn:aws:iam::")?;
+    let (r_acct, r_rest) = role.split_once(':')?;
+    let r_name = r_rest.strip_prefix("role/")?.rsplit('/').next()?;
+    (s_acct == r_acct && role_name == r_name).then_some(PrincipalMatch::Role)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub sid: Option<String>,
+    pub effect: Effect,
+    pub action: ActionBlock,
+    pub resource: Option<ResourceBlock>,
+    pub principal: Option<PrincipalBlock>,
+    pub conditions: Vec<Condition>,
+    has_condition_block: bool,
+}
+
+impl Statement {
+    /// Action, resource and every condition match (the principal is checked by the caller, for
+    /// resource-based policies only).
+    #[inline]
+    pub fn applies(&self, req: &Request) -> bool {
+        self.action.matches(req)
+            && self.resource.as_ref().is_none_or(|r| r.matches(req))
+            && self.conditions.iter().all(|c| c.eval(&req.context))
+    }
+}
+
+/// Where a policy came from; AWS names a managed policy by its ARN in explicit-deny messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyMeta {
+    pub name: Option<String>,
+    pub arn: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub meta: PolicyMeta,
+    pub version: Option<Version>,
+    pub id: Option<String>,
+    pub statements: Vec<Statement>,
+    statement_is_array: bool,
+}
+
+impl Policy {
+    /// Parses a policy given as JSON text, reporting invalid JSON as IAM does.
+    pub fn parse_str(text: &str, kind: PolicyType) -> Result<Policy, PolicyError> {
+        let v: Value = serde_json::from_str(text)
+            .map_err(|e| PolicyError::new("$", PolicyErrorKind::InvalidJson(e.to_string())))?;
+        Policy::parse(&v, kind)
+    }
+
+    /// Parses and validates a policy document. The first error IAM would report wins; the JSON
+    /// path in it is relative to the document (`$`).
+    pub fn parse(doc: &Value, kind: PolicyType) -> Result<Policy, PolicyError> {
+        let mut errors = Vec::new();
+        let policy = parse_document(doc, kind, &mut errors);
+        match errors.into_iter().min_by_key(PolicyError::phase) {
+            Some(e) => Err(e),
+            None => policy
+                .ok_or_else(|| PolicyError::new("$", PolicyErrorKind::NotAnObject(json_type(doc)))),
+        }
+    }
+
+    pub fn with_meta(mut self, meta: PolicyMeta) -> Policy {
+        self.meta = meta;
+        self
+    }
+
+    /// Whether `${...}` is substituted (only under Version 2012-10-17).
+    pub fn substitutes_variables(&self) -> bool {
+        self.version == Some(Version::V2012_10_17)
+    }
+
+    /// The document as IAM would store it (element order: Version, Id, Statement; statement
+    /// elements in grammar order). Parsing the result gives back an equal policy.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        if let Some(v) = self.version {
+            m.insert("Version".into(), Value::String(v.as_str().into()));
+        }
+        if let Some(id) = &self.id {
+            m.insert("Id".into(), Value::String(id.clone()));
+        }
+        let stmts: Vec<Value> = self.statements.iter().map(statement_json).collect();
+        let s = if self.statement_is_array || stmts.len() != 1 {
+            Value::Array(stmts)
+        } else {
+            stmts.into_iter().next().unwrap_or(Value::Null)
+        };
+        m.insert("Statement".into(), s);
+        Value::Object(m)
+    }
+}
+
+fn string_or_array(raw: &[String], is_array: bool) -> Value {
+    if is_array || raw.len() != 1 {
+        Value::Array(raw.iter().cloned().map(Value::String).collect())
+    } else {
+        Value::String(raw[0].clone())
+    }
+}
+
+fn statement_json(s: &Statement) -> Value {
+    let mut m = Map::new();
+    if let Some(sid) = &s.sid {
+        m.insert("Sid".into(), Value::String(sid.clone()));
+    }
+    m.insert("Effect".into(), Value::String(s.effect.as_str().into()));
+    if let Some(p) = &s.principal {
+        let v = match &p.entries {
+            None => Value::String("*".into()),
+            Some(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, vals, arr)| (k.clone(), string_or_array(vals, *arr)))
+                    .collect(),
+            ),
+        };
+        m.insert(
+            if p.negated {
+                "NotPrincipal"
+            } else {
+                "Principal"
+            }
+            .into(),
+            v,
+        );
+    }
+    let a = &s.action;
+    m.insert(
+        if a.negated { "NotAction" } else { "Action" }.into(),
+        string_or_array(&a.raw, a.raw_is_array),
+    );
+    if let Some(r) = &s.resource {
+        m.insert(
+            if r.negated { "NotResource" } else { "Resource" }.into(),
+            string_or_array(&r.raw, r.raw_is_array),
+        );
+    }
+    if s.has_condition_block {
+        m.insert("Condition".into(), condition::to_block(&s.conditions));
+    }
+    Value::Object(m)
+}
+
+fn check_chars(v: &Value, path: &str, errors: &mut Vec<PolicyError>) {
+    let bad = |s: &str| {
+        s.chars()
+            .find(|&c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
+    };
+    match v {
+        Value::String(s) => {
+            if let Some(c) = bad(s) {
+                errors.push(PolicyError::new(path, PolicyErrorKind::InvalidCharacter(c)));
+            }
+        }
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| check_chars(x, &index(path, i), errors)),
+        Value::Object(o) => {
+            for (k, x) in o {
+                let p = member(path, k);
+                if let Some(c) = bad(k) {
+                    errors.push(PolicyError::new(
+                        p.clone(),
+                        PolicyErrorKind::InvalidCharacter(c),
+                    ));
+                }
+                check_chars(x, &p, errors);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn parse_document(doc: &Value, kind: PolicyType, errors: &mut Vec<PolicyError>) -> Option<Policy> {
+    let Value::Object(top) = doc else {
+        errors.push(PolicyError::new(
+            "$",
+            PolicyErrorKind::NotAnObject(json_type(doc)),
+        ));
+        return None;
+    };
+    check_chars(doc, "$", errors);
+    for k in top.keys() {
+        if !matches!(k.as_str(), "Version" | "Id" | "Statement") {
+            errors.push(PolicyError::new(
+                member("$", k),
+                PolicyErrorKind::UnknownElement(k.clone()),
+            ));
+        }
+    }
+    let version = match top.get("Version") {
+        None => None,
+        Some(Value::String(s)) if s == "2012-10-17" => Some(Version::V2012_10_17),
+        Some(Value::String(s)) if s == "2008-10-17" => Some(Version::V2008_10_17),
+        Some(v) => {
+            let shown = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            errors.push(PolicyError::new(
+                "$.Version",
+                PolicyErrorKind::BadVersion(shown),
+            ));
+            None
+        }
+    };
+    let id = match top.get("Id") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(v) => {
+            errors.push(wrong_type("$.Id", "Id", "a string", v));
+            None
+        }
+    };
+    let vars = version == Some(Version::V2012_10_17);
+    let (stmt_values, statement_is_array): (Vec<(String, &Value)>, bool) =
+        match top.get("Statement") {
+            None | Some(Value::Null) => {
+                errors.push(PolicyError::new(
+                    "$.Statement",
+                    PolicyErrorKind::MissingStatement,
+                ));
+                (Vec::new(), false)
+            }
+            Some(Value::Array(a)) => {
+                if a.is_empty() {
+                    errors.push(PolicyError::new(
+                        "$.Statement",
+                        PolicyErrorKind::EmptyStatement,
+                    ));
+                }
+                (
+                    a.iter()
+                        .enumerate()
+                        .map(|(i, s)| (index("$.Statement", i), s))
+                        .collect(),
+                    true,
+                )
+            }
+            Some(s @ Value::Object(_)) => (vec![("$.Statement".to_string(), s)], false),
+            Some(v) => {
+                errors.push(wrong_type(
+                    "$.Statement",
+                    "Statement",
+                    "an object or an array",
+                    v,
+                ));
+                (Vec::new(), false)
+            }
+        };
+    let mut statements = Vec::with_capacity(stmt_values.len());
+    let mut sids: Vec<&str> = Vec::new();
+    for (path, sv) in &stmt_values {
+        if let Some(st) = parse_statement(sv, path, kind, vars, errors) {
+            statements.push(st);
+        }
+        if let Some(Value::String(sid)) = sv.get("Sid") {
+            if !sid.is_empty() {
+                if sids.contains(&sid.as_str()) {
+                    errors.push(PolicyError::new(
+                        member(path, "Sid"),
+                        PolicyErrorKind::DuplicateSid(sid.clone()),
+                    ));
+                }
+                sids.push(sid);
+            }
+        }
+    }
+    Some(Policy {
+        meta: PolicyMeta::default(),
+        version,
+        id,
+        statements,
+        statement_is_array,
+    })
+}
+
+fn wrong_type(path: &str, element: &str, expected: &'static str, v: &Value) -> PolicyError {
+    PolicyError::new(
+        path,
+        PolicyErrorKind::WrongType {
+            element: element.to_string(),
+            expected,
+            found: json_type(v),
+        },
+    )
+}
+
+/// A string or an array of strings; `None` (with an error pushed) for anything else.
+fn strings(
+    v: &Value,
+    path: &str,
+    element: &str,
+    errors: &mut Vec<PolicyError>,
+) -> Option<(Vec<String>, bool)> {
+    match v {
+        Value::String(s) => Some((vec![s.clone()], false)),
+        Value::Array(a) => {
+            let mut out = Vec::with_capacity(a.len());
+            for (i, x) in a.iter().enumerate() {
+                match x {
+                    Value::String(s) => out.push(s.clone()),
+                    other => {
+                        errors.push(wrong_type(&index(path, i), element, "a string", other));
+                        return None;
+                    }
+                }
+            }
+            Some((out, true))
+        }
+        other => {
+            errors.push(wrong_type(
+                path,
+                element,
+                "a string or an array of strings",
+                other,
+            ));
+            None
+        }
+    }
+}
+
+/// Picks `X` or `NotX`, rejecting both at once.
+fn one_of<'a>(
+    o: &'a Map<String, Value>,
+    name: &'static str,
+    not_name: &'static str,
+    path: &str,
+    errors: &mut Vec<PolicyError>,
+) -> Option<(&'a Value, bool, String)> {
+    match (o.get(name), o.get(not_name)) {
+        (Some(_), Some(_)) => {
+            errors.push(PolicyError::new(path, PolicyErrorKind::BothForms(name)));
+            None
+        }
+        (Some(v), None) => Some((v, false, member(path, name))),
+        (None, Some(v)) => Some((v, true, member(path, not_name))),
+        (None, None) => None,
+    }
+}
+
+fn check_action(a: &str, path: &str, errors: &mut Vec<PolicyError>) {
+    if a == "*" {
+        return;
+    }
+    let kind = match a.split(':').count() {
+        1 => Some(PolicyErrorKind::ActionNoVendor(a.into())),
+        2 => {
+            let vendor = a.split(':').next().unwrap_or_default();
+            if vendor.contains(['*', '?']) {
+                Some(PolicyErrorKind::ActionVendorWildcard(a.into()))
+            } else if vendor.is_empty()
+                || !vendor
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+            {
+                Some(PolicyErrorKind::ActionBadVendor(a.into()))
+            } else {
+                None
+            }
+        }
+        _ => Some(PolicyErrorKind::TooManyColons(a.into())),
+    };
+    if let Some(k) = kind {
+        errors.push(PolicyError::new(path, k));
+    }
+}
+
+fn parse_statement(
+    v: &Value,
+    path: &str,
+    kind: PolicyType,
+    vars: bool,
+    errors: &mut Vec<PolicyError>,
+) -> Option<Statement> {
+    let Value::Object(o) = v else {
+        errors.push(wrong_type(path, "a statement", "an object", v));
+        return None;
+    };
+    let before = errors.len();
+    for k in o.keys() {
+        if !matches!(
+            k.as_str(),
+            "Sid"
+                | "Effect"
+                | "Action"
+                | "NotAction"
+                | "Resource"
+                | "NotResource"
+                | "Principal"
+                | "NotPrincipal"
+                | "Condition"
+        ) {
+            errors.push(PolicyError::new(
+                member(path, k),
+                PolicyErrorKind::UnknownElement(k.clone()),
+            ));
+        }
+    }
+    let sid = match o.get("Sid") {
+        None => None,
+        Some(Value::String(s)) => {
+            if !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+                errors.push(PolicyError::new(
+                    member(path, "Sid"),
+                    PolicyErrorKind::BadSid(s.clone()),
+                ));
+            }
+            Some(s.clone())
+        }
+        Some(other) => {
+            errors.push(wrong_type(&member(path, "Sid"), "Sid", "a string", other));
+            None
+        }
+    };
+    let effect = match o.get("Effect") {
+        Some(Value::String(s)) if s == "Allow" => Some(Effect::Allow),
+        Some(Value::String(s)) if s == "Deny" => Some(Effect::Deny),
+        Some(Value::String(s)) => {
+            errors.push(PolicyError::new(
+                member(path, "Effect"),
+                PolicyErrorKind::BadEffect(s.clone()),
+            ));
+            None
+        }
+        Some(other) => {
+            errors.push(wrong_type(
+                &member(path, "Effect"),
+                "Effect",
+                "a string",
+                other,
+            ));
+            None
+        }
+        None => {
+            errors.push(PolicyError::new(path, PolicyErrorKind::MissingEffect));
+            None
+        }
+    };
+
+    let action = match one_of(o, "Action", "NotAction", path, errors) {
+        Some((v, negated, p)) => {
+            strings(v, &p, if negated { "NotAction" } else { "Action" }, errors).and_then(
+                |(raw, arr)| {
+                    if raw.is_empty() {
+                        errors.push(PolicyError::new(p.clone(), PolicyErrorKind::MissingAction));
+                        return None;
+                    }
+                    for (i, a) in raw.iter().enumerate() {
+                        check_action(a, &if arr { index(&p, i) } else { p.clone() }, errors);
+                    }
+                    let globs = raw
+                        .iter()
+                        .map(|a| Glob::new(&a.to_ascii_lowercase()))
+                        .collect();
+                    Some(ActionBlock {
+                        negated,
+                        raw,
+                        raw_is_array: arr,
+                        globs,
+                    })
+                },
+            )
+        }
+        None => {
+            if !(o.contains_key("Action") && o.contains_key("NotAction")) {
+                errors.push(PolicyError::new(path, PolicyErrorKind::MissingAction));
+            }
+            None
+        }
+    };
+
+    let resource = match one_of(o, "Resource", "NotResource", path, errors) {
+        Some((v, negated, p)) => strings(
+            v,
+            &p,
+            if negated { "NotResource" } else { "Resource" },
+            errors,
+        )
+        .and_then(|(raw, arr)| {
+            if raw.is_empty() {
+                errors.push(PolicyError::new(
+                    p.clone(),
+                    PolicyErrorKind::MissingResource,
+                ));
+                return None;
+            }
+            let mut matchers = Vec::with_capacity(raw.len());
+            for (i, r) in raw.iter().enumerate() {
+                if r != "*" && !r.contains(':') {
+                    let ep = if arr { index(&p, i) } else { p.clone() };
+                    errors.push(PolicyError::new(
+                        ep,
+                        PolicyErrorKind::ResourceNotArn(r.clone()),
+                    ));
+                }
+                let tpl = if vars { Template::parse(r) } else { None };
+                matchers.push(match tpl {
+                    Some(t) => ResourceMatcher::Tpl(t),
+                    None => ResourceMatcher::Glob(Glob::new(r)),
+                });
+            }
+            Some(ResourceBlock {
+                negated,
+                raw,
+                raw_is_array: arr,
+                matchers,
+            })
+        }),
+        None => {
+            // Trust policies (resource-based policies on roles) have no Resource; every other
+            // kind must name one.
+            if kind != PolicyType::Resource
+                && !(o.contains_key("Resource") && o.contains_key("NotResource"))
+            {
+                errors.push(PolicyError::new(path, PolicyErrorKind::MissingResource));
+            }
+            None
+        }
+    };
+
+    let principal = match one_of(o, "Principal", "NotPrincipal", path, errors) {
+        Some((v, negated, p)) => {
+            let name = if negated { "NotPrincipal" } else { "Principal" };
+            if matches!(kind.principal_rule(), PrincipalRule::Prohibited) {
+                errors.push(PolicyError::new(
+                    p,
+                    PolicyErrorKind::PrincipalNotAllowed(name),
+                ));
+                None
+            } else {
+                parse_principal(v, &p, negated, errors)
+            }
+        }
+        None => {
+            if matches!(kind.principal_rule(), PrincipalRule::Required)
+                && !(o.contains_key("Principal") && o.contains_key("NotPrincipal"))
+            {
+                errors.push(PolicyError::new(path, PolicyErrorKind::MissingPrincipal));
+            }
+            None
+        }
+    };
+
+    let (conditions, has_condition_block) = match o.get("Condition") {
+        Some(c) => (
+            condition::parse_block(c, &member(path, "Condition"), vars, errors),
+            true,
+        ),
+        None => (Vec::new(), false),
+    };
+
+    if errors.len() > before {
+        return None;
+    }
+    Some(Statement {
+        sid,
+        effect: effect?,
+        action: action?,
+        resource,
+        principal,
+        conditions,
+        has_condition_block,
+    })
+}
+
+fn parse_principal(
+    v: &Value,
+    path: &str,
+    negated: bool,
+    errors: &mut Vec<PolicyError>,
+) -> Option<PrincipalBlock> {
+    match v {
+        Value::String(s) if s == "*" => Some(PrincipalBlock {
+            negated,
+            entries: None,
+        }),
+        Value::Object(m) if !m.is_empty() => {
+            let mut entries = Vec::with_capacity(m.len());
+            for (k, vals) in m {
+                let p = member(path, k);
+                if !matches!(
+                    k.as_str(),
+                    "AWS" | "Service" | "Federated" | "CanonicalUser"
+                ) {
+                    errors.push(PolicyError::new(
+                        p,
+                        PolicyErrorKind::BadPrincipal(format!("unknown principal type \"{k}\"")),
+                    ));
+                    return None;
+                }
+                let (list, arr) = strings(vals, &p, k, errors)?;
+                entries.push((k.clone(), list, arr));
+            }
+            Some(PrincipalBlock {
+                negated,
+                entries: Some(entries),
+            })
+        }
+        other => {
+            errors.push(PolicyError::new(
+                path,
+                PolicyErrorKind::BadPrincipal(format!(
+                    "expected \"*\" or a map of AWS/Service/Federated/CanonicalUser, found {}",
+                    json_type(other)
+                )),
+            ));
+            None
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The request being authorized: who, what, on which resource, and the request context.
+
+/// A context key's value. IAM keeps every value as a string; the condition operator decides how
+/// to read it. A multivalued key (e.g. `aws:TagKeys`) is `Multi`, even with one element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContextValue {
+    Single(String),
+    Multi(Vec<String>),
+}
+
+impl ContextValue {
+    pub fn single(v: impl Into<String>) -> ContextValue {
+        ContextValue::Single(v.into())
+    }
+
+    pub fn multi<I, S>(vs: I) -> ContextValue
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        ContextValue::Multi(vs.into_iter().map(Into::into).collect())
+    }
+
+    /// The value of a single-valued key; `None` for a multivalued one.
+    pub fn single_value(&self) -> Option<&str> {
+        match self {
+            ContextValue::Single(s) => Some(s),
+            ContextValue::Multi(_) => None,
+        }
+    }
+
+    pub fn values(&self) -> &[String] {
+        match self {
+            ContextValue::Single(s) => std::slice::from_ref(s),
+            ContextValue::Multi(v) => v,
+        }
+    }
+}
+
+/// Condition keys and their values. Keys are compared case-insensitively, so they are lower-cased
+/// once here; the original spelling is kept for explanations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    key_lc: Box<str>,
+    key: Box<str>,
+    value: ContextValue,
+}
+
+impl Context {
+    pub fn new() -> Context {
+        Context::default()
+    }
+
+    /// Sets a key, replacing any value under the same key in another case.
+    pub fn insert(&mut self, key: &str, value: ContextValue) {
+        let key_lc: Box<str> = key.to_ascii_lowercase().into();
+        if let Some(e) = self.entries.iter_mut().find(|e| e.key_lc == key_lc) {
+            e.key = key.into();
+            e.value = value;
+        } else {
+            self.entries.push(Entry {
+                key_lc,
+                key: key.into(),
+                value,
+            });
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<ContextValue> {
+        let key_lc = key.to_ascii_lowercase();
+        let i = self.entries.iter().position(|e| *e.key_lc == *key_lc)?;
+        Some(self.entries.remove(i).value)
+    }
+
+    /// Looks up an already lower-cased key. Contexts hold a handful of keys, so a linear scan
+    /// beats hashing here.
+    pub fn get(&self, key_lc: &str) -> Option<&ContextValue> {
+        self.entries
+            .iter()
+            .find(|e| &*e.key_lc == key_lc)
+            .map(|e| &e.value)
+    }
+
+    /// Looks up a key in any case.
+    pub fn get_any_case(&self, key: &str) -> Option<&ContextValue> {
+        self.get(&key.to_ascii_lowercase())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
+        self.entries.iter().map(|e| (&*e.key, &e.value))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// One authorization question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    principal: String,
+    action: String,
+    action_lc: String,
+    resource: String,
+    resource_account: Option<String>,
+    pub context: Context,
+}
+
+impl Request {
+    pub fn new(
+        principal: impl Into<String>,
+        action: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> Request {
+        let action = action.into();
+        Request {
+            principal: principal.into(),
+            action_lc: action.to_ascii_lowercase(),
+            action,
+            resource: resource.into(),
+            resource_account: None,
+            context: Context::new(),
+        }
+    }
+
+    pub fn with_context(mut self, key: &str, value: ContextValue) -> Request {
+        self.context.insert(key, value);
+        self
+    }
+
+    pub fn with_resource_account(mut self, account: impl Into<String>) -> Request {
+        self.resource_account = Some(account.into());
+        self
+    }
+
+    pub fn principal(&self) -> &str {
+        &self.principal
+    }
+
+    /// The action as written in the request (AWS prints it this way in messages).
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    pub(crate) fn action_lc(&self) -> &str {
+        &self.action_lc
+    }
+
+    pub fn resource(&self) -> &str {
+        &self.resource
+    }
+
+    pub fn resource_account(&self) -> Option<&str> {
+        self.resource_account.as_deref()
+    }
+
+    /// The account of the calling principal: the fifth field of its ARN.
+    pub fn principal_account(&self) -> Option<&str> {
+        arn_account(&self.principal)
+    }
+
+    /// A request is cross-account when the resource's owner is named and differs from the
+    /// principal's account.
+    pub fn is_cross_account(&self) -> bool {
+        match (self.resource_account(), self.principal_account()) {
+            (Some(r), Some(p)) => r != p,
+            _ => false,
+        }
+    }
+}
+
+/// The account field of an ARN (`arn:partition:service:region:account:resource`).
+pub fn arn_account(arn: &str) -> Option<&str> {
+    let mut it = arn.splitn(6, ':');
+    if it.next()? != "arn" {
+        return None;
+    }
+    let acct = it.nth(3)?;
+    (!acct.is_empty()).then_some(acct)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_case_insensitive_and_replace() {
+        let mut c = Context::new();
+        c.insert(
+            "bedrock:BearerTokenType",
+            ContextValue::single("SHORT_TERM"),
+        );
+        c.insert("BEDROCK:bearertokentype", ContextValue::single("LONG_TERM"));
+        assert_eq!(c.len(), 1);
+        assert_eq!(
+            c.get("bedrock:bearertokentype").unwrap().single_value(),
+            Some("LONG_TERM")
+        );
+        assert!(c.get_any_case("Bedrock:BearerTokenType").is_some());
+        assert!(c.remove("BEDROCK:BEARERTOKENTYPE").is_some());
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn accounts() {
+        let r = Request::new(
+            "arn:aws:sts::123456789012:assumed-role/dev/alice",
+            "s3:GetObject",
+            "*",
+        );
+        assert_eq!(r.principal_account(), Some("123456789012"));
+        assert!(!r.is_cross_account());
+        let r = r.with_resource_account("444455556666");
+        assert!(r.is_cross_account());
+        assert_eq!(arn_account("arn:aws:s3:::bucket"), None);
+        assert_eq!(arn_account("not-an-arn"), None);
+    }
+}
