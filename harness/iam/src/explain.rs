@@ -1,2 +1,315 @@
-pub struct Explanation;
-pub fn explain() {}
+//! Why a request got its decision: every policy, statement and condition, and what each did.
+//! Evaluation itself never builds this (it is on the hot path); `explain` walks the same
+//! primitives and records what they answered.
+
+use std::fmt;
+
+use crate::condition::{Condition, SetQualifier};
+use crate::eval::{evaluate, Decision, DecisionKind, PolicySet};
+use crate::policy::{Effect, PolicyType, PrincipalMatch, Statement};
+use crate::request::Request;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    pub decision: Decision,
+    pub message: Option<String>,
+    pub policies: Vec<PolicyExplanation>,
+    /// One line on how the decision follows from the statements.
+    pub reasoning: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyExplanation {
+    pub policy_type: PolicyType,
+    pub level: Option<usize>,
+    pub index: usize,
+    pub name: Option<String>,
+    pub arn: Option<String>,
+    pub statements: Vec<StatementExplanation>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatementExplanation {
+    pub index: usize,
+    pub sid: Option<String>,
+    pub effect: Effect,
+    /// For resource-based policies: how the Principal names the caller (`None`: it does not).
+    pub principal: Option<Option<PrincipalMatch>>,
+    /// `Ok(entry)` with the pattern that matched, or `Err(())` when none did (for NotAction,
+    /// the listed pattern that excluded the action).
+    pub action: ElementMatch,
+    pub resource: ElementMatch,
+    pub conditions: Vec<ConditionExplanation>,
+    pub applies: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElementMatch {
+    pub matched: bool,
+    pub negated: bool,
+    /// The listed entry that matched the request, if any.
+    pub entry: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConditionExplanation {
+    pub operator: String,
+    pub key: String,
+    pub policy_values: Vec<String>,
+    /// The request's values for the key; `None` when the key is missing.
+    pub request_values: Option<Vec<String>>,
+    pub holds: bool,
+    pub reason: String,
+}
+
+pub fn explain(set: &PolicySet, req: &Request) -> Explanation {
+    let decision = evaluate(set, req);
+    let message = decision.message(req, set);
+    let policies = set
+        .all()
+        .into_iter()
+        .map(|(t, level, index, p)| PolicyExplanation {
+            policy_type: t,
+            level,
+            index,
+            name: p.meta.name.clone(),
+            arn: p.meta.arn.clone(),
+            statements: p
+                .statements
+                .iter()
+                .enumerate()
+                .map(|(i, s)| explain_statement(t, i, s, req))
+                .collect(),
+        })
+        .collect();
+    let reasoning = reasoning(&decision, req);
+    Explanation {
+        decision,
+        message,
+        policies,
+        reasoning,
+    }
+}
+
+fn explain_statement(
+    t: PolicyType,
+    index: usize,
+    s: &Statement,
+    req: &Request,
+) -> StatementExplanation {
+    let principal = (t == PolicyType::Resource).then(|| match &s.principal {
+        Some(p) => p.match_principal(req.principal()),
+        None => Some(PrincipalMatch::Direct),
+    });
+    let action = ElementMatch {
+        matched: s.action.matches(req),
+        negated: s.action.negated,
+        entry: s.action.matching_entry(req).map(str::to_string),
+    };
+    let resource = match &s.resource {
+        Some(r) => ElementMatch {
+            matched: r.matches(req),
+            negated: r.negated,
+            entry: r.matching_entry(req).map(str::to_string),
+        },
+        None => ElementMatch {
+            matched: true,
+            negated: false,
+            entry: None,
+        },
+    };
+    let conditions: Vec<_> = s
+        .conditions
+        .iter()
+        .map(|c| explain_condition(c, req))
+        .collect();
+    let applies = s.applies(req) && principal.is_none_or(|p| p.is_some());
+    StatementExplanation {
+        index,
+        sid: s.sid.clone(),
+        effect: s.effect,
+        principal,
+        action,
+        resource,
+        conditions,
+        applies,
+    }
+}
+
+fn explain_condition(c: &Condition, req: &Request) -> ConditionExplanation {
+    let holds = c.eval(&req.context);
+    let request_values = req
+        .context
+        .get(c.key_lc())
+        .map(|v| v.values().to_vec())
+        .filter(|v| !v.is_empty());
+    let op = c.op;
+    let reason = match (&request_values, op.base == crate::BaseOp::Null) {
+        (_, true) => format!(
+            "Null tests presence: the key is {}",
+            if request_values.is_some() {
+                "present"
+            } else {
+                "missing"
+            }
+        ),
+        (None, false) => {
+            let why = match op.qualifier {
+                Some(SetQualifier::ForAllValues) => "ForAllValues is true for a missing key",
+                Some(SetQualifier::ForAnyValue) if op.if_exists => {
+                    "IfExists is true for a missing key"
+                }
+                Some(SetQualifier::ForAnyValue) => "ForAnyValue is false for a missing key",
+                None if op.if_exists => "IfExists is true for a missing key",
+                None if op.base.is_negated() => "a negated operator is true for a missing key",
+                None => "a missing key makes the condition false",
+            };
+            format!("key missing from the request: {why}")
+        }
+        (Some(vals), false) => {
+            let per = match op.qualifier {
+                Some(SetQualifier::ForAllValues) => "every request value must match",
+                Some(SetQualifier::ForAnyValue) => "at least one request value must match",
+                None if vals.len() > 1 => {
+                    "multivalued key with a plain operator: any request value may match"
+                }
+                None => "the request value is compared",
+            };
+            let how = if op.base.is_negated() {
+                "none of the policy values (NOR)"
+            } else {
+                "any of the policy values (OR)"
+            };
+            format!("{per} against {how}")
+        }
+    };
+    ConditionExplanation {
+        operator: op.to_string(),
+        key: c.key.clone(),
+        policy_values: c.value_texts(),
+        request_values,
+        holds,
+        reason,
+    }
+}
+
+fn reasoning(d: &Decision, req: &Request) -> String {
+    let by = d.by.map(crate::message::type_phrase).unwrap_or("");
+    let art = d.by.map(crate::message::article).unwrap_or("a");
+    match d.kind {
+        DecisionKind::ExplicitDeny => {
+            format!("a Deny statement in {art} {by} applies, and an explicit deny always wins")
+        }
+        DecisionKind::ImplicitDeny => {
+            format!("no Deny applies, but no {by} allows {}", req.action())
+        }
+        DecisionKind::Allow => {
+            let res = d
+                .matched
+                .iter()
+                .any(|m| m.policy_type == PolicyType::Resource && m.effect == Effect::Allow);
+            if res && !req.is_cross_account() {
+                "no Deny applies and every policy type in play allows (a resource-based policy can allow on its own in the same account)".into()
+            } else {
+                "no Deny applies and every policy type in play allows".into()
+            }
+        }
+    }
+}
+
+fn mark(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.policies.is_empty() {
+            writeln!(f, "no policies apply")?;
+        }
+        for p in &self.policies {
+            write!(f, "{}", p.policy_type)?;
+            if let Some(l) = p.level {
+                write!(f, " level {l}")?;
+            }
+            write!(f, " policy #{}", p.index)?;
+            if let Some(n) = &p.name {
+                write!(f, " \"{n}\"")?;
+            }
+            if let Some(a) = &p.arn {
+                write!(f, " ({a})")?;
+            }
+            writeln!(f)?;
+            for s in &p.statements {
+                write!(f, "  statement #{}", s.index)?;
+                if let Some(sid) = &s.sid {
+                    write!(f, " Sid {sid}")?;
+                }
+                writeln!(
+                    f,
+                    " {}: {}",
+                    s.effect.as_str(),
+                    if s.applies {
+                        "APPLIES"
+                    } else {
+                        "does not apply"
+                    }
+                )?;
+                if let Some(p) = &s.principal {
+                    let how = match p {
+                        None => "does not name the caller".to_string(),
+                        Some(PrincipalMatch::Direct) => "names the caller directly".to_string(),
+                        Some(PrincipalMatch::Role) => "names the caller's role".to_string(),
+                        Some(PrincipalMatch::Account) => "names the caller's account".to_string(),
+                    };
+                    writeln!(f, "    principal: {how}")?;
+                }
+                let elem = |name: &str, m: &ElementMatch| {
+                    let n = if m.negated {
+                        format!("Not{name}")
+                    } else {
+                        name.to_string()
+                    };
+                    match (&m.entry, m.negated) {
+                        (Some(e), false) => format!("{n}: {} (\"{e}\" matches)", mark(m.matched)),
+                        (Some(e), true) => {
+                            format!("{n}: {} (\"{e}\" is excluded)", mark(m.matched))
+                        }
+                        (None, false) => format!("{n}: {} (no entry matches)", mark(m.matched)),
+                        (None, true) => format!("{n}: {} (not excluded)", mark(m.matched)),
+                    }
+                };
+                writeln!(f, "    {}", elem("Action", &s.action))?;
+                writeln!(f, "    {}", elem("Resource", &s.resource))?;
+                for c in &s.conditions {
+                    let req = match &c.request_values {
+                        None => "missing".to_string(),
+                        Some(v) => format!("{v:?}"),
+                    };
+                    writeln!(
+                        f,
+                        "    condition {} {} {:?}: {} (request: {}; {})",
+                        c.operator,
+                        c.key,
+                        c.policy_values,
+                        if c.holds { "true" } else { "false" },
+                        req,
+                        c.reason
+                    )?;
+                }
+            }
+        }
+        write!(f, "decision: {}", self.decision.kind.as_str())?;
+        if let Some(by) = self.decision.by {
+            write!(f, " by {by}")?;
+        }
+        writeln!(f, " ({})", self.reasoning)?;
+        if let Some(m) = &self.message {
+            writeln!(f, "message: {m}")?;
+        }
+        Ok(())
+    }
+}

@@ -27,7 +27,7 @@ pub fn type_phrase(t: PolicyType) -> &'static str {
     }
 }
 
-fn article(t: PolicyType) -> &'static str {
+pub(crate) fn article(t: PolicyType) -> &'static str {
     match t {
         PolicyType::Identity => "an",
         _ => "a",

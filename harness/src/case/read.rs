@@ -1,0 +1,456 @@
+//! Reading cases: a single object, an array, or JSON Lines (decided by the first non-blank
+//! character), with errors that name the file, the case and the JSON path.
+
+use std::path::Path;
+
+use keyward_iam::{ContextValue, DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Request};
+use serde_json::{Map, Value};
+
+use super::{Case, CaseError, Expect, Provenance};
+
+/// Where a case sits in its file: its position, and its line for JSON Lines.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseSource {
+    pub index: usize,
+    pub line: Option<usize>,
+}
+
+/// Reads a file from disk (or standard input for `-`).
+pub fn read_file(path: &Path) -> Result<String, CaseError> {
+    let name = path.display().to_string();
+    let text = if name == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map(|_| s)
+    } else {
+        std::fs::read_to_string(path)
+    };
+    text.map_err(|e| CaseError {
+        file: name,
+        case: None,
+        path: "$".into(),
+        message: format!("cannot read: {e}"),
+    })
+}
+
+/// Every case of a file, each read on its own: one bad case does not hide the others. An `Err`
+/// for the whole file means it is not JSON at all.
+pub fn read_cases(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>, CaseError> {
+    let file_err = |message: String| CaseError {
+        file: file.to_string(),
+        case: None,
+        path: "$".into(),
+        message,
+    };
+    let first = text.trim_start().chars().next();
+    match first {
+        None => Err(file_err("the file is empty".into())),
+        Some('[') => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Array(items)) => Ok(items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    parse_case(
+                        file,
+                        v,
+                        CaseSource {
+                            index: i,
+                            line: None,
+                        },
+                    )
+                })
+                .collect()),
+            Ok(_) => Err(file_err("expected an array of cases".into())),
+            Err(e) => Err(file_err(format!("not valid JSON: {e}"))),
+        },
+        Some('{') if serde_json::from_str::<Value>(text).is_ok() => {
+            let v: Value = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
+            Ok(vec![parse_case(
+                file,
+                &v,
+                CaseSource {
+                    index: 0,
+                    line: None,
+                },
+            )])
+        }
+        Some('{') | Some('/') => read_lines(file, text),
+        Some(c) => Err(file_err(format!(
+            "not JSON: a case file starts with '{{', '[' or a JSON Lines comment, found {c:?}"
+        ))),
+    }
+}
+
+fn read_lines(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>, CaseError> {
+    let mut out = Vec::new();
+    let mut parsed_any = false;
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with("//") {
+            continue;
+        }
+        let src = CaseSource {
+            index: out.len(),
+            line: Some(n + 1),
+        };
+        match serde_json::from_str::<Value>(t) {
+            Ok(v) => {
+                parsed_any = true;
+                out.push(parse_case(file, &v, src));
+            }
+            Err(e) => out.push(Err(CaseError {
+                file: file.to_string(),
+                case: Some(format!("#{} (line {})", src.index, n + 1)),
+                path: "$".into(),
+                message: format!("not valid JSON: {e}"),
+            })),
+        }
+    }
+    if !parsed_any {
+        return Err(CaseError {
+            file: file.to_string(),
+            case: None,
+            path: "$".into(),
+            message: "not JSON: no line holds a JSON case".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// Reads one case. Errors carry the case's id when it has one, else its index.
+pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case, CaseError> {
+    let id = v
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+    let case_ref = match (id, src.line) {
+        (Some(id), _) => id.to_string(),
+        (None, Some(l)) => format!("#{} (line {l})", src.index),
+        (None, None) => format!("#{}", src.index),
+    };
+    let err = |path: &str, message: String| CaseError {
+        file: file.to_string(),
+        case: Some(case_ref.clone()),
+        path: path.to_string(),
+        message,
+    };
+    let Value::Object(o) = v else {
+        return Err(err(
+            "$",
+            format!("a case must be a JSON object, found {}", kind(v)),
+        ));
+    };
+    for k in o.keys() {
+        if !matches!(
+            k.as_str(),
+            "id" | "source" | "provenance" | "note" | "policies" | "request" | "expect"
+        ) {
+            return Err(err(&format!("$.{k}"), format!("unknown field \"{k}\"")));
+        }
+    }
+    let Some(id) = id else {
+        return Err(err(
+            "$.id",
+            "missing required field \"id\" (a non-empty string)".into(),
+        ));
+    };
+    let opt_str = |name: &str| -> Result<Option<String>, CaseError> {
+        match o.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(err(
+                &format!("$.{name}"),
+                format!("must be a string, found {}", kind(other)),
+            )),
+        }
+    };
+    let source = opt_str("source")?;
+    let note = opt_str("note")?;
+    let provenance = match opt_str("provenance")? {
+        None => None,
+        Some(p) => Some(Provenance::parse(&p).ok_or_else(|| {
+            err(
+                "$.provenance",
+                format!(
+                    "unknown provenance {p:?}: expected documented, article, recorded or generated"
+                ),
+            )
+        })?),
+    };
+    let policies = match o.get("policies") {
+        None | Some(Value::Null) => PolicySet::default(),
+        Some(p) => parse_policies(p).map_err(|(path, m)| err(&path, m))?,
+    };
+    let raw_request = o
+        .get("request")
+        .ok_or_else(|| err("$.request", "missing required field \"request\"".into()))?;
+    let request = parse_request(raw_request).map_err(|(path, m)| err(&path, m))?;
+    let expect = match o.get("expect") {
+        None | Some(Value::Null) => None,
+        Some(e) => Some(parse_expect(e).map_err(|(path, m)| err(&path, m))?),
+    };
+    Ok(Case {
+        id: id.to_string(),
+        source,
+        provenance,
+        note,
+        policies,
+        request,
+        expect,
+        raw_policies: o.get("policies").cloned(),
+        raw_request: raw_request.clone(),
+    })
+}
+
+type Fail = (String, String);
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn as_object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Fail> {
+    v.as_object().ok_or_else(|| {
+        (
+            path.to_string(),
+            format!("must be an object, found {}", kind(v)),
+        )
+    })
+}
+
+fn as_array<'a>(v: &'a Value, path: &str, what: &str) -> Result<&'a Vec<Value>, Fail> {
+    v.as_array().ok_or_else(|| {
+        (
+            path.to_string(),
+            format!("must be an array of {what}, found {}", kind(v)),
+        )
+    })
+}
+
+/// A policy document, or the wrapper `{"name", "arn", "document"}`.
+fn parse_policy(v: &Value, path: &str, t: PolicyType) -> Result<Policy, Fail> {
+    let o = as_object(v, path)?;
+    let (doc, doc_path, meta) = if let Some(doc) = o.get("document") {
+        let mut meta = PolicyMeta::default();
+        for (k, x) in o {
+            let s = || {
+                x.as_str().map(str::to_string).ok_or_else(|| {
+                    (
+                        format!("{path}.{k}"),
+                        format!("must be a string, found {}", kind(x)),
+                    )
+                })
+            };
+            match k.as_str() {
+                "document" => {}
+                "name" => meta.name = Some(s()?),
+                "arn" => meta.arn = Some(s()?),
+                _ => return Err((
+                    format!("{path}.{k}"),
+                    format!(
+                        "unknown field \"{k}\" in a policy wrapper (expected name, arn, document)"
+                    ),
+                )),
+            }
+        }
+        (doc, format!("{path}.document"), meta)
+    } else {
+        (v, path.to_string(), PolicyMeta::default())
+    };
+    Policy::parse(doc, t)
+        .map(|p| p.with_meta(meta))
+        .map_err(|e| {
+            let e = e.prefixed(&doc_path);
+            let detail = e.to_string();
+            let msg = detail
+                .strip_prefix(&format!("{}: ", e.path))
+                .unwrap_or(&detail)
+                .to_string();
+            (e.path, msg)
+        })
+}
+
+fn parse_list(v: &Value, path: &str, t: PolicyType) -> Result<Vec<Policy>, Fail> {
+    as_array(v, path, "policies")?
+        .iter()
+        .enumerate()
+        .map(|(i, p)| parse_policy(p, &format!("{path}[{i}]"), t))
+        .collect()
+}
+
+fn parse_levels(v: &Value, path: &str, t: PolicyType) -> Result<Vec<Vec<Policy>>, Fail> {
+    as_array(
+        v,
+        path,
+        "levels (one array of policies per organization level)",
+    )?
+    .iter()
+    .enumerate()
+    .map(|(i, l)| parse_list(l, &format!("{path}[{i}]"), t))
+    .collect()
+}
+
+fn parse_policies(v: &Value) -> Result<PolicySet, Fail> {
+    let o = as_object(v, "$.policies")?;
+    let mut set = PolicySet::default();
+    for (k, x) in o {
+        let path = format!("$.policies.{k}");
+        match k.as_str() {
+            "identity" => set.identity = parse_list(x, &path, PolicyType::Identity)?,
+            "permissions_boundary" if !x.is_null() => {
+                set.permissions_boundary = Some(parse_policy(x, &path, PolicyType::PermissionsBoundary)?)
+            }
+            "session" if !x.is_null() => set.session = Some(parse_list(x, &path, PolicyType::Session)?),
+            "scp" if !x.is_null() => set.scp = Some(parse_levels(x, &path, PolicyType::Scp)?),
+            "rcp" if !x.is_null() => set.rcp = Some(parse_levels(x, &path, PolicyType::Rcp)?),
+            "resource" => set.resource = parse_list(x, &path, PolicyType::Resource)?,
+            "permissions_boundary" | "session" | "scp" | "rcp" => {}
+            _ => {
+                return Err((
+                    path,
+                    format!("unknown policy type \"{k}\" (expected identity, permissions_boundary, session, scp, rcp, resource)"),
+                ))
+            }
+        }
+    }
+    Ok(set)
+}
+
+fn context_value(v: &Value, path: &str) -> Result<ContextValue, Fail> {
+    let scalar = |x: &Value, p: &str| match x {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        other => Err((
+            p.to_string(),
+            format!(
+                "a context value must be a string, number or boolean, found {}",
+                kind(other)
+            ),
+        )),
+    };
+    match v {
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| scalar(x, &format!("{path}[{i}]")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(ContextValue::Multi),
+        x => scalar(x, path).map(ContextValue::Single),
+    }
+}
+
+fn parse_request(v: &Value) -> Result<Request, Fail> {
+    let o = as_object(v, "$.request")?;
+    for k in o.keys() {
+        if !matches!(
+            k.as_str(),
+            "principal" | "action" | "resource" | "resource_account" | "context"
+        ) {
+            return Err((format!("$.request.{k}"), format!("unknown field \"{k}\"")));
+        }
+    }
+    let req_str = |name: &str| -> Result<String, Fail> {
+        match o.get(name) {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+            Some(Value::String(_)) => Err((
+                format!("$.request.{name}"),
+                "must be a non-empty string, found an empty string".into(),
+            )),
+            Some(other) => Err((
+                format!("$.request.{name}"),
+                format!("must be a non-empty string, found {}", kind(other)),
+            )),
+            None => Err((
+                format!("$.request.{name}"),
+                format!("missing required field \"{name}\""),
+            )),
+        }
+    };
+    let principal = req_str("principal")?;
+    let action = req_str("action")?;
+    if action.split(':').count() != 2 || action.contains(['*', '?']) {
+        return Err((
+            "$.request.action".into(),
+            format!("{action:?} is not an action: expected service:Action with no wildcards"),
+        ));
+    }
+    let resource = req_str("resource")?;
+    let mut req = Request::new(principal, action, resource);
+    match o.get("resource_account") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(a)) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => {
+            req = req.with_resource_account(a.clone())
+        }
+        Some(other) => {
+            return Err((
+                "$.request.resource_account".into(),
+                format!("must be a 12-digit account id string, found {other}"),
+            ))
+        }
+    }
+    if let Some(c) = o.get("context") {
+        let c = as_object(c, "$.request.context")?;
+        for (k, x) in c {
+            let path = format!("$.request.context[{}]", Value::String(k.clone()));
+            req.context.insert(k, context_value(x, &path)?);
+        }
+    }
+    Ok(req)
+}
+
+fn parse_expect(v: &Value) -> Result<Expect, Fail> {
+    let o = as_object(v, "$.expect")?;
+    for k in o.keys() {
+        if !matches!(k.as_str(), "decision" | "by" | "message") {
+            return Err((format!("$.expect.{k}"), format!("unknown field \"{k}\"")));
+        }
+    }
+    let decision = match o.get("decision") {
+        Some(Value::String(s)) => DecisionKind::parse(s).ok_or_else(|| {
+            (
+                "$.expect.decision".to_string(),
+                format!("unknown decision {s:?}: expected allow, explicit_deny or implicit_deny"),
+            )
+        })?,
+        Some(other) => {
+            return Err((
+                "$.expect.decision".into(),
+                format!("must be a string, found {}", kind(other)),
+            ))
+        }
+        None => {
+            return Err((
+                "$.expect.decision".into(),
+                "missing required field \"decision\"".into(),
+            ))
+        }
+    };
+    let by = match o.get("by") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(PolicyType::parse(s).ok_or_else(|| {
+            ("$.expect.by".to_string(), format!("unknown policy type {s:?}: expected identity, permissions_boundary, session, scp, rcp or resource"))
+        })?),
+        Some(other) => return Err(("$.expect.by".into(), format!("must be a string or null, found {}", kind(other)))),
+    };
+    let message = match o.get("message") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err((
+                "$.expect.message".into(),
+                format!("must be a string or null, found {}", kind(other)),
+            ))
+        }
+    };
+    Ok(Expect {
+        decision,
+        by,
+        message,
+    })
+}

@@ -1,0 +1,90 @@
+//! `keyward explain FILE`: a person's account of each case's decision.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::{EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
+use crate::case::Case;
+use crate::inputs::{expand, load, Loaded};
+
+/// The explanation text of one case (also what the snapshots hold).
+pub fn render(case: &Case) -> String {
+    let mut s = format!("case {}\n", case.id);
+    let r = &case.request;
+    s.push_str(&format!(
+        "request: {} calls {} on {}",
+        r.principal(),
+        r.action(),
+        r.resource()
+    ));
+    if let Some(a) = r.resource_account() {
+        s.push_str(&format!(
+            " (resource account {a}{})",
+            if r.is_cross_account() {
+                ", cross-account"
+            } else {
+                ""
+            }
+        ));
+    }
+    s.push('\n');
+    if !r.context.is_empty() {
+        s.push_str("context:\n");
+        for (k, v) in r.context.iter() {
+            s.push_str(&format!("  {k} = {:?}\n", v.values()));
+        }
+    }
+    let ex = keyward_iam::explain(&case.policies, &case.request);
+    s.push_str(&ex.to_string());
+    if let Some(e) = &case.expect {
+        let v = case.verdict();
+        s.push_str(&format!(
+            "expected: {}{} -> {}\n",
+            e.decision.as_str(),
+            e.by.map(|b| format!(" by {b}")).unwrap_or_default(),
+            if v.agrees == Some(true) {
+                "agrees"
+            } else {
+                "DISAGREES"
+            }
+        ));
+    }
+    s
+}
+
+pub fn run(path: &PathBuf, only: Option<&str>, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let files = match expand(std::slice::from_ref(path)) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let (mut code, mut shown) = (EXIT_OK, 0);
+    for item in load(&files) {
+        match item {
+            Loaded::Error(e) => {
+                let _ = writeln!(err, "error: {e}");
+                code = EXIT_BAD_INPUT;
+            }
+            Loaded::Case { case, .. } => {
+                if only.is_some_and(|id| id != case.id) {
+                    continue;
+                }
+                if shown > 0 {
+                    let _ = writeln!(out);
+                }
+                shown += 1;
+                let _ = write!(out, "{}", render(&case));
+                if case.verdict().agrees == Some(false) && code == EXIT_OK {
+                    code = EXIT_DISAGREE;
+                }
+            }
+        }
+    }
+    if let (Some(id), 0) = (only, shown) {
+        let _ = writeln!(err, "error: {}: no case with id {id:?}", path.display());
+        return EXIT_BAD_INPUT;
+    }
+    code
+}

@@ -1,0 +1,8 @@
+//! keyward: a property-based conformance harness for the IAM controls on Amazon Bedrock API keys.
+//!
+//! The case format ([`case`]), the inputs of a run ([`inputs`]) and the commands ([`commands`])
+//! sit on top of the pure evaluator `keyward-iam`.
+
+pub mod case;
+pub mod commands;
+pub mod inputs;
