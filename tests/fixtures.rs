@@ -1,0 +1,88 @@
+//! Every fixture shipped in the repo: readable, with provenance and source, and agreeing with the
+//! local evaluator.
+
+use std::path::PathBuf;
+
+use keyward::case::Provenance;
+use keyward::inputs::{expand, load, Loaded};
+
+fn fixtures() -> Vec<(String, keyward::case::Case)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let files = expand(&[root]).expect("fixtures directory");
+    load(&files)
+        .into_iter()
+        .map(|l| match l {
+            Loaded::Case { file, case } => (file, *case),
+            Loaded::Error(e) => panic!("unreadable fixture: {e}"),
+        })
+        .collect()
+}
+
+#[test]
+fn every_fixture_has_source_provenance_and_expectation() {
+    for (file, c) in fixtures() {
+        let p = c.provenance.unwrap_or_else(|| panic!("{file}: {}: no provenance", c.id));
+        let src = c.source.as_deref().unwrap_or_else(|| panic!("{file}: {}: no source", c.id));
+        assert!(c.expect.is_some(), "{file}: {}: no expect", c.id);
+        assert_ne!(p, Provenance::Generated, "{file}: {}: generated cases are not fixtures", c.id);
+        if p == Provenance::Documented {
+            assert!(
+                src.starts_with("https://docs.aws.amazon.com/") || src.starts_with("https://aws.amazon.com/"),
+                "{file}: {}: a documented case cites an AWS URL, found {src}",
+                c.id
+            );
+            assert!(file.contains("fixtures/documented/"), "{file}: {}: documented case outside fixtures/documented", c.id);
+        }
+    }
+}
+
+#[test]
+fn documented_fixtures_are_numerous_and_agree() {
+    let all = fixtures();
+    let documented: Vec<_> = all.iter().filter(|(_, c)| c.provenance == Some(Provenance::Documented)).collect();
+    assert!(documented.len() >= 200, "only {} documented cases", documented.len());
+    let disagreeing: Vec<String> = all
+        .iter()
+        .filter(|(_, c)| c.verdict().agrees != Some(true))
+        .map(|(f, c)| format!("{f}: {}", c.id))
+        .collect();
+    assert!(disagreeing.is_empty(), "disagreeing fixtures:\n{}", disagreeing.join("\n"));
+}
+
+#[test]
+fn every_operator_family_has_match_no_match_and_missing_key_cases() {
+    use keyward_iam::{BaseOp, Family};
+    let all = fixtures();
+    for fam in [Family::String, Family::Numeric, Family::Date, Family::Bool, Family::Binary, Family::Ip, Family::Arn, Family::Null] {
+        let (mut holds, mut fails, mut missing) = (false, false, false);
+        for (_, c) in &all {
+            for (_, _, _, p) in c.policies.all() {
+                for s in &p.statements {
+                    for cond in s.conditions.iter().filter(|x| x.op.base.family() == fam) {
+                        let absent = c.request.context.get(cond.key_lc()).is_none();
+                        missing |= absent;
+                        if cond.eval(&c.request.context) {
+                            holds = true;
+                        } else {
+                            fails = true;
+                        }
+                    }
+                }
+            }
+        }
+        let _ = BaseOp::Null;
+        assert!(holds && fails && missing, "{fam:?}: holds {holds}, fails {fails}, missing-key {missing}");
+    }
+}
+
+#[test]
+fn cases_round_trip_through_the_format() {
+    for (file, c) in fixtures() {
+        let text = c.to_pretty_string();
+        let back = keyward::case::read_cases("roundtrip.json", &text).unwrap().remove(0).unwrap();
+        assert_eq!(back.to_json(), c.to_json(), "{file}: {}", c.id);
+        assert_eq!(back.policies, c.policies, "{file}: {}", c.id);
+        assert_eq!(back.request, c.request, "{file}: {}", c.id);
+        assert_eq!(back.expect, c.expect, "{file}: {}", c.id);
+    }
+}
