@@ -97,8 +97,14 @@ pub struct StatementRef {
     pub level: Option<usize>,
     pub policy: usize,
     pub statement: usize,
-    pub sid: Option<String>,
     pub effect: Effect,
+}
+
+impl StatementRef {
+    /// The statement's Sid; looked up rather than copied, since evaluation is the hot path.
+    pub fn sid<'a>(&self, set: &'a PolicySet) -> Option<&'a str> {
+        set.policy(self)?.statements.get(self.statement)?.sid.as_deref()
+    }
 }
 
 /// The answer: a value, never an error.
@@ -167,7 +173,6 @@ fn record(
         level,
         policy,
         statement,
-        sid: s.sid.clone(),
         effect: s.effect,
     });
 }

@@ -1,0 +1,115 @@
+//! Pre-compiled policies evaluated against requests: the article's two guardrails, and policies
+//! of 10, 100 and 1,000 statements (cost should grow linearly with statements).
+//! Run: `cargo bench --bench evaluator`.
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use keyward_iam::{evaluate, ContextValue, Policy, PolicySet, PolicyType, Request};
+use serde_json::json;
+
+const PRINCIPAL: &str = "arn:aws:sts::123456789012:assumed-role/dev/alice";
+
+fn set(doc: serde_json::Value) -> PolicySet {
+    PolicySet {
+        identity: vec![Policy::parse(&doc, PolicyType::Identity).expect("valid policy")],
+        ..PolicySet::default()
+    }
+}
+
+fn article(c: &mut Criterion) {
+    // Article §2: deny use of short-term keys.
+    let deny_short = set(json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["bedrock:*"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "bedrock:CallWithBearerToken", "Resource": "*",
+             "Condition": {"StringEquals": {"bedrock:bearerTokenType": "SHORT_TERM"}}}
+        ]
+    }));
+    // Article §3: deny creating Bedrock keys that live longer than 5 days.
+    let deny_long = set(json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "iam:*ServiceSpecificCredential*", "Resource": "arn:aws:iam::123456789012:user/*"},
+            {"Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*",
+             "Condition": {
+                "StringEquals": {"iam:ServiceSpecificCredentialServiceName": "bedrock.amazonaws.com"},
+                "NumericGreaterThan": {"iam:ServiceSpecificCredentialAgeDays": "5"}}}
+        ]
+    }));
+    let call = |t: &str| {
+        Request::new(PRINCIPAL, "bedrock:CallWithBearerToken", "*")
+            .with_context("bedrock:bearerTokenType", ContextValue::single(t))
+    };
+    let create = |days: &str| {
+        Request::new(
+            "arn:aws:iam::123456789012:user/admin",
+            "iam:CreateServiceSpecificCredential",
+            "arn:aws:iam::123456789012:user/BedrockAPIKey-h42z",
+        )
+        .with_context(
+            "iam:ServiceSpecificCredentialServiceName",
+            ContextValue::single("bedrock.amazonaws.com"),
+        )
+        .with_context(
+            "iam:ServiceSpecificCredentialAgeDays",
+            ContextValue::single(days),
+        )
+    };
+    let mut g = c.benchmark_group("article");
+    g.throughput(Throughput::Elements(1));
+    for (name, s, r) in [
+        (
+            "deny_short_term/short_term_denied",
+            &deny_short,
+            call("SHORT_TERM"),
+        ),
+        (
+            "deny_short_term/long_term_allowed",
+            &deny_short,
+            call("LONG_TERM"),
+        ),
+        ("deny_over_5_days/5_days_allowed", &deny_long, create("5")),
+        ("deny_over_5_days/30_days_denied", &deny_long, create("30")),
+    ] {
+        g.bench_function(name, |b| b.iter(|| evaluate(black_box(s), black_box(&r))));
+    }
+    g.finish();
+}
+
+/// N statements that all have to be looked at: none of them applies, so every one is checked.
+fn statements(c: &mut Criterion) {
+    let mut g = c.benchmark_group("statements");
+    for n in [10usize, 100, 1000] {
+        let stmts: Vec<_> = (0..n)
+            .map(|i| {
+                json!({
+                    "Effect": if i % 2 == 0 { "Allow" } else { "Deny" },
+                    "Action": [format!("bedrock:Action{i}*"), "bedrock:CallWithBearerToken"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"bedrock:bearerTokenType": format!("TYPE{i}")},
+                        "NumericLessThan": {"iam:ServiceSpecificCredentialAgeDays": i}
+                    }
+                })
+            })
+            .collect();
+        let s = set(json!({"Version": "2012-10-17", "Statement": stmts}));
+        let r = Request::new(PRINCIPAL, "bedrock:CallWithBearerToken", "*")
+            .with_context(
+                "bedrock:bearerTokenType",
+                ContextValue::single("SHORT_TERM"),
+            )
+            .with_context(
+                "iam:ServiceSpecificCredentialAgeDays",
+                ContextValue::single("3"),
+            );
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &(s, r), |b, (s, r)| {
+            b.iter(|| evaluate(black_box(s), black_box(r)))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, article, statements);
+criterion_main!(benches);
