@@ -21,17 +21,32 @@ fn fixtures() -> Vec<(String, keyward::case::Case)> {
 #[test]
 fn every_fixture_has_source_provenance_and_expectation() {
     for (file, c) in fixtures() {
-        let p = c.provenance.unwrap_or_else(|| panic!("{file}: {}: no provenance", c.id));
-        let src = c.source.as_deref().unwrap_or_else(|| panic!("{file}: {}: no source", c.id));
+        let p = c
+            .provenance
+            .unwrap_or_else(|| panic!("{file}: {}: no provenance", c.id));
+        let src = c
+            .source
+            .as_deref()
+            .unwrap_or_else(|| panic!("{file}: {}: no source", c.id));
         assert!(c.expect.is_some(), "{file}: {}: no expect", c.id);
-        assert_ne!(p, Provenance::Generated, "{file}: {}: generated cases are not fixtures", c.id);
+        assert_ne!(
+            p,
+            Provenance::Generated,
+            "{file}: {}: generated cases are not fixtures",
+            c.id
+        );
         if p == Provenance::Documented {
             assert!(
-                src.starts_with("https://docs.aws.amazon.com/") || src.starts_with("https://aws.amazon.com/"),
+                src.starts_with("https://docs.aws.amazon.com/")
+                    || src.starts_with("https://aws.amazon.com/"),
                 "{file}: {}: a documented case cites an AWS URL, found {src}",
                 c.id
             );
-            assert!(file.contains("fixtures/documented/"), "{file}: {}: documented case outside fixtures/documented", c.id);
+            assert!(
+                file.contains("fixtures/documented/"),
+                "{file}: {}: documented case outside fixtures/documented",
+                c.id
+            );
         }
     }
 }
@@ -39,21 +54,41 @@ fn every_fixture_has_source_provenance_and_expectation() {
 #[test]
 fn documented_fixtures_are_numerous_and_agree() {
     let all = fixtures();
-    let documented: Vec<_> = all.iter().filter(|(_, c)| c.provenance == Some(Provenance::Documented)).collect();
-    assert!(documented.len() >= 200, "only {} documented cases", documented.len());
+    let documented: Vec<_> = all
+        .iter()
+        .filter(|(_, c)| c.provenance == Some(Provenance::Documented))
+        .collect();
+    assert!(
+        documented.len() >= 200,
+        "only {} documented cases",
+        documented.len()
+    );
     let disagreeing: Vec<String> = all
         .iter()
         .filter(|(_, c)| c.verdict().agrees != Some(true))
         .map(|(f, c)| format!("{f}: {}", c.id))
         .collect();
-    assert!(disagreeing.is_empty(), "disagreeing fixtures:\n{}", disagreeing.join("\n"));
+    assert!(
+        disagreeing.is_empty(),
+        "disagreeing fixtures:\n{}",
+        disagreeing.join("\n")
+    );
 }
 
 #[test]
 fn every_operator_family_has_match_no_match_and_missing_key_cases() {
     use keyward_iam::{BaseOp, Family};
     let all = fixtures();
-    for fam in [Family::String, Family::Numeric, Family::Date, Family::Bool, Family::Binary, Family::Ip, Family::Arn, Family::Null] {
+    for fam in [
+        Family::String,
+        Family::Numeric,
+        Family::Date,
+        Family::Bool,
+        Family::Binary,
+        Family::Ip,
+        Family::Arn,
+        Family::Null,
+    ] {
         let (mut holds, mut fails, mut missing) = (false, false, false);
         for (_, c) in &all {
             for (_, _, _, p) in c.policies.all() {
@@ -71,7 +106,10 @@ fn every_operator_family_has_match_no_match_and_missing_key_cases() {
             }
         }
         let _ = BaseOp::Null;
-        assert!(holds && fails && missing, "{fam:?}: holds {holds}, fails {fails}, missing-key {missing}");
+        assert!(
+            holds && fails && missing,
+            "{fam:?}: holds {holds}, fails {fails}, missing-key {missing}"
+        );
     }
 }
 
@@ -79,10 +117,61 @@ fn every_operator_family_has_match_no_match_and_missing_key_cases() {
 fn cases_round_trip_through_the_format() {
     for (file, c) in fixtures() {
         let text = c.to_pretty_string();
-        let back = keyward::case::read_cases("roundtrip.json", &text).unwrap().remove(0).unwrap();
+        let back = keyward::case::read_cases("roundtrip.json", &text)
+            .unwrap()
+            .remove(0)
+            .unwrap();
         assert_eq!(back.to_json(), c.to_json(), "{file}: {}", c.id);
         assert_eq!(back.policies, c.policies, "{file}: {}", c.id);
         assert_eq!(back.request, c.request, "{file}: {}", c.id);
         assert_eq!(back.expect, c.expect, "{file}: {}", c.id);
+    }
+}
+
+/// Every assumption id cited in the code is registered, every registered one is cited, and the
+/// README lists them all.
+#[test]
+fn assumptions_are_registered_cited_and_documented() {
+    use keyward_iam::assumptions::{find, ASSUMPTIONS};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut cited = std::collections::BTreeSet::new();
+    let mut stack = vec![root.join("harness")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("assumptions.rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for (i, _) in text.match_indices("A-") {
+                    let id: String = text[i..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_uppercase() || *c == '-')
+                        .collect();
+                    let id = id.trim_end_matches('-').to_string();
+                    if id.len() > 3 {
+                        assert!(
+                            find(&id).is_some(),
+                            "{}: cites unregistered assumption {id}",
+                            p.display()
+                        );
+                        cited.insert(id);
+                    }
+                }
+            }
+        }
+    }
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for a in ASSUMPTIONS {
+        assert!(
+            cited.contains(a.id),
+            "assumption {} is registered but no code cites it",
+            a.id
+        );
+        assert!(
+            readme.contains(a.id),
+            "README does not list assumption {}",
+            a.id
+        );
     }
 }

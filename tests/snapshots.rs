@@ -28,12 +28,30 @@ macro_rules! snap {
 #[test]
 fn explain_outputs() {
     for (name, id) in [
-        ("explain_bedrock_age_denied", "documented/bedrock/deny-create-age-age-30-denied"),
-        ("explain_bedrock_age_omitted", "documented/bedrock/deny-create-age-age-omitted-not-denied"),
-        ("explain_bearer_token_explicit", "documented/messages/identity-explicit-bearer-token"),
-        ("explain_t4_forallvalues", "documented/doc-tables/t18-deny-foranyvalue-key-missing"),
-        ("explain_variables_missing", "documented/variables/no-version-variable-is-literal"),
-        ("explain_cross_account", "documented/evaluation/cross-account-account-principal"),
+        (
+            "explain_bedrock_age_denied",
+            "documented/bedrock/deny-create-age-age-30-denied",
+        ),
+        (
+            "explain_bedrock_age_omitted",
+            "documented/bedrock/deny-create-age-age-omitted-not-denied",
+        ),
+        (
+            "explain_bearer_token_explicit",
+            "documented/messages/identity-explicit-bearer-token",
+        ),
+        (
+            "explain_t4_forallvalues",
+            "documented/doc-tables/t18-deny-foranyvalue-key-missing",
+        ),
+        (
+            "explain_variables_missing",
+            "documented/variables/no-version-variable-is-literal",
+        ),
+        (
+            "explain_cross_account",
+            "documented/evaluation/cross-account-account-principal",
+        ),
         ("explain_scp_levels", "documented/messages/scp-implicit"),
         ("explain_boundary", "documented/messages/boundary-implicit"),
     ] {
@@ -46,7 +64,9 @@ fn every_message_form() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/documented/messages.json");
     let mut out = String::new();
     for l in load(&expand(&[root]).unwrap()) {
-        let Loaded::Case { case, .. } = l else { panic!("unreadable") };
+        let Loaded::Case { case, .. } = l else {
+            panic!("unreadable")
+        };
         let v = case.verdict();
         out.push_str(&format!(
             "{} [{}{}]\n  {}\n",

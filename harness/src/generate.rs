@@ -16,7 +16,11 @@ pub struct GenSettings {
 
 impl Default for GenSettings {
     fn default() -> Self {
-        GenSettings { max_statements: 4, max_conditions: 3, max_values: 3 }
+        GenSettings {
+            max_statements: 4,
+            max_conditions: 3,
+            max_values: 3,
+        }
     }
 }
 
@@ -82,7 +86,11 @@ fn op_name() -> impl Strategy<Value = String> {
                 Some(false) => "ForAnyValue:",
                 None => "",
             };
-            let ie = if ie && b != BaseOp::Null { "IfExists" } else { "" };
+            let ie = if ie && b != BaseOp::Null {
+                "IfExists"
+            } else {
+                ""
+            };
             format!("{q}{}{ie}", b.name())
         })
 }
@@ -94,8 +102,16 @@ pub fn scalar_value() -> impl Strategy<Value = Value> {
         prop::sample::select(&[0i64, 1, 5, 30, 36600, 36601][..]).prop_map(|n| json!(n)),
         prop::sample::select(&["0", "5", "30", "36600", "5.0", "five"][..]).prop_map(|s| json!(s)),
         prop::bool::ANY.prop_map(|b| json!(b)),
-        prop::sample::select(&["true", "false", "203.0.113.0/24", "2020-01-01T00:00:00Z", "QUJD"][..])
-            .prop_map(|s| json!(s)),
+        prop::sample::select(
+            &[
+                "true",
+                "false",
+                "203.0.113.0/24",
+                "2020-01-01T00:00:00Z",
+                "QUJD"
+            ][..]
+        )
+        .prop_map(|s| json!(s)),
     ]
 }
 
@@ -142,20 +158,37 @@ pub fn statement(s: &GenSettings, principal: bool) -> impl Strategy<Value = Valu
         prop::option::weighted(0.5, condition_block(s)),
         prop::sample::select(&["*", "arn:aws:iam::123456789012:user/alice", "123456789012"][..]),
     )
-        .prop_map(move |(allow, not_action, actions, not_resource, resources, cond, p)| {
-            let mut m = Map::new();
-            m.insert("Effect".into(), json!(if allow { "Allow" } else { "Deny" }));
-            if principal {
-                let pv = if p == "*" { json!("*") } else { json!({ "AWS": p }) };
-                m.insert("Principal".into(), pv);
-            }
-            m.insert(if not_action { "NotAction" } else { "Action" }.into(), actions);
-            m.insert(if not_resource { "NotResource" } else { "Resource" }.into(), resources);
-            if let Some(c) = cond {
-                m.insert("Condition".into(), c);
-            }
-            Value::Object(m)
-        })
+        .prop_map(
+            move |(allow, not_action, actions, not_resource, resources, cond, p)| {
+                let mut m = Map::new();
+                m.insert("Effect".into(), json!(if allow { "Allow" } else { "Deny" }));
+                if principal {
+                    let pv = if p == "*" {
+                        json!("*")
+                    } else {
+                        json!({ "AWS": p })
+                    };
+                    m.insert("Principal".into(), pv);
+                }
+                m.insert(
+                    if not_action { "NotAction" } else { "Action" }.into(),
+                    actions,
+                );
+                m.insert(
+                    if not_resource {
+                        "NotResource"
+                    } else {
+                        "Resource"
+                    }
+                    .into(),
+                    resources,
+                );
+                if let Some(c) = cond {
+                    m.insert("Condition".into(), c);
+                }
+                Value::Object(m)
+            },
+        )
 }
 
 /// A valid policy document of the given type.
@@ -179,7 +212,11 @@ pub fn policy(s: &GenSettings, t: PolicyType) -> impl Strategy<Value = Value> {
             if let Some(v) = version {
                 m.insert("Version".into(), json!(v));
             }
-            let st = if as_object && stmts.len() == 1 { stmts.remove(0) } else { Value::Array(stmts) };
+            let st = if as_object && stmts.len() == 1 {
+                stmts.remove(0)
+            } else {
+                Value::Array(stmts)
+            };
             m.insert("Statement".into(), st);
             Value::Object(m)
         })
@@ -191,13 +228,32 @@ pub fn any_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         prop::bool::ANY.prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
         ".{0,12}".prop_map(Value::String),
-        prop::sample::select(&[
-            "Version", "Statement", "Effect", "Allow", "Deny", "Action", "NotAction", "Resource",
-            "Condition", "StringEquals", "Null", "ForAllValues:StringLike", "*", "2012-10-17",
-            "Principal", "Sid", "${aws:username}", "s3:a:b",
-        ][..])
+        prop::sample::select(
+            &[
+                "Version",
+                "Statement",
+                "Effect",
+                "Allow",
+                "Deny",
+                "Action",
+                "NotAction",
+                "Resource",
+                "Condition",
+                "StringEquals",
+                "Null",
+                "ForAllValues:StringLike",
+                "*",
+                "2012-10-17",
+                "Principal",
+                "Sid",
+                "${aws:username}",
+                "s3:a:b",
+            ][..]
+        )
         .prop_map(|s| json!(s)),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
@@ -205,16 +261,33 @@ pub fn any_json() -> impl Strategy<Value = Value> {
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
             prop::collection::vec(
                 (
-                    prop::sample::select(&[
-                        "Version", "Statement", "Effect", "Action", "NotAction", "Resource",
-                        "NotResource", "Condition", "Principal", "Sid", "Id", "StringEquals",
-                        "NumericLessThan", "aws:TagKeys", "AWS", "x",
-                    ][..]),
+                    prop::sample::select(
+                        &[
+                            "Version",
+                            "Statement",
+                            "Effect",
+                            "Action",
+                            "NotAction",
+                            "Resource",
+                            "NotResource",
+                            "Condition",
+                            "Principal",
+                            "Sid",
+                            "Id",
+                            "StringEquals",
+                            "NumericLessThan",
+                            "aws:TagKeys",
+                            "AWS",
+                            "x",
+                        ][..]
+                    ),
                     inner,
                 ),
                 0..6,
             )
-            .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+            .prop_map(|kv| Value::Object(
+                kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+            )),
         ]
     })
 }

@@ -4,6 +4,6 @@
 //! sit on top of the pure evaluator `keyward-iam`.
 
 pub mod case;
-pub mod generate;
 pub mod commands;
+pub mod generate;
 pub mod inputs;

@@ -3,7 +3,8 @@
 //! Every variant carries the JSON path of the offending element. `aws_message` is the text IAM
 //! returns (MalformedPolicyDocument or ValidationError). Where aws-facts.md gives no wording for a
 //! check, IAM's generic "Syntax errors in policy." is used, as the emulators that mirror IAM do
-//! (structural problems all map to it), and keyward's own detail follows in parentheses.
+//! (structural problems all map to it), and keyward's own detail follows in parentheses
+//! (assumption A-SYNTAX-WORDING).
 
 use std::fmt;
 
@@ -35,6 +36,8 @@ pub enum PolicyErrorKind {
     NotAnObject(&'static str),
     #[error("unknown element \"{0}\"")]
     UnknownElement(String),
+    #[error("Id is not allowed in identity-based policies (nor in permissions boundaries or session policies)")]
+    IdNotAllowed,
     #[error("Statement is missing")]
     MissingStatement,
     #[error("Statement is an empty array")]

@@ -103,7 +103,11 @@ pub struct StatementRef {
 impl StatementRef {
     /// The statement's Sid; looked up rather than copied, since evaluation is the hot path.
     pub fn sid<'a>(&self, set: &'a PolicySet) -> Option<&'a str> {
-        set.policy(self)?.statements.get(self.statement)?.sid.as_deref()
+        set.policy(self)?
+            .statements
+            .get(self.statement)?
+            .sid
+            .as_deref()
     }
 }
 
@@ -274,6 +278,8 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
 
     let boundary_ok = boundary.is_none_or(|b| b.allow);
     let session_ok = session.is_none_or(|s| s.allow);
+    // Several types lacking an Allow: the first in flow-chart order is named
+    // (assumption A-IMPLICIT-PRECEDENCE).
     let implicit = |t| (DecisionKind::ImplicitDeny, Some(t));
     let (kind, by) = if req.is_cross_account() {
         if !identity.allow {

@@ -7,6 +7,7 @@
 //! Policies are compiled once (lower-cased action patterns, parsed numbers, dates, CIDRs and
 //! wildcard matchers) and evaluated many times.
 
+pub mod assumptions;
 pub mod condition;
 pub mod error;
 pub mod eval;

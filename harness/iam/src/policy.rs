@@ -169,7 +169,7 @@ pub enum PrincipalMatch {
     Account,
     /// The role whose session is calling: boundary and session policies still limit.
     Role,
-    /// The user or role-session ARN itself, or `*`.
+    /// The user or role-session ARN itself, or `*` (assumption A-STAR-PRINCIPAL-DIRECT).
     Direct,
 }
 
@@ -428,6 +428,17 @@ fn parse_document(doc: &Value, kind: PolicyType, errors: &mut Vec<PolicyError>) 
     };
     let id = match top.get("Id") {
         None => None,
+        // reference_policies_elements_id.html: "ID is allowed in resource-based policies, but
+        // not in identity-based policies."
+        Some(Value::String(_))
+            if matches!(
+                kind,
+                PolicyType::Identity | PolicyType::PermissionsBoundary | PolicyType::Session
+            ) =>
+        {
+            errors.push(PolicyError::new("$.Id", PolicyErrorKind::IdNotAllowed));
+            None
+        }
         Some(Value::String(s)) => Some(s.clone()),
         Some(v) => {
             errors.push(wrong_type("$.Id", "Id", "a string", v));

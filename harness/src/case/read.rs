@@ -62,22 +62,30 @@ pub fn read_cases(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>
             Ok(_) => Err(file_err("expected an array of cases".into())),
             Err(e) => Err(file_err(format!("not valid JSON: {e}"))),
         },
-        Some('{') if serde_json::from_str::<Value>(text).is_ok() => {
-            let v: Value = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
-            Ok(vec![parse_case(
+        Some('{') => match serde_json::from_str::<Value>(text) {
+            Ok(v) => Ok(vec![parse_case(
                 file,
                 &v,
                 CaseSource {
                     index: 0,
                     line: None,
                 },
-            )])
-        }
-        Some('{') | Some('/') => read_lines(file, text),
+            )]),
+            // JSON Lines only when some unindented line holds a JSON object on its own; else it
+            // is one broken (e.g. pretty-printed) object: one error for the whole file, not one
+            // per line.
+            Err(_) if text.lines().any(is_case_line) => read_lines(file, text),
+            Err(e) => Err(file_err(format!("not valid JSON: {e}"))),
+        },
+        Some('/') => read_lines(file, text),
         Some(c) => Err(file_err(format!(
             "not JSON: a case file starts with '{{', '[' or a JSON Lines comment, found {c:?}"
         ))),
     }
+}
+
+fn is_case_line(line: &str) -> bool {
+    line.starts_with('{') && matches!(serde_json::from_str::<Value>(line), Ok(Value::Object(_)))
 }
 
 fn read_lines(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>, CaseError> {
@@ -250,12 +258,14 @@ fn parse_policy(v: &Value, path: &str, t: PolicyType) -> Result<Policy, Fail> {
                 "document" => {}
                 "name" => meta.name = Some(s()?),
                 "arn" => meta.arn = Some(s()?),
-                _ => return Err((
-                    format!("{path}.{k}"),
-                    format!(
+                _ => {
+                    return Err((
+                        format!("{path}.{k}"),
+                        format!(
                         "unknown field \"{k}\" in a policy wrapper (expected name, arn, document)"
                     ),
-                )),
+                    ))
+                }
             }
         }
         (doc, format!("{path}.document"), meta)

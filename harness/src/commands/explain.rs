@@ -60,12 +60,14 @@ pub fn run(path: &PathBuf, only: Option<&str>, out: &mut dyn Write, err: &mut dy
             return EXIT_BAD_INPUT;
         }
     };
-    let (mut code, mut shown) = (EXIT_OK, 0);
+    let (mut code, mut shown, mut unreadable) = (EXIT_OK, 0, false);
     for item in load(&files) {
         match item {
             Loaded::Error(e) => {
                 let _ = writeln!(err, "error: {e}");
                 code = EXIT_BAD_INPUT;
+                // The case asked for exists but is unreadable: not "no case with id".
+                unreadable |= only.is_some() && e.case.as_deref() == only;
             }
             Loaded::Case { case, .. } => {
                 if only.is_some_and(|id| id != case.id) {
@@ -82,7 +84,7 @@ pub fn run(path: &PathBuf, only: Option<&str>, out: &mut dyn Write, err: &mut dy
             }
         }
     }
-    if let (Some(id), 0) = (only, shown) {
+    if let (Some(id), 0, false) = (only, shown, unreadable) {
         let _ = writeln!(err, "error: {}: no case with id {id:?}", path.display());
         return EXIT_BAD_INPUT;
     }

@@ -2,8 +2,9 @@
 //! are matched one by one, case-sensitively, with `*` and `?` inside each component.
 //!
 //! A pattern with fewer than six components (e.g. `*`) is matched component by component against
-//! the same number of request components, the last one taking the rest of the ARN; this is an
-//! inference (the docs only show six-component patterns) that keeps `"*"` matching every ARN.
+//! the same number of request components, the last one taking the rest of the ARN (assumption
+//! A-ARN-SHORT-PATTERN): the docs only show six-component patterns; this keeps `"*"` matching
+//! every ARN.
 
 use crate::pattern::Glob;
 

@@ -402,7 +402,9 @@ impl Condition {
         }
     }
 
-    /// OR over the policy values of the positive form of the operator, for one request value.
+    /// OR over the policy values of the positive form of the operator, for one request value. A
+    /// request value of the wrong type matches nothing, so a negated operator holds for it
+    /// (assumption A-NEGATED-UNPARSEABLE).
     fn any_value_matches(&self, r: &str, ctx: &Context) -> bool {
         let base = self.op.base;
         match base.family() {
