@@ -280,37 +280,33 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
     let session_ok = session.is_none_or(|s| s.allow);
     // Several types lacking an Allow: the first in flow-chart order is named
     // (assumption A-IMPLICIT-PRECEDENCE).
-    let implicit = |t| (DecisionKind::ImplicitDeny, Some(t));
-    let (kind, by) = if req.is_cross_account() {
+    let lacking = |t| Some(t);
+    // The caller's side: identity-based policies, then the boundary and session policies.
+    let caller_side = || {
         if !identity.allow {
-            implicit(PolicyType::Identity)
+            lacking(PolicyType::Identity)
         } else if !boundary_ok {
-            implicit(PolicyType::PermissionsBoundary)
+            lacking(PolicyType::PermissionsBoundary)
         } else if !session_ok {
-            implicit(PolicyType::Session)
-        } else if res_allow.is_none() {
-            implicit(PolicyType::Resource)
+            lacking(PolicyType::Session)
         } else {
-            (DecisionKind::Allow, None)
+            None
         }
+    };
+    let missing = if req.is_cross_account() {
+        caller_side().or_else(|| res_allow.is_none().then_some(PolicyType::Resource))
     } else {
         match res_allow {
-            Some(PrincipalMatch::Direct) => (DecisionKind::Allow, None),
-            Some(PrincipalMatch::Role) if !boundary_ok => implicit(PolicyType::PermissionsBoundary),
-            Some(PrincipalMatch::Role) if !session_ok => implicit(PolicyType::Session),
-            Some(PrincipalMatch::Role) => (DecisionKind::Allow, None),
-            Some(PrincipalMatch::Account) | None => {
-                if !identity.allow {
-                    implicit(PolicyType::Identity)
-                } else if !boundary_ok {
-                    implicit(PolicyType::PermissionsBoundary)
-                } else if !session_ok {
-                    implicit(PolicyType::Session)
-                } else {
-                    (DecisionKind::Allow, None)
-                }
-            }
+            Some(PrincipalMatch::Direct) => None,
+            Some(PrincipalMatch::Role) if !boundary_ok => lacking(PolicyType::PermissionsBoundary),
+            Some(PrincipalMatch::Role) if !session_ok => lacking(PolicyType::Session),
+            Some(PrincipalMatch::Role) => None,
+            Some(PrincipalMatch::Account) | None => caller_side(),
         }
+    };
+    let (kind, by) = match missing {
+        Some(t) => (DecisionKind::ImplicitDeny, Some(t)),
+        None => (DecisionKind::Allow, None),
     };
     decide(kind, by)
 }

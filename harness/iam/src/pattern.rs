@@ -94,8 +94,19 @@ fn char_len_at(text: &str, pos: usize) -> usize {
     text[pos..].chars().next().map_or(1, char::len_utf8)
 }
 
+/// After a `*`, the next literal can only start where it occurs: jump there with a substring
+/// search instead of trying every position. `None` means it occurs nowhere ahead.
+fn skip_to_literal(toks: &[Tok], ti: usize, text: &str, pos: usize) -> Option<usize> {
+    match toks.get(ti) {
+        Some(Tok::Lit(s)) => text[pos..].find(&**s).map(|off| pos + off),
+        _ => Some(pos),
+    }
+}
+
 /// Greedy matching with one backtrack point (the last `*`), linear in practice. A literal run is a
-/// sequence of one-character literals matched at once, so the classic single-star argument holds.
+/// sequence of one-character literals matched at once, so the classic single-star argument holds;
+/// if the literal after the last `*` occurs nowhere ahead, stretching that `*` (or, by the same
+/// argument, an earlier one) cannot help, so the match fails at once.
 fn match_toks(toks: &[Tok], text: &str) -> bool {
     let (mut ti, mut pos) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
@@ -104,6 +115,10 @@ fn match_toks(toks: &[Tok], text: &str) -> bool {
             match &toks[ti] {
                 Tok::Star => {
                     ti += 1;
+                    let Some(p) = skip_to_literal(toks, ti, text, pos) else {
+                        return false;
+                    };
+                    pos = p;
                     star = Some((ti, pos));
                     continue;
                 }
@@ -124,7 +139,9 @@ fn match_toks(toks: &[Tok], text: &str) -> bool {
         }
         match star {
             Some((t, p)) if p < text.len() => {
-                let np = p + char_len_at(text, p);
+                let Some(np) = skip_to_literal(toks, t, text, p + char_len_at(text, p)) else {
+                    return false;
+                };
                 star = Some((t, np));
                 ti = t;
                 pos = np;
@@ -164,6 +181,41 @@ mod tests {
         assert!(!m("*a*b*c*", "xxaxxcxxbxx"));
         assert!(m("a*a*a", "aaaaa"));
         assert!(!m("a*a*ab", "aaaaa"));
+    }
+
+    /// The matcher against a plain recursive definition of `*` and `?`, on small alphabets where
+    /// backtracking matters.
+    #[test]
+    fn agrees_with_the_definition() {
+        fn reference(p: &[char], t: &[char]) -> bool {
+            match p.split_first() {
+                None => t.is_empty(),
+                Some(('*', rest)) => (0..=t.len()).any(|i| reference(rest, &t[i..])),
+                Some(('?', rest)) => !t.is_empty() && reference(rest, &t[1..]),
+                Some((c, rest)) => t.first() == Some(c) && reference(rest, &t[1..]),
+            }
+        }
+        let alphabet = ['a', 'b', '*', '?'];
+        let mut patterns = vec![String::new()];
+        for _ in 0..4 {
+            let next: Vec<String> = patterns
+                .iter()
+                .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+                .collect();
+            patterns.extend(next);
+        }
+        patterns.sort();
+        patterns.dedup();
+        let texts = [
+            "", "a", "b", "ab", "ba", "aab", "abab", "bbba", "aabba", "ababab",
+        ];
+        for p in &patterns {
+            let pc: Vec<char> = p.chars().collect();
+            for t in texts {
+                let tc: Vec<char> = t.chars().collect();
+                assert_eq!(m(p, t), reference(&pc, &tc), "pattern {p:?} text {t:?}");
+            }
+        }
     }
 
     #[test]

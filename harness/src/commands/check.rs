@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::eval::disagreement_line;
-use super::{EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
+use super::{Tally, EXIT_BAD_INPUT};
 use crate::inputs::{expand, load, Loaded};
 
 pub struct CheckOptions {
@@ -29,13 +29,14 @@ pub fn run(opts: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> u8 
             return EXIT_BAD_INPUT;
         }
     };
-    let mut per: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
-    let (mut passed, mut failed, mut unreadable) = (0usize, 0usize, 0usize);
+    // Per provenance: agreements, disagreements, and cases without an expectation.
+    let mut per: BTreeMap<String, (Tally, usize)> = BTreeMap::new();
+    let mut total = Tally::default();
     let mut lines = Vec::new();
     for item in load(&files) {
         match item {
             Loaded::Error(e) => {
-                unreadable += 1;
+                total.unreadable += 1;
                 let _ = writeln!(err, "error: {e}");
                 lines.push(format!("UNREADABLE {e}"));
             }
@@ -46,17 +47,12 @@ pub fn run(opts: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> u8 
                     .to_string();
                 let slot = per.entry(key).or_default();
                 let v = case.verdict();
+                total.record(v.agrees);
+                slot.0.record(v.agrees);
                 match v.agrees {
-                    Some(true) => {
-                        passed += 1;
-                        slot.0 += 1;
-                    }
-                    Some(false) => {
-                        failed += 1;
-                        slot.1 += 1;
-                        lines.push(disagreement_line(&file, &case, &v));
-                    }
-                    None => slot.2 += 1,
+                    Some(false) => lines.push(disagreement_line(&file, &case, &v)),
+                    None => slot.1 += 1,
+                    Some(true) => {}
                 }
             }
         }
@@ -68,8 +64,12 @@ pub fn run(opts: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> u8 
         files.len()
     );
     let _ = writeln!(out, "oracle local-evaluator vs fixture store:");
-    for (prov, (p, f, n)) in &per {
-        let _ = write!(out, "  {prov:<12} {p} agree, {f} disagree");
+    for (prov, (t, n)) in &per {
+        let _ = write!(
+            out,
+            "  {prov:<12} {} agree, {} disagree",
+            t.passed, t.failed
+        );
         if *n > 0 {
             let _ = write!(out, ", {n} without expectation");
         }
@@ -78,12 +78,6 @@ pub fn run(opts: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> u8 
     for l in &lines {
         let _ = writeln!(out, "{l}");
     }
-    let _ = writeln!(out, "{passed} passed, {} failed", failed + unreadable);
-    if unreadable > 0 {
-        EXIT_BAD_INPUT
-    } else if failed > 0 {
-        EXIT_DISAGREE
-    } else {
-        EXIT_OK
-    }
+    let _ = writeln!(out, "{}", total.summary_line());
+    total.exit_code()
 }

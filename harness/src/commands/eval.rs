@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use super::{EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
+use super::{Tally, EXIT_BAD_INPUT};
 use crate::case::{Case, Verdict};
 use crate::inputs::{expand, load, Loaded};
 
@@ -62,11 +62,11 @@ pub fn run(paths: &[PathBuf], summary: bool, out: &mut dyn Write, err: &mut dyn 
             return EXIT_BAD_INPUT;
         }
     };
-    let (mut passed, mut failed, mut unreadable) = (0usize, 0usize, 0usize);
+    let mut tally = Tally::default();
     for item in load(&files) {
         match item {
             Loaded::Error(e) => {
-                unreadable += 1;
+                tally.unreadable += 1;
                 let _ = writeln!(err, "error: {e}");
                 if !summary {
                     let id = e.case.clone().unwrap_or_else(|| e.file.clone());
@@ -79,15 +79,9 @@ pub fn run(paths: &[PathBuf], summary: bool, out: &mut dyn Write, err: &mut dyn 
             }
             Loaded::Case { file, case } => {
                 let v = case.verdict();
-                match v.agrees {
-                    Some(true) => passed += 1,
-                    Some(false) => {
-                        failed += 1;
-                        if summary {
-                            let _ = writeln!(out, "{}", disagreement_line(&file, &case, &v));
-                        }
-                    }
-                    None => {}
+                tally.record(v.agrees);
+                if summary && v.agrees == Some(false) {
+                    let _ = writeln!(out, "{}", disagreement_line(&file, &case, &v));
                 }
                 if !summary {
                     let _ = writeln!(out, "{}", verdict_json(&case, &v));
@@ -96,14 +90,7 @@ pub fn run(paths: &[PathBuf], summary: bool, out: &mut dyn Write, err: &mut dyn 
         }
     }
     if summary {
-        // Unreadable cases count as failed: a run with them did not pass.
-        let _ = writeln!(out, "{passed} passed, {} failed", failed + unreadable);
+        let _ = writeln!(out, "{}", tally.summary_line());
     }
-    if unreadable > 0 {
-        EXIT_BAD_INPUT
-    } else if failed > 0 {
-        EXIT_DISAGREE
-    } else {
-        EXIT_OK
-    }
+    tally.exit_code()
 }
