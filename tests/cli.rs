@@ -1,0 +1,141 @@
+//! The CLI contract (../shared/spec/cli.md) through the real binary: output shapes, the closing
+//! line, and exit codes 0 / 1 / 2.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn keyward(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run keyward")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const ALLOW_ALL: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"bedrock:*","Resource":"*"}}"#;
+
+fn case(id: &str, decision: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","source":"test","provenance":"documented","policies":{{"identity":[{ALLOW_ALL}]}},"request":{{"principal":"arn:aws:iam::123456789012:user/a","action":"bedrock:InvokeModel","resource":"*"}},"expect":{{"decision":"{decision}"}}}}"#
+    )
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn check_on_the_shipped_fixtures_passes() {
+    let o = keyward(&["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    let last = out.lines().last().unwrap();
+    let (passed, rest) = last.split_once(" passed, ").unwrap();
+    assert!(passed.parse::<usize>().unwrap() >= 200, "{last}");
+    assert_eq!(rest, "0 failed");
+}
+
+#[test]
+fn a_planted_wrong_fixture_makes_check_fail_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "good.json", &case("t/good", "allow"));
+    write(
+        dir.path(),
+        "wrong.jsonl",
+        &format!(
+            "// a wrong expectation\n{}\n",
+            case("t/wrong", "implicit_deny")
+        ),
+    );
+    let o = keyward(&["check", "--fixtures", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("DISAGREE t/wrong"), "{out}");
+    assert!(out.contains("expected implicit_deny, got allow"), "{out}");
+    assert_eq!(out.lines().last(), Some("1 passed, 1 failed"));
+}
+
+#[test]
+fn eval_lines_summary_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("cases.json");
+    std::fs::write(
+        &f,
+        format!(
+            "[{}, {}]",
+            case("t/a", "allow"),
+            case("t/b", "explicit_deny")
+        ),
+    )
+    .unwrap();
+    let f = f.to_str().unwrap();
+
+    let o = keyward(&["eval", f]);
+    assert_eq!(o.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["id"], "t/a");
+    assert_eq!(lines[0]["decision"], "allow");
+    assert_eq!(lines[0]["by"], serde_json::Value::Null);
+    assert_eq!(lines[0]["message"], serde_json::Value::Null);
+    assert_eq!(lines[0]["agrees"], true);
+    assert_eq!(lines[1]["agrees"], false);
+
+    let o = keyward(&["eval", "--summary", f]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.starts_with("DISAGREE t/b"), "{out}");
+    assert_eq!(out.lines().last(), Some("1 passed, 1 failed"));
+}
+
+#[test]
+fn eval_of_the_documented_fixtures_agrees() {
+    let o = keyward(&["eval", "--summary", "fixtures/documented"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.trim_end().ends_with(" passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn explain_names_statements_conditions_and_the_message() {
+    let o = keyward(&[
+        "explain",
+        "fixtures/documented/bedrock-guardrails.json",
+        "--case",
+        "documented/bedrock/deny-create-age-age-30-denied",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(
+        out.contains("condition NumericGreaterThanEquals iam:ServiceSpecificCredentialAgeDays"),
+        "{out}"
+    );
+    assert!(out.contains("decision: explicit_deny by identity"), "{out}");
+    assert!(
+        out.contains("message: User: arn:aws:iam::123456789012:user/JohnDoe is not authorized"),
+        "{out}"
+    );
+}
+
+#[test]
+fn help_works_for_every_command() {
+    for args in [
+        &["--help"][..],
+        &["eval", "--help"],
+        &["explain", "--help"],
+        &["check", "--help"],
+    ] {
+        let o = keyward(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        assert!(stdout(&o).contains("Usage"), "{args:?}");
+    }
+}
