@@ -10,6 +10,11 @@
 
 use crate::policy::{Effect, Policy, PolicyType, PrincipalMatch, Statement};
 use crate::request::Request;
+use smallvec::SmallVec;
+
+/// The statements that applied. Most decisions see a handful, so they stay inline: no heap
+/// allocation on the hot path.
+pub type Matched = SmallVec<[StatementRef; 4]>;
 
 /// Every policy that applies to a request, by type. Absent means "not in play" (no boundary, no
 /// session policy, not governed by SCPs/RCPs); present-but-empty means "nothing allows".
@@ -120,7 +125,7 @@ pub struct Decision {
     pub by: Option<PolicyType>,
     /// Every statement that applied, in evaluation order (RCP, SCP, resource, identity,
     /// boundary, session).
-    pub matched: Vec<StatementRef>,
+    pub matched: Matched,
 }
 
 /// What the statements of one type said.
@@ -146,7 +151,7 @@ fn scan(
     level: Option<usize>,
     policies: &[Policy],
     req: &Request,
-    matched: &mut Vec<StatementRef>,
+    matched: &mut Matched,
 ) -> Verdict {
     let mut v = Verdict::default();
     for (pi, p) in policies.iter().enumerate() {
@@ -166,7 +171,7 @@ fn record(
     statement: usize,
     s: &Statement,
     v: &mut Verdict,
-    matched: &mut Vec<StatementRef>,
+    matched: &mut Matched,
 ) {
     match s.effect {
         Effect::Allow => v.allow = true,
@@ -186,7 +191,7 @@ fn record(
 fn scan_resource(
     policies: &[Policy],
     req: &Request,
-    matched: &mut Vec<StatementRef>,
+    matched: &mut Matched,
 ) -> (Verdict, Option<PrincipalMatch>) {
     let mut v = Verdict::default();
     let mut best = None;
@@ -210,7 +215,7 @@ fn scan_resource(
 
 /// Evaluates one request. Pure and allocation-free unless a statement applies.
 pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
-    let mut matched = Vec::new();
+    let mut matched = Matched::new();
     let mut deny_by = None;
     let mut note_deny = |t: PolicyType, v: &Verdict| {
         if v.deny {
@@ -221,7 +226,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
         }
     };
 
-    let levels = |t: PolicyType, ls: &Option<Vec<Vec<Policy>>>, matched: &mut Vec<StatementRef>| {
+    let levels = |t: PolicyType, ls: &Option<Vec<Vec<Policy>>>, matched: &mut Matched| {
         ls.as_ref().map(|ls| {
             ls.iter()
                 .enumerate()
