@@ -194,13 +194,20 @@ impl PolicyError {
     }
 }
 
+impl PolicyError {
+    /// What is wrong, without the path: IAM's error, then keyward's detail where it adds to it.
+    pub fn reason(&self) -> String {
+        if self.kind.detail_adds() {
+            format!("{} ({})", self.aws_error(), self.kind)
+        } else {
+            self.aws_error()
+        }
+    }
+}
+
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path, self.aws_error())?;
-        if self.kind.detail_adds() {
-            write!(f, " ({})", self.kind)?;
-        }
-        Ok(())
+        write!(f, "{}: {}", self.path, self.reason())
     }
 }
 

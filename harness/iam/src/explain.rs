@@ -35,8 +35,8 @@ pub struct StatementExplanation {
     pub effect: Effect,
     /// For resource-based policies: how the Principal names the caller (`None`: it does not).
     pub principal: Option<Option<PrincipalMatch>>,
-    /// `Ok(entry)` with the pattern that matched, or `Err(())` when none did (for NotAction,
-    /// the listed pattern that excluded the action).
+    /// Whether Action/NotAction (and Resource/NotResource) let the statement apply, and which
+    /// listed entry matched the request (for the Not forms, the entry that excluded it).
     pub action: ElementMatch,
     pub resource: ElementMatch,
     pub conditions: Vec<ConditionExplanation>,

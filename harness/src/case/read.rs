@@ -276,12 +276,8 @@ fn parse_policy(v: &Value, path: &str, t: PolicyType) -> Result<Policy, Fail> {
         .map(|p| p.with_meta(meta))
         .map_err(|e| {
             let e = e.prefixed(&doc_path);
-            let detail = e.to_string();
-            let msg = detail
-                .strip_prefix(&format!("{}: ", e.path))
-                .unwrap_or(&detail)
-                .to_string();
-            (e.path, msg)
+            let reason = e.reason();
+            (e.path, reason)
         })
 }
 
