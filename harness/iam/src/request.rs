@@ -171,10 +171,10 @@ impl Request {
     /// A request is cross-account when the resource's owner is named and differs from the
     /// principal's account.
     pub fn is_cross_account(&self) -> bool {
-        match (self.resource_account(), self.principal_account()) {
-            (Some(r), Some(p)) => r != p,
-            _ => false,
-        }
+        // The resource account is usually absent: check it first, so the principal's ARN is
+        // parsed only when it matters (this runs on every allow).
+        self.resource_account()
+            .is_some_and(|r| self.principal_account().is_some_and(|p| p != r))
     }
 }
 
