@@ -54,6 +54,18 @@ fn explain_outputs() {
         ),
         ("explain_scp_levels", "documented/messages/scp-implicit"),
         ("explain_boundary", "documented/messages/boundary-implicit"),
+        (
+            "explain_article_short_term_denied",
+            "article/deny-short-term/short-term-key-denied",
+        ),
+        (
+            "explain_article_console_leftover_user",
+            "article/max-5-days/console-leaves-user-behind",
+        ),
+        (
+            "explain_mantle_not_covered",
+            "documented/bedrock-scenarios/mantle/deny-bedrock-only/mantle-call-allowed",
+        ),
     ] {
         snap!(name, render(&case(id)));
     }
@@ -71,10 +83,120 @@ fn every_message_form() {
         out.push_str(&format!(
             "{} [{}{}]\n  {}\n",
             case.id,
-            v.decision.as_str(),
+            v.decision.map_or("no decision", |d| d.as_str()),
             v.by.map(|b| format!(" by {b}")).unwrap_or_default(),
             v.message.as_deref().unwrap_or("(allow: no message)")
         ));
     }
     snap!("message_forms", out);
+}
+
+/// Every kind of outcome a scenario can have: Bedrock JSON errors, token rejections, IAM XML
+/// errors and the console flow's side effects.
+#[test]
+fn every_outcome_kind() {
+    let allow_all =
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+    let call_only = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"bedrock:CallWithBearerToken","Resource":"*"}}"#;
+    let deny_create = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:CreateServiceSpecificCredential","Resource":"*"}]}"#;
+    let deny_attach = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:AttachUserPolicy","Resource":"*"}]}"#;
+    let session = "arn:aws:sts::123456789012:assumed-role/dev/alice";
+    let user = "arn:aws:iam::123456789012:user/BedrockAPIKey-h42z";
+    let call = |name: &str, policy: &str, key: String, extra: &str| {
+        format!(
+            r#"{{"id":"{name}","policies":{{"identity":[{policy}]}},"scenario":{{"call":{{"operation":"Converse","key":{key},"model":"us.anthropic.claude-3-5-haiku-20241022-v1:0","region":"us-east-1"{extra}}}}}}}"#
+        )
+    };
+    let create = |name: &str, policy: &str, fields: &str| {
+        format!(
+            r#"{{"id":"{name}","policies":{{"identity":[{policy}]}},"scenario":{{"create_key":{{"caller":"{session}","user":"BedrockAPIKey-h42z"{fields}}}}}}}"#
+        )
+    };
+    let short = |extra: &str| {
+        format!(r#"{{"type":"SHORT_TERM","principal":"{session}","region":"us-east-1"{extra}}}"#)
+    };
+    let long = |extra: &str| format!(r#"{{"type":"LONG_TERM","user":"{user}"{extra}}}"#);
+    let cases = [
+        call("call/success", allow_all, short(""), ""),
+        call(
+            "call/no-allow-for-CallWithBearerToken",
+            "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}",
+            long(""),
+            "",
+        ),
+        call(
+            "call/model-action-denied-after-bearer-allowed",
+            call_only,
+            long(""),
+            "",
+        ),
+        call(
+            "token/wrong-prefix",
+            allow_all,
+            r#"{"token":"not-a-bedrock-key"}"#.into(),
+            "",
+        ),
+        call(
+            "token/right-prefix-broken-body",
+            allow_all,
+            r#"{"token":"bedrock-api-key-%%%"}"#.into(),
+            "",
+        ),
+        call(
+            "token/expired-short-term",
+            allow_all,
+            short(r#","issued_at":"2025-10-01T00:00:00Z","expires_in":3600"#),
+            r#","at":"2025-10-01T01:00:00Z""#,
+        ),
+        call("token/other-region", allow_all, short(""), "")
+            .replace(r#""region":"us-east-1"}}}"#, r#""region":"us-west-2"}}}"#),
+        call(
+            "token/inactive-long-term",
+            allow_all,
+            long(r#","status":"Inactive""#),
+            "",
+        ),
+        create("iam/access-denied", deny_create, r#","age_days":30"#),
+        create("iam/age-0", allow_all, r#","age_days":0"#),
+        create("iam/age-36601", allow_all, r#","age_days":36601"#),
+        create("iam/no-such-user", allow_all, r#","user_exists":false"#),
+        create(
+            "iam/unsupported-service",
+            allow_all,
+            r#","service":"s3.amazonaws.com""#,
+        ),
+        create("iam/limit-of-two", allow_all, r#","existing_keys":2"#),
+        create("iam/never-expires", allow_all, ""),
+        create(
+            "console/all-steps",
+            allow_all,
+            r#","flow":"console","age_days":5"#,
+        ),
+        create(
+            "console/denied-at-attach",
+            deny_attach,
+            r#","flow":"console","age_days":5"#,
+        ),
+        create(
+            "console/denied-at-key",
+            deny_create,
+            r#","flow":"console","age_days":30"#,
+        ),
+    ];
+    let mut out = String::new();
+    for text in cases {
+        let case = keyward::case::read_cases("outcomes.json", &text)
+            .unwrap_or_else(|e| panic!("{e}: {text}"))
+            .remove(0)
+            .unwrap_or_else(|e| panic!("{e}: {text}"));
+        let v = case.verdict();
+        out.push_str(&format!(
+            "== {} [{}{}]\n{}\n",
+            case.id,
+            v.decision.map_or("no authorization", |d| d.as_str()),
+            v.by.map(|b| format!(" by {b}")).unwrap_or_default(),
+            v.outcome.expect("a scenario has an outcome")
+        ));
+    }
+    snap!("outcome_kinds", out);
 }

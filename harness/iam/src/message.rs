@@ -37,12 +37,22 @@ pub(crate) fn article(t: PolicyType) -> &'static str {
 impl Decision {
     /// AWS's message for a deny; `None` for an allow.
     pub fn message(&self, req: &Request, set: &PolicySet) -> Option<String> {
+        self.message_with_resource(req, set, req.resource())
+    }
+
+    /// The same message with the resource printed another way: some services (IAM) name it
+    /// `user bob` rather than by its ARN.
+    pub fn message_with_resource(
+        &self,
+        req: &Request,
+        set: &PolicySet,
+        resource: &str,
+    ) -> Option<String> {
         let by = self.by?;
         let head = format!(
-            "User: {} is not authorized to perform: {} on resource: {}",
+            "User: {} is not authorized to perform: {} on resource: {resource}",
             req.principal(),
             req.action(),
-            req.resource()
         );
         Some(match self.kind {
             DecisionKind::Allow => return None,

@@ -3,10 +3,13 @@
 //! failures.
 
 mod read;
+mod scenario;
 mod write;
 
 pub use read::{read_cases, read_file, CaseSource};
 
+use keyward_bedrock::outcome::Outcome;
+use keyward_bedrock::scenario::{Scenario, ScenarioResult};
 use keyward_iam::{DecisionKind, PolicySet, PolicyType, Request};
 use serde_json::Value;
 use std::fmt;
@@ -42,12 +45,24 @@ impl Provenance {
     }
 }
 
-/// What AWS decides.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What AWS decides (and, for a scenario, what the caller sees). Each field given is compared.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expect {
-    pub decision: DecisionKind,
+    /// Required for request cases; optional for scenarios.
+    pub decision: Option<DecisionKind>,
     pub by: Option<PolicyType>,
     pub message: Option<String>,
+    pub status: Option<u16>,
+    pub code: Option<String>,
+    pub body: Option<String>,
+    pub side_effects: Option<Vec<String>>,
+}
+
+/// The question a case asks: one authorization request, or a key scenario.
+#[derive(Debug, Clone)]
+pub enum Query {
+    Request(Request),
+    Scenario(Scenario),
 }
 
 /// One authorization question, compiled and ready to evaluate, with the JSON it came from (so it
@@ -59,42 +74,94 @@ pub struct Case {
     pub provenance: Option<Provenance>,
     pub note: Option<String>,
     pub policies: PolicySet,
-    pub request: Request,
+    pub query: Query,
     pub expect: Option<Expect>,
-    /// The `policies` and `request` members exactly as read (or as generated).
+    /// The `policies` and `request` / `scenario` members exactly as read (or as generated).
     pub raw_policies: Option<Value>,
-    pub raw_request: Value,
+    pub raw_query: Value,
 }
 
-/// The outcome of comparing a decision with `expect`.
+/// What the local evaluator answers for a case, compared with `expect`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
-    pub decision: DecisionKind,
+    /// `None` only for a scenario whose key was rejected before any authorization.
+    pub decision: Option<DecisionKind>,
     pub by: Option<PolicyType>,
     pub message: Option<String>,
+    /// What the caller sees, for scenarios.
+    pub outcome: Option<Outcome>,
     /// `None` when the case has no expectation.
     pub agrees: Option<bool>,
 }
 
 impl Case {
-    /// Evaluates with the local evaluator and compares with `expect`: the decision always, `by`
-    /// and `message` where the case gives them.
-    pub fn verdict(&self) -> Verdict {
-        let d = keyward_iam::evaluate(&self.policies, &self.request);
-        let message = d.message(&self.request, &self.policies);
-        let agrees = self.expect.as_ref().map(|e| {
-            e.decision == d.kind
-                && e.by.is_none_or(|b| Some(b) == d.by)
-                && e.message
-                    .as_ref()
-                    .is_none_or(|m| Some(m) == message.as_ref())
-        });
-        Verdict {
-            decision: d.kind,
-            by: d.by,
-            message,
-            agrees,
+    /// The request of a request case.
+    pub fn request(&self) -> Option<&Request> {
+        match &self.query {
+            Query::Request(r) => Some(r),
+            Query::Scenario(_) => None,
         }
+    }
+
+    /// Runs the scenario of a scenario case.
+    pub fn run_scenario(&self) -> Option<ScenarioResult> {
+        match &self.query {
+            Query::Scenario(s) => Some(s.run(&self.policies)),
+            Query::Request(_) => None,
+        }
+    }
+
+    /// Evaluates with the local evaluator and compares every field `expect` gives.
+    pub fn verdict(&self) -> Verdict {
+        let mut v = match &self.query {
+            Query::Request(r) => {
+                let d = keyward_iam::evaluate(&self.policies, r);
+                Verdict {
+                    message: d.message(r, &self.policies),
+                    decision: Some(d.kind),
+                    by: d.by,
+                    outcome: None,
+                    agrees: None,
+                }
+            }
+            Query::Scenario(s) => {
+                let res = s.run(&self.policies);
+                Verdict {
+                    decision: res.decision.as_ref().map(|d| d.kind),
+                    by: res.decision.as_ref().and_then(|d| d.by),
+                    message: res.message,
+                    outcome: Some(res.outcome),
+                    agrees: None,
+                }
+            }
+        };
+        v.agrees = self.expect.as_ref().map(|e| e.agrees_with(&v));
+        v
+    }
+}
+
+impl Expect {
+    pub fn agrees_with(&self, v: &Verdict) -> bool {
+        let o = v.outcome.as_ref();
+        self.decision.is_none_or(|d| Some(d) == v.decision)
+            && self.by.is_none_or(|b| Some(b) == v.by)
+            && self
+                .message
+                .as_ref()
+                .is_none_or(|m| Some(m) == v.message.as_ref())
+            && self.status.is_none_or(|s| o.is_some_and(|o| o.status == s))
+            && self
+                .code
+                .as_ref()
+                .is_none_or(|c| o.is_some_and(|o| o.code == Some(c.as_str())))
+            && self
+                .body
+                .as_ref()
+                .is_none_or(|b| o.is_some_and(|o| &o.body == b))
+            && self
+                .side_effects
+                .as_ref()
+                .is_none_or(|s| o.is_some_and(|o| &o.side_effects == s))
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use keyward_iam::{ContextValue, DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Request};
 use serde_json::{Map, Value};
 
-use super::{Case, CaseError, Expect, Provenance};
+use super::{Case, CaseError, Expect, Provenance, Query};
 
 /// Where a case sits in its file: its position, and its line for JSON Lines.
 #[derive(Debug, Clone, Copy)]
@@ -150,7 +150,13 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
     for k in o.keys() {
         if !matches!(
             k.as_str(),
-            "id" | "source" | "provenance" | "note" | "policies" | "request" | "expect"
+            "id" | "source"
+                | "provenance"
+                | "note"
+                | "policies"
+                | "request"
+                | "scenario"
+                | "expect"
         ) {
             return Err(err(&format!("$.{k}"), format!("unknown field \"{k}\"")));
         }
@@ -188,13 +194,32 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
         None | Some(Value::Null) => PolicySet::default(),
         Some(p) => parse_policies(p).map_err(|(path, m)| err(&path, m))?,
     };
-    let raw_request = o
-        .get("request")
-        .ok_or_else(|| err("$.request", "missing required field \"request\"".into()))?;
-    let request = parse_request(raw_request).map_err(|(path, m)| err(&path, m))?;
+    let (query, raw_query) = match (o.get("request"), o.get("scenario")) {
+        (Some(r), None) => (
+            Query::Request(parse_request(r).map_err(|(path, m)| err(&path, m))?),
+            r,
+        ),
+        (None, Some(s)) => (
+            Query::Scenario(super::scenario::parse_scenario(s).map_err(|(path, m)| err(&path, m))?),
+            s,
+        ),
+        (Some(_), Some(_)) => {
+            return Err(err(
+                "$",
+                "a case holds a \"request\" or a \"scenario\", not both".into(),
+            ))
+        }
+        (None, None) => {
+            return Err(err(
+                "$.request",
+                "missing required field \"request\" (or \"scenario\")".into(),
+            ))
+        }
+    };
+    let is_request = matches!(query, Query::Request(_));
     let expect = match o.get("expect") {
         None | Some(Value::Null) => None,
-        Some(e) => Some(parse_expect(e).map_err(|(path, m)| err(&path, m))?),
+        Some(e) => Some(parse_expect(e, is_request).map_err(|(path, m)| err(&path, m))?),
     };
     Ok(Case {
         id: id.to_string(),
@@ -202,16 +227,16 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
         provenance,
         note,
         policies,
-        request,
+        query,
         expect,
         raw_policies: o.get("policies").cloned(),
-        raw_request: raw_request.clone(),
+        raw_query: raw_query.clone(),
     })
 }
 
-type Fail = (String, String);
+pub(crate) type Fail = (String, String);
 
-fn kind(v: &Value) -> &'static str {
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -327,7 +352,7 @@ fn parse_policies(v: &Value) -> Result<PolicySet, Fail> {
     Ok(set)
 }
 
-fn context_value(v: &Value, path: &str) -> Result<ContextValue, Fail> {
+pub(crate) fn context_value(v: &Value, path: &str) -> Result<ContextValue, Fail> {
     let scalar = |x: &Value, p: &str| match x {
         Value::String(s) => Ok(s.clone()),
         Value::Number(n) => Ok(n.to_string()),
@@ -410,53 +435,104 @@ fn parse_request(v: &Value) -> Result<Request, Fail> {
     Ok(req)
 }
 
-fn parse_expect(v: &Value) -> Result<Expect, Fail> {
+fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> {
     let o = as_object(v, "$.expect")?;
-    for k in o.keys() {
-        if !matches!(k.as_str(), "decision" | "by" | "message") {
-            return Err((format!("$.expect.{k}"), format!("unknown field \"{k}\"")));
-        }
+    let allowed: &[&str] = if is_request {
+        &["decision", "by", "message"]
+    } else {
+        &[
+            "decision",
+            "by",
+            "message",
+            "status",
+            "code",
+            "body",
+            "side_effects",
+        ]
+    };
+    if let Some(k) = o.keys().find(|k| !allowed.contains(&k.as_str())) {
+        let hint = if is_request {
+            " (status, code, body and side_effects are for scenario cases)"
+        } else {
+            ""
+        };
+        return Err((
+            format!("$.expect.{k}"),
+            format!("unknown field \"{k}\"{hint}"),
+        ));
     }
-    let decision = match o.get("decision") {
-        Some(Value::String(s)) => DecisionKind::parse(s).ok_or_else(|| {
+    let opt_string = |name: &str| -> Result<Option<String>, Fail> {
+        match o.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err((
+                format!("$.expect.{name}"),
+                format!("must be a string or null, found {}", kind(other)),
+            )),
+        }
+    };
+    let decision = match opt_string("decision")? {
+        Some(s) => Some(DecisionKind::parse(&s).ok_or_else(|| {
             (
                 "$.expect.decision".to_string(),
                 format!("unknown decision {s:?}: expected allow, explicit_deny or implicit_deny"),
             )
-        })?,
-        Some(other) => {
-            return Err((
-                "$.expect.decision".into(),
-                format!("must be a string, found {}", kind(other)),
-            ))
-        }
-        None => {
+        })?),
+        None if is_request => {
             return Err((
                 "$.expect.decision".into(),
                 "missing required field \"decision\"".into(),
             ))
         }
+        None => None,
     };
-    let by = match o.get("by") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(PolicyType::parse(s).ok_or_else(|| {
+    let by = match opt_string("by")? {
+        Some(s) => Some(PolicyType::parse(&s).ok_or_else(|| {
             ("$.expect.by".to_string(), format!("unknown policy type {s:?}: expected identity, permissions_boundary, session, scp, rcp or resource"))
         })?),
-        Some(other) => return Err(("$.expect.by".into(), format!("must be a string or null, found {}", kind(other)))),
+        None => None,
     };
-    let message = match o.get("message") {
+    let status = match o.get("status") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) if n.as_u64().is_some_and(|s| (100..600).contains(&s)) => {
+            n.as_u64().map(|s| s as u16)
+        }
         Some(other) => {
             return Err((
-                "$.expect.message".into(),
-                format!("must be a string or null, found {}", kind(other)),
+                "$.expect.status".into(),
+                format!("must be an HTTP status (100-599), found {other}"),
+            ))
+        }
+    };
+    let side_effects = match o.get("side_effects") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(a)) => Some(
+            a.iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    x.as_str().map(str::to_string).ok_or_else(|| {
+                        (
+                            format!("$.expect.side_effects[{i}]"),
+                            format!("must be a string, found {}", kind(x)),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(other) => {
+            return Err((
+                "$.expect.side_effects".into(),
+                format!("must be an array of strings, found {}", kind(other)),
             ))
         }
     };
     Ok(Expect {
         decision,
         by,
-        message,
+        message: opt_string("message")?,
+        status,
+        code: opt_string("code")?,
+        body: opt_string("body")?,
+        side_effects,
     })
 }

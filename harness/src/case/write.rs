@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::Case;
+use super::{Case, Expect};
 
 impl Case {
     pub fn to_json(&self) -> Value {
@@ -20,17 +20,13 @@ impl Case {
         if let Some(p) = &self.raw_policies {
             m.insert("policies".into(), p.clone());
         }
-        m.insert("request".into(), self.raw_request.clone());
+        let key = match self.query {
+            super::Query::Request(_) => "request",
+            super::Query::Scenario(_) => "scenario",
+        };
+        m.insert(key.into(), self.raw_query.clone());
         if let Some(e) = &self.expect {
-            let mut x = Map::new();
-            x.insert("decision".into(), json!(e.decision.as_str()));
-            if let Some(b) = e.by {
-                x.insert("by".into(), json!(b.as_str()));
-            }
-            if let Some(msg) = &e.message {
-                x.insert("message".into(), json!(msg));
-            }
-            m.insert("expect".into(), Value::Object(x));
+            m.insert("expect".into(), e.to_json());
         }
         Value::Object(m)
     }
@@ -40,5 +36,35 @@ impl Case {
         let mut s = serde_json::to_string_pretty(&self.to_json()).unwrap_or_default();
         s.push('\n');
         s
+    }
+}
+
+impl Expect {
+    /// The `expect` member, with only the fields given.
+    pub fn to_json(&self) -> Value {
+        let e = self;
+        let mut x = Map::new();
+        if let Some(d) = e.decision {
+            x.insert("decision".into(), json!(d.as_str()));
+        }
+        if let Some(b) = e.by {
+            x.insert("by".into(), json!(b.as_str()));
+        }
+        if let Some(msg) = &e.message {
+            x.insert("message".into(), json!(msg));
+        }
+        if let Some(s) = e.status {
+            x.insert("status".into(), json!(s));
+        }
+        if let Some(c) = &e.code {
+            x.insert("code".into(), json!(c));
+        }
+        if let Some(b) = &e.body {
+            x.insert("body".into(), json!(b));
+        }
+        if let Some(s) = &e.side_effects {
+            x.insert("side_effects".into(), json!(s));
+        }
+        Value::Object(x)
     }
 }

@@ -12,44 +12,90 @@ use crate::inputs::{expand, load, Loaded};
 pub fn verdict_json(case: &Case, v: &Verdict) -> Value {
     let mut line = json!({
         "id": case.id,
-        "decision": v.decision.as_str(),
+        "decision": v.decision.map(|d| d.as_str()),
         "by": v.by.map(|b| b.as_str()),
         "message": v.message,
         "agrees": v.agrees,
     });
+    let Value::Object(m) = &mut line else {
+        return line;
+    };
+    if let Some(o) = &v.outcome {
+        m.insert("status".into(), json!(o.status));
+        m.insert("code".into(), json!(o.code));
+        m.insert("body".into(), json!(o.body));
+        m.insert("side_effects".into(), json!(o.side_effects));
+    }
     if v.agrees == Some(false) {
-        if let (Some(e), Value::Object(m)) = (&case.expect, &mut line) {
-            m.insert(
-                "expected".into(),
-                json!({"decision": e.decision.as_str(), "by": e.by.map(|b| b.as_str()), "message": e.message}),
-            );
+        if let Some(e) = &case.expect {
+            m.insert("expected".into(), e.to_json());
         }
     }
     line
 }
 
-/// One line saying how a case disagrees.
+/// One line (and details) saying how a case disagrees.
 pub fn disagreement_line(file: &str, case: &Case, v: &Verdict) -> String {
     let Some(e) = &case.expect else {
         return String::new();
     };
-    let show = |d: &str, by: Option<keyward_iam::PolicyType>| match by {
-        Some(b) => format!("{d} by {b}"),
-        None => d.to_string(),
+    let show = |d: Option<keyward_iam::DecisionKind>, by: Option<keyward_iam::PolicyType>| {
+        let d = d.map_or("no decision", |d| d.as_str());
+        match by {
+            Some(b) => format!("{d} by {b}"),
+            None => d.to_string(),
+        }
     };
-    let mut s = format!(
-        "DISAGREE {} ({file}): expected {}, got {}",
-        case.id,
-        show(e.decision.as_str(), e.by),
-        show(v.decision.as_str(), v.by)
-    );
-    if let Some(m) = &e.message {
-        if Some(m) != v.message.as_ref() {
+    let mut s = format!("DISAGREE {} ({file})", case.id);
+    if e.decision.is_some() || e.by.is_some() {
+        s.push_str(&format!(
+            ": expected {}, got {}",
+            show(e.decision.or(v.decision), e.by),
+            show(v.decision, v.by)
+        ));
+    }
+    let mut detail = |what: &str, want: String, got: String| {
+        if want != got {
             s.push_str(&format!(
-                "\n  expected message: {m}\n  got message:      {}",
-                v.message.as_deref().unwrap_or("(none)")
+                "\n  expected {what}: {want}\n       got {what}: {got}"
             ));
         }
+    };
+    if let Some(m) = &e.message {
+        detail(
+            "message",
+            m.clone(),
+            v.message.clone().unwrap_or_else(|| "(none)".into()),
+        );
+    }
+    let o = v.outcome.as_ref();
+    if let Some(st) = e.status {
+        detail(
+            "status",
+            st.to_string(),
+            o.map_or("(none)".into(), |o| o.status.to_string()),
+        );
+    }
+    if let Some(c) = &e.code {
+        detail(
+            "code",
+            c.clone(),
+            o.and_then(|o| o.code).unwrap_or("(none)").to_string(),
+        );
+    }
+    if let Some(b) = &e.body {
+        detail(
+            "body",
+            b.clone(),
+            o.map_or("(none)".into(), |o| o.body.clone()),
+        );
+    }
+    if let Some(se) = &e.side_effects {
+        detail(
+            "side effects",
+            format!("{se:?}"),
+            o.map_or("(none)".into(), |o| format!("{:?}", o.side_effects)),
+        );
     }
     s
 }

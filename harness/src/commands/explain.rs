@@ -4,13 +4,13 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::{EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
-use crate::case::Case;
+use keyward_iam::{PolicySet, Request};
+
+use crate::case::{Case, Query};
 use crate::inputs::{expand, load, Loaded};
 
-/// The explanation text of one case (also what the snapshots hold).
-pub fn render(case: &Case) -> String {
-    let mut s = format!("case {}\n", case.id);
-    let r = &case.request;
+/// One request and why it got its decision.
+fn render_request(s: &mut String, r: &Request, set: &PolicySet) {
     s.push_str(&format!(
         "request: {} calls {} on {}",
         r.principal(),
@@ -18,14 +18,12 @@ pub fn render(case: &Case) -> String {
         r.resource()
     ));
     if let Some(a) = r.resource_account() {
-        s.push_str(&format!(
-            " (resource account {a}{})",
-            if r.is_cross_account() {
-                ", cross-account"
-            } else {
-                ""
-            }
-        ));
+        let cross = if r.is_cross_account() {
+            ", cross-account"
+        } else {
+            ""
+        };
+        s.push_str(&format!(" (resource account {a}{cross})"));
     }
     s.push('\n');
     if !r.context.is_empty() {
@@ -34,20 +32,38 @@ pub fn render(case: &Case) -> String {
             s.push_str(&format!("  {k} = {:?}\n", v.values()));
         }
     }
-    let ex = keyward_iam::explain(&case.policies, &case.request);
-    s.push_str(&ex.to_string());
-    if let Some(e) = &case.expect {
-        let v = case.verdict();
-        s.push_str(&format!(
-            "expected: {}{} -> {}\n",
-            e.decision.as_str(),
-            e.by.map(|b| format!(" by {b}")).unwrap_or_default(),
-            if v.agrees == Some(true) {
-                "agrees"
-            } else {
-                "DISAGREES"
+    s.push_str(&keyward_iam::explain(set, r).to_string());
+}
+
+/// The explanation text of one case (also what the snapshots hold).
+pub fn render(case: &Case) -> String {
+    let mut s = format!("case {}\n", case.id);
+    let v = case.verdict();
+    match &case.query {
+        Query::Request(r) => render_request(&mut s, r, &case.policies),
+        Query::Scenario(sc) => {
+            let res = sc.run(&case.policies);
+            if res.steps.is_empty() {
+                s.push_str("the key is rejected before any authorization request\n");
             }
-        ));
+            for (i, step) in res.steps.iter().enumerate() {
+                s.push_str(&format!(
+                    "-- authorization request {} of the scenario\n",
+                    i + 1
+                ));
+                render_request(&mut s, &step.request, &case.policies);
+            }
+            s.push_str(&format!("outcome: {}\n", res.outcome));
+        }
+    }
+    if let Some(e) = &case.expect {
+        let want = serde_json::to_string(&e.to_json()).unwrap_or_default();
+        let verdict = if v.agrees == Some(true) {
+            "agrees"
+        } else {
+            "DISAGREES"
+        };
+        s.push_str(&format!("expected: {want} -> {verdict}\n"));
     }
     s
 }

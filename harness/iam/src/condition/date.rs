@@ -6,7 +6,7 @@
 //! parse and so never matches.
 
 /// Nanoseconds since 1970-01-01T00:00:00Z.
-pub(crate) fn parse(s: &str) -> Option<i128> {
+pub fn parse(s: &str) -> Option<i128> {
     if !s.is_empty()
         && s.strip_prefix('-')
             .unwrap_or(s)

@@ -10,7 +10,7 @@
 //! - a value that does not parse as the operator's type does not match.
 
 pub(crate) mod arn;
-pub(crate) mod date;
+pub mod date;
 pub(crate) mod ip;
 pub(crate) mod numeric;
 

@@ -1,0 +1,136 @@
+//! Key scenarios: what a caller does with Bedrock API keys, expanded into the authorization
+//! requests AWS makes and the outcome the caller sees. Format: docs/case-format.md.
+
+mod call;
+mod create_key;
+
+pub use call::{CallScenario, Endpoint, KeySpec, Operation};
+pub use create_key::{CreateKeyScenario, Flow};
+
+use keyward_iam::{evaluate, ContextValue, Decision, DecisionKind, PolicySet, Request};
+
+use crate::outcome::Outcome;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scenario {
+    Call(CallScenario),
+    CreateKey(CreateKeyScenario),
+}
+
+/// One authorization request of a scenario and what the evaluator decided.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub request: Request,
+    pub decision: Decision,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScenarioResult {
+    /// The requests evaluated, in order; evaluation stops at the first that is not allowed.
+    pub steps: Vec<Step>,
+    /// The first denied request's decision, or the last allowed one's; `None` when the key was
+    /// rejected before any authorization.
+    pub decision: Option<Decision>,
+    /// AWS's access-denied message for the denied request.
+    pub message: Option<String>,
+    pub outcome: Outcome,
+}
+
+impl ScenarioResult {
+    fn rejected(outcome: Outcome) -> ScenarioResult {
+        ScenarioResult {
+            steps: Vec::new(),
+            decision: None,
+            message: None,
+            outcome,
+        }
+    }
+}
+
+impl Scenario {
+    pub fn run(&self, set: &PolicySet) -> ScenarioResult {
+        match self {
+            Scenario::Call(c) => c.run(set),
+            Scenario::CreateKey(c) => c.run(set),
+        }
+    }
+}
+
+/// Evaluates requests in order until one is not allowed. Returns the index of the denied one.
+fn authorize(set: &PolicySet, requests: Vec<Request>, steps: &mut Vec<Step>) -> Option<usize> {
+    for request in requests {
+        let decision = evaluate(set, &request);
+        let denied = decision.kind != DecisionKind::Allow;
+        steps.push(Step { request, decision });
+        if denied {
+            return Some(steps.len() - 1);
+        }
+    }
+    None
+}
+
+/// The global context keys AWS sets for a principal (reference_policies_condition-keys.html and
+/// the principal table of reference_policies_variables.html): a role session's aws:PrincipalArn
+/// is its role's ARN; aws:username exists for IAM users only.
+pub fn principal_context(principal: &str) -> Vec<(&'static str, ContextValue)> {
+    let mut out = Vec::new();
+    let account = keyward_iam::request::arn_account(principal);
+    if let Some(a) = account {
+        out.push(("aws:PrincipalAccount", ContextValue::single(a)));
+    }
+    let resource = principal.splitn(6, ':').nth(5).unwrap_or_default();
+    if let (Some(a), Some(rest)) = (account, resource.strip_prefix("assumed-role/")) {
+        let role = rest.split('/').next().unwrap_or_default();
+        out.push((
+            "aws:PrincipalArn",
+            ContextValue::single(format!("arn:aws:iam::{a}:role/{role}")),
+        ));
+        out.push(("aws:PrincipalType", ContextValue::single("AssumedRole")));
+    } else if let Some(path) = resource.strip_prefix("user/") {
+        out.push(("aws:PrincipalArn", ContextValue::single(principal)));
+        out.push(("aws:PrincipalType", ContextValue::single("User")));
+        let name = path.rsplit('/').next().unwrap_or(path);
+        out.push(("aws:username", ContextValue::single(name)));
+    } else {
+        out.push(("aws:PrincipalArn", ContextValue::single(principal)));
+    }
+    out
+}
+
+/// Seconds since the epoch from ISO 8601 or epoch-seconds text (the evaluator's date reader).
+pub fn parse_time(s: &str) -> Option<i64> {
+    keyward_iam::condition::date::parse(s).map(|n| n.div_euclid(1_000_000_000) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(p: &str) -> Vec<(&'static str, String)> {
+        principal_context(p)
+            .into_iter()
+            .map(|(k, v)| (k, v.values()[0].clone()))
+            .collect()
+    }
+
+    #[test]
+    fn role_sessions_and_users() {
+        let s = ctx("arn:aws:sts::123456789012:assumed-role/dev/alice");
+        assert!(s.contains(&(
+            "aws:PrincipalArn",
+            "arn:aws:iam::123456789012:role/dev".into()
+        )));
+        assert!(s.contains(&("aws:PrincipalType", "AssumedRole".into())));
+        assert!(!s.iter().any(|(k, _)| *k == "aws:username"));
+        let u = ctx("arn:aws:iam::123456789012:user/team/bob");
+        assert!(u.contains(&("aws:username", "bob".into())));
+        assert!(u.contains(&("aws:PrincipalAccount", "123456789012".into())));
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("1970-01-01T00:01:00Z"), Some(60));
+        assert_eq!(parse_time("60"), Some(60));
+        assert_eq!(parse_time("later"), None);
+    }
+}
