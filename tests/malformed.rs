@@ -26,6 +26,7 @@ const CASE: &str = "case-fields.jsonl";
 const NO_ID: &str = "case-no-id.json";
 const LINES: &str = "lines-mixed.jsonl";
 const FIRST: &str = "lines-first-broken.jsonl";
+const SCN: &str = "case-scenario.jsonl";
 
 /// IAM's generic text for structural problems.
 const SYNTAX: &str = "MalformedPolicyDocument: Syntax errors in policy.";
@@ -82,6 +83,163 @@ const fn ok(file: &'static str, case: &'static str, decision: &'static str) -> R
 
 /// Every case of every per-case file, in file order.
 const ROWS: &[Row] = &[
+    err(
+        SCN,
+        "scn/both",
+        "$",
+        &["not both"],
+    ),
+    err(
+        SCN,
+        "scn/two-kinds",
+        "$.scenario",
+        &[r#"exactly one of "call" or "create_key""#],
+    ),
+    err(
+        SCN,
+        "scn/not-object",
+        "$.scenario",
+        &["must be an object, found a string"],
+    ),
+    err(
+        SCN,
+        "scn/unknown-op",
+        "$.scenario.call.operation",
+        &[r#"unknown operation "Chat""#],
+    ),
+    err(
+        SCN,
+        "scn/bidi",
+        "$.scenario.call.operation",
+        &["documented exclusion"],
+    ),
+    err(
+        SCN,
+        "scn/no-key",
+        "$.scenario.call.key",
+        &[r#"missing required field "key""#],
+    ),
+    err(
+        SCN,
+        "scn/key-type",
+        "$.scenario.call.key.type",
+        &[r#"unknown key type "MEDIUM_TERM""#],
+    ),
+    err(
+        SCN,
+        "scn/short-no-principal",
+        "$.scenario.call.key.principal",
+        &[r#"missing required field "principal""#],
+    ),
+    err(
+        SCN,
+        "scn/short-principal-not-arn",
+        "$.scenario.call.key.principal",
+        &["is not a principal ARN"],
+    ),
+    err(
+        SCN,
+        "scn/short-expiry-range",
+        "$.scenario.call.key.expires_in",
+        &["43201 is out of range"],
+    ),
+    err(
+        SCN,
+        "scn/short-bad-time",
+        "$.scenario.call.key.issued_at",
+        &[r#""yesterday" is not an ISO 8601 time"#],
+    ),
+    err(
+        SCN,
+        "scn/long-not-user",
+        "$.scenario.call.key.user",
+        &["is not an IAM user ARN"],
+    ),
+    err(
+        SCN,
+        "scn/long-status",
+        "$.scenario.call.key.status",
+        &[r#"unknown status "Expired""#],
+    ),
+    err(
+        SCN,
+        "scn/long-unknown-field",
+        "$.scenario.call.key.secret",
+        &[r#"unknown field "secret""#],
+    ),
+    err(
+        SCN,
+        "scn/endpoint",
+        "$.scenario.call.endpoint",
+        &[r#"unknown endpoint "bedrock-agent""#],
+    ),
+    err(
+        SCN,
+        "scn/no-model",
+        "$.scenario.call.model",
+        &[r#"missing required field "model""#],
+    ),
+    err(
+        SCN,
+        "scn/context-null",
+        r#"$.scenario.call.context["aws:SourceIp"]"#,
+        &["found null"],
+    ),
+    err(
+        SCN,
+        "scn/create-caller",
+        "$.scenario.create_key.caller",
+        &["is not a principal ARN"],
+    ),
+    err(
+        SCN,
+        "scn/create-no-user",
+        "$.scenario.create_key.user",
+        &[r#"missing required field "user""#],
+    ),
+    err(
+        SCN,
+        "scn/create-age-type",
+        "$.scenario.create_key.age_days",
+        &["must be an integer"],
+    ),
+    err(
+        SCN,
+        "scn/create-flow",
+        "$.scenario.create_key.flow",
+        &[r#"unknown flow "cli""#],
+    ),
+    err(
+        SCN,
+        "scn/create-exists-type",
+        "$.scenario.create_key.user_exists",
+        &["must be a boolean"],
+    ),
+    err(
+        SCN,
+        "scn/expect-status",
+        "$.expect.status",
+        &["must be an HTTP status"],
+    ),
+    err(
+        SCN,
+        "scn/expect-side-effects",
+        "$.expect.side_effects[0]",
+        &["must be a string"],
+    ),
+    err(
+        SCN,
+        "scn/request-with-status",
+        "$.expect.status",
+        &["are for scenario cases"],
+    ),
+    err(
+        SCN,
+        "scn/valid-token",
+        "$.scenario.call.key.token",
+        &["describe a valid key by its type"],
+    ),
+    ok(SCN, "scn/good", "allow"),
     // ---- policy-document.jsonl: the document's top level, and the policy wrapper ----
     ok(DOC, "doc/good-first", "allow"),
     err(

@@ -1,0 +1,279 @@
+//! Scenario expansion and outcomes: the requests a call or a key creation makes, in order, with
+//! their context keys, and what the caller sees.
+
+use keyward_bedrock::scenario::{
+    CallScenario, CreateKeyScenario, Endpoint, Flow, KeySpec, Operation, Scenario,
+};
+use keyward_iam::{DecisionKind, Policy, PolicySet, PolicyType, Request};
+use serde_json::json;
+
+const SESSION: &str = "arn:aws:sts::123456789012:assumed-role/dev/alice";
+const USER: &str = "arn:aws:iam::123456789012:user/BedrockAPIKey-h42z";
+
+fn identity(doc: serde_json::Value) -> PolicySet {
+    PolicySet {
+        identity: vec![Policy::parse(&doc, PolicyType::Identity).unwrap()],
+        ..PolicySet::default()
+    }
+}
+
+fn allow_all() -> PolicySet {
+    identity(
+        json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}),
+    )
+}
+
+fn call(key: KeySpec) -> CallScenario {
+    CallScenario {
+        operation: Operation::Converse,
+        key,
+        model: "us.anthropic.claude-3-5-haiku-20241022-v1:0".into(),
+        region: "us-east-1".into(),
+        endpoint: Endpoint::BedrockRuntime,
+        at: None,
+        context: Vec::new(),
+    }
+}
+
+fn short(issued_at: Option<i64>, expires_in: u32) -> KeySpec {
+    KeySpec::ShortTerm {
+        principal: SESSION.into(),
+        region: "us-east-1".into(),
+        issued_at,
+        expires_in,
+    }
+}
+
+fn value(r: &Request, key: &str) -> Option<String> {
+    r.context.get_any_case(key).map(|v| v.values().join(","))
+}
+
+#[test]
+fn a_profile_call_is_bearer_then_profile_then_foundation_model() {
+    let c = call(short(None, 43200));
+    let reqs = c.requests(SESSION, keyward_bedrock::TokenType::ShortTerm);
+    let shape: Vec<(&str, &str)> = reqs.iter().map(|r| (r.action(), r.resource())).collect();
+    assert_eq!(
+        shape,
+        [
+            ("bedrock:CallWithBearerToken", "*"),
+            ("bedrock:InvokeModel", "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0"),
+            ("bedrock:InvokeModel", "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0"),
+        ]
+    );
+    assert_eq!(
+        value(&reqs[0], "bedrock:BearerTokenType").as_deref(),
+        Some("SHORT_TERM")
+    );
+    assert_eq!(
+        value(&reqs[1], "bedrock:BearerTokenType"),
+        None,
+        "B-BEARER-TYPE-ONLY-FIRST"
+    );
+    for r in &reqs {
+        assert_eq!(
+            value(r, "aws:PrincipalArn").as_deref(),
+            Some("arn:aws:iam::123456789012:role/dev")
+        );
+        assert_eq!(
+            value(r, "aws:PrincipalType").as_deref(),
+            Some("AssumedRole")
+        );
+        assert_eq!(
+            value(r, "aws:RequestedRegion").as_deref(),
+            Some("us-east-1")
+        );
+        assert_eq!(value(r, "aws:username"), None);
+        assert_eq!(r.principal(), SESSION);
+    }
+}
+
+#[test]
+fn models_operations_and_endpoints() {
+    let mut c = call(short(None, 43200));
+    c.model = "anthropic.claude-3-5-haiku-20241022-v1:0".into();
+    c.operation = Operation::ConverseStream;
+    let reqs = c.requests(USER, keyward_bedrock::TokenType::LongTerm);
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[1].action(), "bedrock:InvokeModelWithResponseStream");
+    assert_eq!(
+        value(&reqs[0], "aws:username").as_deref(),
+        Some("BedrockAPIKey-h42z")
+    );
+    c.model = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/my-profile".into();
+    assert_eq!(
+        c.requests(USER, keyward_bedrock::TokenType::LongTerm)[1].resource(),
+        c.model
+    );
+    c.endpoint = Endpoint::BedrockMantle;
+    let reqs = c.requests(USER, keyward_bedrock::TokenType::LongTerm);
+    assert_eq!(reqs.len(), 1, "B-MANTLE-ONE-REQUEST");
+    assert_eq!(reqs[0].action(), "bedrock-mantle:CallWithBearerToken");
+    assert_eq!(
+        value(&reqs[0], "bedrock-mantle:BearerTokenType").as_deref(),
+        Some("LONG_TERM")
+    );
+}
+
+#[test]
+fn short_term_keys_expire_at_issue_plus_lifetime_and_are_bound_to_a_region() {
+    let set = allow_all();
+    let mut c = call(short(Some(1_000), 3600));
+    c.at = Some(1_000 + 3599);
+    assert_eq!(c.run(&set).outcome.status, 200);
+    c.at = Some(1_000 + 3600);
+    let r = c.run(&set);
+    assert_eq!(r.outcome.status, 403);
+    assert!(r.steps.is_empty() && r.decision.is_none());
+    assert!(r.outcome.body.contains("Authentication failed"));
+    let mut c = call(short(None, 43200));
+    c.region = "eu-west-1".into();
+    assert!(c.run(&set).outcome.body.contains("Authentication failed"));
+}
+
+#[test]
+fn long_term_keys_inactive_or_expired_are_rejected() {
+    let set = allow_all();
+    let key = |active, expires_at| KeySpec::LongTerm {
+        user: USER.into(),
+        active,
+        expires_at,
+    };
+    assert_eq!(call(key(true, None)).run(&set).outcome.status, 200);
+    assert_eq!(call(key(false, None)).run(&set).outcome.status, 403);
+    let mut c = call(key(true, Some(5_000)));
+    c.at = Some(4_999);
+    assert_eq!(c.run(&set).outcome.status, 200);
+    c.at = Some(5_000);
+    assert_eq!(c.run(&set).outcome.status, 403);
+}
+
+#[test]
+fn the_first_denied_request_stops_the_call() {
+    let set = identity(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": "arn:aws:bedrock:*:*:inference-profile/*"}
+    ]}));
+    let r = call(short(None, 43200)).run(&set);
+    assert_eq!(r.steps.len(), 2);
+    assert_eq!(
+        r.decision.as_ref().map(|d| d.kind),
+        Some(DecisionKind::ExplicitDeny)
+    );
+    assert_eq!(r.outcome.status, 403);
+    assert!(r.outcome.body.starts_with("{\"Message\":\"User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1:123456789012:inference-profile/"));
+}
+
+fn create(age_days: Option<i64>) -> CreateKeyScenario {
+    CreateKeyScenario {
+        caller: SESSION.into(),
+        user: "bob".into(),
+        service: "bedrock.amazonaws.com".into(),
+        age_days,
+        flow: Flow::Api,
+        existing_keys: 0,
+        user_exists: true,
+    }
+}
+
+#[test]
+fn the_age_key_is_present_only_when_an_age_is_asked_for() {
+    let with = create(Some(30)).create_request();
+    assert_eq!(with.action(), "iam:CreateServiceSpecificCredential");
+    assert_eq!(with.resource(), "arn:aws:iam::123456789012:user/bob");
+    assert_eq!(
+        value(&with, "iam:ServiceSpecificCredentialAgeDays").as_deref(),
+        Some("30")
+    );
+    assert_eq!(
+        value(&with, "iam:ServiceSpecificCredentialServiceName").as_deref(),
+        Some("bedrock.amazonaws.com")
+    );
+    let without = create(None).create_request();
+    assert_eq!(
+        value(&without, "iam:ServiceSpecificCredentialAgeDays"),
+        None,
+        "B-AGEDAYS-ABSENT"
+    );
+}
+
+/// The gap aws-facts §2.3 infers: a NumericGreaterThan guard does not stop a never-expiring key;
+/// a Null guard does.
+#[test]
+fn a_numeric_guard_lets_a_never_expiring_key_through_and_a_null_guard_does_not() {
+    let numeric = identity(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*",
+         "Condition": {"NumericGreaterThan": {"iam:ServiceSpecificCredentialAgeDays": "5"}}}
+    ]}));
+    assert_eq!(create(Some(30)).run(&numeric).outcome.status, 403);
+    assert_eq!(create(None).run(&numeric).outcome.status, 200);
+    let null = identity(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*",
+         "Condition": {"Null": {"iam:ServiceSpecificCredentialAgeDays": "true"}}}
+    ]}));
+    assert_eq!(create(None).run(&null).outcome.status, 403);
+    assert_eq!(create(Some(30)).run(&null).outcome.status, 200);
+}
+
+#[test]
+fn validation_limits_and_entities() {
+    let set = allow_all();
+    for (age, status) in [
+        (Some(0), 400),
+        (Some(1), 200),
+        (Some(36600), 200),
+        (Some(36601), 400),
+        (Some(-3), 400),
+    ] {
+        let r = create(age).run(&set);
+        assert_eq!(r.outcome.status, status, "{age:?}");
+        if status == 400 {
+            assert_eq!(r.outcome.code, Some("ValidationError"));
+            assert!(
+                r.steps.is_empty(),
+                "constraints are checked before authorization"
+            );
+        }
+    }
+    let mut c = create(Some(5));
+    c.existing_keys = 1;
+    assert_eq!(c.run(&set).outcome.status, 200);
+    c.existing_keys = 2;
+    assert_eq!(c.run(&set).outcome.code, Some("LimitExceeded"));
+    let mut c = create(Some(5));
+    c.service = "s3.amazonaws.com".into();
+    assert_eq!(c.run(&set).outcome.code, Some("NotSupportedService"));
+    let mut c = create(Some(5));
+    c.user_exists = false;
+    assert_eq!(c.run(&set).outcome.code, Some("NoSuchEntity"));
+}
+
+#[test]
+fn the_console_creates_the_user_and_attaches_the_policy_first() {
+    let mut c = create(Some(5));
+    c.flow = Flow::Console;
+    let reqs = c.requests();
+    let actions: Vec<&str> = reqs.iter().map(|(r, _)| r.action()).collect();
+    assert_eq!(
+        actions,
+        [
+            "iam:CreateUser",
+            "iam:AttachUserPolicy",
+            "iam:CreateServiceSpecificCredential"
+        ]
+    );
+    assert_eq!(
+        value(&reqs[1].0, "iam:PolicyARN").as_deref(),
+        Some("arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess")
+    );
+    let deny_user = identity(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}
+    ]}));
+    let r = Scenario::CreateKey(c).run(&deny_user);
+    assert_eq!(r.outcome.code, Some("AccessDenied"));
+    assert!(r.outcome.side_effects.is_empty());
+    assert_eq!(r.steps.len(), 1);
+}
