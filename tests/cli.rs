@@ -139,3 +139,30 @@ fn help_works_for_every_command() {
         assert!(stdout(&o).contains("Usage"), "{args:?}");
     }
 }
+
+/// The README's examples are true: each case block, given to `keyward eval`, prints exactly the
+/// output block that follows it.
+#[test]
+fn readme_examples_print_what_the_readme_says() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let blocks: Vec<&str> = readme
+        .split("```json\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    let mut checked = 0;
+    for pair in blocks.windows(2) {
+        let (case, output) = (pair[0], pair[1].trim());
+        if !case.trim_start().starts_with('{') || !output.starts_with("{\"id\"") {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "case.json", case);
+        let o = keyward(&["eval", dir.path().join("case.json").to_str().unwrap()]);
+        assert_eq!(stdout(&o).trim(), output, "README example drifted");
+        assert_eq!(o.status.code(), Some(0));
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "expected the request and the scenario examples");
+}
