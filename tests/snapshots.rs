@@ -200,3 +200,51 @@ fn every_outcome_kind() {
     }
     snap!("outcome_kinds", out);
 }
+
+/// How every kind of unreadable bearer key is explained (the token layer's own errors).
+#[test]
+fn token_validation_errors() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let url = "bedrock.amazonaws.com/?Action=CallWithBearerToken&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20250701%2Fus-east-1%2Fbedrock%2Faws4_request&X-Amz-Date=20250701T000000Z&X-Amz-SignedHeaders=host&X-Amz-Signature=0000000000000000000000000000000000000000000000000000000000000000&Version=1";
+    let tokens = [
+        ("empty", String::new()),
+        ("whitespace", " bedrock-api-key-abc".to_string()),
+        ("bearer prefix", "Bearer bedrock-api-key-abc".to_string()),
+        ("unknown prefix", "sk-abc".to_string()),
+        ("prefix only", "bedrock-api-key-".to_string()),
+        ("bad base64", "bedrock-api-key-%%%".to_string()),
+        (
+            "wrong host",
+            format!(
+                "bedrock-api-key-{}",
+                b64(&url.replace("bedrock.amazonaws.com", "example.com"))
+            ),
+        ),
+        ("no expiry", format!("bedrock-api-key-{}", b64(url))),
+        (
+            "expiry too long",
+            format!(
+                "bedrock-api-key-{}",
+                b64(&url.replace(
+                    "&X-Amz-SignedHeaders",
+                    "&X-Amz-Expires=43201&X-Amz-SignedHeaders"
+                ))
+            ),
+        ),
+        (
+            "long-term without secret",
+            format!("ABSK{}", b64("bob-at-123456789012")),
+        ),
+        (
+            "long-term bad account",
+            format!("ABSK{}", b64("bob-at-12345:secret")),
+        ),
+    ];
+    let mut out = String::new();
+    for (name, t) in tokens {
+        let e = keyward_bedrock::classify(&t).expect_err(name);
+        out.push_str(&format!("{name}: {e}\n"));
+    }
+    snap!("token_validation_errors", out);
+}
