@@ -30,7 +30,7 @@ fn write(dir: &Path, name: &str, text: &str) {
 
 #[test]
 fn check_on_the_shipped_fixtures_passes() {
-    let o = keyward(&["check"]);
+    let o = keyward(&["check", "--cases", "220"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let out = stdout(&o);
     let last = out.lines().last().unwrap();
@@ -51,7 +51,13 @@ fn a_planted_wrong_fixture_makes_check_fail_and_names_it() {
             case("t/wrong", "implicit_deny")
         ),
     );
-    let o = keyward(&["check", "--fixtures", dir.path().to_str().unwrap()]);
+    let o = keyward(&[
+        "check",
+        "--cases",
+        "0",
+        "--fixtures",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(out.contains("DISAGREE t/wrong"), "{out}");

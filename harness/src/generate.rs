@@ -291,3 +291,317 @@ pub fn any_json() -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+/// A generated request case, as the JSON of its `policies` and `request` members.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenCase {
+    pub policies: Value,
+    pub request: Value,
+}
+
+/// A generated scenario case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenScenario {
+    pub policies: Value,
+    pub scenario: Value,
+}
+
+/// Which policy types a generated set may hold, and how often (percent).
+#[derive(Debug, Clone)]
+pub struct SetSettings {
+    pub max_identity: usize,
+    pub boundary: u32,
+    pub session: u32,
+    pub scp: u32,
+    pub rcp: u32,
+    pub resource: u32,
+}
+
+impl Default for SetSettings {
+    fn default() -> Self {
+        SetSettings {
+            max_identity: 3,
+            boundary: 20,
+            session: 15,
+            scp: 25,
+            rcp: 10,
+            resource: 15,
+        }
+    }
+}
+
+pub const PRINCIPALS: &[&str] = &[
+    "arn:aws:sts::123456789012:assumed-role/dev/alice",
+    "arn:aws:iam::123456789012:user/alice",
+    "arn:aws:iam::123456789012:user/BedrockAPIKey-h42z",
+];
+
+pub const REQUEST_ACTIONS: &[&str] = &[
+    "bedrock:CallWithBearerToken",
+    "bedrock:InvokeModel",
+    "bedrock:Converse",
+    "bedrock-mantle:CallWithBearerToken",
+    "iam:CreateServiceSpecificCredential",
+    "iam:CreateUser",
+    "s3:GetObject",
+];
+
+pub const REQUEST_RESOURCES: &[&str] = &[
+    "*",
+    "arn:aws:iam::123456789012:user/alice",
+    "arn:aws:iam::123456789012:user/BedrockAPIKey-h42z",
+    "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0",
+    "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0",
+];
+
+fn chance(percent: u32) -> prop::bool::Weighted {
+    prop::bool::weighted(f64::from(percent) / 100.0)
+}
+
+fn opt<S: Strategy>(percent: u32, s: S) -> impl Strategy<Value = Option<S::Value>> {
+    prop::option::weighted(f64::from(percent) / 100.0, s)
+}
+
+/// A policy set in the case format's `policies` shape.
+pub fn policy_set(g: &GenSettings, s: &SetSettings) -> impl Strategy<Value = Value> {
+    // Organization levels usually keep AWS's default full-access policy (FullAWSAccess,
+    // RCPFullAWSAccess) beside the generated ones, as real organizations do.
+    let levels = |t: PolicyType, g: &GenSettings| {
+        let full = json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}});
+        prop::collection::vec(
+            (prop::collection::vec(policy(g, t), 1..=2), chance(75)).prop_map(
+                move |(mut ps, keep_full)| {
+                    if keep_full {
+                        ps.insert(0, full.clone());
+                    }
+                    ps
+                },
+            ),
+            1..=2,
+        )
+    };
+    // Guardrails usually sit on top of broad permissions: half the identity sets carry one.
+    let broad = prop::option::of(prop::sample::select(&["*", "bedrock:*", "iam:*", "bedrock:Invoke*"][..])).prop_map(|a| {
+        a.map(|a| json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": a, "Resource": "*"}}))
+    });
+    let identity = (
+        prop::collection::vec(policy(g, PolicyType::Identity), 1..=s.max_identity.max(1)),
+        broad,
+    )
+        .prop_map(|(mut ps, b)| {
+            if let Some(b) = b {
+                ps.insert(0, b);
+            }
+            ps
+        });
+    (
+        identity,
+        opt(s.boundary, policy(g, PolicyType::PermissionsBoundary)),
+        opt(s.session, policy(g, PolicyType::Session)),
+        opt(s.scp, levels(PolicyType::Scp, g)),
+        opt(s.rcp, levels(PolicyType::Rcp, g)),
+        opt(s.resource, policy(g, PolicyType::Resource)),
+    )
+        .prop_map(|(identity, boundary, session, scp, rcp, resource)| {
+            let mut m = Map::new();
+            m.insert("identity".into(), Value::Array(identity));
+            if let Some(b) = boundary {
+                m.insert("permissions_boundary".into(), b);
+            }
+            if let Some(s) = session {
+                m.insert("session".into(), json!([s]));
+            }
+            if let Some(l) = scp {
+                m.insert("scp".into(), json!(l));
+            }
+            if let Some(l) = rcp {
+                m.insert("rcp".into(), json!(l));
+            }
+            if let Some(r) = resource {
+                m.insert("resource".into(), json!([r]));
+            }
+            Value::Object(m)
+        })
+}
+
+/// Every condition key a policy set mentions, with the values it mentions for it: requests
+/// are drawn from these so that conditions match often (type-directed, as Cedar's generators).
+pub fn mentioned(policies: &Value) -> Vec<(String, Vec<Value>)> {
+    fn walk(v: &Value, out: &mut Vec<(String, Vec<Value>)>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if k == "Condition" {
+                        if let Value::Object(ops) = x {
+                            for keys in ops.values() {
+                                if let Value::Object(keys) = keys {
+                                    for (key, vals) in keys {
+                                        let vals: Vec<Value> = match vals {
+                                            Value::Array(a) => a.clone(),
+                                            s => vec![s.clone()],
+                                        };
+                                        let lc = key.to_ascii_lowercase();
+                                        match out
+                                            .iter_mut()
+                                            .find(|(k, _)| k.to_ascii_lowercase() == lc)
+                                        {
+                                            Some((_, vs)) => vs.extend(vals),
+                                            None => out.push((key.clone(), vals)),
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    } else {
+                        walk(x, out);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(policies, &mut out);
+    for (_, vs) in &mut out {
+        vs.retain(|v| !v.is_array() && !v.is_object() && !v.is_null());
+        // Edge values beside the mentioned ones: the numeric edges of CredentialAgeDays and a
+        // value no policy mentions.
+        vs.extend([
+            json!("0"),
+            json!("36600"),
+            json!("36601"),
+            json!("unmentioned"),
+        ]);
+    }
+    out
+}
+
+/// A context value for one mentioned key: absent, one mentioned value, or several (a
+/// multivalued key).
+fn context_entry(values: Vec<Value>) -> impl Strategy<Value = Option<Value>> {
+    let one = prop::sample::select(values.clone());
+    let many = prop::collection::vec(prop::sample::select(values), 1..=3).prop_map(Value::Array);
+    prop_oneof![3 => Just(None), 6 => one.prop_map(Some), 1 => many.prop_map(Some)]
+}
+
+/// A request whose context is drawn from what the policies mention.
+pub fn request_for(policies: &Value) -> impl Strategy<Value = Value> {
+    let keys = mentioned(policies);
+    let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+    let entries: Vec<_> = keys.into_iter().map(|(_, vs)| context_entry(vs)).collect();
+    // Actions and resources the policies name exactly are as likely as the fixed pools, so
+    // statements apply often.
+    let (mut actions, mut resources) = (
+        literal_strings(policies, &["Action", "NotAction"]),
+        literal_strings(policies, &["Resource", "NotResource"]),
+    );
+    actions.retain(|a| a.contains(':') && !a.contains(['*', '?']));
+    resources.retain(|r| !r.contains(['*', '?', '$']) || r == "*");
+    actions.extend(REQUEST_ACTIONS.iter().map(|s| s.to_string()));
+    resources.extend(REQUEST_RESOURCES.iter().map(|s| s.to_string()));
+    (
+        prop::sample::select(PRINCIPALS),
+        prop::sample::select(actions),
+        prop::sample::select(resources),
+        entries,
+        chance(10),
+    )
+        .prop_map(move |(principal, action, resource, values, cross)| {
+            let mut ctx = Map::new();
+            for (k, v) in names.iter().zip(values) {
+                if let Some(v) = v {
+                    ctx.insert(k.clone(), v);
+                }
+            }
+            let mut r = Map::new();
+            r.insert("principal".into(), json!(principal));
+            r.insert("action".into(), json!(action));
+            r.insert("resource".into(), json!(resource));
+            if cross {
+                r.insert("resource_account".into(), json!("444455556666"));
+            }
+            if !ctx.is_empty() {
+                r.insert("context".into(), Value::Object(ctx));
+            }
+            Value::Object(r)
+        })
+}
+
+/// Every string under the given statement elements.
+fn literal_strings(policies: &Value, elements: &[&str]) -> Vec<String> {
+    fn walk(v: &Value, elements: &[&str], out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if elements.contains(&k.as_str()) {
+                        match x {
+                            Value::String(s) => out.push(s.clone()),
+                            Value::Array(a) => {
+                                out.extend(a.iter().filter_map(|s| s.as_str().map(str::to_string)))
+                            }
+                            _ => {}
+                        }
+                    } else {
+                        walk(x, elements, out);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, elements, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(policies, elements, &mut out);
+    out
+}
+
+/// A whole request case.
+pub fn case(g: &GenSettings, s: &SetSettings) -> impl Strategy<Value = GenCase> {
+    policy_set(g, s).prop_flat_map(|policies| {
+        let req = request_for(&policies);
+        (Just(policies), req).prop_map(|(policies, request)| GenCase { policies, request })
+    })
+}
+
+/// A call or key-creation scenario against a generated policy set.
+pub fn scenario_case(g: &GenSettings, s: &SetSettings) -> impl Strategy<Value = GenScenario> {
+    let call = (
+        prop::sample::select(&["Converse", "ConverseStream", "InvokeModel", "CountTokens"][..]),
+        prop::bool::ANY,
+        prop::sample::select(
+            &[
+                "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+                "anthropic.claude-3-5-haiku-20241022-v1:0",
+            ][..],
+        ),
+        chance(20),
+    )
+        .prop_map(|(op, short, model, mantle)| {
+            let key = if short {
+                json!({"type": "SHORT_TERM", "principal": PRINCIPALS[0], "region": "us-east-1"})
+            } else {
+                json!({"type": "LONG_TERM", "user": PRINCIPALS[2]})
+            };
+            let mut c = json!({"operation": op, "key": key, "model": model, "region": "us-east-1"});
+            if mantle {
+                c["endpoint"] = json!("bedrock-mantle");
+            }
+            json!({"call": c})
+        });
+    let create = (
+        prop::option::of(prop::sample::select(&[1i64, 5, 30, 90, 36600][..])),
+        prop::sample::select(&["bedrock.amazonaws.com", "codecommit.amazonaws.com"][..]),
+        prop::bool::ANY,
+    )
+        .prop_map(|(age, service, console)| {
+            let mut c = json!({"caller": PRINCIPALS[0], "user": "BedrockAPIKey-h42z", "service": service,
+                               "flow": if console { "console" } else { "api" }});
+            if let Some(a) = age {
+                c["age_days"] = json!(a);
+            }
+            json!({"create_key": c})
+        });
+    (policy_set(g, s), prop_oneof![call, create])
+        .prop_map(|(policies, scenario)| GenScenario { policies, scenario })
+}

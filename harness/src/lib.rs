@@ -7,3 +7,6 @@ pub mod case;
 pub mod commands;
 pub mod generate;
 pub mod inputs;
+pub mod oracle;
+pub mod properties;
+pub mod run;

@@ -38,12 +38,53 @@ enum Command {
         #[arg(long = "case", value_name = "ID")]
         case: Option<String>,
     },
-    /// The main job: replay every fixture and report; exit 0 only when everything agrees.
+    /// The main job: replay every fixture, run the properties on generated cases, report; exit 0
+    /// only when everything agrees.
     Check {
         /// The fixtures directory.
         #[arg(long, default_value = "fixtures", value_name = "DIR")]
         fixtures: PathBuf,
+        /// Generated cases in total, spread over the properties (0: fixtures only).
+        #[arg(long, default_value_t = check::DEFAULT_CASES, value_name = "N")]
+        cases: u64,
+        /// Seed of the generated cases (the same seed gives the same cases).
+        #[arg(long, default_value_t = check::DEFAULT_SEED, value_name = "SEED")]
+        seed: u64,
+        /// Stop generating after this long (e.g. 30, 30s, 2m).
+        #[arg(long, value_name = "DURATION", value_parser = check::parse_budget)]
+        time_budget: Option<std::time::Duration>,
+        /// Run only a deterministic slice K of N of the generated cases (for a CI matrix).
+        #[arg(long, value_name = "K/N", value_parser = keyward::run::Shard::parse)]
+        shard: Option<keyward::run::Shard>,
+        /// Run only these properties (repeatable; default: all).
+        #[arg(long = "property", value_name = "NAME", value_parser = parse_property)]
+        properties: Vec<keyward::properties::Property>,
+        /// Worker threads (default: the number of cores).
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also write a JUnit XML report to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Write each minimal failing case as a case file into DIR.
+        #[arg(long, value_name = "DIR")]
+        save_failures: Option<PathBuf>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
     },
+}
+
+fn parse_property(s: &str) -> Result<keyward::properties::Property, String> {
+    keyward::properties::Property::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = keyward::properties::Property::ALL
+            .iter()
+            .map(|p| p.name())
+            .collect();
+        format!("unknown property {s:?}; one of: {}", names.join(", "))
+    })
 }
 
 fn main() -> ExitCode {
@@ -53,8 +94,35 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Eval { files, summary } => eval::run(&files, summary, &mut out, &mut err),
         Command::Explain { file, case } => explain::run(&file, case.as_deref(), &mut out, &mut err),
-        Command::Check { fixtures } => {
-            check::run(&check::CheckOptions { fixtures }, &mut out, &mut err)
+        Command::Check {
+            fixtures,
+            cases,
+            seed,
+            time_budget,
+            shard,
+            properties,
+            threads,
+            json,
+            junit,
+            save_failures,
+            quiet,
+        } => {
+            let mut o = check::CheckOptions::new(fixtures);
+            o.run.cases = cases;
+            o.run.seed = seed;
+            o.run.time_budget = time_budget;
+            o.run.shard = shard.unwrap_or(keyward::run::Shard::ALL);
+            if !properties.is_empty() {
+                o.run.properties = properties;
+            }
+            if let Some(t) = threads {
+                o.run.threads = t.max(1);
+            }
+            o.json = json;
+            o.junit = junit;
+            o.save_failures = save_failures;
+            o.progress = !quiet && !json;
+            check::run(&o, &mut out, &mut err)
         }
     };
     let _ = out.flush();

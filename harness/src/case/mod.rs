@@ -141,27 +141,52 @@ impl Case {
 }
 
 impl Expect {
+    /// Whether an answer gives every field this expectation gives, with the same value.
+    pub fn matches(&self, actual: &Expect) -> bool {
+        fn same<T: PartialEq>(want: &Option<T>, got: &Option<T>) -> bool {
+            want.is_none() || want == got
+        }
+        same(&self.decision, &actual.decision)
+            && same(&self.by, &actual.by)
+            && same(&self.message, &actual.message)
+            && same(&self.status, &actual.status)
+            && same(&self.code, &actual.code)
+            && same(&self.body, &actual.body)
+            && same(&self.side_effects, &actual.side_effects)
+    }
+
     pub fn agrees_with(&self, v: &Verdict) -> bool {
-        let o = v.outcome.as_ref();
-        self.decision.is_none_or(|d| Some(d) == v.decision)
-            && self.by.is_none_or(|b| Some(b) == v.by)
-            && self
-                .message
-                .as_ref()
-                .is_none_or(|m| Some(m) == v.message.as_ref())
-            && self.status.is_none_or(|s| o.is_some_and(|o| o.status == s))
-            && self
-                .code
-                .as_ref()
-                .is_none_or(|c| o.is_some_and(|o| o.code == Some(c.as_str())))
-            && self
-                .body
-                .as_ref()
-                .is_none_or(|b| o.is_some_and(|o| &o.body == b))
-            && self
-                .side_effects
-                .as_ref()
-                .is_none_or(|s| o.is_some_and(|o| &o.side_effects == s))
+        self.matches(&v.answer())
+    }
+}
+
+impl Verdict {
+    /// The verdict as an answer in the `expect` shape.
+    pub fn answer(&self) -> Expect {
+        let o = self.outcome.as_ref();
+        Expect {
+            decision: self.decision,
+            by: self.by,
+            message: self.message.clone(),
+            status: o.map(|o| o.status),
+            code: o.and_then(|o| o.code.map(str::to_string)),
+            body: o.map(|o| o.body.clone()),
+            side_effects: o.map(|o| o.side_effects.clone()),
+        }
+    }
+}
+
+impl Case {
+    /// Reads a case from its JSON (the case format), e.g. one built by a generator.
+    pub fn from_json(v: &Value) -> Result<Case, CaseError> {
+        read::parse_case(
+            "(generated)",
+            v,
+            CaseSource {
+                index: 0,
+                line: None,
+            },
+        )
     }
 }
 

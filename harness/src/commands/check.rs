@@ -1,19 +1,264 @@
-//! `keyward check`: the main job. Replays every fixture and reports agreements and
-//! disagreements per provenance; the last line is `N passed, M failed`.
+//! `keyward check`: the main job. Replays every fixture (the local evaluator against the
+//! fixture store), then runs the properties on generated cases, and reports; the last line is
+//! `N passed, M failed`.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{json, Value};
 
 use super::eval::disagreement_line;
-use super::{Tally, EXIT_BAD_INPUT};
+use super::{Tally, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
 use crate::inputs::{expand, load, Loaded};
+use crate::oracle::{Fixtures, Local, Oracle};
+use crate::properties::Property;
+use crate::run::{run as run_properties, RunOptions, RunResult, Shard};
 
 pub struct CheckOptions {
     pub fixtures: PathBuf,
+    pub run: RunOptions,
+    pub json: bool,
+    pub junit: Option<PathBuf>,
+    pub save_failures: Option<PathBuf>,
+    /// Show a progress bar (only on a terminal).
+    pub progress: bool,
+}
+
+/// The default number of generated cases: well under 10 s on a 2-core machine.
+pub const DEFAULT_CASES: u64 = 22_000;
+pub const DEFAULT_SEED: u64 = 0x6b65_7977_6172_6421;
+
+impl CheckOptions {
+    pub fn new(fixtures: PathBuf) -> CheckOptions {
+        CheckOptions {
+            fixtures,
+            run: RunOptions {
+                cases: DEFAULT_CASES,
+                seed: DEFAULT_SEED,
+                shard: Shard::ALL,
+                time_budget: None,
+                properties: Property::ALL.to_vec(),
+                threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+                gen: Default::default(),
+                sets: Default::default(),
+            },
+            json: false,
+            junit: None,
+            save_failures: None,
+            progress: true,
+        }
+    }
+}
+
+/// A fixture on which two oracles disagree, or that cannot be read.
+struct FixtureProblem {
+    id: String,
+    file: String,
+    text: String,
+}
+
+struct Report {
+    oracle: &'static str,
+    files: usize,
+    per_provenance: BTreeMap<String, (Tally, usize)>,
+    fixtures: Tally,
+    problems: Vec<FixtureProblem>,
+    run: RunResult,
+    opts_seed: u64,
+    shard: Shard,
+}
+
+impl Report {
+    fn generated_tally(&self) -> Tally {
+        let failed = self.run.failures().count();
+        Tally {
+            passed: self.run.total_cases() as usize - failed,
+            failed,
+            unreadable: 0,
+        }
+    }
+
+    fn total(&self) -> Tally {
+        let g = self.generated_tally();
+        Tally {
+            passed: self.fixtures.passed + g.passed,
+            failed: self.fixtures.failed + g.failed,
+            unreadable: self.fixtures.unreadable,
+        }
+    }
+
+    fn text(&self, fixtures: &std::path::Path) -> String {
+        let mut s = format!(
+            "keyward check: fixtures under {} ({} files)\n",
+            fixtures.display(),
+            self.files
+        );
+        s.push_str(&format!("oracle {} vs {}:\n", self.oracle, Fixtures.name()));
+        for (prov, (t, n)) in &self.per_provenance {
+            s.push_str(&format!(
+                "  {prov:<12} {} agree, {} disagree",
+                t.passed, t.failed
+            ));
+            if *n > 0 {
+                s.push_str(&format!(", {n} without expectation"));
+            }
+            s.push('\n');
+        }
+        for p in &self.problems {
+            s.push_str(&p.text);
+            s.push('\n');
+        }
+        let r = &self.run;
+        s.push_str(&format!(
+            "properties of {} on generated cases (seed {}, shard {}/{}):\n",
+            self.oracle, self.opts_seed, self.shard.k, self.shard.n
+        ));
+        for (p, res) in &r.per_property {
+            let stopped = if res.failures.is_empty() {
+                ""
+            } else {
+                " (stopped at the first failure)"
+            };
+            s.push_str(&format!(
+                "  {:<30} {:>6} cases, {} failed{stopped}\n",
+                p.name(),
+                res.cases,
+                res.failures.len()
+            ));
+        }
+        s.push_str(&format!(
+            "generated {} cases in {:.1} s on {} threads: {:.0} cases per minute per core{}\n",
+            r.total_cases(),
+            r.elapsed.as_secs_f64(),
+            r.threads,
+            r.cases_per_minute_per_core(),
+            if r.cut_short {
+                " (stopped by --time-budget)"
+            } else {
+                ""
+            }
+        ));
+        for f in r.failures() {
+            s.push_str(&format!(
+                "FAIL {} (case {}): {}\n  {}\n  minimal case:\n",
+                f.property.name(),
+                f.index,
+                f.property.statement(),
+                f.reason
+            ));
+            let case = serde_json::to_string_pretty(&f.case).unwrap_or_default();
+            for line in case.lines() {
+                s.push_str(&format!("    {line}\n"));
+            }
+        }
+        s.push_str(&self.total().summary_line());
+        s.push('\n');
+        s
+    }
+
+    fn json(&self) -> Value {
+        let r = &self.run;
+        let t = self.total();
+        json!({
+            "fixtures": {
+                "files": self.files,
+                "passed": self.fixtures.passed,
+                "failed": self.fixtures.failed,
+                "unreadable": self.fixtures.unreadable,
+                "per_provenance": self.per_provenance.iter().map(|(k, (t, n))| (k.clone(), json!({"agree": t.passed, "disagree": t.failed, "without_expectation": n}))).collect::<serde_json::Map<_, _>>(),
+                "problems": self.problems.iter().map(|p| json!({"id": p.id, "file": p.file, "detail": p.text})).collect::<Vec<_>>(),
+            },
+            "generated": {
+                "seed": self.opts_seed,
+                "shard": format!("{}/{}", self.shard.k, self.shard.n),
+                "cases": r.total_cases(),
+                "seconds": r.elapsed.as_secs_f64(),
+                "threads": r.threads,
+                "cases_per_minute_per_core": r.cases_per_minute_per_core(),
+                "cut_short": r.cut_short,
+                "properties": r.per_property.iter().map(|(p, res)| json!({
+                    "name": p.name(), "statement": p.statement(), "cases": res.cases,
+                    "failures": res.failures.iter().map(|f| json!({"case": f.index, "reason": f.reason, "minimal_case": f.case})).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            },
+            "passed": t.passed,
+            "failed": t.failed + t.unreadable,
+        })
+    }
+
+    fn junit(&self) -> String {
+        let esc = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        };
+        let mut suites = String::new();
+        let fx_fail = self.problems.len();
+        suites.push_str(&format!(
+            "  <testsuite name=\"fixtures\" tests=\"{}\" failures=\"{fx_fail}\">\n",
+            self.fixtures.passed + self.fixtures.failed + self.fixtures.unreadable
+        ));
+        for p in &self.problems {
+            suites.push_str(&format!(
+                "    <testcase classname=\"fixtures\" name=\"{}\"><failure message=\"{}\">{}</failure></testcase>\n",
+                esc(&p.id),
+                esc(p.text.lines().next().unwrap_or_default()),
+                esc(&p.text)
+            ));
+        }
+        suites.push_str(&format!(
+            "    <testcase classname=\"fixtures\" name=\"agreeing fixtures ({})\"/>\n  </testsuite>\n",
+            self.fixtures.passed
+        ));
+        for (p, res) in &self.run.per_property {
+            suites.push_str(&format!(
+                "  <testsuite name=\"property {}\" tests=\"{}\" failures=\"{}\">\n    <testcase classname=\"properties\" name=\"{}\">",
+                p.name(),
+                res.cases,
+                res.failures.len(),
+                p.name()
+            ));
+            for f in &res.failures {
+                suites.push_str(&format!(
+                    "<failure message=\"{}\">{}</failure>",
+                    esc(&f.reason),
+                    esc(&serde_json::to_string_pretty(&f.case).unwrap_or_default())
+                ));
+            }
+            suites.push_str("</testcase>\n  </testsuite>\n");
+        }
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"keyward check\">\n{suites}</testsuites>\n")
+    }
+}
+
+fn progress_bar(total: u64, enabled: bool) -> Option<indicatif::ProgressBar> {
+    if !enabled || !std::io::stderr().is_terminal() || total == 0 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} generated cases {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
 }
 
 pub fn run(opts: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    run_with_oracle(opts, &Local, out, err)
+}
+
+/// The same run with another oracle under test in place of the local evaluator (the harness's
+/// own tests plant bugs this way).
+pub fn run_with_oracle(
+    opts: &CheckOptions,
+    oracle: &dyn Oracle,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     if !opts.fixtures.is_dir() {
         let _ = writeln!(
             err,
@@ -29,55 +274,123 @@ pub fn run(opts: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> u8 
             return EXIT_BAD_INPUT;
         }
     };
-    // Per provenance: agreements, disagreements, and cases without an expectation.
-    let mut per: BTreeMap<String, (Tally, usize)> = BTreeMap::new();
-    let mut total = Tally::default();
-    let mut lines = Vec::new();
+    // Oracle against oracle: the local evaluator against the fixture store.
+    let mut per_provenance: BTreeMap<String, (Tally, usize)> = BTreeMap::new();
+    let mut fixtures = Tally::default();
+    let mut problems = Vec::new();
     for item in load(&files) {
         match item {
             Loaded::Error(e) => {
-                total.unreadable += 1;
+                fixtures.unreadable += 1;
                 let _ = writeln!(err, "error: {e}");
-                lines.push(format!("UNREADABLE {e}"));
+                problems.push(FixtureProblem {
+                    id: e.case.clone().unwrap_or_else(|| e.file.clone()),
+                    file: e.file.clone(),
+                    text: format!("UNREADABLE {e}"),
+                });
             }
             Loaded::Case { file, case } => {
                 let key = case
                     .provenance
                     .map_or("(no provenance)", |p| p.as_str())
                     .to_string();
-                let slot = per.entry(key).or_default();
-                let v = case.verdict();
-                total.record(v.agrees);
-                slot.0.record(v.agrees);
-                match v.agrees {
-                    Some(false) => lines.push(disagreement_line(&file, &case, &v)),
+                let slot = per_provenance.entry(key).or_default();
+                let agrees = match (Fixtures.answer(&case), oracle.answer(&case)) {
+                    (Some(want), Some(got)) => Some(want.matches(&got)),
+                    _ => None,
+                };
+                fixtures.record(agrees);
+                slot.0.record(agrees);
+                match agrees {
+                    Some(false) => problems.push(FixtureProblem {
+                        id: case.id.clone(),
+                        text: disagreement_line(&file, &case, &case.verdict()),
+                        file,
+                    }),
                     None => slot.1 += 1,
                     Some(true) => {}
                 }
             }
         }
     }
-    let _ = writeln!(
-        out,
-        "keyward check: fixtures under {} ({} files)",
-        opts.fixtures.display(),
-        files.len()
-    );
-    let _ = writeln!(out, "oracle local-evaluator vs fixture store:");
-    for (prov, (t, n)) in &per {
-        let _ = write!(
-            out,
-            "  {prov:<12} {} agree, {} disagree",
-            t.passed, t.failed
-        );
-        if *n > 0 {
-            let _ = write!(out, ", {n} without expectation");
+
+    let shard = opts.run.shard;
+    let expected = opts.run.cases / u64::from(shard.n);
+    let bar = progress_bar(expected, opts.progress);
+    let tick = |d: u64| {
+        if let Some(b) = &bar {
+            b.set_position(d);
         }
-        let _ = writeln!(out);
+    };
+    let run = run_properties(&opts.run, oracle, &tick);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
     }
-    for l in &lines {
-        let _ = writeln!(out, "{l}");
+
+    let report = Report {
+        oracle: oracle.name(),
+        files: files.len(),
+        per_provenance,
+        fixtures,
+        problems,
+        run,
+        opts_seed: opts.run.seed,
+        shard,
+    };
+    if let Some(dir) = &opts.save_failures {
+        if let Err(e) = save_failures(dir, &report.run) {
+            let _ = writeln!(err, "error: --save-failures {}: {e}", dir.display());
+            return EXIT_BAD_INPUT;
+        }
     }
-    let _ = writeln!(out, "{}", total.summary_line());
-    total.exit_code()
+    if let Some(path) = &opts.junit {
+        if let Err(e) = std::fs::write(path, report.junit()) {
+            let _ = writeln!(err, "error: --junit {}: {e}", path.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
+    if opts.json {
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report.json()).unwrap_or_default()
+        );
+    } else {
+        let _ = write!(out, "{}", report.text(&opts.fixtures));
+    }
+    let t = report.total();
+    if t.unreadable > 0 {
+        EXIT_BAD_INPUT
+    } else if t.failed > 0 {
+        EXIT_DISAGREE
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Writes each minimal failing case as its own case file.
+fn save_failures(dir: &std::path::Path, run: &RunResult) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for f in run.failures() {
+        let name = format!("{}-case-{}.json", f.property.name(), f.index);
+        let mut text = serde_json::to_string_pretty(&f.case).unwrap_or_default();
+        text.push('\n');
+        std::fs::write(dir.join(name), text)?;
+    }
+    Ok(())
+}
+
+/// Parses `--time-budget` (seconds, or with an `s`/`m` suffix).
+pub fn parse_budget(s: &str) -> Result<Duration, String> {
+    let (num, mult) = match s.strip_suffix('m') {
+        Some(n) => (n, 60.0),
+        None => (s.strip_suffix('s').unwrap_or(s), 1.0),
+    };
+    num.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .map(|v| Duration::from_secs_f64(v * mult))
+        .ok_or_else(|| {
+            format!("{s:?}: a time budget is a positive number of seconds (e.g. 30, 30s or 2m)")
+        })
 }
