@@ -111,5 +111,40 @@ fn statements(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, article, statements);
+/// One generated case per iteration, per property: generation, the oracle's answers on the case
+/// and its transformed twin, and the comparison. The harness's own speed figure.
+fn generated_cases(c: &mut Criterion) {
+    use keyward::oracle::Local;
+    use keyward::properties::Property;
+    use keyward::run::{run_case, RunOptions, Shard};
+    let opts = RunOptions {
+        cases: 0,
+        seed: 1,
+        shard: Shard::ALL,
+        time_budget: None,
+        properties: Property::ALL.to_vec(),
+        threads: 1,
+        gen: Default::default(),
+        sets: Default::default(),
+    };
+    let mut g = c.benchmark_group("generated_case");
+    g.throughput(Throughput::Elements(1));
+    for p in [
+        Property::StatementOrder,
+        Property::KeyCase,
+        Property::FirstDeniedRequest,
+        Property::RoundTrip,
+    ] {
+        let mut i = 0u64;
+        g.bench_function(p.name(), |b| {
+            b.iter(|| {
+                i += 1;
+                assert!(run_case(p, &Local, &opts, i).is_none());
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, article, statements, generated_cases);
 criterion_main!(benches);
