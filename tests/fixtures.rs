@@ -172,8 +172,12 @@ fn assumptions_are_registered_cited_and_documented() {
                         .take_while(char::is_ascii_uppercase)
                         .collect();
                     if word.len() >= 3 {
-                        assert!(
-                            registered.contains(&id.as_str()),
+                        let found = keyward_iam::assumptions::find(&id)
+                            .map(|a| a.id)
+                            .or_else(|| keyward_bedrock::assumptions::find(&id).map(|a| a.id));
+                        assert_eq!(
+                            found,
+                            Some(id.as_str()),
                             "{}: cites unregistered assumption {id}",
                             p.display()
                         );
