@@ -596,3 +596,89 @@ mod set_qualifiers {
         ));
     }
 }
+
+mod variables_in_values {
+    use super::*;
+
+    #[test]
+    fn ignore_case_with_a_variable() {
+        let c = [("k", json!("ALICE")), ("aws:username", json!("alice"))];
+        assert!(holds(
+            "StringEqualsIgnoreCase",
+            "k",
+            json!("${aws:username}"),
+            &c
+        ));
+        assert!(!holds(
+            "StringEqualsIgnoreCase",
+            "k",
+            json!("${aws:username}x"),
+            &c
+        ));
+        assert!(!holds(
+            "StringNotEqualsIgnoreCase",
+            "k",
+            json!("${aws:username}"),
+            &c
+        ));
+    }
+
+    #[test]
+    fn bool_with_a_variable() {
+        let on = [
+            ("aws:SecureTransport", json!("true")),
+            ("aws:PrincipalTag/tls", json!("true")),
+        ];
+        let off = [
+            ("aws:SecureTransport", json!("false")),
+            ("aws:PrincipalTag/tls", json!("true")),
+        ];
+        assert!(holds(
+            "Bool",
+            "aws:SecureTransport",
+            json!("${aws:PrincipalTag/tls}"),
+            &on
+        ));
+        assert!(!holds(
+            "Bool",
+            "aws:SecureTransport",
+            json!("${aws:PrincipalTag/tls}"),
+            &off
+        ));
+        assert!(!holds(
+            "Bool",
+            "aws:SecureTransport",
+            json!("${aws:PrincipalTag/none}"),
+            &on
+        ));
+    }
+
+    #[test]
+    fn arn_template_keeps_colons_of_the_resource_part() {
+        let v = json!("arn:aws:logs:us-east-1:123456789012:log-group:${aws:username}:*");
+        let c = |arn: &str| {
+            [
+                ("aws:SourceArn", json!(arn)),
+                ("aws:username", json!("bob")),
+            ]
+        };
+        assert!(holds(
+            "ArnLike",
+            "aws:SourceArn",
+            v.clone(),
+            &c("arn:aws:logs:us-east-1:123456789012:log-group:bob:log-stream:x")
+        ));
+        assert!(!holds(
+            "ArnLike",
+            "aws:SourceArn",
+            v.clone(),
+            &c("arn:aws:logs:us-east-1:123456789012:log-group:eve:log-stream:x")
+        ));
+        assert!(!holds(
+            "ArnLike",
+            "aws:SourceArn",
+            v,
+            &c("arn:aws:logs:us-east-1:123456789012:log-group:bob")
+        ));
+    }
+}
