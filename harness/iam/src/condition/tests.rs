@@ -654,6 +654,45 @@ mod variables_in_values {
     }
 
     #[test]
+    fn equals_with_a_variable() {
+        let c = [("k", json!("alice")), ("aws:username", json!("alice"))];
+        assert!(holds("StringEquals", "k", json!("${aws:username}"), &c));
+        assert!(!holds("StringEquals", "k", json!("x${aws:username}"), &c));
+    }
+
+    #[test]
+    fn arn_template_wildcards_stay_in_their_component() {
+        let c = |arn: &str| {
+            [
+                ("aws:SourceArn", json!(arn)),
+                ("aws:username", json!("bob")),
+            ]
+        };
+        // the account's `*` cannot swallow a colon
+        let v = json!("arn:aws:iam::*:user/${aws:username}");
+        assert!(holds(
+            "ArnLike",
+            "aws:SourceArn",
+            v.clone(),
+            &c("arn:aws:iam::1:user/bob")
+        ));
+        assert!(!holds(
+            "ArnLike",
+            "aws:SourceArn",
+            v,
+            &c("arn:aws:iam::1:2:user/bob")
+        ));
+        // but the sixth component is the rest of the ARN, colons included
+        let v = json!("arn:aws:logs:us-east-1:123456789012:log-group*:${aws:username}");
+        assert!(holds(
+            "ArnLike",
+            "aws:SourceArn",
+            v,
+            &c("arn:aws:logs:us-east-1:123456789012:log-group:a:bob")
+        ));
+    }
+
+    #[test]
     fn arn_template_keeps_colons_of_the_resource_part() {
         let v = json!("arn:aws:logs:us-east-1:123456789012:log-group:${aws:username}:*");
         let c = |arn: &str| {
