@@ -130,25 +130,15 @@ fn runner(seed: [u8; 32]) -> TestRunner {
 /// Runs one generated case of a property; `Some(failure)` with the shrunk case when it fails.
 pub fn run_case(p: Property, oracle: &dyn Oracle, opts: &RunOptions, i: u64) -> Option<Failure> {
     let mut r = runner(case_seed(opts.seed, p, i));
-    let id = format!("generated/{}/seed-{}-case-{i}", p.name(), opts.seed);
-    if p.on_scenarios() {
+    // (the case's policies, its query member name, the query) of the shrunk failing input
+    let failed: Option<(String, Value, &str, Value)> = if p.on_scenarios() {
         let strat = scenario_case(&opts.gen, &opts.sets);
         match r.run(&strat, |g| {
             check_scenario(p, oracle, &g).map_err(TestCaseError::fail)
         }) {
-            Err(TestError::Fail(reason, g)) => Some(Failure {
-                property: p,
-                index: i,
-                reason: reason.to_string(),
-                case: failure_case(
-                    p,
-                    &id,
-                    &g.policies,
-                    "scenario",
-                    &g.scenario,
-                    &reason.to_string(),
-                ),
-            }),
+            Err(TestError::Fail(reason, g)) => {
+                Some((reason.to_string(), g.policies, "scenario", g.scenario))
+            }
             _ => None,
         }
     } else {
@@ -156,22 +146,20 @@ pub fn run_case(p: Property, oracle: &dyn Oracle, opts: &RunOptions, i: u64) -> 
         match r.run(&strat, |g| {
             check_request(p, oracle, &g).map_err(TestCaseError::fail)
         }) {
-            Err(TestError::Fail(reason, g)) => Some(Failure {
-                property: p,
-                index: i,
-                reason: reason.to_string(),
-                case: failure_case(
-                    p,
-                    &id,
-                    &g.policies,
-                    "request",
-                    &g.request,
-                    &reason.to_string(),
-                ),
-            }),
+            Err(TestError::Fail(reason, g)) => {
+                Some((reason.to_string(), g.policies, "request", g.request))
+            }
             _ => None,
         }
-    }
+    };
+    let (reason, policies, key, query) = failed?;
+    let id = format!("generated/{}/seed-{}-case-{i}", p.name(), opts.seed);
+    Some(Failure {
+        property: p,
+        index: i,
+        case: failure_case(p, &id, &policies, key, &query, &reason),
+        reason,
+    })
 }
 
 /// Runs every selected property on its share of the cases. `progress` is called with the number
