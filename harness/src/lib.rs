@@ -7,6 +7,7 @@ pub mod case;
 pub mod commands;
 pub mod generate;
 pub mod inputs;
+pub mod live;
 pub mod oracle;
 pub mod properties;
 pub mod run;

@@ -2,7 +2,7 @@
 //! case, read from fixtures, `keyward eval` input and outside suites, and written back for shrunk
 //! failures.
 
-mod read;
+pub(crate) mod read;
 mod scenario;
 mod write;
 

@@ -435,7 +435,7 @@ fn parse_request(v: &Value) -> Result<Request, Fail> {
     Ok(req)
 }
 
-fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> {
+pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> {
     let o = as_object(v, "$.expect")?;
     let allowed: &[&str] = if is_request {
         &["decision", "by", "message"]

@@ -5,7 +5,9 @@ mod call;
 mod create_key;
 
 pub use call::{CallScenario, Endpoint, KeySpec, Operation};
-pub use create_key::{CreateKeyScenario, Flow};
+pub use create_key::{
+    CreateKeyScenario, Flow, AGE_DAYS, LIMITED_ACCESS_POLICY, SUPPORTED_SERVICES,
+};
 
 use keyward_iam::{evaluate, ContextValue, Decision, DecisionKind, PolicySet, Request};
 

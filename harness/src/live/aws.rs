@@ -1,0 +1,263 @@
+//! The AWS clients of a verified run, the call budget every request spends from, and how AWS's
+//! errors are read back (status, code, message and the raw body).
+
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use aws_credential_types::Credentials;
+use aws_smithy_runtime_api::client::auth::http::HTTP_BEARER_AUTH_SCHEME_ID;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::LiveError;
+
+/// A bearer token or secret key held in memory only; never printed.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// The most AWS calls a run may make. Cleanup is counted but never refused: a run that hit its
+/// cap must still delete what it created.
+#[derive(Debug)]
+pub struct Budget {
+    cap: u32,
+    used: AtomicU32,
+}
+
+impl Budget {
+    pub fn new(cap: u32) -> Budget {
+        Budget {
+            cap,
+            used: AtomicU32::new(0),
+        }
+    }
+
+    pub fn spend(&self) -> Result<(), LiveError> {
+        let before = self.used.fetch_add(1, Ordering::SeqCst);
+        if before >= self.cap {
+            self.used.fetch_sub(1, Ordering::SeqCst);
+            return Err(LiveError::CallCapReached { cap: self.cap });
+        }
+        Ok(())
+    }
+
+    pub fn spend_cleanup(&self) {
+        self.used.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn used(&self) -> u32 {
+        self.used.load(Ordering::SeqCst)
+    }
+}
+
+/// A verified connection to the sandbox account. Built only by [`super::guard::verify`], so
+/// holding one proves the account check passed.
+#[derive(Clone)]
+pub struct Aws {
+    account: String,
+    runner_arn: String,
+    sdk: SdkConfig,
+    iam: aws_sdk_iam::Client,
+    budget: Arc<Budget>,
+}
+
+impl fmt::Debug for Aws {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Aws")
+            .field("account", &self.account)
+            .field("runner_arn", &self.runner_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Aws {
+    pub(super) fn verified(sdk: SdkConfig, account: String, runner_arn: String, cap: u32) -> Aws {
+        Aws {
+            account,
+            runner_arn,
+            iam: aws_sdk_iam::Client::new(&sdk),
+            sdk,
+            budget: Arc::new(Budget::new(cap)),
+        }
+    }
+
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The runner's own principal, as STS reported it.
+    pub fn runner_arn(&self) -> &str {
+        &self.runner_arn
+    }
+
+    /// The principal a trust policy names to let the runner assume case roles: a role session's
+    /// role, or the user itself.
+    pub fn runner_trust_principal(&self) -> String {
+        let rest = self.runner_arn.splitn(6, ':').nth(5).unwrap_or_default();
+        match rest.strip_prefix("assumed-role/") {
+            Some(r) => {
+                let role = r.split('/').next().unwrap_or_default();
+                format!("arn:aws:iam::{}:role/{role}", self.account)
+            }
+            None => self.runner_arn.clone(),
+        }
+    }
+
+    pub fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    pub fn sdk(&self) -> &SdkConfig {
+        &self.sdk
+    }
+
+    /// The runner's IAM client, after spending one call.
+    pub fn iam(&self) -> Result<&aws_sdk_iam::Client, LiveError> {
+        self.budget.spend()?;
+        Ok(&self.iam)
+    }
+
+    /// The runner's IAM client for cleanup (never refused).
+    pub fn iam_cleanup(&self) -> &aws_sdk_iam::Client {
+        self.budget.spend_cleanup();
+        &self.iam
+    }
+
+    pub fn sts(&self) -> Result<aws_sdk_sts::Client, LiveError> {
+        self.budget.spend()?;
+        Ok(aws_sdk_sts::Client::new(&self.sdk))
+    }
+
+    /// An IAM client acting as a case principal.
+    pub fn iam_as(&self, creds: &Credentials) -> Result<aws_sdk_iam::Client, LiveError> {
+        self.budget.spend()?;
+        let conf = aws_sdk_iam::config::Builder::from(&self.sdk)
+            .credentials_provider(creds.clone())
+            .build();
+        Ok(aws_sdk_iam::Client::from_conf(conf))
+    }
+
+    /// A bedrock-runtime client that authenticates with `Authorization: Bearer <key>` only.
+    pub fn bedrock_with_key(
+        &self,
+        region: &str,
+        key: &Secret,
+    ) -> Result<aws_sdk_bedrockruntime::Client, LiveError> {
+        self.budget.spend()?;
+        let conf = aws_sdk_bedrockruntime::config::Builder::from(&self.sdk)
+            .region(aws_config::Region::new(region.to_string()))
+            .bearer_token(aws_sdk_bedrockruntime::config::Token::new(
+                key.expose().to_string(),
+                None,
+            ))
+            .auth_scheme_preference([HTTP_BEARER_AUTH_SCHEME_ID])
+            .build();
+        Ok(aws_sdk_bedrockruntime::Client::from_conf(conf))
+    }
+}
+
+/// An AWS error read back: what the caller saw (status, code, message, body) and a line for
+/// logs. Bodies are kept raw here and redacted before they are stored ([`super::redact`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiFailure {
+    pub status: Option<u16>,
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub body: Option<String>,
+    pub detail: String,
+}
+
+impl ApiFailure {
+    pub fn from_sdk<E>(e: &SdkError<E, HttpResponse>) -> ApiFailure
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let raw = e.raw_response();
+        let (code, message) = match e.as_service_error() {
+            Some(se) => (
+                se.code().map(str::to_string),
+                se.message().map(str::to_string),
+            ),
+            None => (None, None),
+        };
+        ApiFailure {
+            status: raw.map(|r| r.status().as_u16()),
+            code,
+            message,
+            body: raw
+                .and_then(|r| r.body().bytes())
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+            detail: DisplayErrorContext(e).to_string(),
+        }
+    }
+
+    /// An answer from the service, as opposed to a failure to reach it.
+    pub fn is_service_answer(&self) -> bool {
+        self.status.is_some()
+    }
+
+    pub fn is_access_denied(&self) -> bool {
+        matches!(
+            self.code.as_deref(),
+            Some("AccessDenied" | "AccessDeniedException")
+        ) || self.status == Some(403)
+    }
+
+    pub fn into_error(self, operation: &'static str) -> LiveError {
+        LiveError::Aws {
+            operation,
+            detail: self.detail,
+        }
+    }
+}
+
+/// Maps an SDK error to a [`LiveError`] naming the operation.
+pub fn sdk_error<E>(operation: &'static str) -> impl Fn(SdkError<E, HttpResponse>) -> LiveError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    move |e| ApiFailure::from_sdk(&e).into_error(operation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_refuses_past_its_cap_but_never_cleanup() {
+        let b = Budget::new(2);
+        assert!(b.spend().is_ok());
+        assert!(b.spend().is_ok());
+        assert!(matches!(
+            b.spend(),
+            Err(LiveError::CallCapReached { cap: 2 })
+        ));
+        b.spend_cleanup();
+        assert_eq!(b.used(), 3);
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new("ABSKsupersecret");
+        assert!(!format!("{s:?}").contains("supersecret"));
+    }
+}

@@ -1,0 +1,564 @@
+//! The enforcement oracle: real requests, made as a principal that carries the case's policies.
+//!
+//! Eventual consistency: IAM changes reach enforcement after a delay (AWS: "changes ... take
+//! time to become visible"), so keyward never records the first answer after a change. It waits
+//! [`Settle::settle`], then repeats the recorded request (undoing its side effects in between)
+//! with growing waits until two answers in a row are the same, and records that answer. A case
+//! that does not settle within [`Settle::timeout`] is reported as unsettled, not recorded. A
+//! just-created role is retried until it can be assumed ([`super::provision::assume_role`]).
+
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sdk_bedrockruntime::primitives::Blob;
+use aws_sdk_bedrockruntime::types::{
+    ContentBlock, ConversationRole, ConverseTokensRequest, CountTokensInput,
+    InferenceConfiguration, Message,
+};
+use keyward_bedrock::scenario::{Flow, Operation, LIMITED_ACCESS_POLICY};
+use keyward_bedrock::token::{generate, ExpiresIn, SigningCredentials};
+use keyward_iam::{DecisionKind, PolicyType};
+use serde_json::Value;
+
+use super::aws::{ApiFailure, Secret};
+use super::ledger::Ledger;
+use super::names::RunId;
+use super::plan::{KeyPlan, LivePlan, Planned, Principal};
+use super::{provision, redact, Aws, LiveError};
+use crate::case::Expect;
+
+/// How long to wait for IAM to settle.
+#[derive(Debug, Clone)]
+pub struct Settle {
+    /// The wait after the last IAM change, before the first recorded attempt.
+    pub settle: Duration,
+    /// The waits between attempts, the last repeated.
+    pub waits: Vec<Duration>,
+    pub timeout: Duration,
+}
+
+impl Settle {
+    pub fn new(timeout: Duration) -> Settle {
+        Settle {
+            settle: Duration::from_secs(10),
+            waits: [2, 4, 8, 16].map(Duration::from_secs).to_vec(),
+            timeout,
+        }
+    }
+
+    /// No waiting (for tests against canned answers).
+    pub fn immediate() -> Settle {
+        Settle {
+            settle: Duration::ZERO,
+            waits: vec![Duration::ZERO],
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Answers from a credential that is not yet usable everywhere; never taken as the answer.
+fn is_transient(e: &Expect) -> bool {
+    matches!(e.code.as_deref(), Some("InvalidClientTokenId"))
+}
+
+/// Repeats `attempt` until two answers in a row agree (see the module docs).
+pub async fn settled<F, Fut>(s: &Settle, what: &str, mut attempt: F) -> Result<Expect, LiveError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Expect, LiveError>>,
+{
+    tokio::time::sleep(s.settle).await;
+    let start = Instant::now();
+    let mut last: Option<Expect> = None;
+    let mut i = 0;
+    loop {
+        let a = attempt().await?;
+        if !is_transient(&a) {
+            if last.as_ref() == Some(&a) {
+                return Ok(a);
+            }
+            last = Some(a);
+        }
+        if start.elapsed() >= s.timeout {
+            return Err(LiveError::NotSettled {
+                secs: s.timeout.as_secs(),
+                what: what.to_string(),
+            });
+        }
+        let w = s.waits[i.min(s.waits.len() - 1)];
+        i += 1;
+        tokio::time::sleep(w).await;
+    }
+}
+
+/// The decision and deciding policy type an access-denied message states.
+pub fn infer_decision(message: &str) -> (Option<DecisionKind>, Option<PolicyType>) {
+    if !message.contains("is not authorized to perform") {
+        return (None, None);
+    }
+    for t in PolicyType::ALL {
+        let phrase = keyward_iam::message::type_phrase(t);
+        if message.contains(&format!("explicit deny in an {phrase}"))
+            || message.contains(&format!("explicit deny in a {phrase}"))
+        {
+            return (Some(DecisionKind::ExplicitDeny), Some(t));
+        }
+        if message.contains(&format!("because no {phrase} allows")) {
+            return (Some(DecisionKind::ImplicitDeny), Some(t));
+        }
+    }
+    if message.contains("explicit deny") {
+        (Some(DecisionKind::ExplicitDeny), None)
+    } else {
+        (Some(DecisionKind::ImplicitDeny), None)
+    }
+}
+
+/// An answer, as the case format's `expect`, before redaction.
+fn answer_from_failure(f: &ApiFailure, iam: bool, side_effects: Vec<String>) -> Expect {
+    let message = f.message.clone().or_else(|| {
+        f.body.as_deref().and_then(|b| {
+            let v: Value = serde_json::from_str(b).ok()?;
+            v.get("Message")
+                .or_else(|| v.get("message"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+    });
+    let (decision, by) = message.as_deref().map_or((None, None), infer_decision);
+    Expect {
+        decision,
+        by,
+        // The case format gives `message` for access-denied answers only.
+        message: message.filter(|_| decision.is_some()),
+        status: f.status,
+        // Bedrock's bodies carry no code; IAM's do.
+        code: if iam { f.code.clone() } else { None },
+        body: f.body.clone(),
+        side_effects: Some(side_effects),
+    }
+}
+
+fn success(side_effects: Vec<String>) -> Expect {
+    Expect {
+        decision: Some(DecisionKind::Allow),
+        status: Some(200),
+        body: Some(String::new()),
+        side_effects: Some(side_effects),
+        ..Expect::default()
+    }
+}
+
+/// Every string of an answer, made safe to store and put in the case's names.
+pub fn redacted(mut e: Expect, planned: &Planned, account: &str) -> Expect {
+    let r = |s: &mut String| *s = redact::for_storage(s, &planned.renamer, account);
+    e.message.as_mut().map(r);
+    e.body.as_mut().map(r);
+    if let Some(se) = &mut e.side_effects {
+        se.iter_mut().for_each(r);
+    }
+    e
+}
+
+async fn credentials_for(
+    aws: &Aws,
+    ledger: &Ledger,
+    run: &RunId,
+    p: &Principal,
+) -> Result<Credentials, LiveError> {
+    match p {
+        Principal::Role {
+            live_name,
+            session,
+            policies,
+            session_policy,
+        } => {
+            let arn = provision::create_role(aws, ledger, run, live_name, &policies.to_provision())
+                .await?;
+            provision::assume_role(aws, &arn, session, session_policy.as_ref()).await
+        }
+        Principal::User {
+            live_name,
+            policies,
+        } => {
+            provision::create_user(aws, ledger, run, live_name, &policies.to_provision()).await?;
+            provision::create_access_key(aws, live_name).await
+        }
+    }
+}
+
+/// Runs a create_key or call plan and returns AWS's answer, redacted, in the case's names.
+/// Everything created goes into `ledger`; the caller cleans it up.
+pub async fn enforce(
+    aws: &Aws,
+    ledger: &Ledger,
+    run: &RunId,
+    planned: &Planned,
+    settle: &Settle,
+) -> Result<Expect, LiveError> {
+    let raw = match &planned.plan {
+        LivePlan::Simulate(_) => {
+            return Err(LiveError::Aws {
+                operation: "enforce",
+                detail: "a request case is answered by the simulator".into(),
+            })
+        }
+        LivePlan::CreateKey {
+            caller,
+            user,
+            service,
+            age_days,
+            flow,
+            existing_keys,
+            user_exists,
+        } => {
+            let creds = credentials_for(aws, ledger, run, caller).await?;
+            if *flow == Flow::Api && *user_exists {
+                provision::create_user(aws, ledger, run, user, &Default::default()).await?;
+                for _ in 0..*existing_keys {
+                    existing_key(aws, user, service).await?;
+                }
+            } else {
+                // The case's principal may create it; journal it first so sweep finds it.
+                ledger.creating(super::journal::Resource::User(user.clone()))?;
+            }
+            let flow = *flow;
+            settled(settle, &planned.case.id, || async {
+                let a = create_key_once(aws, &creds, user, service, *age_days, flow).await;
+                undo_create_key(aws, user, flow, *existing_keys).await?;
+                a
+            })
+            .await?
+        }
+        LivePlan::Call {
+            key,
+            operation,
+            region,
+            model,
+        } => {
+            let key = key_for(aws, ledger, run, key).await?;
+            settled(settle, &planned.case.id, || async {
+                call_once(aws, region, &key, *operation, model).await
+            })
+            .await?
+        }
+    };
+    Ok(redacted(raw, planned, aws.account()))
+}
+
+/// A credential the case says the user already holds.
+async fn existing_key(aws: &Aws, user: &str, service: &str) -> Result<(), LiveError> {
+    let service = if keyward_bedrock::scenario::SUPPORTED_SERVICES.contains(&service) {
+        service
+    } else {
+        "bedrock.amazonaws.com"
+    };
+    aws.iam()?
+        .create_service_specific_credential()
+        .user_name(user)
+        .service_name(service)
+        .send()
+        .await
+        .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:CreateServiceSpecificCredential"))?;
+    Ok(())
+}
+
+/// The recorded request of a create_key scenario, made as the case's principal.
+async fn create_key_once(
+    aws: &Aws,
+    creds: &Credentials,
+    user: &str,
+    service: &str,
+    age_days: Option<i64>,
+    flow: Flow,
+) -> Result<Expect, LiveError> {
+    let iam = aws.iam_as(creds)?;
+    let mut effects = Vec::new();
+    if flow == Flow::Console {
+        if let Err(e) = iam.create_user().user_name(user).send().await {
+            return service_answer(&ApiFailure::from_sdk(&e), true, effects);
+        }
+        effects.push(format!("CreateUser {user}"));
+        aws.budget().spend()?;
+        if let Err(e) = iam
+            .attach_user_policy()
+            .user_name(user)
+            .policy_arn(LIMITED_ACCESS_POLICY)
+            .send()
+            .await
+        {
+            return service_answer(&ApiFailure::from_sdk(&e), true, effects);
+        }
+        effects.push(format!("AttachUserPolicy {user} {LIMITED_ACCESS_POLICY}"));
+        aws.budget().spend()?;
+    }
+    let mut req = iam
+        .create_service_specific_credential()
+        .user_name(user)
+        .service_name(service);
+    if let Some(d) = age_days {
+        // Out-of-range ages are sent as asked: IAM's validation is part of what is recorded.
+        req = req.credential_age_days(i32::try_from(d).unwrap_or(i32::MAX));
+    }
+    match req.send().await {
+        Ok(_) => {
+            let expiry = match age_days {
+                Some(d) => format!("{d} days"),
+                None => "never expires".into(),
+            };
+            effects.push(format!(
+                "CreateServiceSpecificCredential {user} {service} {expiry}"
+            ));
+            Ok(success(effects))
+        }
+        Err(e) => service_answer(&ApiFailure::from_sdk(&e), true, effects),
+    }
+}
+
+fn service_answer(f: &ApiFailure, iam: bool, effects: Vec<String>) -> Result<Expect, LiveError> {
+    if !f.is_service_answer() {
+        return Err(f
+            .clone()
+            .into_error(if iam { "iam" } else { "bedrock-runtime" }));
+    }
+    Ok(answer_from_failure(f, iam, effects))
+}
+
+/// Back to the state before the recorded request: the new credential deleted (the existing ones
+/// kept) and, for the console flow, the user it created removed.
+async fn undo_create_key(
+    aws: &Aws,
+    user: &str,
+    flow: Flow,
+    existing: u32,
+) -> Result<(), LiveError> {
+    if flow == Flow::Console {
+        return provision::delete_user(aws, user).await;
+    }
+    let iam = aws.iam_cleanup();
+    let Ok(list) = iam
+        .list_service_specific_credentials()
+        .user_name(user)
+        .send()
+        .await
+    else {
+        return Ok(());
+    };
+    let mut creds = list.service_specific_credentials().to_vec();
+    creds.sort_by_key(|c| c.create_date().secs());
+    for c in creds.iter().skip(existing as usize) {
+        aws.budget().spend_cleanup();
+        iam.delete_service_specific_credential()
+            .user_name(user)
+            .service_specific_credential_id(c.service_specific_credential_id())
+            .send()
+            .await
+            .map_err(|e| {
+                ApiFailure::from_sdk(&e).into_error("iam:DeleteServiceSpecificCredential")
+            })?;
+    }
+    Ok(())
+}
+
+/// The key of a call: generated from the principal's credentials, created for the user, or
+/// the malformed literal.
+async fn key_for(
+    aws: &Aws,
+    ledger: &Ledger,
+    run: &RunId,
+    key: &KeyPlan,
+) -> Result<Secret, LiveError> {
+    match key {
+        KeyPlan::Malformed(t) => Ok(Secret::new(t.clone())),
+        KeyPlan::ShortTerm {
+            principal,
+            region,
+            age_secs,
+            expires_in,
+        } => {
+            let c = credentials_for(aws, ledger, run, principal).await?;
+            let mut sc = SigningCredentials::new(c.access_key_id(), c.secret_access_key());
+            if let Some(t) = c.session_token() {
+                sc = sc.with_session_token(t);
+            }
+            let signed_at = SystemTime::now() - Duration::from_secs(*age_secs as u64);
+            let expires = ExpiresIn::new(u64::from(*expires_in)).map_err(|e| LiveError::Aws {
+                operation: "generate short-term key",
+                detail: e.to_string(),
+            })?;
+            let token = generate(&sc, region, signed_at, expires).map_err(|e| LiveError::Aws {
+                operation: "generate short-term key",
+                detail: e.to_string(),
+            })?;
+            Ok(Secret::new(token.expose_bearer()))
+        }
+        KeyPlan::LongTerm {
+            user,
+            age_days,
+            active,
+        } => {
+            let Principal::User {
+                live_name,
+                policies,
+            } = user
+            else {
+                return Err(LiveError::Aws {
+                    operation: "long-term key",
+                    detail: "long-term keys belong to IAM users".into(),
+                });
+            };
+            provision::create_user(aws, ledger, run, live_name, &policies.to_provision()).await?;
+            let (secret, id) = provision::create_bedrock_key(aws, live_name, *age_days).await?;
+            if !active {
+                provision::deactivate_bedrock_key(aws, live_name, &id).await?;
+            }
+            Ok(secret)
+        }
+    }
+}
+
+/// The smallest request of each operation: one short user message, at most one output token.
+pub const PROMPT: &str = "Hi";
+/// InvokeModel's body in the Amazon Nova format (the default model's).
+pub const INVOKE_BODY: &str =
+    r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"maxTokens":1}}"#;
+
+/// One bearer-token call; AWS's answer as status and body (a success's output is not kept).
+pub async fn call_once(
+    aws: &Aws,
+    region: &str,
+    key: &Secret,
+    op: Operation,
+    model: &str,
+) -> Result<Expect, LiveError> {
+    let client = aws.bedrock_with_key(region, key)?;
+    let message = Message::builder()
+        .role(ConversationRole::User)
+        .content(ContentBlock::Text(PROMPT.into()))
+        .build()
+        .map_err(|e| LiveError::Aws {
+            operation: "bedrock-runtime",
+            detail: e.to_string(),
+        })?;
+    let cfg = InferenceConfiguration::builder().max_tokens(1).build();
+    let failure = match op {
+        Operation::Converse => client
+            .converse()
+            .model_id(model)
+            .messages(message)
+            .inference_config(cfg)
+            .send()
+            .await
+            .err()
+            .map(|e| ApiFailure::from_sdk(&e)),
+        Operation::ConverseStream => client
+            .converse_stream()
+            .model_id(model)
+            .messages(message)
+            .inference_config(cfg)
+            .send()
+            .await
+            .err()
+            .map(|e| ApiFailure::from_sdk(&e)),
+        Operation::InvokeModel => client
+            .invoke_model()
+            .model_id(model)
+            .content_type("application/json")
+            .body(Blob::new(INVOKE_BODY))
+            .send()
+            .await
+            .err()
+            .map(|e| ApiFailure::from_sdk(&e)),
+        Operation::InvokeModelWithResponseStream => client
+            .invoke_model_with_response_stream()
+            .model_id(model)
+            .content_type("application/json")
+            .body(Blob::new(INVOKE_BODY))
+            .send()
+            .await
+            .err()
+            .map(|e| ApiFailure::from_sdk(&e)),
+        Operation::CountTokens => client
+            .count_tokens()
+            .model_id(model)
+            .input(CountTokensInput::Converse(
+                ConverseTokensRequest::builder().messages(message).build(),
+            ))
+            .send()
+            .await
+            .err()
+            .map(|e| ApiFailure::from_sdk(&e)),
+    };
+    match failure {
+        None => Ok(success(Vec::new())),
+        Some(f) => service_answer(&f, false, Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_their_decision() {
+        let m = "User: arn:aws:iam::123456789012:user/u is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in a service control policy";
+        assert_eq!(
+            infer_decision(m),
+            (Some(DecisionKind::ExplicitDeny), Some(PolicyType::Scp))
+        );
+        let m = "User: x is not authorized to perform: iam:CreateServiceSpecificCredential on resource: user u because no identity-based policy allows the iam:CreateServiceSpecificCredential action";
+        assert_eq!(
+            infer_decision(m),
+            (Some(DecisionKind::ImplicitDeny), Some(PolicyType::Identity))
+        );
+        assert_eq!(infer_decision("Authentication failed"), (None, None));
+    }
+
+    #[tokio::test]
+    async fn settling_takes_the_first_answer_seen_twice() {
+        let answers = std::sync::Mutex::new(vec![
+            Expect {
+                status: Some(200),
+                ..Expect::default()
+            },
+            Expect {
+                status: Some(200),
+                ..Expect::default()
+            },
+            Expect {
+                status: Some(403),
+                ..Expect::default()
+            },
+            Expect {
+                code: Some("InvalidClientTokenId".into()),
+                ..Expect::default()
+            },
+        ]);
+        let got = settled(&Settle::immediate(), "t", || async {
+            Ok(answers.lock().unwrap().pop().unwrap())
+        })
+        .await
+        .unwrap();
+        assert_eq!(got.status, Some(200));
+        assert!(answers.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_keeps_changing_is_not_settled() {
+        let n = std::sync::atomic::AtomicU16::new(0);
+        let s = Settle {
+            timeout: Duration::ZERO,
+            ..Settle::immediate()
+        };
+        let e = settled(&s, "flapping", || async {
+            Ok(Expect {
+                status: Some(n.fetch_add(1, std::sync::atomic::Ordering::SeqCst)),
+                ..Expect::default()
+            })
+        })
+        .await
+        .unwrap_err();
+        assert!(matches!(e, LiveError::NotSettled { .. }), "{e}");
+    }
+}

@@ -1,0 +1,74 @@
+//! Live mode: the harness against a real AWS sandbox account.
+//!
+//! Nothing here runs unless the user asked for it (`keyward check --live`, `keyward record`,
+//! `keyward sweep`) and [`guard::verify`] has confirmed, with STS GetCallerIdentity, that the
+//! credentials belong to the configured sandbox account. The only way to reach the mutating
+//! clients is through the [`Aws`] value that check returns.
+//!
+//! Layout: [`config`] (what the run may do), [`guard`] (the account check), [`aws`] (the clients,
+//! the call budget, the bearer-token client), [`names`] (run ids, live names and the renaming
+//! between a case and AWS), [`journal`] and [`ledger`] (what a run created, on disk and in
+//! memory), [`provision`] (IAM principals carrying a case's policies), [`sweep`], [`plan`] (which
+//! cases can run live and how), [`simulate`] (iam:SimulateCustomPolicy), [`enforce`] (real
+//! requests), [`probe`] (the assumptions of keyward-bedrock), [`runner`] (check --live and record).
+
+pub mod aws;
+pub mod config;
+pub mod enforce;
+pub mod guard;
+pub mod journal;
+pub mod ledger;
+pub mod names;
+pub mod plan;
+pub mod probe;
+pub mod provision;
+pub mod redact;
+pub mod runner;
+pub mod simulate;
+pub mod sweep;
+
+pub use aws::Aws;
+pub use config::LiveConfig;
+
+/// Why a live run stopped or could not start. Every variant says what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error("{file}: {message}")]
+    Config { file: String, message: String },
+    #[error("live mode needs the sandbox account: set {var} to its 12-digit id (or sandbox_account in keyward.toml); nothing was sent to AWS", var = config::SANDBOX_ACCOUNT_VAR)]
+    MissingSandboxAccount,
+    #[error("no AWS credentials were found ({detail}); configure a profile, SSO or environment credentials for the sandbox account; nothing was changed in AWS")]
+    NoCredentials { detail: String },
+    #[error("the credentials belong to account {actual}, not to the sandbox account {expected}; refusing to run (nothing was changed in AWS)")]
+    WrongAccount { actual: String, expected: String },
+    #[error("could not confirm the account with STS GetCallerIdentity: {detail}; nothing was changed in AWS")]
+    CannotVerify { detail: String },
+    #[error("the run reached its cap of {cap} AWS calls (max_calls in keyward.toml); stopped")]
+    CallCapReached { cap: u32 },
+    #[error("{operation} failed: {detail}")]
+    Aws {
+        operation: &'static str,
+        detail: String,
+    },
+    #[error("IAM did not settle within {secs} s: {what}")]
+    NotSettled { secs: u64, what: String },
+    #[error("run journal {file}: {message}")]
+    Journal { file: String, message: String },
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl LiveError {
+    /// Errors about the user's setup (exit 2) rather than about AWS's answers.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            LiveError::Config { .. }
+                | LiveError::MissingSandboxAccount
+                | LiveError::NoCredentials { .. }
+                | LiveError::WrongAccount { .. }
+                | LiveError::CannotVerify { .. }
+                | LiveError::Journal { .. }
+        )
+    }
+}

@@ -1,0 +1,217 @@
+//! Names of what a run creates, and the renaming between a case and AWS.
+//!
+//! Cases speak of account 123456789012, role `dev` and user `BedrockAPIKey-h42z`; in the sandbox
+//! the account is the sandbox's and every principal needs a name no other case uses. A
+//! [`Renamer`] maps whole names one way for the requests and back for the answers, so a recorded
+//! fixture reads exactly like the case it came from.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+/// Every IAM name a run creates starts with this, except console-shaped user names.
+pub const NAME_PREFIX: &str = "keyward-";
+/// The tag every resource the runner creates carries; its value is the run id.
+pub const TAG_KEY: &str = "keyward:run";
+/// The account cases and recorded fixtures use (AWS's documentation account).
+pub const CASE_ACCOUNT: &str = "123456789012";
+
+/// A run's id: 8 lowercase base-36 characters, unique enough for concurrent runs in one account.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunId(String);
+
+impl RunId {
+    pub fn new() -> RunId {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let mut h = DefaultHasher::new();
+        (nanos, std::process::id()).hash(&mut h);
+        RunId(base36(h.finish(), 8))
+    }
+
+    /// A run id as written by [`RunId::as_str`].
+    pub fn parse(s: &str) -> Option<RunId> {
+        (s.len() == 8
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        .then(|| RunId(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `keyward-<run>-<case>-<what>`, cut to IAM's 64-character limit for names.
+    pub fn name(&self, case: u64, what: &str) -> String {
+        let mut n = format!("{NAME_PREFIX}{}-{case}-{what}", self.0);
+        n.truncate(64);
+        n
+    }
+
+    /// A user name shaped like the console's (`BedrockAPIKey-` and four characters), so that
+    /// patterns such as `user/BedrockAPIKey-????` match it as they match the case's name.
+    pub fn console_user_name(&self, case: u64, attempt: u32) -> String {
+        let mut h = DefaultHasher::new();
+        (&self.0, case, attempt).hash(&mut h);
+        format!("BedrockAPIKey-{}", base36(h.finish(), 4))
+    }
+}
+
+impl Default for RunId {
+    fn default() -> Self {
+        RunId::new()
+    }
+}
+
+impl std::fmt::Display for RunId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn base36(mut n: u64, len: usize) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut s = Vec::with_capacity(len);
+    for _ in 0..len {
+        s.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+    }
+    String::from_utf8(s).unwrap_or_default()
+}
+
+/// Characters that continue an IAM name or id: a name is replaced only where it stands whole.
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
+}
+
+/// Replaces every whole occurrence of `from` in `s`.
+pub fn replace_whole(s: &str, from: &str, to: &str) -> String {
+    if from.is_empty() || !s.contains(from) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    let mut prev: Option<char> = None;
+    while let Some(i) = rest.find(from) {
+        let before = rest[..i].chars().next_back().or(prev);
+        let after = rest[i + from.len()..].chars().next();
+        out.push_str(&rest[..i]);
+        if before.is_some_and(is_name_char) || after.is_some_and(is_name_char) {
+            out.push_str(from);
+        } else {
+            out.push_str(to);
+        }
+        prev = from.chars().next_back();
+        rest = &rest[i + from.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Pairs of (name in the case, name in AWS).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Renamer {
+    pairs: Vec<(String, String)>,
+}
+
+impl Renamer {
+    pub fn new() -> Renamer {
+        Renamer::default()
+    }
+
+    pub fn add(&mut self, case: impl Into<String>, live: impl Into<String>) {
+        let (case, live) = (case.into(), live.into());
+        if case != live && !self.pairs.iter().any(|(c, _)| *c == case) {
+            self.pairs.push((case, live));
+        }
+    }
+
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    pub fn live_of(&self, case: &str) -> String {
+        self.to_live(case)
+    }
+
+    pub fn to_live(&self, s: &str) -> String {
+        self.pairs
+            .iter()
+            .fold(s.to_string(), |acc, (c, l)| replace_whole(&acc, c, l))
+    }
+
+    pub fn to_case(&self, s: &str) -> String {
+        self.pairs
+            .iter()
+            .rev()
+            .fold(s.to_string(), |acc, (c, l)| replace_whole(&acc, l, c))
+    }
+
+    /// Renames every string (keys included) of a JSON value for AWS.
+    pub fn json_to_live(&self, v: &Value) -> Value {
+        match v {
+            Value::String(s) => Value::String(self.to_live(s)),
+            Value::Array(a) => Value::Array(a.iter().map(|x| self.json_to_live(x)).collect()),
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, x)| (self.to_live(k), self.json_to_live(x)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_replaced_only_where_they_stand_whole() {
+        assert_eq!(
+            replace_whole(
+                "arn:aws:iam::123456789012:role/dev",
+                "dev",
+                "keyward-x-1-dev"
+            ),
+            "arn:aws:iam::123456789012:role/keyward-x-1-dev"
+        );
+        assert_eq!(
+            replace_whole("role/developer", "dev", "X"),
+            "role/developer"
+        );
+        assert_eq!(
+            replace_whole("us.anthropic.m", "anthropic.m", "X"),
+            "us.anthropic.m"
+        );
+        assert_eq!(replace_whole("dev/dev", "dev", "Y"), "Y/Y");
+    }
+
+    #[test]
+    fn renaming_round_trips() {
+        let mut r = Renamer::new();
+        r.add(CASE_ACCOUNT, "999988887777");
+        r.add("dev", "keyward-abcdefgh-3-dev");
+        let s = "User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized";
+        let live = r.to_live(s);
+        assert_eq!(
+            live,
+            "User: arn:aws:sts::999988887777:assumed-role/keyward-abcdefgh-3-dev/alice is not authorized"
+        );
+        assert_eq!(r.to_case(&live), s);
+    }
+
+    #[test]
+    fn run_ids_and_names_fit_iam() {
+        let r = RunId::new();
+        assert!(RunId::parse(r.as_str()).is_some());
+        assert!(r.name(7, &"x".repeat(100)).len() <= 64);
+        let u = r.console_user_name(3, 0);
+        assert!(u.starts_with("BedrockAPIKey-") && u.len() == 18, "{u}");
+        assert_ne!(u, r.console_user_name(3, 1));
+        assert!(RunId::parse("UPPER123").is_none());
+    }
+}

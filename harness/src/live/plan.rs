@@ -1,0 +1,808 @@
+//! Which cases can run against AWS, and how: a pure translation from a case to a live plan, with
+//! the reason when a case cannot run faithfully. Nothing here talks to AWS, so `--dry-run` prints
+//! exactly what a run would do.
+//!
+//! The translation renames the case for the sandbox ([`Renamer`]) and then re-evaluates the
+//! renamed case locally: if renaming changed the local verdict (a pattern that depended on a
+//! name), the case is skipped rather than compared unfairly.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use keyward_bedrock::scenario::{CallScenario, CreateKeyScenario, Flow, KeySpec, Scenario};
+use serde_json::{json, Value};
+
+use super::names::{Renamer, RunId, CASE_ACCOUNT};
+use super::provision::PrincipalPolicies;
+use crate::case::{Case, Expect, Query};
+
+/// Why a case is not run live. Each reason is a known limit of AWS's test surface, not a guess.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// SCPs and RCPs need an AWS Organizations management account; the sandbox is a member.
+    OrganizationPolicies,
+    /// The simulator does not evaluate SCPs that use global condition keys (aws-facts §6.4).
+    SimulatorScpGlobalKeys,
+    /// RCPs are not simulated (aws-facts §6.4).
+    SimulatorRcp,
+    /// SimulateCustomPolicy takes no session policies (API reference, PolicyInputList).
+    SimulatorSession,
+    /// Resource-based policies are simulated only for some services (aws-facts §6.4) and Bedrock
+    /// models have none to attach.
+    ResourcePolicy,
+    /// Empty context values are unreliable in the simulator (aws-facts §6.4).
+    EmptyContextValue(String),
+    /// The policies read a key with operators of different types, so no one ContextKeyType fits.
+    AmbiguousKeyType(String),
+    /// The policies read a key AWS sets from the real request (source IP, time, ...).
+    UncontrollableKey(String),
+    /// Extra context keys on a call cannot be set on a real request.
+    CallContext,
+    /// The bedrock-mantle endpoint is not reachable through aws-sdk-bedrockruntime.
+    Mantle,
+    /// A principal AWS cannot be made to be (federated users, services, other accounts).
+    Principal(String),
+    /// A session policy on a user: sessions policies apply to role sessions only here.
+    SessionPolicyOnUser,
+    /// A long-term key that had expired when the call was made cannot be created.
+    ExpiredLongTermKey,
+    /// A key issued after the call was made.
+    FutureKey,
+    /// More existing keys than IAM allows a user to hold.
+    TooManyExistingKeys,
+    /// Renaming for the sandbox changed the local verdict.
+    RenamingChangesVerdict,
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Skip::OrganizationPolicies => write!(f, "SCPs and RCPs need an Organizations management account"),
+            Skip::SimulatorScpGlobalKeys => write!(f, "the simulator ignores SCPs with global condition keys (aws-facts §6.4)"),
+            Skip::SimulatorRcp => write!(f, "the simulator does not evaluate RCPs (aws-facts §6.4)"),
+            Skip::SimulatorSession => write!(f, "SimulateCustomPolicy takes no session policies"),
+            Skip::ResourcePolicy => write!(f, "resource-based policies cannot be attached to Bedrock models or simulated for them"),
+            Skip::EmptyContextValue(k) => write!(f, "context key {k} has no value, which the simulator does not handle reliably (aws-facts §6.4)"),
+            Skip::AmbiguousKeyType(k) => write!(f, "context key {k} is read with operators of different types"),
+            Skip::UncontrollableKey(k) => write!(f, "the policies read {k}, which AWS sets from the real request"),
+            Skip::CallContext => write!(f, "a call's extra context keys cannot be set on a real request"),
+            Skip::Mantle => write!(f, "the bedrock-mantle endpoint is not reachable through aws-sdk-bedrockruntime"),
+            Skip::Principal(p) => write!(f, "principal {p} cannot be created in the sandbox"),
+            Skip::SessionPolicyOnUser => write!(f, "session policies apply to role sessions, and the principal is a user"),
+            Skip::ExpiredLongTermKey => write!(f, "a long-term key that is already expired cannot be created"),
+            Skip::FutureKey => write!(f, "the key was issued after the call"),
+            Skip::TooManyExistingKeys => write!(f, "IAM allows at most 2 keys per user and service"),
+            Skip::RenamingChangesVerdict => write!(f, "renaming for the sandbox changes the local verdict"),
+        }
+    }
+}
+
+/// Keys a live request carries with values the case chose: the bearer-token type, the
+/// credential's service and age, the principal, the region, TLS and the attached policy.
+const CONTROLLABLE_KEYS: &[&str] = &[
+    "bedrock:bearertokentype",
+    "bedrock-mantle:bearertokentype",
+    "iam:servicespecificcredentialservicename",
+    "iam:servicespecificcredentialagedays",
+    "iam:policyarn",
+    "aws:requestedregion",
+    "aws:principalarn",
+    "aws:principalaccount",
+    "aws:principaltype",
+    "aws:username",
+    "aws:securetransport",
+    "aws:tagkeys",
+];
+
+/// A principal the run creates, carrying the case's policies.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Principal {
+    Role {
+        live_name: String,
+        session: String,
+        policies: PrincipalPoliciesJson,
+        session_policy: Option<Value>,
+    },
+    User {
+        live_name: String,
+        policies: PrincipalPoliciesJson,
+    },
+}
+
+/// Policy documents as sent (already renamed).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrincipalPoliciesJson {
+    pub identity: Vec<Value>,
+    pub boundary: Option<Value>,
+}
+
+impl PrincipalPoliciesJson {
+    pub fn to_provision(&self) -> PrincipalPolicies {
+        PrincipalPolicies {
+            identity: self.identity.clone(),
+            boundary: self.boundary.clone(),
+        }
+    }
+}
+
+/// One SimulateCustomPolicy question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimPlan {
+    pub identity: Vec<String>,
+    pub boundary: Option<String>,
+    /// SCP documents per level, root first.
+    pub scp_levels: Vec<Vec<String>>,
+    pub action: String,
+    pub resource: String,
+    pub context: Vec<ContextEntry>,
+}
+
+impl SimPlan {
+    /// Simulations that share everything but the action and the resource go in one call.
+    pub fn batch_key(&self) -> String {
+        json!([
+            self.identity,
+            self.boundary,
+            self.scp_levels,
+            self.context
+                .iter()
+                .map(|c| json!([c.name, c.kind, c.values]))
+                .collect::<Vec<_>>()
+        ])
+        .to_string()
+    }
+}
+
+/// A typed context entry: IAM's ContextKeyType names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextEntry {
+    pub name: String,
+    pub kind: &'static str,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyPlan {
+    /// Signed by `principal`'s credentials, `age_secs` before the call.
+    ShortTerm {
+        principal: Principal,
+        region: String,
+        age_secs: i64,
+        expires_in: u32,
+    },
+    LongTerm {
+        user: Principal,
+        age_days: Option<i32>,
+        active: bool,
+    },
+    Malformed(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LivePlan {
+    Simulate(SimPlan),
+    CreateKey {
+        caller: Principal,
+        /// The target user's live name.
+        user: String,
+        service: String,
+        age_days: Option<i64>,
+        flow: Flow,
+        existing_keys: u32,
+        user_exists: bool,
+    },
+    Call {
+        key: KeyPlan,
+        operation: keyward_bedrock::scenario::Operation,
+        region: String,
+        /// The model id sent (the live model, as a profile id when the case used a profile).
+        model: String,
+    },
+}
+
+impl LivePlan {
+    /// The AWS calls the plan makes, in order, for `--dry-run` and the cost estimate (cleanup
+    /// not included).
+    pub fn calls(&self) -> Vec<String> {
+        fn principal(p: &Principal, out: &mut Vec<String>) {
+            let (create, put, pols, boundary) = match p {
+                Principal::Role { policies, .. } => (
+                    "iam:CreateRole",
+                    "iam:PutRolePolicy",
+                    policies,
+                    "iam:PutRolePermissionsBoundary",
+                ),
+                Principal::User { policies, .. } => (
+                    "iam:CreateUser",
+                    "iam:PutUserPolicy",
+                    policies,
+                    "iam:PutUserPermissionsBoundary",
+                ),
+            };
+            out.push(create.into());
+            out.extend(pols.identity.iter().map(|_| put.to_string()));
+            if pols.boundary.is_some() {
+                out.push("iam:CreatePolicy".into());
+                out.push(boundary.into());
+            }
+        }
+        let mut out = Vec::new();
+        match self {
+            LivePlan::Simulate(_) => out.push("iam:SimulateCustomPolicy".into()),
+            LivePlan::CreateKey {
+                caller,
+                flow,
+                existing_keys,
+                user_exists,
+                ..
+            } => {
+                principal(caller, &mut out);
+                out.push(match caller {
+                    Principal::Role { .. } => "sts:AssumeRole".into(),
+                    Principal::User { .. } => "iam:CreateAccessKey".into(),
+                });
+                if *flow == Flow::Api && *user_exists {
+                    out.push("iam:CreateUser".into());
+                    out.extend(
+                        (0..*existing_keys)
+                            .map(|_| "iam:CreateServiceSpecificCredential".to_string()),
+                    );
+                }
+                if *flow == Flow::Console {
+                    out.push("iam:CreateUser (as the case principal)".into());
+                    out.push("iam:AttachUserPolicy (as the case principal)".into());
+                }
+                out.push(
+                    "iam:CreateServiceSpecificCredential (as the case principal, recorded)".into(),
+                );
+            }
+            LivePlan::Call { key, operation, .. } => {
+                match key {
+                    KeyPlan::ShortTerm { principal: p, .. } => {
+                        principal(p, &mut out);
+                        out.push(match p {
+                            Principal::Role { .. } => "sts:AssumeRole".into(),
+                            Principal::User { .. } => "iam:CreateAccessKey".into(),
+                        });
+                    }
+                    KeyPlan::LongTerm { user, active, .. } => {
+                        principal(user, &mut out);
+                        out.push("iam:CreateServiceSpecificCredential".into());
+                        if !active {
+                            out.push("iam:UpdateServiceSpecificCredential".into());
+                        }
+                    }
+                    KeyPlan::Malformed(_) => {}
+                }
+                out.push(format!(
+                    "bedrock-runtime:{} (bearer key, recorded)",
+                    operation.name()
+                ));
+            }
+        }
+        out
+    }
+
+    /// The IAM resources the plan creates, by live name.
+    pub fn resources(&self) -> Vec<String> {
+        fn principal(p: &Principal, out: &mut Vec<String>) {
+            match p {
+                Principal::Role {
+                    live_name,
+                    policies,
+                    ..
+                } => {
+                    out.push(format!("role {live_name}"));
+                    if policies.boundary.is_some() {
+                        out.push(format!("boundary policy of {live_name}"));
+                    }
+                }
+                Principal::User {
+                    live_name,
+                    policies,
+                } => {
+                    out.push(format!("user {live_name}"));
+                    if policies.boundary.is_some() {
+                        out.push(format!("boundary policy of {live_name}"));
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        match self {
+            LivePlan::Simulate(_) => {}
+            LivePlan::CreateKey { caller, user, .. } => {
+                principal(caller, &mut out);
+                out.push(format!("user {user}"));
+            }
+            LivePlan::Call { key, .. } => match key {
+                KeyPlan::ShortTerm { principal: p, .. } => principal(p, &mut out),
+                KeyPlan::LongTerm { user, .. } => {
+                    principal(user, &mut out);
+                    out.push("a Bedrock long-term key".into());
+                }
+                KeyPlan::Malformed(_) => {}
+            },
+        }
+        out
+    }
+}
+
+/// A case ready to run live.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// The case as given: what is recorded.
+    pub case: Case,
+    pub renamer: Renamer,
+    pub plan: LivePlan,
+    /// The local evaluator's answer for the case.
+    pub local: Expect,
+}
+
+/// What a translation needs to know about the run.
+#[derive(Debug, Clone)]
+pub struct PlanContext {
+    pub run: RunId,
+    pub index: u64,
+    /// The sandbox account (a placeholder in a dry run).
+    pub account: String,
+    pub model: String,
+    /// The time of the run, seconds since the epoch (for keys whose expiry is absolute).
+    pub now: i64,
+}
+
+/// A policy entry's document (the case format allows a `{name, arn, document}` wrapper).
+pub fn document(v: &Value) -> &Value {
+    v.get("document").unwrap_or(v)
+}
+
+fn docs(policies: &Value, key: &str) -> Vec<Value> {
+    match policies.get(key) {
+        Some(Value::Array(a)) => a.iter().map(|p| document(p).clone()).collect(),
+        Some(p @ Value::Object(_)) => vec![document(p).clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// Every (operator, key) pair in the documents' conditions.
+fn condition_keys(doc: &Value, out: &mut Vec<(String, String)>) {
+    match doc {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if k == "Condition" {
+                    if let Value::Object(ops) = v {
+                        for (op, keys) in ops {
+                            if let Value::Object(ks) = keys {
+                                out.extend(ks.keys().map(|key| (op.clone(), key.clone())));
+                            }
+                        }
+                    }
+                } else {
+                    condition_keys(v, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| condition_keys(x, out)),
+        _ => {}
+    }
+}
+
+/// Policy variables (`${aws:...}`) used anywhere in the documents.
+fn variables(doc: &Value, out: &mut Vec<String>) {
+    match doc {
+        Value::String(s) => {
+            let mut rest = s.as_str();
+            while let Some(i) = rest.find("${") {
+                let Some(j) = rest[i..].find('}') else { break };
+                let inner = &rest[i + 2..i + j];
+                if inner.contains(':') && !matches!(inner, "*" | "?" | "$") {
+                    out.push(inner.split(',').next().unwrap_or(inner).trim().to_string());
+                }
+                rest = &rest[i + j..];
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| variables(x, out)),
+        Value::Object(m) => m.values().for_each(|x| variables(x, out)),
+        _ => {}
+    }
+}
+
+/// The ContextKeyType family an operator reads its key as.
+fn operator_type(op: &str) -> Option<&'static str> {
+    let base = op
+        .trim_start_matches("ForAllValues:")
+        .trim_start_matches("ForAnyValue:")
+        .trim_end_matches("IfExists");
+    if base.starts_with("Numeric") {
+        Some("numeric")
+    } else if base.starts_with("Date") {
+        Some("date")
+    } else if base == "Bool" {
+        Some("boolean")
+    } else if base.ends_with("IpAddress") {
+        Some("ip")
+    } else if base.starts_with("Binary") {
+        Some("binary")
+    } else if base == "Null" {
+        None
+    } else {
+        Some("string")
+    }
+}
+
+fn all_docs(policies: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    for key in ["identity", "permissions_boundary", "session", "resource"] {
+        out.extend(docs(policies, key));
+    }
+    for key in ["scp", "rcp"] {
+        if let Some(Value::Array(levels)) = policies.get(key) {
+            for l in levels {
+                out.extend(docs(&json!({ "l": l }), "l"));
+            }
+        }
+    }
+    out
+}
+
+/// Refuses policies that read keys a real request sets for itself.
+fn check_keys(policies: &Value) -> Result<(), Skip> {
+    let mut keys = Vec::new();
+    let mut vars = Vec::new();
+    for d in all_docs(policies) {
+        condition_keys(&d, &mut keys);
+        variables(&d, &mut vars);
+    }
+    for k in keys.into_iter().map(|(_, k)| k).chain(vars) {
+        let lc = k.to_ascii_lowercase();
+        if !CONTROLLABLE_KEYS.contains(&lc.as_str()) {
+            return Err(Skip::UncontrollableKey(k));
+        }
+    }
+    Ok(())
+}
+
+/// Plans one case. The local answer is computed here, once.
+pub fn plan(case: &Case, ctx: &PlanContext) -> Result<Planned, Skip> {
+    let policies = case.raw_policies.clone().unwrap_or_else(|| json!({}));
+    let local = case.verdict().answer();
+    match &case.query {
+        Query::Request(_) => {
+            let plan = simulate_plan(case, &policies)?;
+            Ok(Planned {
+                case: case.clone(),
+                renamer: Renamer::new(),
+                plan: LivePlan::Simulate(plan),
+                local,
+            })
+        }
+        Query::Scenario(s) => {
+            for k in ["scp", "rcp"] {
+                if policies.get(k).is_some() {
+                    return Err(Skip::OrganizationPolicies);
+                }
+            }
+            if policies.get("resource").is_some() {
+                return Err(Skip::ResourcePolicy);
+            }
+            check_keys(&policies)?;
+            let mut renamer = Renamer::new();
+            renamer.add(CASE_ACCOUNT, ctx.account.clone());
+            let plan = match s {
+                Scenario::CreateKey(c) => create_key_plan(c, &policies, ctx, &mut renamer)?,
+                Scenario::Call(c) => call_plan(c, &policies, ctx, &mut renamer)?,
+            };
+            // The same case with live names must get the same answer locally, names aside.
+            let renamed = rename_case(case, &renamer).ok_or(Skip::RenamingChangesVerdict)?;
+            let mut live_local = renamed.verdict().answer();
+            unrename(&mut live_local, &renamer);
+            if live_local != local {
+                return Err(Skip::RenamingChangesVerdict);
+            }
+            Ok(Planned {
+                case: case.clone(),
+                renamer,
+                plan,
+                local,
+            })
+        }
+    }
+}
+
+/// The case with every name renamed for the sandbox, re-read.
+fn rename_case(case: &Case, r: &Renamer) -> Option<Case> {
+    let mut v = case.to_json();
+    let obj = v.as_object_mut()?;
+    obj.remove("expect");
+    for k in ["policies", "request", "scenario"] {
+        if let Some(x) = obj.get(k).cloned() {
+            obj.insert(k.into(), r.json_to_live(&x));
+        }
+    }
+    Case::from_json(&v).ok()
+}
+
+fn unrename(e: &mut Expect, r: &Renamer) {
+    for s in [&mut e.message, &mut e.body].into_iter().flatten() {
+        *s = r.to_case(s);
+    }
+    if let Some(se) = &mut e.side_effects {
+        for s in se {
+            *s = r.to_case(s);
+        }
+    }
+}
+
+fn identity_docs(policies: &Value, r: &Renamer) -> PrincipalPoliciesJson {
+    PrincipalPoliciesJson {
+        identity: docs(policies, "identity")
+            .iter()
+            .map(|d| r.json_to_live(d))
+            .collect(),
+        boundary: policies
+            .get("permissions_boundary")
+            .filter(|b| !b.is_null())
+            .map(|b| r.json_to_live(document(b))),
+    }
+}
+
+fn session_policy(policies: &Value, r: &Renamer) -> Result<Option<Value>, Skip> {
+    let s = docs(policies, "session");
+    match s.len() {
+        0 => Ok(None),
+        // AssumeRole takes one inline session policy.
+        1 => Ok(Some(r.json_to_live(&s[0]))),
+        _ => Err(Skip::Principal("with more than one session policy".into())),
+    }
+}
+
+/// The live principal for a case ARN: role sessions become roles, users become users.
+fn principal_for(
+    arn: &str,
+    policies: &Value,
+    ctx: &PlanContext,
+    tag: &str,
+    r: &mut Renamer,
+) -> Result<Principal, Skip> {
+    let account = keyward_iam::request::arn_account(arn);
+    if account != Some(CASE_ACCOUNT) {
+        return Err(Skip::Principal(arn.into()));
+    }
+    let rest = arn.splitn(6, ':').nth(5).unwrap_or_default();
+    if let Some(rs) = rest.strip_prefix("assumed-role/") {
+        let mut parts = rs.splitn(2, '/');
+        let (role, session) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
+        if role.is_empty() || session.is_empty() || session.contains('/') {
+            return Err(Skip::Principal(arn.into()));
+        }
+        let live = ctx.run.name(ctx.index, &format!("{tag}-{role}"));
+        r.add(role, live.clone());
+        Ok(Principal::Role {
+            live_name: live,
+            session: session.to_string(),
+            policies: identity_docs(policies, r),
+            session_policy: session_policy(policies, r)?,
+        })
+    } else if let Some(path) = rest.strip_prefix("user/") {
+        if path.contains('/') {
+            return Err(Skip::Principal(arn.into()));
+        }
+        if !docs(policies, "session").is_empty() {
+            return Err(Skip::SessionPolicyOnUser);
+        }
+        let live = live_user_name(path, ctx, tag);
+        r.add(path, live.clone());
+        Ok(Principal::User {
+            live_name: live,
+            policies: identity_docs(policies, r),
+        })
+    } else {
+        Err(Skip::Principal(arn.into()))
+    }
+}
+
+/// Console-shaped names stay console-shaped, so `BedrockAPIKey-????` patterns keep matching.
+fn live_user_name(case_name: &str, ctx: &PlanContext, tag: &str) -> String {
+    let console = case_name.len() == 18 && case_name.starts_with("BedrockAPIKey-");
+    if console {
+        ctx.run.console_user_name(ctx.index, tag.len() as u32)
+    } else {
+        ctx.run.name(ctx.index, &format!("{tag}-{case_name}"))
+    }
+}
+
+fn create_key_plan(
+    c: &CreateKeyScenario,
+    policies: &Value,
+    ctx: &PlanContext,
+    r: &mut Renamer,
+) -> Result<LivePlan, Skip> {
+    if c.existing_keys > 2 {
+        return Err(Skip::TooManyExistingKeys);
+    }
+    // The target first, so that a caller and target of the same name do not collide.
+    let user = live_user_name(&c.user, ctx, "t");
+    r.add(c.user.clone(), user.clone());
+    let caller = principal_for(&c.caller, policies, ctx, "c", r)?;
+    Ok(LivePlan::CreateKey {
+        caller,
+        user,
+        service: c.service.clone(),
+        age_days: c.age_days,
+        flow: c.flow,
+        existing_keys: c.existing_keys,
+        user_exists: c.user_exists,
+    })
+}
+
+fn call_plan(
+    c: &CallScenario,
+    policies: &Value,
+    ctx: &PlanContext,
+    r: &mut Renamer,
+) -> Result<LivePlan, Skip> {
+    if c.endpoint == keyward_bedrock::scenario::Endpoint::BedrockMantle {
+        return Err(Skip::Mantle);
+    }
+    if !c.context.is_empty() {
+        return Err(Skip::CallContext);
+    }
+    // The case's model becomes the run's (cheapest) model, profile for profile.
+    let model = match c.model.split_once('.') {
+        Some((geo, base))
+            if ["us", "eu", "apac", "global", "jp", "au"].contains(&geo) && base.contains('.') =>
+        {
+            r.add(c.model.clone(), format!("{geo}.{}", ctx.model));
+            r.add(base, ctx.model.clone());
+            format!("{geo}.{}", ctx.model)
+        }
+        _ => {
+            r.add(c.model.clone(), ctx.model.clone());
+            ctx.model.clone()
+        }
+    };
+    let key = match &c.key {
+        KeySpec::Malformed(t) => KeyPlan::Malformed(t.clone()),
+        KeySpec::ShortTerm {
+            principal,
+            region,
+            issued_at,
+            expires_in,
+        } => {
+            let age = match (issued_at, c.at) {
+                (Some(i), Some(at)) => at - i,
+                _ => 0,
+            };
+            if age < 0 {
+                return Err(Skip::FutureKey);
+            }
+            KeyPlan::ShortTerm {
+                principal: principal_for(principal, policies, ctx, "k", r)?,
+                region: region.clone(),
+                age_secs: age,
+                expires_in: *expires_in,
+            }
+        }
+        KeySpec::LongTerm {
+            user,
+            active,
+            expires_at,
+        } => {
+            let at = c.at.unwrap_or(ctx.now);
+            let age_days = match expires_at {
+                None => None,
+                Some(e) if *e <= at => return Err(Skip::ExpiredLongTermKey),
+                Some(e) => Some(((e - at + 86_399) / 86_400).clamp(1, 36_600) as i32),
+            };
+            let arn = if user.starts_with("arn:") {
+                user.clone()
+            } else {
+                format!("arn:aws:iam::{CASE_ACCOUNT}:user/{user}")
+            };
+            KeyPlan::LongTerm {
+                user: principal_for(&arn, policies, ctx, "u", r)?,
+                age_days,
+                active: *active,
+            }
+        }
+    };
+    Ok(LivePlan::Call {
+        key,
+        operation: c.operation,
+        region: c.region.clone(),
+        model,
+    })
+}
+
+fn simulate_plan(case: &Case, policies: &Value) -> Result<SimPlan, Skip> {
+    let Some(req) = case.request() else {
+        unreachable!("simulate_plan is called for request cases")
+    };
+    if !docs(policies, "session").is_empty() {
+        return Err(Skip::SimulatorSession);
+    }
+    if policies.get("rcp").is_some() {
+        return Err(Skip::SimulatorRcp);
+    }
+    if policies.get("resource").is_some() || req.is_cross_account() {
+        return Err(Skip::ResourcePolicy);
+    }
+    let mut scp_levels = Vec::new();
+    if let Some(Value::Array(levels)) = policies.get("scp") {
+        for l in levels {
+            let ds = docs(&json!({ "l": l }), "l");
+            let mut keys = Vec::new();
+            ds.iter().for_each(|d| condition_keys(d, &mut keys));
+            if keys
+                .iter()
+                .any(|(_, k)| k.to_ascii_lowercase().starts_with("aws:"))
+            {
+                return Err(Skip::SimulatorScpGlobalKeys);
+            }
+            scp_levels.push(ds.iter().map(Value::to_string).collect());
+        }
+    }
+    // Each key's type from the operators that read it.
+    let mut types: BTreeMap<String, (&'static str, bool)> = BTreeMap::new();
+    for d in all_docs(policies) {
+        let mut keys = Vec::new();
+        condition_keys(&d, &mut keys);
+        for (op, k) in keys {
+            let set = op.starts_with("For");
+            let Some(t) = operator_type(&op) else {
+                continue;
+            };
+            let e = types.entry(k.to_ascii_lowercase()).or_insert((t, set));
+            if e.0 != t {
+                return Err(Skip::AmbiguousKeyType(k));
+            }
+            e.1 |= set;
+        }
+    }
+    let mut context = Vec::new();
+    for (k, v) in req.context.iter() {
+        let values = v.values().to_vec();
+        if values.is_empty() {
+            return Err(Skip::EmptyContextValue(k.to_string()));
+        }
+        let (t, set) = types
+            .get(&k.to_ascii_lowercase())
+            .copied()
+            .unwrap_or(("string", false));
+        let list = set || values.len() > 1;
+        let kind = if list { list_type(t) } else { t };
+        context.push(ContextEntry {
+            name: k.to_string(),
+            kind,
+            values,
+        });
+    }
+    Ok(SimPlan {
+        identity: docs(policies, "identity")
+            .iter()
+            .map(Value::to_string)
+            .collect(),
+        boundary: policies
+            .get("permissions_boundary")
+            .filter(|b| !b.is_null())
+            .map(|b| document(b).to_string()),
+        scp_levels,
+        action: req.action().to_string(),
+        resource: req.resource().to_string(),
+        context,
+    })
+}
+
+fn list_type(t: &'static str) -> &'static str {
+    match t {
+        "numeric" => "numericList",
+        "date" => "dateList",
+        "boolean" => "booleanList",
+        "ip" => "ipList",
+        "binary" => "binaryList",
+        _ => "stringList",
+    }
+}

@@ -1,0 +1,428 @@
+//! IAM principals that carry a case's policies, their credentials, and their deletion.
+//!
+//! Identity policies become inline policies (one per policy, named `p0`, `p1`, ...), a
+//! permissions boundary becomes a managed policy set as the principal's boundary, and a session
+//! policy is passed to AssumeRole. The runner creates and deletes everything with its own
+//! credentials; only the recorded request is made as the case's principal.
+
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_sdk_iam::types::{StatusType, Tag};
+use serde_json::Value;
+
+use super::aws::{sdk_error, ApiFailure, Secret};
+use super::journal::Resource;
+use super::ledger::Ledger;
+use super::names::{RunId, TAG_KEY};
+use super::{Aws, LiveError};
+
+/// AWS's note: a new role can take a few seconds before it can be assumed. AssumeRole is retried
+/// on AccessDenied with these waits (about 1 minute in all).
+const ASSUME_WAITS: [u64; 7] = [1, 2, 4, 8, 10, 15, 20];
+
+fn tag(run: &RunId) -> Tag {
+    Tag::builder()
+        .key(TAG_KEY)
+        .value(run.as_str())
+        .build()
+        .expect("key and value are set")
+}
+
+/// The policies a principal carries.
+#[derive(Debug, Clone, Default)]
+pub struct PrincipalPolicies {
+    pub identity: Vec<Value>,
+    pub boundary: Option<Value>,
+}
+
+/// Creates a user carrying `policies`.
+pub async fn create_user(
+    aws: &Aws,
+    ledger: &Ledger,
+    run: &RunId,
+    name: &str,
+    policies: &PrincipalPolicies,
+) -> Result<String, LiveError> {
+    ledger.creating(Resource::User(name.into()))?;
+    let out = aws
+        .iam()?
+        .create_user()
+        .user_name(name)
+        .tags(tag(run))
+        .send()
+        .await
+        .map_err(sdk_error("iam:CreateUser"))?;
+    let arn = out.user().map(|u| u.arn().to_string()).unwrap_or_default();
+    for (i, p) in policies.identity.iter().enumerate() {
+        aws.iam()?
+            .put_user_policy()
+            .user_name(name)
+            .policy_name(format!("p{i}"))
+            .policy_document(p.to_string())
+            .send()
+            .await
+            .map_err(sdk_error("iam:PutUserPolicy"))?;
+    }
+    if let Some(b) = &policies.boundary {
+        let arn = create_boundary(aws, ledger, run, name, b).await?;
+        aws.iam()?
+            .put_user_permissions_boundary()
+            .user_name(name)
+            .permissions_boundary(arn)
+            .send()
+            .await
+            .map_err(sdk_error("iam:PutUserPermissionsBoundary"))?;
+    }
+    Ok(arn)
+}
+
+/// Creates a role the runner may assume, carrying `policies`.
+pub async fn create_role(
+    aws: &Aws,
+    ledger: &Ledger,
+    run: &RunId,
+    name: &str,
+    policies: &PrincipalPolicies,
+) -> Result<String, LiveError> {
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": aws.runner_trust_principal()},
+                       "Action": "sts:AssumeRole"}]
+    });
+    ledger.creating(Resource::Role(name.into()))?;
+    let out = aws
+        .iam()?
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust.to_string())
+        .max_session_duration(3600)
+        .tags(tag(run))
+        .send()
+        .await
+        .map_err(sdk_error("iam:CreateRole"))?;
+    let arn = out.role().map(|r| r.arn().to_string()).unwrap_or_default();
+    for (i, p) in policies.identity.iter().enumerate() {
+        aws.iam()?
+            .put_role_policy()
+            .role_name(name)
+            .policy_name(format!("p{i}"))
+            .policy_document(p.to_string())
+            .send()
+            .await
+            .map_err(sdk_error("iam:PutRolePolicy"))?;
+    }
+    if let Some(b) = &policies.boundary {
+        let barn = create_boundary(aws, ledger, run, name, b).await?;
+        aws.iam()?
+            .put_role_permissions_boundary()
+            .role_name(name)
+            .permissions_boundary(barn)
+            .send()
+            .await
+            .map_err(sdk_error("iam:PutRolePermissionsBoundary"))?;
+    }
+    Ok(arn)
+}
+
+async fn create_boundary(
+    aws: &Aws,
+    ledger: &Ledger,
+    run: &RunId,
+    owner: &str,
+    doc: &Value,
+) -> Result<String, LiveError> {
+    let mut name = format!("{}{run}-b-{owner}", super::names::NAME_PREFIX);
+    name.truncate(128);
+    let arn = format!("arn:aws:iam::{}:policy/{name}", aws.account());
+    ledger.creating(Resource::Policy(arn.clone()))?;
+    let out = aws
+        .iam()?
+        .create_policy()
+        .policy_name(&name)
+        .policy_document(doc.to_string())
+        .tags(tag(run))
+        .send()
+        .await
+        .map_err(sdk_error("iam:CreatePolicy"))?;
+    Ok(out
+        .policy()
+        .and_then(|p| p.arn())
+        .map_or(arn, str::to_string))
+}
+
+/// Long-term SigV4 credentials for a user (for users that sign a short-term key).
+pub async fn create_access_key(aws: &Aws, user: &str) -> Result<Credentials, LiveError> {
+    let out = aws
+        .iam()?
+        .create_access_key()
+        .user_name(user)
+        .send()
+        .await
+        .map_err(sdk_error("iam:CreateAccessKey"))?;
+    let k = out.access_key().ok_or_else(|| LiveError::Aws {
+        operation: "iam:CreateAccessKey",
+        detail: "no key in the answer".into(),
+    })?;
+    Ok(Credentials::new(
+        k.access_key_id(),
+        k.secret_access_key(),
+        None,
+        None,
+        "keyward-case-user",
+    ))
+}
+
+/// Assumes a case role as session `session`, with an optional session policy. Retries the
+/// AccessDenied a just-created role answers until it can be assumed.
+pub async fn assume_role(
+    aws: &Aws,
+    role_arn: &str,
+    session: &str,
+    session_policy: Option<&Value>,
+) -> Result<Credentials, LiveError> {
+    let mut waits = ASSUME_WAITS.iter();
+    loop {
+        let mut req = aws
+            .sts()?
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(session)
+            .duration_seconds(900);
+        if let Some(p) = session_policy {
+            req = req.policy(p.to_string());
+        }
+        match req.send().await {
+            Ok(out) => {
+                let c = out.credentials().ok_or_else(|| LiveError::Aws {
+                    operation: "sts:AssumeRole",
+                    detail: "no credentials in the answer".into(),
+                })?;
+                return Ok(Credentials::new(
+                    c.access_key_id(),
+                    c.secret_access_key(),
+                    Some(c.session_token().to_string()),
+                    None,
+                    "keyward-case-role",
+                ));
+            }
+            Err(e) => {
+                let f = ApiFailure::from_sdk(&e);
+                match waits.next() {
+                    Some(&w) if f.is_access_denied() => {
+                        tokio::time::sleep(Duration::from_secs(w)).await
+                    }
+                    _ => return Err(f.into_error("sts:AssumeRole")),
+                }
+            }
+        }
+    }
+}
+
+/// A Bedrock long-term key for `user`, made by the runner. Returns the key (memory only) and
+/// the credential id.
+pub async fn create_bedrock_key(
+    aws: &Aws,
+    user: &str,
+    age_days: Option<i32>,
+) -> Result<(Secret, String), LiveError> {
+    let mut req = aws
+        .iam()?
+        .create_service_specific_credential()
+        .user_name(user)
+        .service_name("bedrock.amazonaws.com");
+    if let Some(d) = age_days {
+        req = req.credential_age_days(d);
+    }
+    let out = req
+        .send()
+        .await
+        .map_err(sdk_error("iam:CreateServiceSpecificCredential"))?;
+    let c = out
+        .service_specific_credential()
+        .ok_or_else(|| LiveError::Aws {
+            operation: "iam:CreateServiceSpecificCredential",
+            detail: "no credential in the answer".into(),
+        })?;
+    // Bedrock keys come back as ServiceCredentialSecret; other services use ServicePassword.
+    let secret = c
+        .service_credential_secret()
+        .unwrap_or(c.service_password())
+        .to_string();
+    Ok((
+        Secret::new(secret),
+        c.service_specific_credential_id().to_string(),
+    ))
+}
+
+pub async fn deactivate_bedrock_key(aws: &Aws, user: &str, id: &str) -> Result<(), LiveError> {
+    aws.iam()?
+        .update_service_specific_credential()
+        .user_name(user)
+        .service_specific_credential_id(id)
+        .status(StatusType::Inactive)
+        .send()
+        .await
+        .map_err(sdk_error("iam:UpdateServiceSpecificCredential"))?;
+    Ok(())
+}
+
+fn gone(f: &ApiFailure) -> bool {
+    f.code.as_deref() == Some("NoSuchEntity")
+}
+
+/// Deletes `r` and everything hanging off it. Deleting what does not exist succeeds.
+pub async fn delete(aws: &Aws, r: &Resource) -> Result<(), LiveError> {
+    match r {
+        Resource::User(n) => delete_user(aws, n).await,
+        Resource::Role(n) => delete_role(aws, n).await,
+        Resource::Policy(a) => delete_policy(aws, a).await,
+    }
+}
+
+/// Turns "already gone" into success.
+fn ok_if_gone<T>(r: Result<T, ApiFailure>, op: &'static str) -> Result<Option<T>, LiveError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(f) if gone(&f) => Ok(None),
+        Err(f) => Err(f.into_error(op)),
+    }
+}
+
+macro_rules! call {
+    ($e:expr) => {
+        $e.send().await.map_err(|e| ApiFailure::from_sdk(&e))
+    };
+}
+
+pub async fn delete_user(aws: &Aws, name: &str) -> Result<(), LiveError> {
+    let iam = aws.iam_cleanup().clone();
+    let Some(keys) = ok_if_gone(
+        call!(iam.list_access_keys().user_name(name)),
+        "iam:ListAccessKeys",
+    )?
+    else {
+        return Ok(());
+    };
+    for k in keys.access_key_metadata() {
+        if let Some(id) = k.access_key_id() {
+            aws.budget().spend_cleanup();
+            ok_if_gone(
+                call!(iam.delete_access_key().user_name(name).access_key_id(id)),
+                "iam:DeleteAccessKey",
+            )?;
+        }
+    }
+    aws.budget().spend_cleanup();
+    // Services without service-specific credentials (and emulators) may not answer this call;
+    // DeleteUser below then reports any credential that is left.
+    if let Ok(creds) = call!(iam.list_service_specific_credentials().user_name(name)) {
+        for c in creds.service_specific_credentials() {
+            aws.budget().spend_cleanup();
+            ok_if_gone(
+                call!(iam
+                    .delete_service_specific_credential()
+                    .user_name(name)
+                    .service_specific_credential_id(c.service_specific_credential_id())),
+                "iam:DeleteServiceSpecificCredential",
+            )?;
+        }
+    }
+    aws.budget().spend_cleanup();
+    if let Some(ps) = ok_if_gone(
+        call!(iam.list_user_policies().user_name(name)),
+        "iam:ListUserPolicies",
+    )? {
+        for p in ps.policy_names() {
+            aws.budget().spend_cleanup();
+            ok_if_gone(
+                call!(iam.delete_user_policy().user_name(name).policy_name(p)),
+                "iam:DeleteUserPolicy",
+            )?;
+        }
+    }
+    aws.budget().spend_cleanup();
+    if let Some(ps) = ok_if_gone(
+        call!(iam.list_attached_user_policies().user_name(name)),
+        "iam:ListAttachedUserPolicies",
+    )? {
+        for p in ps.attached_policies() {
+            if let Some(arn) = p.policy_arn() {
+                aws.budget().spend_cleanup();
+                ok_if_gone(
+                    call!(iam.detach_user_policy().user_name(name).policy_arn(arn)),
+                    "iam:DetachUserPolicy",
+                )?;
+            }
+        }
+    }
+    aws.budget().spend_cleanup();
+    // The console flow never sets a password, but a case principal with iam:* might have.
+    let _ = call!(iam.delete_login_profile().user_name(name));
+    aws.budget().spend_cleanup();
+    ok_if_gone(call!(iam.delete_user().user_name(name)), "iam:DeleteUser")?;
+    Ok(())
+}
+
+pub async fn delete_role(aws: &Aws, name: &str) -> Result<(), LiveError> {
+    let iam = aws.iam_cleanup().clone();
+    let Some(ps) = ok_if_gone(
+        call!(iam.list_role_policies().role_name(name)),
+        "iam:ListRolePolicies",
+    )?
+    else {
+        return Ok(());
+    };
+    for p in ps.policy_names() {
+        aws.budget().spend_cleanup();
+        ok_if_gone(
+            call!(iam.delete_role_policy().role_name(name).policy_name(p)),
+            "iam:DeleteRolePolicy",
+        )?;
+    }
+    aws.budget().spend_cleanup();
+    if let Some(ps) = ok_if_gone(
+        call!(iam.list_attached_role_policies().role_name(name)),
+        "iam:ListAttachedRolePolicies",
+    )? {
+        for p in ps.attached_policies() {
+            if let Some(arn) = p.policy_arn() {
+                aws.budget().spend_cleanup();
+                ok_if_gone(
+                    call!(iam.detach_role_policy().role_name(name).policy_arn(arn)),
+                    "iam:DetachRolePolicy",
+                )?;
+            }
+        }
+    }
+    aws.budget().spend_cleanup();
+    ok_if_gone(call!(iam.delete_role().role_name(name)), "iam:DeleteRole")?;
+    Ok(())
+}
+
+/// A boundary policy is deleted after its principal (IAM refuses to delete an attached policy).
+pub async fn delete_policy(aws: &Aws, arn: &str) -> Result<(), LiveError> {
+    let iam = aws.iam_cleanup().clone();
+    let Some(vs) = ok_if_gone(
+        call!(iam.list_policy_versions().policy_arn(arn)),
+        "iam:ListPolicyVersions",
+    )?
+    else {
+        return Ok(());
+    };
+    for v in vs.versions() {
+        if let (false, Some(id)) = (v.is_default_version(), v.version_id()) {
+            aws.budget().spend_cleanup();
+            ok_if_gone(
+                call!(iam.delete_policy_version().policy_arn(arn).version_id(id)),
+                "iam:DeletePolicyVersion",
+            )?;
+        }
+    }
+    aws.budget().spend_cleanup();
+    ok_if_gone(
+        call!(iam.delete_policy().policy_arn(arn)),
+        "iam:DeletePolicy",
+    )?;
+    Ok(())
+}

@@ -1,0 +1,516 @@
+//! `keyward check --live` and `keyward record`: plan every case, answer request cases with the
+//! simulator (batched) and scenario cases with real requests (a few at a time), compare each
+//! answer with the local evaluator's, and write down every finished case in the run's journal
+//! so that an interrupted run can be resumed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::enforce::{enforce, Settle};
+use super::journal::{Journal, JournalState};
+use super::ledger::Ledger;
+use super::names::RunId;
+use super::plan::{plan, LivePlan, PlanContext, Planned, SimPlan};
+use super::simulate::simulate_batch;
+use super::{Aws, LiveError};
+use crate::case::{Case, Expect, Provenance};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Agreed,
+    Disagreed,
+    Skipped(String),
+    /// AWS could not answer (an error, the call cap, IAM not settling).
+    Failed(String),
+}
+
+impl Status {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Status::Agreed => "agreed",
+            Status::Disagreed => "disagreed",
+            Status::Skipped(_) => "skipped",
+            Status::Failed(_) => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CaseReport {
+    pub index: u64,
+    pub case: Case,
+    /// `simulator` or `enforcement`; empty for skipped cases.
+    pub oracle: &'static str,
+    pub aws: Option<Expect>,
+    pub local: Option<Expect>,
+    pub status: Status,
+}
+
+impl CaseReport {
+    /// The case with AWS's answer as its expectation: a recorded fixture.
+    pub fn recorded(&self, source: &str) -> Option<Case> {
+        let aws = self.aws.clone()?;
+        let mut c = self.case.clone();
+        c.expect = Some(aws);
+        c.provenance = Some(Provenance::Recorded);
+        c.source = Some(source.to_string());
+        let agreement = match self.status {
+            Status::Agreed => "the local evaluator agreed",
+            _ => "the local evaluator DISAGREED",
+        };
+        c.note = Some(format!("answered by {}; {agreement}", self.oracle_name()));
+        Some(c)
+    }
+
+    fn oracle_name(&self) -> &'static str {
+        match self.oracle {
+            "simulator" => "iam:SimulateCustomPolicy",
+            _ => "real requests (enforcement)",
+        }
+    }
+
+    fn journal_record(&self) -> Value {
+        json!({
+            "id": self.case.id,
+            "oracle": self.oracle,
+            "status": self.status.as_str(),
+            "reason": match &self.status { Status::Skipped(r) | Status::Failed(r) => Some(r.clone()), _ => None },
+            "aws": self.aws.as_ref().map(Expect::to_json),
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct LiveReport {
+    pub run: RunId,
+    pub cases: Vec<CaseReport>,
+    pub calls: u32,
+    pub cleanup_failures: Vec<String>,
+    /// Why the run stopped early, if it did.
+    pub stopped: Option<String>,
+}
+
+impl LiveReport {
+    pub fn count(&self, f: impl Fn(&Status) -> bool) -> usize {
+        self.cases.iter().filter(|c| f(&c.status)).count()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    pub settle: Settle,
+    pub concurrency: usize,
+    pub model: String,
+}
+
+/// Plans every case (pure; also the `--dry-run` view).
+pub fn plan_all(
+    cases: &[Case],
+    run: &RunId,
+    account: &str,
+    model: &str,
+) -> Vec<(u64, Case, Result<Planned, String>)> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let ctx = PlanContext {
+                run: run.clone(),
+                index: i as u64,
+                account: account.to_string(),
+                model: model.to_string(),
+                now,
+            };
+            (
+                i as u64,
+                c.clone(),
+                plan(c, &ctx).map_err(|s| s.to_string()),
+            )
+        })
+        .collect()
+}
+
+fn compare(aws: &Expect, local: &Expect) -> Status {
+    // AWS is the reference: every field AWS's answer gives must match.
+    if aws.matches(local) {
+        Status::Agreed
+    } else {
+        Status::Disagreed
+    }
+}
+
+fn from_journal(index: u64, case: &Case, rec: &Value, local: Option<Expect>) -> Option<CaseReport> {
+    if rec.get("id").and_then(Value::as_str) != Some(case.id.as_str()) {
+        return None;
+    }
+    let reason = rec
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let status = match rec.get("status").and_then(Value::as_str)? {
+        "agreed" => Status::Agreed,
+        "disagreed" => Status::Disagreed,
+        "skipped" => Status::Skipped(reason),
+        // Failed cases are run again on resume.
+        _ => return None,
+    };
+    let aws = match rec.get("aws") {
+        Some(v @ Value::Object(_)) => Some(crate::case::read::parse_expect(v, false).ok()?),
+        _ => None,
+    };
+    let oracle = match rec.get("oracle").and_then(Value::as_str) {
+        Some("simulator") => "simulator",
+        Some("enforcement") => "enforcement",
+        _ => "",
+    };
+    Some(CaseReport {
+        index,
+        case: case.clone(),
+        oracle,
+        aws,
+        local,
+        status,
+    })
+}
+
+/// Runs `cases` live. `resume` holds a journal read back: its finished cases are not run again.
+pub async fn run_cases(
+    aws: &Aws,
+    run: &RunId,
+    journal: Option<Arc<Journal>>,
+    resume: Option<&JournalState>,
+    cases: &[Case],
+    opts: &LiveOptions,
+) -> LiveReport {
+    let root = Ledger::new(journal.clone());
+    let mut reports: BTreeMap<u64, CaseReport> = BTreeMap::new();
+    let mut sims: BTreeMap<String, Vec<(u64, Planned, SimPlan)>> = BTreeMap::new();
+    let mut scenarios = Vec::new();
+    for (i, case, planned) in plan_all(cases, run, aws.account(), &opts.model) {
+        let local = planned.as_ref().ok().map(|p| p.local.clone());
+        if let Some(r) = resume
+            .and_then(|st| st.finished.get(&i))
+            .and_then(|rec| from_journal(i, &case, rec, local))
+        {
+            reports.insert(i, r);
+            continue;
+        }
+        match planned {
+            Err(reason) => {
+                reports.insert(
+                    i,
+                    CaseReport {
+                        index: i,
+                        case,
+                        oracle: "",
+                        aws: None,
+                        local: None,
+                        status: Status::Skipped(reason),
+                    },
+                );
+            }
+            Ok(p) => match &p.plan {
+                LivePlan::Simulate(s) => {
+                    let s = s.clone();
+                    sims.entry(s.batch_key()).or_default().push((i, p, s));
+                }
+                _ => scenarios.push((i, p)),
+            },
+        }
+    }
+    let mut stopped = None;
+    for batch in sims.into_values() {
+        let plans: Vec<&SimPlan> = batch.iter().map(|(_, _, s)| s).collect();
+        let answers = if stopped.is_none() {
+            simulate_batch(aws, &plans).await
+        } else {
+            Err(LiveError::Interrupted)
+        };
+        if let Err(LiveError::CallCapReached { .. }) = &answers {
+            stopped = Some(
+                answers
+                    .as_ref()
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default(),
+            );
+        }
+        for (k, (i, p, _)) in batch.into_iter().enumerate() {
+            let (aws_answer, status) = match &answers {
+                Ok(a) => match &a[k] {
+                    Some(e) => (Some(e.clone()), compare(e, &p.local)),
+                    None => (
+                        None,
+                        Status::Failed(
+                            "the simulator gave no result for this action and resource".into(),
+                        ),
+                    ),
+                },
+                Err(e) => (None, Status::Failed(e.to_string())),
+            };
+            reports.insert(
+                i,
+                CaseReport {
+                    index: i,
+                    case: p.case.clone(),
+                    oracle: "simulator",
+                    aws: aws_answer,
+                    local: Some(p.local.clone()),
+                    status,
+                },
+            );
+        }
+    }
+    let gate = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let stop = Arc::new(AtomicBool::new(stopped.is_some()));
+    let mut tasks = JoinSet::new();
+    for (i, p) in scenarios {
+        let (aws, run, gate, stop, ledger, settle) = (
+            aws.clone(),
+            run.clone(),
+            gate.clone(),
+            stop.clone(),
+            root.child(),
+            opts.settle.clone(),
+        );
+        tasks.spawn(async move {
+            let _permit = gate.acquire_owned().await;
+            if stop.load(Ordering::SeqCst) {
+                return (i, p, Err(LiveError::Interrupted), Vec::new());
+            }
+            let answer = enforce(&aws, &ledger, &run, &p, &settle).await;
+            if let Err(LiveError::CallCapReached { .. }) = &answer {
+                stop.store(true, Ordering::SeqCst);
+            }
+            let failed = ledger.cleanup(&aws).await;
+            (i, p, answer, failed)
+        });
+    }
+    let mut cleanup_failures = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let Ok((i, p, answer, failed)) = joined else {
+            continue;
+        };
+        cleanup_failures.extend(failed.into_iter().map(|(r, e)| format!("{r}: {e}")));
+        let (aws_answer, status) = match answer {
+            Ok(e) => {
+                let s = compare(&e, &p.local);
+                (Some(e), s)
+            }
+            Err(LiveError::Interrupted) => {
+                (None, Status::Failed("not run: the run stopped".into()))
+            }
+            Err(e) => {
+                if matches!(e, LiveError::CallCapReached { .. }) {
+                    stopped.get_or_insert_with(|| e.to_string());
+                }
+                (None, Status::Failed(e.to_string()))
+            }
+        };
+        reports.insert(
+            i,
+            CaseReport {
+                index: i,
+                case: p.case.clone(),
+                oracle: "enforcement",
+                aws: aws_answer,
+                local: Some(p.local.clone()),
+                status,
+            },
+        );
+    }
+    cleanup_failures.extend(
+        root.cleanup(aws)
+            .await
+            .into_iter()
+            .map(|(r, e)| format!("{r}: {e}")),
+    );
+    if let Some(j) = &journal {
+        for r in reports.values() {
+            let _ = j.finished(r.index, r.journal_record());
+        }
+    }
+    LiveReport {
+        run: run.clone(),
+        cases: reports.into_values().collect(),
+        calls: aws.budget().used(),
+        cleanup_failures,
+        stopped,
+    }
+}
+
+/// The source line of recorded fixtures: date, region and SDK versions.
+pub fn record_source(run: &RunId, region: &str, date: &str) -> String {
+    format!(
+        "keyward record, run {run}, {date}, region {region}, aws-sdk-iam {}, aws-sdk-bedrockruntime {}",
+        aws_sdk_iam::meta::PKG_VERSION,
+        aws_sdk_bedrockruntime::meta::PKG_VERSION
+    )
+}
+
+/// Writes the agreeing answers to `dir/<date>-<run>.json` (recorded fixtures) and the
+/// disagreements, as ready-to-review cases, to `<state_dir>/runs/<run>-disagreements.json`.
+/// Returns the files written.
+pub fn write_recorded(
+    report: &LiveReport,
+    dir: &Path,
+    state_dir: &Path,
+    source: &str,
+    date: &str,
+) -> Result<Vec<PathBuf>, LiveError> {
+    let io = |p: &Path, e: std::io::Error| LiveError::Journal {
+        file: p.display().to_string(),
+        message: e.to_string(),
+    };
+    let mut written = Vec::new();
+    let mut agreed = Vec::new();
+    let mut disagreed = Vec::new();
+    for r in &report.cases {
+        let Some(c) = r.recorded(source) else {
+            continue;
+        };
+        match r.status {
+            Status::Agreed => agreed.push(c.to_json()),
+            Status::Disagreed => disagreed.push(c.to_json()),
+            _ => {}
+        }
+    }
+    if !agreed.is_empty() {
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let p = dir.join(format!("{date}-{}.json", report.run));
+        let text = serde_json::to_string_pretty(&Value::Array(agreed)).unwrap_or_default() + "\n";
+        std::fs::write(&p, text).map_err(|e| io(&p, e))?;
+        written.push(p);
+    }
+    if !disagreed.is_empty() {
+        let d = super::journal::runs_dir(state_dir);
+        std::fs::create_dir_all(&d).map_err(|e| io(&d, e))?;
+        let p = d.join(format!("{}-disagreements.json", report.run));
+        let text =
+            serde_json::to_string_pretty(&Value::Array(disagreed)).unwrap_or_default() + "\n";
+        std::fs::write(&p, text).map_err(|e| io(&p, e))?;
+        written.push(p);
+    }
+    Ok(written)
+}
+
+/// Smaller versions of a case: one policy, statement or condition fewer.
+pub fn shrink_candidates(case: &Case) -> Vec<Case> {
+    let mut out = Vec::new();
+    let Some(policies) = case.raw_policies.clone() else {
+        return out;
+    };
+    let base = case.to_json();
+    let mut push = |p: Value| {
+        let mut v = base.clone();
+        v["policies"] = p;
+        if let Ok(c) = Case::from_json(&v) {
+            out.push(c);
+        }
+    };
+    let Value::Object(m) = &policies else {
+        return out;
+    };
+    for (k, list) in m {
+        let Value::Array(items) = list else { continue };
+        for i in 0..items.len() {
+            let mut p = policies.clone();
+            if let Some(Value::Array(a)) = p.get_mut(k) {
+                a.remove(i);
+            }
+            push(p);
+            // Statements of the policy (documents or wrapped documents).
+            let doc_path: &[&str] = if items[i].get("document").is_some() {
+                &["document"]
+            } else {
+                &[]
+            };
+            let mut doc = items[i].clone();
+            for seg in doc_path {
+                doc = doc[*seg].clone();
+            }
+            if let Some(Value::Array(stmts)) = doc.get("Statement") {
+                for j in 0..stmts.len() {
+                    let mut p = policies.clone();
+                    let target = &mut p[k][i];
+                    let target = if doc_path.is_empty() {
+                        target
+                    } else {
+                        &mut target["document"]
+                    };
+                    if let Some(Value::Array(s)) = target.get_mut("Statement") {
+                        s.remove(j);
+                        if s.is_empty() {
+                            continue;
+                        }
+                    }
+                    push(p);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Greedy shrinking with AWS in the loop: keeps a smaller case while AWS and the local evaluator
+/// still disagree on it, for at most `attempts` live runs.
+pub async fn shrink(
+    aws: &Aws,
+    run: &RunId,
+    case: &Case,
+    opts: &LiveOptions,
+    attempts: u32,
+) -> Case {
+    let mut best = case.clone();
+    let mut left = attempts;
+    'outer: while left > 0 {
+        for cand in shrink_candidates(&best) {
+            if left == 0 {
+                break 'outer;
+            }
+            left -= 1;
+            let r = run_cases(aws, run, None, None, std::slice::from_ref(&cand), opts).await;
+            if r.cases
+                .first()
+                .is_some_and(|c| c.status == Status::Disagreed)
+            {
+                best = cand;
+                continue 'outer;
+            }
+        }
+        break;
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_drop_one_policy_or_statement() {
+        let c = Case::from_json(&json!({
+            "id": "x",
+            "policies": {"identity": [
+                {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                    {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}]},
+            "request": {"principal": "arn:aws:iam::123456789012:user/a", "action": "s3:GetObject", "resource": "*"}
+        }))
+        .unwrap();
+        let cands = shrink_candidates(&c);
+        // The whole policy, then each of its two statements.
+        assert_eq!(cands.len(), 3);
+        assert!(cands.iter().all(|k| k.raw_policies != c.raw_policies));
+    }
+}
