@@ -358,8 +358,17 @@ fn chance(percent: u32) -> prop::bool::Weighted {
     prop::bool::weighted(f64::from(percent) / 100.0)
 }
 
-fn opt<S: Strategy>(percent: u32, s: S) -> impl Strategy<Value = Option<S::Value>> {
-    prop::option::weighted(f64::from(percent) / 100.0, s)
+/// `Some` in `percent` of cases; never when 0 (proptest refuses a probability of 0).
+fn opt<S>(percent: u32, s: S) -> BoxedStrategy<Option<S::Value>>
+where
+    S: Strategy + 'static,
+    S::Value: Clone,
+{
+    if percent == 0 {
+        Just(None).boxed()
+    } else {
+        prop::option::weighted(f64::from(percent.min(100)) / 100.0, s).boxed()
+    }
 }
 
 /// A policy set in the case format's `policies` shape.

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use keyward::commands::{check, eval, explain};
+use keyward::commands::live::{LiveArgs, LiveCommand, Setup, DEFAULT_LIVE_CASES};
+use keyward::commands::{check, eval, explain, live};
 
 #[derive(Parser)]
 #[command(
@@ -44,9 +45,10 @@ enum Command {
         /// The fixtures directory.
         #[arg(long, default_value = "fixtures", value_name = "DIR")]
         fixtures: PathBuf,
-        /// Generated cases in total, spread over the properties (0: fixtures only).
-        #[arg(long, default_value_t = check::DEFAULT_CASES, value_name = "N")]
-        cases: u64,
+        /// Generated cases in total, spread over the properties (0: fixtures only). Default:
+        /// 22000, or 20 with --live.
+        #[arg(long, value_name = "N")]
+        cases: Option<u64>,
         /// Seed of the generated cases (the same seed gives the same cases).
         #[arg(long, default_value_t = check::DEFAULT_SEED, value_name = "SEED")]
         seed: u64,
@@ -74,7 +76,88 @@ enum Command {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Compare the local evaluator with AWS itself, in the sandbox account named by
+        /// KEYWARD_SANDBOX_ACCOUNT (or keyward.toml): the fixtures and --cases generated cases.
+        #[arg(long)]
+        live: bool,
+        #[command(flatten)]
+        live_args: LiveFlags,
+        /// Resume an interrupted live run (its id, as printed).
+        #[arg(long, value_name = "RUN", requires = "live")]
+        resume: Option<String>,
     },
+    /// Run generated cases against AWS (sandbox account only) and record the answers as
+    /// fixtures under fixtures/recorded/; disagreements are reported as minimal cases.
+    Record {
+        /// The fixtures directory (the assumption probes use its cases).
+        #[arg(long, default_value = "fixtures", value_name = "DIR")]
+        fixtures: PathBuf,
+        /// Where recorded fixtures are written.
+        #[arg(long, default_value = "fixtures/recorded", value_name = "DIR")]
+        out: PathBuf,
+        /// Generated cases (even: key scenarios, odd: authorization requests).
+        #[arg(long, default_value_t = DEFAULT_LIVE_CASES, value_name = "N")]
+        cases: u64,
+        /// Seed of the generated cases (the same generators and seeding as `check`).
+        #[arg(long, default_value_t = check::DEFAULT_SEED, value_name = "SEED")]
+        seed: u64,
+        /// Instead of generated cases, probe each named assumption of the Bedrock-key model
+        /// and report which hold.
+        #[arg(long)]
+        probe_assumptions: bool,
+        /// Live runs spent shrinking each disagreement to a minimal case.
+        #[arg(long, default_value_t = 6, value_name = "N")]
+        shrink_attempts: u32,
+        /// Resume an interrupted run (its id, as printed).
+        #[arg(long, value_name = "RUN")]
+        resume: Option<String>,
+        #[command(flatten)]
+        live_args: LiveFlags,
+    },
+    /// Delete what earlier live runs left in the sandbox account (journaled or tagged
+    /// keyward:run), including users made by the console-style flow.
+    Sweep {
+        /// Only this run's resources.
+        #[arg(long, value_name = "RUN")]
+        run: Option<String>,
+        #[command(flatten)]
+        live_args: LiveFlags,
+    },
+}
+
+/// Options of every command that talks to AWS.
+#[derive(clap::Args, Debug, Clone)]
+struct LiveFlags {
+    /// Print the plan (cases, API calls, resources) and touch nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The config file (default: ./keyward.toml when it exists).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Most AWS calls this run may make.
+    #[arg(long, value_name = "N")]
+    max_calls: Option<u32>,
+    /// Cases in flight at once.
+    #[arg(long, value_name = "N")]
+    concurrency: Option<usize>,
+}
+
+impl LiveFlags {
+    fn args(self) -> LiveArgs {
+        LiveArgs {
+            config: self.config,
+            dry_run: self.dry_run,
+            max_calls: self.max_calls,
+            concurrency: self.concurrency,
+        }
+    }
+
+    fn given(&self) -> bool {
+        self.dry_run
+            || self.config.is_some()
+            || self.max_calls.is_some()
+            || self.concurrency.is_some()
+    }
 }
 
 fn parse_property(s: &str) -> Result<keyward::properties::Property, String> {
@@ -106,9 +189,52 @@ fn main() -> ExitCode {
             junit,
             save_failures,
             quiet,
+            live: true,
+            live_args,
+            resume,
+        } => {
+            let cmd = LiveCommand::Check {
+                args: live_args.args(),
+                fixtures,
+                cases: cases.unwrap_or(DEFAULT_LIVE_CASES),
+                seed,
+                resume,
+            };
+            let _ = (
+                time_budget,
+                shard,
+                properties,
+                threads,
+                json,
+                junit,
+                save_failures,
+                quiet,
+            );
+            live::run(cmd, Setup::from_process(), &mut out, &mut err)
+        }
+        Command::Check { live_args, .. } if live_args.given() => {
+            let _ = writeln!(
+                err,
+                "error: --dry-run, --config, --max-calls and --concurrency need --live"
+            );
+            2
+        }
+        Command::Check {
+            fixtures,
+            cases,
+            seed,
+            time_budget,
+            shard,
+            properties,
+            threads,
+            json,
+            junit,
+            save_failures,
+            quiet,
+            ..
         } => {
             let mut o = check::CheckOptions::new(fixtures);
-            o.run.cases = cases;
+            o.run.cases = cases.unwrap_or(check::DEFAULT_CASES);
             o.run.seed = seed;
             o.run.time_budget = time_budget;
             o.run.shard = shard.unwrap_or(keyward::run::Shard::ALL);
@@ -123,6 +249,35 @@ fn main() -> ExitCode {
             o.save_failures = save_failures;
             o.progress = !quiet && !json;
             check::run(&o, &mut out, &mut err)
+        }
+        Command::Record {
+            fixtures,
+            out: dir,
+            cases,
+            seed,
+            probe_assumptions,
+            shrink_attempts,
+            resume,
+            live_args,
+        } => {
+            let cmd = LiveCommand::Record {
+                args: live_args.args(),
+                fixtures,
+                out: dir,
+                cases,
+                seed,
+                resume,
+                probe_assumptions,
+                shrink_attempts,
+            };
+            live::run(cmd, Setup::from_process(), &mut out, &mut err)
+        }
+        Command::Sweep { run, live_args } => {
+            let cmd = LiveCommand::Sweep {
+                args: live_args.args(),
+                run,
+            };
+            live::run(cmd, Setup::from_process(), &mut out, &mut err)
         }
     };
     let _ = out.flush();

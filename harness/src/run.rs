@@ -239,3 +239,37 @@ pub fn run(opts: &RunOptions, oracle: &dyn Oracle, progress: &(dyn Fn(u64) + Syn
         cut_short: stop.load(Ordering::Relaxed),
     }
 }
+
+/// Case `i` of the generated cases `keyward record` and `check --live` send to AWS: the same
+/// generators and per-case seeding as the properties (even indices are key scenarios, odd ones
+/// authorization requests), as a case without an expectation.
+pub fn generated_case(
+    seed: u64,
+    i: u64,
+    gen: &GenSettings,
+    sets: &SetSettings,
+) -> Option<crate::case::Case> {
+    use proptest::strategy::{Strategy, ValueTree};
+    let scenario = i.is_multiple_of(2);
+    let p = if scenario {
+        Property::FirstDeniedRequest
+    } else {
+        Property::DenyWins
+    };
+    let mut r = runner(case_seed(seed, p, i));
+    let (policies, key, query) = if scenario {
+        let g = scenario_case(gen, sets).new_tree(&mut r).ok()?.current();
+        (g.policies, "scenario", g.scenario)
+    } else {
+        let g = case(gen, sets).new_tree(&mut r).ok()?.current();
+        (g.policies, "request", g.request)
+    };
+    let mut v = serde_json::json!({
+        "id": format!("generated/live/seed-{seed}-case-{i}"),
+        "source": "keyward generators",
+        "provenance": "generated",
+        "policies": policies,
+    });
+    v[key] = query;
+    crate::case::Case::from_json(&v).ok()
+}

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod eval;
 pub mod explain;
+pub mod live;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_DISAGREE: u8 = 1;
