@@ -277,6 +277,7 @@ async fn run_async(
         journal.path().display()
     );
     let opts = LiveOptions {
+        first_index: 0,
         settle: setup
             .settle
             .clone()
@@ -314,12 +315,24 @@ async fn run_async(
     print_report(&report, out);
     let mut disagreements = Vec::new();
     if let Some((dir, _, shrink_attempts)) = &record {
+        // Shrink candidates are numbered after the run's cases, so their names never collide.
+        let mut sopts = opts.clone();
+        sopts.first_index = 1_000_000;
         for c in report
             .cases
             .iter()
             .filter(|c| c.status == Status::Disagreed)
         {
-            let minimal = runner::shrink(&aws, &run_id, &c.case, &opts, *shrink_attempts).await;
+            let minimal = runner::shrink(
+                &aws,
+                &run_id,
+                Some(journal.clone()),
+                &c.case,
+                &sopts,
+                *shrink_attempts,
+            )
+            .await;
+            sopts.first_index += u64::from(*shrink_attempts) + 1;
             disagreements.push(minimal);
         }
         let date = today();
@@ -435,7 +448,7 @@ fn dry_run(cases: &[Case], run: &RunId, config: &LiveConfig, out: &mut dyn Write
         .sandbox_account
         .clone()
         .unwrap_or_else(|| "000000000000".into());
-    let plans = runner::plan_all(cases, run, &account, &config.model);
+    let plans = runner::plan_all(cases, 0, run, &account, &config.model);
     let (mut calls, mut model_calls, mut sims, mut resources, mut skipped) =
         (0usize, 0usize, 0usize, 0usize, 0usize);
     let _ = writeln!(out, "dry run {run}: nothing is sent to AWS");

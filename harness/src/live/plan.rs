@@ -806,3 +806,166 @@ fn list_type(t: &'static str) -> &'static str {
         _ => "stringList",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROLE: &str = "arn:aws:sts::123456789012:assumed-role/dev/alice";
+
+    fn ctx() -> PlanContext {
+        PlanContext {
+            run: RunId::parse("abcdefgh").unwrap(),
+            index: 3,
+            account: "111122223333".into(),
+            model: "amazon.nova-micro-v1:0".into(),
+            now: 1_800_000_000,
+        }
+    }
+
+    fn allow(action: &str) -> Value {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+    }
+
+    fn scenario(policies: Value, scenario: Value) -> Case {
+        Case::from_json(&json!({"id": "t", "policies": policies, "scenario": scenario})).unwrap()
+    }
+
+    fn create(flow: &str) -> Value {
+        json!({"create_key": {"caller": ROLE, "user": "BedrockAPIKey-h42z", "service": "bedrock.amazonaws.com", "flow": flow}})
+    }
+
+    fn call(extra: Value) -> Value {
+        let mut c = json!({"operation": "Converse", "key": {"type": "SHORT_TERM", "principal": ROLE, "region": "us-east-1"},
+                           "model": "us.anthropic.claude-3-5-haiku-20241022-v1:0", "region": "us-east-1"});
+        if let (Some(m), Value::Object(x)) = (c.as_object_mut(), extra) {
+            m.extend(x);
+        }
+        json!({ "call": c })
+    }
+
+    #[test]
+    fn a_console_key_creation_becomes_a_role_and_a_console_shaped_user() {
+        let pols = json!({"identity": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": "iam:*", "Resource": "arn:aws:iam::123456789012:user/BedrockAPIKey-????"}]}]});
+        let p = plan(&scenario(pols, create("console")), &ctx()).unwrap();
+        let LivePlan::CreateKey { caller, user, .. } = &p.plan else {
+            panic!("{:?}", p.plan)
+        };
+        assert!(
+            user.starts_with("BedrockAPIKey-") && user.len() == 18 && user != "BedrockAPIKey-h42z"
+        );
+        let Principal::Role {
+            live_name,
+            session,
+            policies,
+            ..
+        } = caller
+        else {
+            panic!()
+        };
+        assert_eq!(live_name, "keyward-abcdefgh-3-c-dev");
+        assert_eq!(session, "alice");
+        // The account in the policy is the sandbox's; the name pattern is kept.
+        let text = policies.identity[0].to_string();
+        assert!(
+            text.contains("arn:aws:iam::111122223333:user/BedrockAPIKey-????"),
+            "{text}"
+        );
+        assert!(p
+            .plan
+            .calls()
+            .iter()
+            .any(|c| c.starts_with("iam:AttachUserPolicy")));
+        assert_eq!(
+            p.renamer.to_case(&format!("user {user}")),
+            "user BedrockAPIKey-h42z"
+        );
+    }
+
+    #[test]
+    fn what_a_sandbox_cannot_hold_is_skipped_with_its_reason() {
+        let base = json!({"identity": [allow("*")]});
+        let mut scp = base.clone();
+        scp["scp"] = json!([[allow("*")]]);
+        assert_eq!(
+            plan(&scenario(scp, create("api")), &ctx()).unwrap_err(),
+            Skip::OrganizationPolicies
+        );
+        let ip = json!({"identity": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*",
+            "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]}]});
+        assert_eq!(
+            plan(&scenario(ip, create("api")), &ctx()).unwrap_err(),
+            Skip::UncontrollableKey("aws:SourceIp".into())
+        );
+        let mantle = call(json!({"endpoint": "bedrock-mantle"}));
+        assert_eq!(
+            plan(&scenario(base.clone(), mantle), &ctx()).unwrap_err(),
+            Skip::Mantle
+        );
+        // A pattern that only the case's short role name matches: renaming would change the answer.
+        let by_name = json!({"identity": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*",
+            "Resource": "*", "Condition": {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/de?"}}}]}]});
+        assert_eq!(
+            plan(&scenario(by_name, call(json!({}))), &ctx()).unwrap_err(),
+            Skip::RenamingChangesVerdict
+        );
+    }
+
+    #[test]
+    fn a_call_uses_the_run_model_in_the_same_profile() {
+        let p = plan(
+            &scenario(json!({"identity": [allow("bedrock:*")]}), call(json!({}))),
+            &ctx(),
+        )
+        .unwrap();
+        let LivePlan::Call { model, key, .. } = &p.plan else {
+            panic!()
+        };
+        assert_eq!(model, "us.amazon.nova-micro-v1:0");
+        assert!(matches!(key, KeyPlan::ShortTerm { age_secs: 0, .. }));
+        assert!(p.plan.calls().last().unwrap().contains("Converse"));
+    }
+
+    #[test]
+    fn simulator_entries_are_typed_by_the_operators_that_read_them() {
+        let pols = json!({"identity": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+            "Condition": {"NumericLessThan": {"iam:ServiceSpecificCredentialAgeDays": "5"},
+                          "ForAnyValue:StringEquals": {"aws:TagKeys": ["a"]}}}]}]});
+        let case = Case::from_json(&json!({"id": "s", "policies": pols, "request": {
+            "principal": "arn:aws:iam::123456789012:user/a", "action": "iam:CreateServiceSpecificCredential", "resource": "*",
+            "context": {"iam:ServiceSpecificCredentialAgeDays": 3, "aws:TagKeys": ["a", "b"], "aws:RequestedRegion": "us-east-1"}}}))
+        .unwrap();
+        let p = plan(&case, &ctx()).unwrap();
+        let LivePlan::Simulate(s) = &p.plan else {
+            panic!()
+        };
+        let kind = |k: &str| {
+            s.context
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(k))
+                .unwrap()
+                .kind
+        };
+        assert_eq!(kind("iam:ServiceSpecificCredentialAgeDays"), "numeric");
+        assert_eq!(kind("aws:TagKeys"), "stringList");
+        assert_eq!(kind("aws:RequestedRegion"), "string");
+        let mut with_session = case.to_json();
+        with_session["policies"]["session"] = json!([allow("*")]);
+        let c = Case::from_json(&with_session).unwrap();
+        assert_eq!(plan(&c, &ctx()).unwrap_err(), Skip::SimulatorSession);
+        let mut scp = case.to_json();
+        scp["policies"]["scp"] = json!([[{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}]}]]);
+        let c = Case::from_json(&scp).unwrap();
+        assert_eq!(plan(&c, &ctx()).unwrap_err(), Skip::SimulatorScpGlobalKeys);
+        let mut ambiguous = case.to_json();
+        ambiguous["policies"]["identity"][0]["Statement"][0]["Condition"]["StringEquals"] =
+            json!({"iam:ServiceSpecificCredentialAgeDays": "x"});
+        let c = Case::from_json(&ambiguous).unwrap();
+        assert!(matches!(
+            plan(&c, &ctx()).unwrap_err(),
+            Skip::AmbiguousKeyType(_)
+        ));
+    }
+}

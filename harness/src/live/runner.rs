@@ -104,14 +104,18 @@ impl LiveReport {
 
 #[derive(Debug, Clone)]
 pub struct LiveOptions {
+    /// The run index of the first case (shrinking numbers its candidates after the run's cases).
+    pub first_index: u64,
     pub settle: Settle,
     pub concurrency: usize,
     pub model: String,
 }
 
-/// Plans every case (pure; also the `--dry-run` view).
+/// Plans every case (pure; also the `--dry-run` view). Case `k` of `cases` is case `first + k`
+/// of the run (its index names what it creates).
 pub fn plan_all(
     cases: &[Case],
+    first: u64,
     run: &RunId,
     account: &str,
     model: &str,
@@ -123,9 +127,10 @@ pub fn plan_all(
         .iter()
         .enumerate()
         .map(|(i, c)| {
+            let i = first + i as u64;
             let ctx = PlanContext {
                 run: run.clone(),
-                index: i as u64,
+                index: i,
                 account: account.to_string(),
                 model: model.to_string(),
                 now,
@@ -193,10 +198,16 @@ pub async fn run_cases(
     opts: &LiveOptions,
 ) -> LiveReport {
     let root = Ledger::new(journal.clone());
+    // Written as each case finishes, so that a crash loses at most the cases in flight.
+    let note = |r: &CaseReport| {
+        if let Some(j) = &journal {
+            let _ = j.finished(r.index, r.journal_record());
+        }
+    };
     let mut reports: BTreeMap<u64, CaseReport> = BTreeMap::new();
     let mut sims: BTreeMap<String, Vec<(u64, Planned, SimPlan)>> = BTreeMap::new();
     let mut scenarios = Vec::new();
-    for (i, case, planned) in plan_all(cases, run, aws.account(), &opts.model) {
+    for (i, case, planned) in plan_all(cases, opts.first_index, run, aws.account(), &opts.model) {
         let local = planned.as_ref().ok().map(|p| p.local.clone());
         if let Some(r) = resume
             .and_then(|st| st.finished.get(&i))
@@ -218,6 +229,7 @@ pub async fn run_cases(
                         status: Status::Skipped(reason),
                     },
                 );
+                note(&reports[&i]);
             }
             Ok(p) => match &p.plan {
                 LivePlan::Simulate(s) => {
@@ -269,6 +281,7 @@ pub async fn run_cases(
                     status,
                 },
             );
+            note(&reports[&i]);
         }
     }
     let gate = Arc::new(Semaphore::new(opts.concurrency.max(1)));
@@ -328,6 +341,7 @@ pub async fn run_cases(
                 status,
             },
         );
+        note(&reports[&i]);
     }
     cleanup_failures.extend(
         root.cleanup(aws)
@@ -464,22 +478,34 @@ pub fn shrink_candidates(case: &Case) -> Vec<Case> {
 
 /// Greedy shrinking with AWS in the loop: keeps a smaller case while AWS and the local evaluator
 /// still disagree on it, for at most `attempts` live runs.
+/// Candidates are numbered from `opts.first_index` and journaled like any case.
 pub async fn shrink(
     aws: &Aws,
     run: &RunId,
+    journal: Option<Arc<Journal>>,
     case: &Case,
     opts: &LiveOptions,
     attempts: u32,
 ) -> Case {
     let mut best = case.clone();
     let mut left = attempts;
+    let mut opts = opts.clone();
     'outer: while left > 0 {
         for cand in shrink_candidates(&best) {
             if left == 0 {
                 break 'outer;
             }
             left -= 1;
-            let r = run_cases(aws, run, None, None, std::slice::from_ref(&cand), opts).await;
+            opts.first_index += 1;
+            let r = run_cases(
+                aws,
+                run,
+                journal.clone(),
+                None,
+                std::slice::from_ref(&cand),
+                &opts,
+            )
+            .await;
             if r.cases
                 .first()
                 .is_some_and(|c| c.status == Status::Disagreed)
@@ -496,6 +522,88 @@ pub async fn shrink(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn report_of(case: &Case, aws: Expect, status: Status, index: u64) -> CaseReport {
+        CaseReport {
+            index,
+            case: case.clone(),
+            oracle: "simulator",
+            aws: Some(aws),
+            local: Some(case.verdict().answer()),
+            status,
+        }
+    }
+
+    #[test]
+    fn agreements_become_recorded_fixtures_and_disagreements_go_aside() {
+        let mk = |id: &str, action: &str| {
+            Case::from_json(&json!({
+                "id": id,
+                "policies": {"identity": [{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}]},
+                "request": {"principal": "arn:aws:iam::123456789012:user/a", "action": action, "resource": "*"}
+            }))
+            .unwrap()
+        };
+        let agreed = mk("g/agree", "s3:GetObject");
+        let disagreed = mk("g/disagree", "s3:PutObject");
+        let allow = Expect {
+            decision: Some(keyward_iam::DecisionKind::Allow),
+            ..Expect::default()
+        };
+        let deny = Expect {
+            decision: Some(keyward_iam::DecisionKind::ImplicitDeny),
+            ..Expect::default()
+        };
+        let run = RunId::parse("abcdefgh").unwrap();
+        let report = LiveReport {
+            run: run.clone(),
+            cases: vec![
+                report_of(&agreed, allow, Status::Agreed, 0),
+                report_of(&disagreed, deny, Status::Disagreed, 1),
+                CaseReport {
+                    index: 2,
+                    case: mk("g/skip", "s3:X"),
+                    oracle: "",
+                    aws: None,
+                    local: None,
+                    status: Status::Skipped("x".into()),
+                },
+            ],
+            calls: 1,
+            cleanup_failures: Vec::new(),
+            stopped: None,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("fixtures/recorded");
+        let source = record_source(&run, "us-east-1", "2026-11-28");
+        let files = write_recorded(&report, &out, dir.path(), &source, "2026-11-28").unwrap();
+        assert_eq!(files.len(), 2);
+        let text = std::fs::read_to_string(out.join("2026-11-28-abcdefgh.json")).unwrap();
+        let cases: Vec<Case> = crate::case::read_cases("r.json", &text)
+            .unwrap()
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(cases.len(), 1);
+        let c = &cases[0];
+        assert_eq!(c.id, "g/agree");
+        assert_eq!(c.provenance, Some(Provenance::Recorded));
+        assert!(
+            c.source.as_deref().unwrap().contains("aws-sdk-iam 1."),
+            "{:?}",
+            c.source
+        );
+        assert!(c.source.as_deref().unwrap().contains("us-east-1"));
+        // A recorded fixture agrees with the local evaluator, so `keyward check` stays green.
+        assert_eq!(c.verdict().agrees, Some(true));
+        let aside =
+            std::fs::read_to_string(dir.path().join("runs/abcdefgh-disagreements.json")).unwrap();
+        assert!(
+            aside.contains("g/disagree") && aside.contains("DISAGREED"),
+            "{aside}"
+        );
+        assert!(!aside.contains("g/agree") && !text.contains("g/skip"));
+    }
 
     #[test]
     fn candidates_drop_one_policy_or_statement() {
