@@ -136,7 +136,7 @@ pub fn plan_all(
                 now,
             };
             (
-                i as u64,
+                i,
                 c.clone(),
                 plan(c, &ctx).map_err(|s| s.to_string()),
             )
