@@ -139,6 +139,8 @@ fn help_works_for_every_command() {
         &["eval", "--help"],
         &["explain", "--help"],
         &["check", "--help"],
+        &["record", "--help"],
+        &["sweep", "--help"],
     ] {
         let o = keyward(args);
         assert_eq!(o.status.code(), Some(0), "{args:?}");
@@ -171,4 +173,97 @@ fn readme_examples_print_what_the_readme_says() {
         checked += 1;
     }
     assert_eq!(checked, 2, "expected the request and the scenario examples");
+}
+
+/// Live commands without a sandbox account, run in an empty directory with every AWS variable
+/// cleared: they refuse with exit 2 before any AWS call (there is no network here, so a call
+/// would show up as a different error).
+fn keyward_offline(args: &[&str], dir: &Path) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_keyward"));
+    c.args(args).current_dir(dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") || k.starts_with("KEYWARD_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("HOME", dir).output().expect("run keyward")
+}
+
+#[test]
+fn live_commands_refuse_without_a_sandbox_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let f = fixtures.to_str().unwrap();
+    for args in [
+        &["check", "--live", "--fixtures", f][..],
+        &["record", "--fixtures", f],
+        &["record", "--probe-assumptions", "--fixtures", f],
+        &["sweep"],
+    ] {
+        let o = keyward_offline(args, dir.path());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("KEYWARD_SANDBOX_ACCOUNT") && err.contains("nothing was sent to AWS"),
+            "{args:?}: {err}"
+        );
+    }
+    // Nothing was written: no journal, no recorded fixtures.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn live_arguments_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let f = fixtures.to_str().unwrap();
+    let bad = |args: &[&str], says: &str| {
+        let o = keyward_offline(args, dir.path());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    };
+    bad(&["check", "--dry-run"], "need --live");
+    bad(&["check", "--resume", "abcdefgh"], "--live");
+    bad(
+        &["record", "--resume", "NOT-A-RUN", "--fixtures", f],
+        "run id",
+    );
+    bad(&["sweep", "--run", "x"], "run id");
+    let cfg = dir.path().join("k.toml");
+    std::fs::write(&cfg, "[live]\nsandbox_account = 12\n").unwrap();
+    bad(&["sweep", "--config", cfg.to_str().unwrap()], "k.toml");
+}
+
+#[test]
+fn a_dry_run_prints_the_plan_and_needs_no_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let o = keyward_offline(
+        &[
+            "record",
+            "--dry-run",
+            "--cases",
+            "6",
+            "--fixtures",
+            fixtures.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("nothing is sent to AWS"), "{out}");
+    let plan = out.lines().last().unwrap();
+    assert!(plan.starts_with("plan: 6 cases"), "{plan}");
+    // Every generated case is either planned (with its API calls) or skipped with a reason.
+    let listed = out
+        .lines()
+        .filter(|l| l.starts_with("case ") || l.starts_with("skip "))
+        .count();
+    assert_eq!(listed, 6, "{out}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "a dry run writes nothing"
+    );
 }
