@@ -135,11 +135,7 @@ pub fn plan_all(
                 model: model.to_string(),
                 now,
             };
-            (
-                i,
-                c.clone(),
-                plan(c, &ctx).map_err(|s| s.to_string()),
-            )
+            (i, c.clone(), plan(c, &ctx).map_err(|s| s.to_string()))
         })
         .collect()
 }
