@@ -197,7 +197,7 @@ pub async fn enforce(
     planned: &Planned,
     settle: &Settle,
 ) -> Result<Expect, LiveError> {
-    let raw = match &planned.plan {
+    let answer = match &planned.plan {
         LivePlan::Simulate(_) => {
             return Err(LiveError::Aws {
                 operation: "enforce",
@@ -224,10 +224,11 @@ pub async fn enforce(
                 ledger.creating(super::journal::Resource::User(user.clone()))?;
             }
             let flow = *flow;
+            // Answers are compared redacted: IAM's bodies carry a new request id every time.
             settled(settle, &planned.case.id, || async {
                 let a = create_key_once(aws, &creds, user, service, *age_days, flow).await;
                 undo_create_key(aws, user, flow, *existing_keys).await?;
-                a
+                a.map(|e| redacted(e, planned, aws.account()))
             })
             .await?
         }
@@ -239,12 +240,14 @@ pub async fn enforce(
         } => {
             let key = key_for(aws, ledger, run, key).await?;
             settled(settle, &planned.case.id, || async {
-                call_once(aws, region, &key, *operation, model).await
+                call_once(aws, region, &key, *operation, model)
+                    .await
+                    .map(|e| redacted(e, planned, aws.account()))
             })
             .await?
         }
     };
-    Ok(redacted(raw, planned, aws.account()))
+    Ok(answer)
 }
 
 /// A credential the case says the user already holds.
@@ -317,7 +320,14 @@ async fn create_key_once(
 }
 
 fn service_answer(f: &ApiFailure, iam: bool, effects: Vec<String>) -> Result<Expect, LiveError> {
-    if !f.is_service_answer() {
+    // A 5xx or a throttle left over after the SDK's retries says the service could not answer:
+    // an error, never an answer to record.
+    let unavailable = f.status.is_some_and(|s| s >= 500 || s == 429)
+        || matches!(
+            f.code.as_deref(),
+            Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded")
+        );
+    if !f.is_service_answer() || unavailable {
         return Err(f
             .clone()
             .into_error(if iam { "iam" } else { "bedrock-runtime" }));

@@ -1,0 +1,2563 @@
+//! Live mode, offline: `keyward check --live` / `keyward record` against a fake AWS.
+//!
+//! The fake ([`Fake`]) is an HTTP client for the SDK (aws-smithy-http-client's
+//! `infallible_client_fn`) that routes each request by host (iam., sts., bedrock-runtime.), by the
+//! query protocol's `Action=` (IAM, STS) or by the REST path (Bedrock), keeps the IAM state a run
+//! creates (users, roles, policies, access keys, service-specific credentials, sessions), records
+//! every request, and answers in AWS's real shapes: IAM and STS XML (errors as `ErrorResponse`
+//! with the right status) and Bedrock JSON (errors with `x-amzn-ErrorType`). Tests add hooks that
+//! answer particular requests differently (denials, throttling, 5xx, eventual consistency).
+//! Request ids in the fake's answers are random-looking, so redaction is exercised.
+//!
+//! No test here touches the network: every SDK client gets the fake (or a StaticReplayClient).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+use aws_smithy_async::rt::sleep::TokioSleep;
+use aws_smithy_async::time::SystemTimeSource;
+use aws_smithy_http_client::test_util::{infallible_client_fn, ReplayEvent, StaticReplayClient};
+use aws_smithy_types::body::SdkBody;
+use keyward::case::{Case, Expect};
+use keyward::commands::live::{run as live_run, LiveArgs, LiveCommand, Setup};
+use keyward::live::enforce::Settle;
+use keyward::live::names::RunId;
+use keyward::live::plan::{plan, LivePlan, PlanContext, SimPlan};
+use keyward::live::runner::{run_cases, LiveOptions, LiveReport, Status};
+use keyward::live::simulate::simulate_batch;
+use keyward::live::{guard, journal, Aws, LiveConfig, LiveError};
+use keyward_bedrock::token::ShortTermToken;
+use keyward_iam::{DecisionKind, PolicyType};
+use serde_json::{json, Value};
+
+// ---------------------------------------------------------------------------------------------
+// Names and constants
+// ---------------------------------------------------------------------------------------------
+
+/// The sandbox account of every test (AWS's documentation style, obviously fake).
+const SANDBOX: &str = "111122223333";
+/// The account cases speak of.
+const CASE_ACCOUNT: &str = "123456789012";
+/// The runner's test credentials: not shaped like a real key.
+const RUNNER_KEY: &str = "AKIDTEST";
+const RUNNER_ROLE: &str = "KeywardRunner";
+const ZERO_ID: &str = "00000000-0000-0000-0000-000000000000";
+const IAM_NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+const STS_NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+const CORAL: &str = ":http://internal.amazon.com/coral/com.amazon.coral.service/";
+const AUTH_FAILED: &str = "Authentication failed: Please make sure your API Key is valid.";
+const MODEL: &str = "us.anthropic.claude-3-5-haiku-20241022-v1:0";
+const ROLE_ALICE: &str = "arn:aws:sts::123456789012:assumed-role/dev/alice";
+const CONSOLE_USER_ARN: &str = "arn:aws:iam::123456789012:user/BedrockAPIKey-h42z";
+
+// ---------------------------------------------------------------------------------------------
+// The fake AWS
+// ---------------------------------------------------------------------------------------------
+
+/// One request as the fake saw it.
+#[derive(Debug, Clone)]
+struct Req {
+    method: String,
+    uri: String,
+    /// `iam`, `sts` or `bedrock`.
+    service: &'static str,
+    /// The query-protocol action, or the Bedrock operation (`Converse`, `InvokeModel`, ...).
+    op: String,
+    headers: Vec<(String, String)>,
+    body: String,
+    form: Vec<(String, String)>,
+    /// Who signed (SigV4) or whose key it is (bearer), as an ARN; `None` when unknown.
+    caller_arn: Option<String>,
+    /// Whether the runner's own credentials signed the request.
+    by_runner: bool,
+}
+
+impl Req {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `Tags` of a create request.
+    fn tags(&self) -> Vec<(String, String)> {
+        (1..)
+            .map_while(|i| {
+                let k = self.param(&format!("Tags.member.{i}.Key"))?;
+                let v = self
+                    .param(&format!("Tags.member.{i}.Value"))
+                    .unwrap_or_default();
+                Some((k.to_string(), v.to_string()))
+            })
+            .collect()
+    }
+
+    /// `prefix.member.1`, `prefix.member.2`, ... in order.
+    fn members(&self, prefix: &str) -> Vec<String> {
+        (1..)
+            .map_while(|i| {
+                self.param(&format!("{prefix}.member.{i}"))
+                    .map(str::to_string)
+            })
+            .collect()
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug, Clone)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+#[derive(Debug, Default)]
+struct Principal {
+    inline: BTreeSet<String>,
+    attached: BTreeSet<String>,
+    boundary: Option<String>,
+    tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+struct ServiceCred {
+    id: String,
+    user: String,
+    service: String,
+    secret: String,
+    active: bool,
+    seq: u64,
+}
+
+/// The fake's IAM and STS state.
+#[derive(Debug, Default)]
+struct World {
+    /// The account STS reports for the runner.
+    account: String,
+    seq: u64,
+    users: BTreeMap<String, Principal>,
+    roles: BTreeMap<String, Principal>,
+    /// Managed policies by ARN.
+    policies: BTreeSet<String>,
+    policy_tags: BTreeMap<String, Vec<(String, String)>>,
+    /// Access key id -> (user, secret).
+    access_keys: BTreeMap<String, (String, String)>,
+    /// Access key id -> (role, session, session token).
+    sessions: BTreeMap<String, (String, String, String)>,
+    creds: Vec<ServiceCred>,
+    /// Every ServiceCredentialSecret handed out.
+    issued: Vec<String>,
+    /// `user N`, `role N`, `policy ARN`, in the order the fake created them.
+    created: Vec<String>,
+    deleted: Vec<String>,
+}
+
+impl World {
+    fn next(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// A random-looking UUID (a request id).
+    fn uuid(&mut self) -> String {
+        let a = mix(self.next());
+        let b = mix(a);
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            0x8000 | (b >> 48) & 0x3fff,
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    /// `len` uppercase letters and digits, random-looking.
+    fn id(&mut self, len: usize) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let mut n = mix(self.next());
+        (0..len)
+            .map(|_| {
+                n = mix(n);
+                A[(n % 32) as usize] as char
+            })
+            .collect()
+    }
+
+    fn date(&self) -> String {
+        format!(
+            "2025-06-01T12:{:02}:{:02}Z",
+            (self.seq / 60) % 60,
+            self.seq % 60
+        )
+    }
+
+    fn user_arn(&self, name: &str) -> String {
+        format!("arn:aws:iam::{}:user/{name}", self.account)
+    }
+
+    fn role_arn(&self, name: &str) -> String {
+        format!("arn:aws:iam::{}:role/{name}", self.account)
+    }
+
+    /// The ARN of the principal an access key id belongs to.
+    fn principal_of_key(&self, akid: &str) -> Option<String> {
+        if akid == RUNNER_KEY {
+            return Some(format!(
+                "arn:aws:sts::{}:assumed-role/{RUNNER_ROLE}/ci",
+                self.account
+            ));
+        }
+        if let Some((user, _)) = self.access_keys.get(akid) {
+            return Some(self.user_arn(user));
+        }
+        self.sessions.get(akid).map(|(role, session, _)| {
+            format!(
+                "arn:aws:sts::{}:assumed-role/{role}/{session}",
+                self.account
+            )
+        })
+    }
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+type Hook = Box<dyn FnMut(&Req, &mut World) -> Option<Resp> + Send>;
+
+struct Inner {
+    world: World,
+    log: Vec<Req>,
+    hooks: Vec<Hook>,
+}
+
+/// A stateful fake of IAM, STS and bedrock-runtime.
+#[derive(Clone)]
+struct Fake(Arc<Mutex<Inner>>);
+
+impl Fake {
+    /// A fake whose STS says the runner belongs to `account`.
+    fn new(account: &str) -> Fake {
+        Fake(Arc::new(Mutex::new(Inner {
+            world: World {
+                account: account.into(),
+                ..World::default()
+            },
+            log: Vec::new(),
+            hooks: Vec::new(),
+        })))
+    }
+
+    /// Answers requests the hook chooses (the first hook that answers wins; the fake's own
+    /// behaviour, and its state changes, apply only when no hook answers).
+    fn hook(&self, h: impl FnMut(&Req, &mut World) -> Option<Resp> + Send + 'static) {
+        self.lock().hooks.push(Box::new(h));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn requests(&self) -> Vec<Req> {
+        self.lock().log.clone()
+    }
+
+    fn ops(&self) -> Vec<String> {
+        self.lock().log.iter().map(|r| r.op.clone()).collect()
+    }
+
+    fn count(&self, op: &str) -> usize {
+        self.lock().log.iter().filter(|r| r.op == op).count()
+    }
+
+    fn of(&self, op: &str) -> Vec<Req> {
+        self.lock()
+            .log
+            .iter()
+            .filter(|r| r.op == op)
+            .cloned()
+            .collect()
+    }
+
+    fn world<T>(&self, f: impl FnOnce(&World) -> T) -> T {
+        f(&self.lock().world)
+    }
+
+    fn world_mut<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        f(&mut self.lock().world)
+    }
+
+    fn sdk(&self) -> SdkConfig {
+        let me = self.clone();
+        sdk_config(infallible_client_fn(move |req| me.handle(req)))
+    }
+
+    fn handle(&self, req: http::Request<SdkBody>) -> http::Response<SdkBody> {
+        let mut inner = self.lock();
+        let r = parse_request(&req, &inner.world);
+        inner.log.push(r.clone());
+        let Inner { world, hooks, .. } = &mut *inner;
+        let resp = hooks
+            .iter_mut()
+            .find_map(|h| h(&r, &mut *world))
+            .unwrap_or_else(|| default_answer(&r, world));
+        let mut b = http::Response::builder().status(resp.status);
+        for (k, v) in &resp.headers {
+            b = b.header(k.as_str(), v.as_str());
+        }
+        b.body(SdkBody::from(resp.body)).expect("a valid response")
+    }
+}
+
+fn pct_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let h = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz");
+                match u8::from_str_radix(h, 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn parse_form(body: &str) -> Vec<(String, String)> {
+    body.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (pct_decode(k), pct_decode(v))
+        })
+        .collect()
+}
+
+fn parse_request(req: &http::Request<SdkBody>, world: &World) -> Req {
+    let host = req.uri().host().unwrap_or_default().to_string();
+    let body = req
+        .body()
+        .bytes()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                v.to_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let auth = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let (service, form, op) = if host.starts_with("iam.") || host.starts_with("sts.") {
+        let form = parse_form(&body);
+        let op = form
+            .iter()
+            .find(|(k, _)| k == "Action")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        (
+            if host.starts_with("iam.") {
+                "iam"
+            } else {
+                "sts"
+            },
+            form,
+            op,
+        )
+    } else if host.starts_with("bedrock-runtime.") {
+        let path = req.uri().path().to_string();
+        let op = match path.rsplit('/').next().unwrap_or_default() {
+            "converse" => "Converse",
+            "converse-stream" => "ConverseStream",
+            "invoke" => "InvokeModel",
+            "invoke-with-response-stream" => "InvokeModelWithResponseStream",
+            "count-tokens" => "CountTokens",
+            other => other,
+        };
+        ("bedrock", Vec::new(), op.to_string())
+    } else {
+        ("unknown", Vec::new(), format!("unknown host {host}"))
+    };
+    let (caller_arn, by_runner) = if let Some(rest) = auth.strip_prefix("AWS4-HMAC-SHA256 ") {
+        let akid = rest
+            .split("Credential=")
+            .nth(1)
+            .and_then(|c| c.split('/').next())
+            .unwrap_or_default();
+        (world.principal_of_key(akid), akid == RUNNER_KEY)
+    } else if let Some(token) = auth.strip_prefix("Bearer ") {
+        let arn = if token.starts_with("bedrock-api-key-") {
+            ShortTermToken::parse(token)
+                .ok()
+                .and_then(|t| world.principal_of_key(t.access_key_id()))
+        } else {
+            world
+                .creds
+                .iter()
+                .find(|c| c.secret == token)
+                .map(|c| world.user_arn(&c.user))
+        };
+        (arn, false)
+    } else {
+        (None, false)
+    };
+    Req {
+        method: req.method().to_string(),
+        uri: req.uri().to_string(),
+        service,
+        op,
+        headers,
+        body,
+        form,
+        caller_arn,
+        by_runner,
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn xml(status: u16, request_id: &str, body: String) -> Resp {
+    Resp {
+        status,
+        headers: vec![
+            ("content-type".into(), "text/xml".into()),
+            ("x-amzn-requestid".into(), request_id.into()),
+        ],
+        body,
+    }
+}
+
+/// A query-protocol success: `<OpResponse><OpResult>inner</OpResult><ResponseMetadata>...`.
+fn query_ok(ns: &str, op: &str, inner: Option<&str>, request_id: &str) -> Resp {
+    let result = inner
+        .map(|i| format!("  <{op}Result>\n{i}\n  </{op}Result>\n"))
+        .unwrap_or_default();
+    xml(
+        200,
+        request_id,
+        format!(
+            "<{op}Response xmlns=\"{ns}\">\n{result}  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</{op}Response>\n"
+        ),
+    )
+}
+
+/// A query-protocol error, laid out as IAM lays it out.
+fn query_error(ns: &str, status: u16, code: &str, message: &str, request_id: &str) -> Resp {
+    let kind = if status >= 500 { "Receiver" } else { "Sender" };
+    xml(
+        status,
+        request_id,
+        format!(
+            "<ErrorResponse xmlns=\"{ns}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{code}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
+            xml_escape(message)
+        ),
+    )
+}
+
+fn iam_error(w: &mut World, status: u16, code: &str, message: &str) -> Resp {
+    let id = w.uuid();
+    query_error(IAM_NS, status, code, message, &id)
+}
+
+fn bedrock_error(w: &mut World, status: u16, kind: &str, message: &str) -> Resp {
+    Resp {
+        status,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-amzn-requestid".into(), w.uuid()),
+            ("x-amzn-errortype".into(), format!("{kind}{CORAL}")),
+        ],
+        body: json!({ "Message": message }).to_string(),
+    }
+}
+
+fn converse_ok(w: &mut World) -> Resp {
+    Resp {
+        status: 200,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-amzn-requestid".into(), w.uuid()),
+        ],
+        body: r#"{"metrics":{"latencyMs":187},"output":{"message":{"content":[{"text":"Hello"}],"role":"assistant"}},"stopReason":"max_tokens","usage":{"inputTokens":2,"outputTokens":1,"totalTokens":3}}"#.into(),
+    }
+}
+
+fn no_such(w: &mut World, what: &str) -> Resp {
+    iam_error(
+        w,
+        404,
+        "NoSuchEntity",
+        &format!("The {what} cannot be found."),
+    )
+}
+
+fn members_xml(tag: &str, items: &[String]) -> String {
+    let ms: String = items
+        .iter()
+        .map(|i| format!("<member>{i}</member>"))
+        .collect();
+    format!("<{tag}>{ms}</{tag}>")
+}
+
+/// The fake's own answer (no hook answered).
+fn default_answer(r: &Req, w: &mut World) -> Resp {
+    match r.service {
+        "iam" => iam_answer(r, w),
+        "sts" => sts_answer(r, w),
+        "bedrock" => bedrock_answer(r, w),
+        _ => Resp {
+            status: 599,
+            headers: Vec::new(),
+            body: format!("the fake does not know {}", r.uri),
+        },
+    }
+}
+
+fn sts_answer(r: &Req, w: &mut World) -> Resp {
+    let id = w.uuid();
+    match r.op.as_str() {
+        "GetCallerIdentity" => {
+            let arn = w.principal_of_key(RUNNER_KEY).unwrap_or_default();
+            let inner = format!(
+                "    <Arn>{arn}</Arn>\n    <UserId>AROAEXAMPLERUNNERID:ci</UserId>\n    <Account>{}</Account>",
+                w.account
+            );
+            query_ok(STS_NS, "GetCallerIdentity", Some(&inner), &id)
+        }
+        "AssumeRole" => {
+            let role_arn = r.param("RoleArn").unwrap_or_default().to_string();
+            let session = r.param("RoleSessionName").unwrap_or_default().to_string();
+            let role = role_arn.rsplit('/').next().unwrap_or_default().to_string();
+            if !r.by_runner || !w.roles.contains_key(&role) {
+                let caller = r.caller_arn.clone().unwrap_or_default();
+                return query_error(
+                    STS_NS,
+                    403,
+                    "AccessDenied",
+                    &format!("User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"),
+                    &id,
+                );
+            }
+            let akid = format!("ASIA{}", w.id(16));
+            let secret = format!("fakeSessionSecret{}", w.id(23));
+            let token = format!("FwoGZXIvYXdzEFAKESESSIONTOKEN{}", w.id(40));
+            w.sessions
+                .insert(akid.clone(), (role.clone(), session.clone(), token.clone()));
+            let inner = format!(
+                "    <AssumedRoleUser>\n      <AssumedRoleId>AROAEXAMPLEROLEID:{session}</AssumedRoleId>\n      <Arn>arn:aws:sts::{}:assumed-role/{role}/{session}</Arn>\n    </AssumedRoleUser>\n    <Credentials>\n      <AccessKeyId>{akid}</AccessKeyId>\n      <SecretAccessKey>{secret}</SecretAccessKey>\n      <SessionToken>{token}</SessionToken>\n      <Expiration>2099-01-01T00:00:00Z</Expiration>\n    </Credentials>",
+                w.account
+            );
+            query_ok(STS_NS, "AssumeRole", Some(&inner), &id)
+        }
+        other => query_error(
+            STS_NS,
+            400,
+            "InvalidAction",
+            &format!("Could not find operation {other}"),
+            &id,
+        ),
+    }
+}
+
+fn bedrock_answer(r: &Req, w: &mut World) -> Resp {
+    let auth = r.header("authorization").unwrap_or_default();
+    let token = auth.strip_prefix("Bearer ").unwrap_or_default();
+    let inactive = w.creds.iter().any(|c| c.secret == token && !c.active);
+    if r.caller_arn.is_none() || inactive {
+        return bedrock_error(w, 403, "AccessDeniedException", AUTH_FAILED);
+    }
+    match r.op.as_str() {
+        "Converse" => converse_ok(w),
+        "CountTokens" => Resp {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: r#"{"inputTokens":2}"#.into(),
+        },
+        "InvokeModel" => Resp {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: r#"{"output":{"message":{"content":[{"text":"Hi"}],"role":"assistant"}},"stopReason":"max_tokens","usage":{"inputTokens":2,"outputTokens":1,"totalTokens":3}}"#.into(),
+        },
+        _ => bedrock_error(
+            w,
+            400,
+            "ValidationException",
+            "The fake does not stream.",
+        ),
+    }
+}
+
+fn iam_answer(r: &Req, w: &mut World) -> Resp {
+    let id = w.uuid();
+    let p = |k: &str| r.param(k).unwrap_or_default().to_string();
+    let ok = |w: &mut World, inner: Option<String>| {
+        let _ = w;
+        query_ok(IAM_NS, &r.op, inner.as_deref(), &id)
+    };
+    match r.op.as_str() {
+        "CreateUser" => {
+            let name = p("UserName");
+            if w.users.contains_key(&name) {
+                return iam_error(
+                    w,
+                    409,
+                    "EntityAlreadyExists",
+                    &format!("User with name {name} already exists."),
+                );
+            }
+            w.users.insert(
+                name.clone(),
+                Principal {
+                    tags: r.tags(),
+                    ..Principal::default()
+                },
+            );
+            w.created.push(format!("user {name}"));
+            let uid = w.id(17);
+            let inner = format!(
+                "    <User>\n      <Path>/</Path>\n      <UserName>{name}</UserName>\n      <UserId>AIDA{uid}</UserId>\n      <Arn>{}</Arn>\n      <CreateDate>{}</CreateDate>\n    </User>",
+                w.user_arn(&name),
+                w.date()
+            );
+            ok(w, Some(inner))
+        }
+        "CreateRole" => {
+            let name = p("RoleName");
+            if w.roles.contains_key(&name) {
+                return iam_error(
+                    w,
+                    409,
+                    "EntityAlreadyExists",
+                    &format!("Role with name {name} already exists."),
+                );
+            }
+            w.roles.insert(
+                name.clone(),
+                Principal {
+                    tags: r.tags(),
+                    ..Principal::default()
+                },
+            );
+            w.created.push(format!("role {name}"));
+            let rid = w.id(17);
+            let inner = format!(
+                "    <Role>\n      <Path>/</Path>\n      <RoleName>{name}</RoleName>\n      <RoleId>AROA{rid}</RoleId>\n      <Arn>{}</Arn>\n      <CreateDate>{}</CreateDate>\n      <AssumeRolePolicyDocument>{}</AssumeRolePolicyDocument>\n      <MaxSessionDuration>3600</MaxSessionDuration>\n    </Role>",
+                w.role_arn(&name),
+                w.date(),
+                xml_escape(&p("AssumeRolePolicyDocument"))
+            );
+            ok(w, Some(inner))
+        }
+        "CreatePolicy" => {
+            let name = p("PolicyName");
+            let arn = format!("arn:aws:iam::{}:policy/{name}", w.account);
+            w.policies.insert(arn.clone());
+            w.policy_tags.insert(arn.clone(), r.tags());
+            w.created.push(format!("policy {arn}"));
+            let pid = w.id(17);
+            let inner = format!(
+                "    <Policy>\n      <PolicyName>{name}</PolicyName>\n      <DefaultVersionId>v1</DefaultVersionId>\n      <PolicyId>ANPA{pid}</PolicyId>\n      <Path>/</Path>\n      <Arn>{arn}</Arn>\n      <AttachmentCount>0</AttachmentCount>\n      <PermissionsBoundaryUsageCount>0</PermissionsBoundaryUsageCount>\n      <IsAttachable>true</IsAttachable>\n      <CreateDate>{d}</CreateDate>\n      <UpdateDate>{d}</UpdateDate>\n    </Policy>",
+                d = w.date()
+            );
+            ok(w, Some(inner))
+        }
+        "PutUserPolicy" | "PutRolePolicy" => {
+            let (map, name, what) = if r.op == "PutUserPolicy" {
+                (&mut w.users, p("UserName"), "user")
+            } else {
+                (&mut w.roles, p("RoleName"), "role")
+            };
+            match map.get_mut(&name) {
+                Some(pr) => {
+                    pr.inline.insert(p("PolicyName"));
+                    ok(w, None)
+                }
+                None => no_such(w, &format!("{what} with name {name}")),
+            }
+        }
+        "PutUserPermissionsBoundary" | "PutRolePermissionsBoundary" => {
+            let arn = p("PermissionsBoundary");
+            if !w.policies.contains(&arn) {
+                return no_such(w, &format!("policy {arn}"));
+            }
+            let (map, name) = if r.op == "PutUserPermissionsBoundary" {
+                (&mut w.users, p("UserName"))
+            } else {
+                (&mut w.roles, p("RoleName"))
+            };
+            match map.get_mut(&name) {
+                Some(pr) => {
+                    pr.boundary = Some(arn);
+                    ok(w, None)
+                }
+                None => no_such(w, &format!("entity {name}")),
+            }
+        }
+        "AttachUserPolicy" => {
+            let name = p("UserName");
+            match w.users.get_mut(&name) {
+                Some(u) => {
+                    u.attached.insert(p("PolicyArn"));
+                    ok(w, None)
+                }
+                None => no_such(w, &format!("user with name {name}")),
+            }
+        }
+        "CreateAccessKey" => {
+            let name = p("UserName");
+            if !w.users.contains_key(&name) {
+                return no_such(w, &format!("user with name {name}"));
+            }
+            let akid = format!("AKIA{}", w.id(16));
+            let secret = format!("fakeUserSecret{}", w.id(26));
+            w.access_keys
+                .insert(akid.clone(), (name.clone(), secret.clone()));
+            let inner = format!(
+                "    <AccessKey>\n      <UserName>{name}</UserName>\n      <AccessKeyId>{akid}</AccessKeyId>\n      <Status>Active</Status>\n      <SecretAccessKey>{secret}</SecretAccessKey>\n      <CreateDate>{}</CreateDate>\n    </AccessKey>",
+                w.date()
+            );
+            ok(w, Some(inner))
+        }
+        "ListAccessKeys" => {
+            let name = p("UserName");
+            if !w.users.contains_key(&name) {
+                return no_such(w, &format!("user with name {name}"));
+            }
+            let d = w.date();
+            let items: Vec<String> = w
+                .access_keys
+                .iter()
+                .filter(|(_, (u, _))| *u == name)
+                .map(|(k, _)| format!("<UserName>{name}</UserName><AccessKeyId>{k}</AccessKeyId><Status>Active</Status><CreateDate>{d}</CreateDate>"))
+                .collect();
+            ok(
+                w,
+                Some(format!(
+                    "    {}\n    <IsTruncated>false</IsTruncated>",
+                    members_xml("AccessKeyMetadata", &items)
+                )),
+            )
+        }
+        "DeleteAccessKey" => {
+            let k = p("AccessKeyId");
+            if w.access_keys.remove(&k).is_none() {
+                return no_such(w, &format!("Access Key with id {k}"));
+            }
+            ok(w, None)
+        }
+        "CreateServiceSpecificCredential" => {
+            let name = p("UserName");
+            if !w.users.contains_key(&name) {
+                return no_such(w, &format!("user with name {name}"));
+            }
+            let service = p("ServiceName");
+            let held = w
+                .creds
+                .iter()
+                .filter(|c| c.user == name && c.service == service)
+                .count();
+            if held >= 2 {
+                return iam_error(
+                    w,
+                    409,
+                    "LimitExceeded",
+                    "Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: 2",
+                );
+            }
+            let cid = format!("ACCA{}", w.id(17));
+            let alias = format!("{name}-at-{}", w.account);
+            use base64::Engine as _;
+            let secret = format!(
+                "ABSK{}",
+                base64::engine::general_purpose::STANDARD
+                    .encode(format!("{alias}:fakeSecret{}", w.id(40)))
+            );
+            let seq = w.seq;
+            w.issued.push(secret.clone());
+            w.creds.push(ServiceCred {
+                id: cid.clone(),
+                user: name.clone(),
+                service: service.clone(),
+                secret: secret.clone(),
+                active: true,
+                seq,
+            });
+            let expiry = r
+                .param("CredentialAgeDays")
+                .map(|_| {
+                    "      <ExpirationDate>2025-07-01T12:00:00Z</ExpirationDate>\n".to_string()
+                })
+                .unwrap_or_default();
+            let inner = format!(
+                "    <ServiceSpecificCredential>\n      <CreateDate>{}</CreateDate>\n{expiry}      <ServiceName>{service}</ServiceName>\n      <ServiceCredentialAlias>{alias}</ServiceCredentialAlias>\n      <ServiceCredentialSecret>{secret}</ServiceCredentialSecret>\n      <ServiceSpecificCredentialId>{cid}</ServiceSpecificCredentialId>\n      <UserName>{name}</UserName>\n      <Status>Active</Status>\n    </ServiceSpecificCredential>",
+                w.date()
+            );
+            ok(w, Some(inner))
+        }
+        "UpdateServiceSpecificCredential" => {
+            let cid = p("ServiceSpecificCredentialId");
+            let status = p("Status");
+            match w.creds.iter_mut().find(|c| c.id == cid) {
+                Some(c) => {
+                    c.active = status == "Active";
+                    ok(w, None)
+                }
+                None => no_such(w, &format!("credential {cid}")),
+            }
+        }
+        "ListServiceSpecificCredentials" => {
+            let name = p("UserName");
+            if !w.users.contains_key(&name) {
+                return no_such(w, &format!("user with name {name}"));
+            }
+            let items: Vec<String> = w
+                .creds
+                .iter()
+                .filter(|c| c.user == name)
+                .map(|c| {
+                    format!(
+                        "<UserName>{name}</UserName><Status>{}</Status><ServiceCredentialAlias>{name}-at-{}</ServiceCredentialAlias><CreateDate>2025-06-01T12:{:02}:{:02}Z</CreateDate><ServiceSpecificCredentialId>{}</ServiceSpecificCredentialId><ServiceName>{}</ServiceName>",
+                        if c.active { "Active" } else { "Inactive" },
+                        w.account,
+                        (c.seq / 60) % 60,
+                        c.seq % 60,
+                        c.id,
+                        c.service
+                    )
+                })
+                .collect();
+            ok(
+                w,
+                Some(format!(
+                    "    {}\n    <IsTruncated>false</IsTruncated>",
+                    members_xml("ServiceSpecificCredentials", &items)
+                )),
+            )
+        }
+        "DeleteServiceSpecificCredential" => {
+            let cid = p("ServiceSpecificCredentialId");
+            let before = w.creds.len();
+            w.creds.retain(|c| c.id != cid);
+            if w.creds.len() == before {
+                return no_such(w, &format!("credential {cid}"));
+            }
+            ok(w, None)
+        }
+        "ListUserPolicies" | "ListRolePolicies" => {
+            let (pr, name) = if r.op == "ListUserPolicies" {
+                (w.users.get(&p("UserName")), p("UserName"))
+            } else {
+                (w.roles.get(&p("RoleName")), p("RoleName"))
+            };
+            match pr {
+                Some(pr) => {
+                    let names: Vec<String> = pr.inline.iter().cloned().collect();
+                    ok(
+                        w,
+                        Some(format!(
+                            "    {}\n    <IsTruncated>false</IsTruncated>",
+                            members_xml("PolicyNames", &names)
+                        )),
+                    )
+                }
+                None => no_such(w, &format!("entity with name {name}")),
+            }
+        }
+        "DeleteUserPolicy" | "DeleteRolePolicy" => {
+            let (map, name) = if r.op == "DeleteUserPolicy" {
+                (&mut w.users, p("UserName"))
+            } else {
+                (&mut w.roles, p("RoleName"))
+            };
+            let pn = p("PolicyName");
+            if map.get_mut(&name).is_some_and(|pr| pr.inline.remove(&pn)) {
+                ok(w, None)
+            } else {
+                no_such(w, &format!("policy with name {pn}"))
+            }
+        }
+        "ListAttachedUserPolicies" | "ListAttachedRolePolicies" => {
+            let (pr, name) = if r.op == "ListAttachedUserPolicies" {
+                (w.users.get(&p("UserName")), p("UserName"))
+            } else {
+                (w.roles.get(&p("RoleName")), p("RoleName"))
+            };
+            match pr {
+                Some(pr) => {
+                    let items: Vec<String> = pr
+                        .attached
+                        .iter()
+                        .map(|a| {
+                            format!(
+                                "<PolicyName>{}</PolicyName><PolicyArn>{a}</PolicyArn>",
+                                a.rsplit('/').next().unwrap_or_default()
+                            )
+                        })
+                        .collect();
+                    ok(
+                        w,
+                        Some(format!(
+                            "    {}\n    <IsTruncated>false</IsTruncated>",
+                            members_xml("AttachedPolicies", &items)
+                        )),
+                    )
+                }
+                None => no_such(w, &format!("entity with name {name}")),
+            }
+        }
+        "DetachUserPolicy" | "DetachRolePolicy" => {
+            let (map, name) = if r.op == "DetachUserPolicy" {
+                (&mut w.users, p("UserName"))
+            } else {
+                (&mut w.roles, p("RoleName"))
+            };
+            let arn = p("PolicyArn");
+            if map
+                .get_mut(&name)
+                .is_some_and(|pr| pr.attached.remove(&arn))
+            {
+                ok(w, None)
+            } else {
+                no_such(w, &format!("policy {arn}"))
+            }
+        }
+        "DeleteLoginProfile" => {
+            let name = p("UserName");
+            no_such(w, &format!("Login Profile for User {name}"))
+        }
+        "DeleteUser" => {
+            let name = p("UserName");
+            let Some(u) = w.users.get(&name) else {
+                return no_such(w, &format!("user with name {name}"));
+            };
+            let busy = !u.inline.is_empty()
+                || !u.attached.is_empty()
+                || w.access_keys.values().any(|(n, _)| *n == name)
+                || w.creds.iter().any(|c| c.user == name);
+            if busy {
+                return iam_error(
+                    w,
+                    409,
+                    "DeleteConflict",
+                    "Cannot delete entity, must delete policies first.",
+                );
+            }
+            w.users.remove(&name);
+            w.deleted.push(format!("user {name}"));
+            ok(w, None)
+        }
+        "DeleteRole" => {
+            let name = p("RoleName");
+            let Some(rl) = w.roles.get(&name) else {
+                return no_such(w, &format!("role with name {name}"));
+            };
+            if !rl.inline.is_empty() || !rl.attached.is_empty() {
+                return iam_error(
+                    w,
+                    409,
+                    "DeleteConflict",
+                    "Cannot delete entity, must delete policies first.",
+                );
+            }
+            w.roles.remove(&name);
+            w.deleted.push(format!("role {name}"));
+            ok(w, None)
+        }
+        "ListPolicyVersions" => {
+            let arn = p("PolicyArn");
+            if !w.policies.contains(&arn) {
+                return no_such(w, &format!("Policy {arn}"));
+            }
+            let d = w.date();
+            ok(
+                w,
+                Some(format!(
+                    "    <Versions><member><VersionId>v1</VersionId><IsDefaultVersion>true</IsDefaultVersion><CreateDate>{d}</CreateDate></member></Versions>\n    <IsTruncated>false</IsTruncated>"
+                )),
+            )
+        }
+        "DeletePolicy" => {
+            let arn = p("PolicyArn");
+            if !w.policies.contains(&arn) {
+                return no_such(w, &format!("Policy {arn}"));
+            }
+            let in_use = w.users.values().chain(w.roles.values()).any(|pr| {
+                pr.boundary.as_deref() == Some(arn.as_str()) || pr.attached.contains(&arn)
+            });
+            if in_use {
+                return iam_error(
+                    w,
+                    409,
+                    "DeleteConflict",
+                    "Cannot delete a policy attached to entities.",
+                );
+            }
+            w.policies.remove(&arn);
+            w.policy_tags.remove(&arn);
+            w.deleted.push(format!("policy {arn}"));
+            ok(w, None)
+        }
+        "SimulateCustomPolicy" => {
+            let results: Vec<(String, String, &str, Option<&str>)> = sim_pairs(r)
+                .into_iter()
+                .map(|(a, res)| (a, res, "allowed", None))
+                .collect();
+            simulate_answer(&results, None, &id)
+        }
+        "ListUsers" | "ListRoles" => {
+            let users = r.op == "ListUsers";
+            let (map, kind, prefix) = if users {
+                (&w.users, "User", "AIDA")
+            } else {
+                (&w.roles, "Role", "AROA")
+            };
+            let d = w.date();
+            let items: Vec<String> = map
+                .keys()
+                .map(|n| {
+                    let arn = if users { w.user_arn(n) } else { w.role_arn(n) };
+                    format!("<Path>/</Path><{kind}Name>{n}</{kind}Name><{kind}Id>{prefix}EXAMPLE{}</{kind}Id><Arn>{arn}</Arn><CreateDate>{d}</CreateDate>", n.len())
+                })
+                .collect();
+            let list = if users { "Users" } else { "Roles" };
+            ok(
+                w,
+                Some(format!(
+                    "    {}\n    <IsTruncated>false</IsTruncated>",
+                    members_xml(list, &items)
+                )),
+            )
+        }
+        "ListPolicies" => {
+            let d = w.date();
+            let items: Vec<String> = w
+                .policies
+                .iter()
+                .map(|arn| {
+                    let name = arn.rsplit('/').next().unwrap_or_default();
+                    format!("<PolicyName>{name}</PolicyName><DefaultVersionId>v1</DefaultVersionId><PolicyId>ANPAEXAMPLE{}</PolicyId><Path>/</Path><Arn>{arn}</Arn><AttachmentCount>0</AttachmentCount><IsAttachable>true</IsAttachable><CreateDate>{d}</CreateDate><UpdateDate>{d}</UpdateDate>", name.len())
+                })
+                .collect();
+            ok(
+                w,
+                Some(format!(
+                    "    {}\n    <IsTruncated>false</IsTruncated>",
+                    members_xml("Policies", &items)
+                )),
+            )
+        }
+        "ListUserTags" | "ListRoleTags" | "ListPolicyTags" => {
+            let tags = match r.op.as_str() {
+                "ListUserTags" => w.users.get(&p("UserName")).map(|u| u.tags.clone()),
+                "ListRoleTags" => w.roles.get(&p("RoleName")).map(|u| u.tags.clone()),
+                _ => w.policy_tags.get(&p("PolicyArn")).cloned(),
+            };
+            let Some(tags) = tags else {
+                return no_such(w, "entity");
+            };
+            let items: Vec<String> = tags
+                .iter()
+                .map(|(k, v)| format!("<Key>{k}</Key><Value>{v}</Value>"))
+                .collect();
+            ok(
+                w,
+                Some(format!(
+                    "    {}\n    <IsTruncated>false</IsTruncated>",
+                    members_xml("Tags", &items)
+                )),
+            )
+        }
+        other => iam_error(
+            w,
+            400,
+            "InvalidAction",
+            &format!("Could not find operation {other} for version 2010-05-08"),
+        ),
+    }
+}
+
+/// Every (action, resource) a SimulateCustomPolicy request asks about, actions outermost.
+fn sim_pairs(r: &Req) -> Vec<(String, String)> {
+    let actions = r.members("ActionNames");
+    let mut resources = r.members("ResourceArns");
+    if resources.is_empty() {
+        resources.push("*".into());
+    }
+    actions
+        .iter()
+        .flat_map(|a| resources.iter().map(move |res| (a.clone(), res.clone())))
+        .collect()
+}
+
+/// A SimulateCustomPolicy answer: (action, resource, decision, matched statement source).
+fn simulate_answer(
+    results: &[(String, String, &str, Option<&str>)],
+    marker: Option<&str>,
+    request_id: &str,
+) -> Resp {
+    let members: String = results
+        .iter()
+        .map(|(a, res, d, src)| {
+            let matched = src
+                .map(|s| {
+                    format!(
+                        "<member><SourcePolicyId>{s}</SourcePolicyId><SourcePolicyType>IAM Policy</SourcePolicyType><StartPosition><Line>1</Line><Column>39</Column></StartPosition><EndPosition><Line>1</Line><Column>120</Column></EndPosition></member>"
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "      <member>\n        <EvalActionName>{a}</EvalActionName>\n        <EvalResourceName>{res}</EvalResourceName>\n        <EvalDecision>{d}</EvalDecision>\n        <MatchedStatements>{matched}</MatchedStatements>\n        <MissingContextValues/>\n      </member>\n"
+            )
+        })
+        .collect();
+    let trunc = match marker {
+        Some(m) => format!("    <IsTruncated>true</IsTruncated>\n    <Marker>{m}</Marker>"),
+        None => "    <IsTruncated>false</IsTruncated>".into(),
+    };
+    query_ok(
+        IAM_NS,
+        "SimulateCustomPolicy",
+        Some(&format!(
+            "    <EvaluationResults>\n{members}    </EvaluationResults>\n{trunc}"
+        )),
+        request_id,
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// SDK configuration and helpers
+// ---------------------------------------------------------------------------------------------
+
+fn retry() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(5))
+}
+
+/// The SDK configuration of the tests: region us-east-1, the given credentials, the given HTTP
+/// client, tokio sleeps, standard retries (3 attempts, millisecond backoff).
+fn build_sdk(
+    http: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    credentials: Option<SharedCredentialsProvider>,
+) -> SdkConfig {
+    let mut b = SdkConfig::builder()
+        .region(Region::new("us-east-1"))
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(http)
+        .sleep_impl(TokioSleep::new())
+        .time_source(SystemTimeSource::new())
+        .retry_config(retry());
+    b.set_credentials_provider(credentials);
+    b.build()
+}
+
+/// [`build_sdk`] with obviously fake static credentials.
+fn sdk_config(http: aws_smithy_runtime_api::client::http::SharedHttpClient) -> SdkConfig {
+    build_sdk(
+        http,
+        Some(SharedCredentialsProvider::new(Credentials::new(
+            RUNNER_KEY, "secret", None, None, "test",
+        ))),
+    )
+}
+
+fn live_config(state_dir: &Path) -> LiveConfig {
+    LiveConfig {
+        sandbox_account: Some(SANDBOX.into()),
+        state_dir: state_dir.to_path_buf(),
+        ..LiveConfig::default()
+    }
+}
+
+fn opts() -> LiveOptions {
+    LiveOptions {
+        first_index: 0,
+        settle: Settle::immediate(),
+        concurrency: 2,
+        model: keyward::live::config::DEFAULT_MODEL.into(),
+    }
+}
+
+async fn verified(fake: &Fake, state: &Path) -> Aws {
+    guard::verify(fake.sdk(), &live_config(state))
+        .await
+        .expect("the fake is the sandbox account")
+}
+
+fn case(v: Value) -> Case {
+    Case::from_json(&v).unwrap_or_else(|e| panic!("{e}: {v}"))
+}
+
+fn doc(statements: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+fn documented(id: &str) -> Case {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/documented/bedrock-scenarios.json");
+    let all: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let v = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == format!("documented/bedrock-scenarios/{id}"))
+        .unwrap_or_else(|| panic!("no fixture {id}"));
+    case(v.clone())
+}
+
+/// A Converse call with a short-term key of `principal`, under `identity` policies.
+fn short_term_call(id: &str, principal: &str, policies: Value) -> Case {
+    case(json!({
+        "id": id, "source": "live_offline", "provenance": "generated",
+        "policies": policies,
+        "scenario": {"call": {"operation": "Converse",
+            "key": {"type": "SHORT_TERM", "principal": principal, "region": "us-east-1"},
+            "model": MODEL, "region": "us-east-1"}}
+    }))
+}
+
+fn long_term_call(id: &str, policies: Value) -> Case {
+    case(json!({
+        "id": id, "source": "live_offline", "provenance": "generated",
+        "policies": policies,
+        "scenario": {"call": {"operation": "Converse",
+            "key": {"type": "LONG_TERM", "user": CONSOLE_USER_ARN},
+            "model": MODEL, "region": "us-east-1"}}
+    }))
+}
+
+fn allow_all() -> Value {
+    json!({"identity": [doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]))]})
+}
+
+fn explicit_deny_message(caller: &str, action: &str, resource: &str) -> String {
+    format!("User: {caller} is not authorized to perform: {action} on resource: {resource} with an explicit deny in an identity-based policy")
+}
+
+fn implicit_deny_message(caller: &str, action: &str, resource: &str) -> String {
+    format!("User: {caller} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action")
+}
+
+/// Everything an answer holds as text.
+fn answer_text(e: &Expect) -> String {
+    format!("{:?} {:?} {:?}", e.message, e.body, e.side_effects)
+}
+
+/// Asserts a stored answer is in the case's names and redacted.
+fn assert_clean(e: &Expect) {
+    let t = answer_text(e);
+    assert!(!t.contains(SANDBOX), "the sandbox account leaked: {t}");
+    assert!(!t.contains("keyward-"), "a live name leaked: {t}");
+    assert!(!t.contains("amazon.nova"), "the live model leaked: {t}");
+    let re =
+        regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
+    for m in re.find_iter(&t) {
+        assert_eq!(m.as_str(), ZERO_ID, "a request id was kept: {t}");
+    }
+}
+
+fn only(report: &LiveReport) -> &keyward::live::runner::CaseReport {
+    assert_eq!(report.cases.len(), 1, "{report:?}");
+    &report.cases[0]
+}
+
+/// The fake created things and deleted every one of them.
+fn assert_all_deleted(fake: &Fake) {
+    fake.world(|w| {
+        assert!(!w.created.is_empty(), "nothing was created");
+        let created: BTreeSet<&String> = w.created.iter().collect();
+        let deleted: BTreeSet<&String> = w.deleted.iter().collect();
+        assert_eq!(
+            created,
+            deleted,
+            "left behind: {:?}",
+            created.difference(&deleted)
+        );
+        assert!(w.users.is_empty() && w.roles.is_empty() && w.policies.is_empty());
+        assert!(w.access_keys.is_empty() && w.creds.is_empty(), "{w:?}");
+    });
+}
+
+fn write_config(dir: &Path, account: Option<&str>) -> PathBuf {
+    let state = dir.join("state");
+    let mut text = format!("[live]\nstate_dir = {:?}\n", state.display().to_string());
+    if let Some(a) = account {
+        text.push_str(&format!("sandbox_account = \"{a}\"\n"));
+    }
+    let f = dir.join("keyward.toml");
+    std::fs::write(&f, text).unwrap();
+    f
+}
+
+fn write_fixtures(dir: &Path, cases: &[&Case]) -> PathBuf {
+    let fx = dir.join("fixtures");
+    std::fs::create_dir_all(&fx).unwrap();
+    let arr: Vec<Value> = cases.iter().map(|c| c.to_json()).collect();
+    std::fs::write(fx.join("cases.json"), Value::Array(arr).to_string()).unwrap();
+    fx
+}
+
+fn args(config: &Path) -> LiveArgs {
+    LiveArgs {
+        config: Some(config.to_path_buf()),
+        ..LiveArgs::default()
+    }
+}
+
+fn no_env() -> Setup {
+    Setup {
+        sdk: None,
+        env: Box::new(|_| None),
+        settle: Some(Settle::immediate()),
+        handle_ctrl_c: false,
+    }
+}
+
+fn record(args: LiveArgs, fixtures: &Path, out: &Path) -> LiveCommand {
+    LiveCommand::Record {
+        args,
+        fixtures: fixtures.to_path_buf(),
+        out: out.to_path_buf(),
+        cases: 0,
+        seed: 7,
+        resume: None,
+        probe_assumptions: false,
+        shrink_attempts: 0,
+    }
+}
+
+fn check(args: LiveArgs, fixtures: &Path, cases: u64) -> LiveCommand {
+    LiveCommand::Check {
+        args,
+        fixtures: fixtures.to_path_buf(),
+        cases,
+        seed: 7,
+        resume: None,
+    }
+}
+
+/// Runs a live command; returns (exit code, stdout, stderr).
+fn run_cmd(cmd: LiveCommand, setup: Setup) -> (u8, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = live_run(cmd, setup, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+fn journals(state: &Path) -> Vec<(PathBuf, String)> {
+    let dir = journal::runs_dir(state);
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.extension().and_then(|x| x.to_str()) == Some("jsonl") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            out.push((p, text));
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. The account guard
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn no_sandbox_account_refuses_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), None);
+    let fx = write_fixtures(dir.path(), &[]);
+    let fake = Fake::new(SANDBOX);
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let (code, out, err) = run_cmd(record(args(&cfg), &fx, &dir.path().join("out")), setup);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("KEYWARD_SANDBOX_ACCOUNT"), "{err}");
+    assert!(fake.requests().is_empty(), "{:?}", fake.ops());
+    assert!(!dir.path().join("state").exists(), "a journal was started");
+}
+
+#[tokio::test]
+async fn the_guard_itself_refuses_without_an_account() {
+    let fake = Fake::new(SANDBOX);
+    let e = guard::verify(fake.sdk(), &LiveConfig::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, LiveError::MissingSandboxAccount), "{e}");
+    assert!(e.is_bad_input());
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn another_account_is_refused_after_get_caller_identity_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let c = documented("identity-deny-short-term/short-term-call-denied");
+    let fx = write_fixtures(dir.path(), &[&c]);
+    // The credentials belong to another account.
+    let fake = Fake::new("444455556666");
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let (code, out, err) = run_cmd(check(args(&cfg), &fx, 0), setup);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("444455556666") && err.contains(SANDBOX),
+        "the message names both accounts: {err}"
+    );
+    assert_eq!(fake.ops(), ["GetCallerIdentity"]);
+    let r = &fake.requests()[0];
+    assert_eq!(r.service, "sts");
+    assert_eq!(r.method, "POST");
+    assert!(r.by_runner, "signed with the runner's credentials");
+}
+
+#[test]
+fn an_sdk_config_without_credentials_is_refused_without_a_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let fx = write_fixtures(dir.path(), &[]);
+    let fake = Fake::new(SANDBOX);
+    let me = fake.clone();
+    let sdk = build_sdk(infallible_client_fn(move |r| me.handle(r)), None);
+    let setup = Setup {
+        sdk: Some(sdk),
+        ..no_env()
+    };
+    let (code, out, err) = run_cmd(record(args(&cfg), &fx, &dir.path().join("out")), setup);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("no AWS credentials"), "{err}");
+    assert!(fake.requests().is_empty(), "{:?}", fake.ops());
+}
+
+#[derive(Debug)]
+struct FailingProvider;
+
+impl ProvideCredentials for FailingProvider {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::ready(Err(CredentialsError::not_loaded(
+            "no profile, SSO session or environment credentials in this test",
+        )))
+    }
+}
+
+#[tokio::test]
+async fn a_failing_credentials_provider_is_no_credentials_and_sends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let me = fake.clone();
+    let sdk = build_sdk(
+        infallible_client_fn(move |r| me.handle(r)),
+        Some(SharedCredentialsProvider::new(FailingProvider)),
+    );
+    let e = guard::verify(sdk, &live_config(dir.path()))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, LiveError::NoCredentials { .. }), "{e}");
+    assert!(e.is_bad_input());
+    assert!(fake.requests().is_empty(), "{:?}", fake.ops());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. The simulator
+// ---------------------------------------------------------------------------------------------
+
+const R1: &str = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0";
+const R2: &str = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0";
+
+fn sim_policies() -> Value {
+    json!({
+        "identity": [doc(json!([
+            {"Effect": "Allow", "Action": "bedrock:*", "Resource": "*", "Condition": {
+                "NumericLessThan": {"aws:MultiFactorAuthAge": "3600"},
+                "ForAnyValue:StringEquals": {"aws:TagKeys": ["team"]}}},
+            {"Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": R2}
+        ]))],
+        "permissions_boundary": doc(json!([
+            {"Effect": "Allow", "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "bedrock:InvokeModelWithResponseStream", "Resource": R1}
+        ]))
+    })
+}
+
+fn sim_case(id: &str, action: &str, resource: &str) -> Case {
+    case(json!({
+        "id": id, "source": "live_offline", "provenance": "generated",
+        "policies": sim_policies(),
+        "request": {"principal": "arn:aws:iam::123456789012:user/a", "action": action,
+            "resource": resource,
+            "context": {"aws:MultiFactorAuthAge": 300, "aws:TagKeys": ["team", "project"]}}
+    }))
+}
+
+/// What the fake simulator decides for the policies of [`sim_policies`].
+fn sim_decide(action: &str, resource: &str) -> (&'static str, Option<&'static str>) {
+    match (action, resource) {
+        ("bedrock:InvokeModel", r) if r == R2 => ("explicitDeny", Some("PolicyInputList.1")),
+        ("bedrock:InvokeModelWithResponseStream", r) if r == R1 => {
+            ("explicitDeny", Some("PermissionsBoundaryPolicyInputList.1"))
+        }
+        ("bedrock:InvokeModel" | "bedrock:InvokeModelWithResponseStream", _) => ("allowed", None),
+        _ => ("implicitDeny", None),
+    }
+}
+
+/// Answers SimulateCustomPolicy from [`sim_decide`], `page` results a page.
+fn paged_simulator(fake: &Fake, page: usize) {
+    fake.hook(move |r, w| {
+        if r.op != "SimulateCustomPolicy" {
+            return None;
+        }
+        let all: Vec<(String, String, &str, Option<&str>)> = sim_pairs(r)
+            .into_iter()
+            .map(|(a, res)| {
+                let (d, s) = sim_decide(&a, &res);
+                (a, res, d, s)
+            })
+            .collect();
+        let start: usize = r
+            .param("Marker")
+            .and_then(|m| m.strip_prefix("page-from-"))
+            .map_or(0, |n| n.parse().unwrap());
+        let end = (start + page).min(all.len());
+        let marker = (end < all.len()).then(|| format!("page-from-{end}"));
+        let id = format!(
+            "{:08x}-1b2c-4d3e-8f40-{:012x}",
+            mix(start as u64) >> 32,
+            w.seq
+        );
+        Some(simulate_answer(&all[start..end], marker.as_deref(), &id))
+    });
+}
+
+fn sim_plans(cases: &[Case]) -> Vec<SimPlan> {
+    cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let ctx = PlanContext {
+                run: RunId::parse("simtest1").unwrap(),
+                index: i as u64,
+                account: SANDBOX.into(),
+                model: keyward::live::config::DEFAULT_MODEL.into(),
+                now: 1_750_000_000,
+            };
+            match plan(c, &ctx).expect("runs live").plan {
+                LivePlan::Simulate(s) => s,
+                other => panic!("not a simulation: {other:?}"),
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_simulator_batches_pages_and_maps_decisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    paged_simulator(&fake, 4);
+    let aws = verified(&fake, dir.path()).await;
+    let cases = [
+        sim_case("sim/allowed", "bedrock:InvokeModel", R1),
+        sim_case("sim/identity-deny", "bedrock:InvokeModel", R2),
+        sim_case(
+            "sim/boundary-deny",
+            "bedrock:InvokeModelWithResponseStream",
+            R1,
+        ),
+        sim_case("sim/implicit", "bedrock:CountTokens", R2),
+    ];
+    let plans = sim_plans(&cases);
+    assert!(plans
+        .windows(2)
+        .all(|w| w[0].batch_key() == w[1].batch_key()));
+    let refs: Vec<&SimPlan> = plans.iter().collect();
+    let answers = simulate_batch(&aws, &refs).await.unwrap();
+
+    // One question (3 actions x 2 resources), read in two pages.
+    let sims = fake.of("SimulateCustomPolicy");
+    assert_eq!(sims.len(), 2, "{:?}", fake.ops());
+    for s in &sims {
+        assert_eq!(
+            s.members("ActionNames"),
+            [
+                "bedrock:InvokeModel",
+                "bedrock:InvokeModelWithResponseStream",
+                "bedrock:CountTokens"
+            ]
+        );
+        assert_eq!(s.members("ResourceArns"), [R1, R2]);
+        assert_eq!(s.members("PolicyInputList").len(), 1);
+        assert_eq!(s.members("PermissionsBoundaryPolicyInputList").len(), 1);
+        // The typed context: a numeric key and a multivalued string key.
+        let entry = |name: &str| {
+            (1..=2)
+                .find(|i| {
+                    s.param(&format!("ContextEntries.member.{i}.ContextKeyName")) == Some(name)
+                })
+                .map(|i| {
+                    let p = format!("ContextEntries.member.{i}");
+                    (
+                        s.param(&format!("{p}.ContextKeyType")).unwrap().to_string(),
+                        s.members(&format!("{p}.ContextKeyValues")),
+                    )
+                })
+                .unwrap_or_else(|| panic!("no context entry {name}: {}", s.body))
+        };
+        assert_eq!(
+            entry("aws:MultiFactorAuthAge"),
+            ("numeric".into(), vec!["300".into()])
+        );
+        assert_eq!(
+            entry("aws:TagKeys"),
+            ("stringList".into(), vec!["team".into(), "project".into()])
+        );
+    }
+    assert_eq!(sims[0].param("Marker"), None);
+    assert_eq!(sims[1].param("Marker"), Some("page-from-4"));
+
+    let got: Vec<(Option<DecisionKind>, Option<PolicyType>)> = answers
+        .iter()
+        .map(|a| {
+            let a = a.as_ref().expect("every case has a result");
+            (a.decision, a.by)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some(DecisionKind::Allow), None),
+            (Some(DecisionKind::ExplicitDeny), Some(PolicyType::Identity)),
+            (
+                Some(DecisionKind::ExplicitDeny),
+                Some(PolicyType::PermissionsBoundary)
+            ),
+            (Some(DecisionKind::ImplicitDeny), None),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn request_cases_run_through_the_simulator_agree_with_the_local_evaluator() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    paged_simulator(&fake, 100);
+    let aws = verified(&fake, dir.path()).await;
+    let cases = [
+        sim_case("sim/allowed", "bedrock:InvokeModel", R1),
+        sim_case("sim/identity-deny", "bedrock:InvokeModel", R2),
+        sim_case(
+            "sim/boundary-deny",
+            "bedrock:InvokeModelWithResponseStream",
+            R1,
+        ),
+        sim_case("sim/implicit", "bedrock:CountTokens", R2),
+    ];
+    let run = RunId::new();
+    let report = run_cases(&aws, &run, None, None, &cases, &opts()).await;
+    assert_eq!(fake.count("SimulateCustomPolicy"), 1, "{:?}", fake.ops());
+    for c in &report.cases {
+        assert_eq!(c.oracle, "simulator");
+        assert_eq!(c.status, Status::Agreed, "{c:?}");
+    }
+    // And a simulator that says otherwise is a disagreement.
+    let fake = Fake::new(SANDBOX);
+    fake.hook(|r, w| {
+        (r.op == "SimulateCustomPolicy").then(|| {
+            let id = w.seq.to_string();
+            let all: Vec<_> = sim_pairs(r)
+                .into_iter()
+                .map(|(a, res)| (a, res, "allowed", None))
+                .collect();
+            simulate_answer(&all, None, &id)
+        })
+    });
+    let aws = verified(&fake, dir.path()).await;
+    let report = run_cases(&aws, &run, None, None, &cases[1..2], &opts()).await;
+    let c = only(&report);
+    assert_eq!(c.status, Status::Disagreed);
+    assert_eq!(c.aws.as_ref().unwrap().decision, Some(DecisionKind::Allow));
+    assert_eq!(
+        c.local.as_ref().unwrap().decision,
+        Some(DecisionKind::ExplicitDeny)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Throttling, then success
+// ---------------------------------------------------------------------------------------------
+
+fn sts_request() -> http::Request<SdkBody> {
+    http::Request::builder()
+        .method("POST")
+        .uri("https://sts.us-east-1.amazonaws.com/")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(SdkBody::from("Action=GetCallerIdentity&Version=2011-06-15"))
+        .unwrap()
+}
+
+fn http_resp(r: Resp) -> http::Response<SdkBody> {
+    let mut b = http::Response::builder().status(r.status);
+    for (k, v) in &r.headers {
+        b = b.header(k.as_str(), v.as_str());
+    }
+    b.body(SdkBody::from(r.body)).unwrap()
+}
+
+#[tokio::test]
+async fn throttled_get_caller_identity_is_retried_then_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let throttled = query_error(
+        STS_NS,
+        400,
+        "Throttling",
+        "Rate exceeded",
+        "5f7c1e2a-93b4-4c1d-a0e2-7b8c9d0e1f2a",
+    );
+    let ok = query_ok(
+        STS_NS,
+        "GetCallerIdentity",
+        Some(&format!(
+            "    <Arn>arn:aws:sts::{SANDBOX}:assumed-role/{RUNNER_ROLE}/ci</Arn>\n    <UserId>AROAEXAMPLERUNNERID:ci</UserId>\n    <Account>{SANDBOX}</Account>"
+        )),
+        "0b1c2d3e-4f50-4617-8283-94a5b6c7d8e9",
+    );
+    let replay = StaticReplayClient::new(vec![
+        ReplayEvent::new(sts_request(), http_resp(throttled)),
+        ReplayEvent::new(sts_request(), http_resp(ok)),
+    ]);
+    let sdk = sdk_config(aws_smithy_runtime_api::shared::IntoShared::into_shared(
+        replay.clone(),
+    ));
+    let aws = guard::verify(sdk, &live_config(dir.path())).await.unwrap();
+    assert_eq!(aws.account(), SANDBOX);
+    assert_eq!(
+        aws.runner_trust_principal(),
+        format!("arn:aws:iam::{SANDBOX}:role/{RUNNER_ROLE}")
+    );
+    assert_eq!(replay.actual_requests().count(), 2);
+    replay.relaxed_requests_match();
+}
+
+#[tokio::test]
+async fn a_throttled_simulation_is_retried_and_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let n = Arc::new(AtomicUsize::new(0));
+    let seen = n.clone();
+    fake.hook(move |r, w| {
+        (r.op == "SimulateCustomPolicy" && seen.fetch_add(1, Ordering::SeqCst) == 0)
+            .then(|| iam_error(w, 400, "Throttling", "Rate exceeded"))
+    });
+    paged_simulator(&fake, 100);
+    let aws = verified(&fake, dir.path()).await;
+    let cases = [sim_case("sim/identity-deny", "bedrock:InvokeModel", R2)];
+    let report = run_cases(&aws, &RunId::new(), None, None, &cases, &opts()).await;
+    assert_eq!(only(&report).status, Status::Agreed, "{report:?}");
+    let sims = fake.of("SimulateCustomPolicy");
+    assert_eq!(sims.len(), 2, "one throttled attempt and one answered");
+    assert!(
+        sims[1]
+            .header("amz-sdk-request")
+            .unwrap_or_default()
+            .contains("attempt=2"),
+        "{:?}",
+        sims[1].header("amz-sdk-request")
+    );
+    // One budgeted call: retries are the SDK's, not new calls.
+    assert_eq!(report.calls, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. 5xx
+// ---------------------------------------------------------------------------------------------
+
+fn service_failure(fake: &Fake, op: &'static str) {
+    fake.hook(move |r, w| {
+        (r.op == op).then(|| {
+            if r.service == "bedrock" {
+                bedrock_error(
+                    w,
+                    500,
+                    "InternalServerException",
+                    "The server encountered an internal error.",
+                )
+            } else {
+                iam_error(
+                    w,
+                    500,
+                    "ServiceFailure",
+                    "Request processing has failed due to an unknown error, exception or failure.",
+                )
+            }
+        })
+    });
+}
+
+#[tokio::test]
+async fn a_simulator_that_keeps_failing_fails_the_case_after_the_retries() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    service_failure(&fake, "SimulateCustomPolicy");
+    let aws = verified(&fake, dir.path()).await;
+    let cases = [sim_case("sim/allowed", "bedrock:InvokeModel", R1)];
+    let report = run_cases(&aws, &RunId::new(), None, None, &cases, &opts()).await;
+    let c = only(&report);
+    match &c.status {
+        Status::Failed(why) => assert!(why.contains("iam:SimulateCustomPolicy"), "{why}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert!(c.aws.is_none());
+    assert_eq!(fake.count("SimulateCustomPolicy"), 3, "the retry max");
+}
+
+#[tokio::test]
+async fn a_model_call_that_keeps_failing_is_a_failure_not_an_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    service_failure(&fake, "Converse");
+    let aws = verified(&fake, dir.path()).await;
+    let c = short_term_call("t/5xx", ROLE_ALICE, allow_all());
+    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let c = only(&report);
+    assert!(
+        matches!(&c.status, Status::Failed(why) if why.contains("500") || why.contains("InternalServer")),
+        "a 500 is not AWS's answer to the case: {:?} {:?}",
+        c.status,
+        c.aws
+    );
+    assert!(c.aws.is_none(), "nothing is recorded: {:?}", c.aws);
+    assert_eq!(fake.count("Converse"), 3, "the retry max, once");
+    // Cleanup ran although the recorded request failed.
+    assert_all_deleted(&fake);
+    assert!(
+        report.cleanup_failures.is_empty(),
+        "{:?}",
+        report.cleanup_failures
+    );
+}
+
+#[tokio::test]
+async fn a_failing_create_role_fails_the_case_and_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    service_failure(&fake, "PutRolePolicy");
+    let aws = verified(&fake, dir.path()).await;
+    let c = short_term_call("t/5xx-iam", ROLE_ALICE, allow_all());
+    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let c = only(&report);
+    assert!(
+        matches!(&c.status, Status::Failed(why) if why.contains("iam:PutRolePolicy")),
+        "{:?}",
+        c.status
+    );
+    assert_eq!(fake.count("PutRolePolicy"), 3);
+    assert_eq!(fake.count("AssumeRole"), 0);
+    assert_eq!(fake.count("Converse"), 0);
+    assert_all_deleted(&fake);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Access denied, in each form AWS words it
+// ---------------------------------------------------------------------------------------------
+
+/// Denies every call with the bearer-token action, wording the message with `msg`.
+fn deny_calls(fake: &Fake, msg: fn(&str, &str, &str) -> String) {
+    fake.hook(move |r, w| {
+        if r.service != "bedrock" {
+            return None;
+        }
+        let caller = r.caller_arn.clone()?;
+        Some(bedrock_error(
+            w,
+            403,
+            "AccessDeniedException",
+            &msg(&caller, "bedrock:CallWithBearerToken", "*"),
+        ))
+    });
+}
+
+#[tokio::test]
+async fn an_explicit_deny_from_bedrock_is_recorded_in_the_case_names_and_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    deny_calls(&fake, explicit_deny_message);
+    let aws = verified(&fake, dir.path()).await;
+    let c = documented("identity-deny-short-term/short-term-call-denied");
+    let want = c.expect.clone().unwrap();
+    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let r = only(&report);
+    let got = r.aws.clone().expect("an answer");
+    // What the fake said used the live names ...
+    let conv = fake.of("Converse");
+    assert_eq!(conv.len(), 2, "asked until two answers agree");
+    let live_role = fake
+        .world(|w| {
+            w.created
+                .iter()
+                .find_map(|c| c.strip_prefix("role ").map(str::to_string))
+        })
+        .expect("a role was created");
+    assert!(
+        live_role.starts_with("keyward-") && live_role.ends_with("-dev"),
+        "{live_role}"
+    );
+    assert_eq!(
+        conv[0].caller_arn.as_deref(),
+        Some(format!("arn:aws:sts::{SANDBOX}:assumed-role/{live_role}/alice").as_str())
+    );
+    // ... and the recorded answer is the documented one, in the case's names.
+    assert_eq!(got.decision, Some(DecisionKind::ExplicitDeny));
+    assert_eq!(got.by, Some(PolicyType::Identity));
+    assert_eq!(got.message, want.message);
+    assert!(got.message.as_deref().unwrap().starts_with(&format!(
+        "User: arn:aws:sts::{CASE_ACCOUNT}:assumed-role/dev/alice "
+    )));
+    assert_eq!(got.body, want.body);
+    assert_eq!(got.status, Some(403));
+    assert_eq!(got.code, None);
+    assert_clean(&got);
+    assert_eq!(
+        Some(&got),
+        r.local.as_ref(),
+        "the local evaluator predicts exactly this"
+    );
+    assert_eq!(r.status, Status::Agreed);
+    assert_all_deleted(&fake);
+}
+
+#[tokio::test]
+async fn an_implicit_deny_is_inferred_and_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    deny_calls(&fake, implicit_deny_message);
+    let aws = verified(&fake, dir.path()).await;
+    let only_invoke = json!({"identity": [doc(json!([{"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": "*"}]))]});
+    let cases = [
+        // The local evaluator predicts this implicit deny ...
+        short_term_call("t/implicit", ROLE_ALICE, only_invoke),
+        // ... and an allow here, which AWS (the fake) contradicts.
+        short_term_call("t/allowed-locally", ROLE_ALICE, allow_all()),
+    ];
+    let report = run_cases(&aws, &RunId::new(), None, None, &cases, &opts()).await;
+    assert_eq!(report.cases.len(), 2);
+    let want = implicit_deny_message(ROLE_ALICE, "bedrock:CallWithBearerToken", "*");
+    for r in &report.cases {
+        let got = r.aws.as_ref().expect("an answer");
+        assert_eq!(got.decision, Some(DecisionKind::ImplicitDeny), "{got:?}");
+        assert_eq!(got.by, Some(PolicyType::Identity));
+        assert_eq!(got.message.as_deref(), Some(want.as_str()));
+        assert_eq!(got.body, Some(json!({ "Message": want }).to_string()));
+        assert_clean(got);
+    }
+    assert_eq!(
+        report.cases[0].status,
+        Status::Agreed,
+        "{:?}",
+        report.cases[0]
+    );
+    assert_eq!(report.cases[1].status, Status::Disagreed);
+    assert_eq!(
+        report.cases[1].local.as_ref().unwrap().decision,
+        Some(DecisionKind::Allow)
+    );
+    // Two principals, live names of their own.
+    let roles = fake.world(|w| w.created.iter().filter(|c| c.starts_with("role ")).count());
+    assert_eq!(roles, 2);
+    assert_all_deleted(&fake);
+}
+
+#[tokio::test]
+async fn an_iam_access_denied_on_create_key_is_recorded_with_its_xml_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    // IAM denies the case principal (not the runner) the key.
+    fake.hook(|r, w| {
+        if r.op != "CreateServiceSpecificCredential" || r.by_runner {
+            return None;
+        }
+        let caller = r.caller_arn.clone()?;
+        let user = r.param("UserName")?.to_string();
+        Some(iam_error(
+            w,
+            403,
+            "AccessDenied",
+            &implicit_deny_message(
+                &caller,
+                "iam:CreateServiceSpecificCredential",
+                &format!("user {user}"),
+            ),
+        ))
+    });
+    let aws = verified(&fake, dir.path()).await;
+    let c = documented("identity-allow-create-within-90-days/age-91-denied");
+    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let r = only(&report);
+    let got = r
+        .aws
+        .clone()
+        .unwrap_or_else(|| panic!("{r:?} {:?}", fake.ops()));
+    // The request was made as the case's user, with its own access key, for the live target.
+    let calls = fake.of("CreateServiceSpecificCredential");
+    assert_eq!(calls.len(), 2, "{:?}", fake.ops());
+    for call in &calls {
+        assert!(!call.by_runner);
+        let caller = call.caller_arn.as_deref().unwrap();
+        assert!(
+            caller.contains(":user/keyward-") && caller.ends_with("-JohnDoe"),
+            "{caller}"
+        );
+        let target = call.param("UserName").unwrap();
+        assert!(
+            target.starts_with("BedrockAPIKey-") && target.len() == 18,
+            "{target}"
+        );
+        assert_eq!(call.param("CredentialAgeDays"), Some("91"));
+    }
+    assert_eq!(got.decision, Some(DecisionKind::ImplicitDeny));
+    assert_eq!(got.by, Some(PolicyType::Identity));
+    assert_eq!(got.code.as_deref(), Some("AccessDenied"));
+    assert_eq!(got.status, Some(403));
+    assert_eq!(
+        got.message.as_deref(),
+        Some("User: arn:aws:iam::123456789012:user/JohnDoe is not authorized to perform: iam:CreateServiceSpecificCredential on resource: user BedrockAPIKey-h42z because no identity-based policy allows the iam:CreateServiceSpecificCredential action")
+    );
+    let body = got.body.as_deref().unwrap();
+    assert!(
+        body.contains(&format!("<RequestId>{ZERO_ID}</RequestId>")),
+        "{body}"
+    );
+    assert_clean(&got);
+    assert_eq!(got.side_effects, Some(vec![]));
+    assert_eq!(
+        Some(&got),
+        r.local.as_ref(),
+        "the local evaluator predicts exactly this"
+    );
+    assert_eq!(r.status, Status::Agreed);
+    assert_all_deleted(&fake);
+}
+
+#[tokio::test]
+async fn an_inactive_long_term_key_fails_authentication() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let aws = verified(&fake, dir.path()).await;
+    let c = keyward::live::probe::probe_case("B-AUTH-FAILED-MESSAGE").unwrap();
+    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let r = only(&report);
+    let got = r.aws.clone().expect("an answer");
+    let updates = fake.of("UpdateServiceSpecificCredential");
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0].param("Status"), Some("Inactive"));
+    assert_eq!(got.decision, None, "no authorization happened");
+    assert_eq!(got.message, None);
+    assert_eq!(got.status, Some(403));
+    assert_eq!(
+        got.body,
+        Some(json!({ "Message": AUTH_FAILED }).to_string())
+    );
+    assert_clean(&got);
+    assert_eq!(r.status, Status::Agreed, "{r:?}");
+    assert_all_deleted(&fake);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Eventual consistency
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_answer_recorded_is_the_one_seen_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let n = Arc::new(AtomicUsize::new(0));
+    let seen = n.clone();
+    // Just after the role is made, the call is denied; then the new policy is in effect.
+    fake.hook(move |r, w| {
+        if r.op != "Converse" || seen.fetch_add(1, Ordering::SeqCst) > 0 {
+            return None;
+        }
+        Some(bedrock_error(
+            w,
+            403,
+            "AccessDeniedException",
+            &implicit_deny_message(r.caller_arn.as_deref()?, "bedrock:CallWithBearerToken", "*"),
+        ))
+    });
+    let aws = verified(&fake, dir.path()).await;
+    let c = documented("identity-deny-long-term/short-term-call-allowed");
+    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let r = only(&report);
+    let got = r.aws.clone().expect("an answer");
+    assert_eq!(fake.count("Converse"), 3, "403, 200, 200");
+    assert_eq!(got.status, Some(200));
+    assert_eq!(got.decision, Some(DecisionKind::Allow));
+    assert_eq!(r.status, Status::Agreed);
+    assert_all_deleted(&fake);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Bearer tokens: how they are sent, and that they are never stored or printed
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn model_calls_carry_only_the_bearer_key_which_is_never_stored_or_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let short = short_term_call("t/short", ROLE_ALICE, allow_all());
+    let long = long_term_call("t/long", allow_all());
+    let fx = write_fixtures(dir.path(), &[&short, &long]);
+    let fake = Fake::new(SANDBOX);
+    // A hostile answer that quotes the key back: it must be redacted before it is stored.
+    fake.hook(|r, w| {
+        if r.op != "Converse" {
+            return None;
+        }
+        let token = r
+            .header("authorization")?
+            .strip_prefix("Bearer ")?
+            .to_string();
+        Some(bedrock_error(
+            w,
+            400,
+            "ValidationException",
+            &format!("The API key {token} is not accepted here."),
+        ))
+    });
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let (code, out, err) = run_cmd(check(args(&cfg), &fx, 0), setup);
+    assert_eq!(
+        code, 1,
+        "the hostile answers disagree with the local allow: {out}{err}"
+    );
+
+    let calls = fake.of("Converse");
+    assert_eq!(
+        calls.len(),
+        4,
+        "two cases, each asked until two answers agree"
+    );
+    let mut tokens = Vec::new();
+    for c in &calls {
+        let auth = c.header("authorization").expect("an authorization header");
+        let token = auth
+            .strip_prefix("Bearer ")
+            .expect("a bearer key")
+            .to_string();
+        assert!(!auth.contains("AWS4-HMAC-SHA256"), "{auth}");
+        assert!(
+            c.header("x-amz-security-token").is_none(),
+            "{:?}",
+            c.headers
+        );
+        assert!(
+            !c.headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("x-amz-content-sha256")),
+            "no SigV4 signing: {:?}",
+            c.headers
+        );
+        assert!(
+            c.uri.contains("/model/us.amazon.nova-micro-v1"),
+            "{}",
+            c.uri
+        );
+        tokens.push(token);
+    }
+    let (sessions, held, issued) =
+        fake.world(|w| (w.sessions.clone(), w.creds.len(), w.issued.clone()));
+    assert_eq!(held, 0, "the long-term key was deleted");
+    let short_tokens: Vec<&String> = tokens
+        .iter()
+        .filter(|t| t.starts_with("bedrock-api-key-"))
+        .collect();
+    let long_tokens: Vec<&String> = tokens.iter().filter(|t| t.starts_with("ABSK")).collect();
+    assert_eq!(
+        (short_tokens.len(), long_tokens.len()),
+        (2, 2),
+        "{tokens:?}"
+    );
+    // The short-term key was signed by the session STS handed out for the case role (its
+    // access key id and session token), for the call's region.
+    for t in &short_tokens {
+        let t = ShortTermToken::parse(t).expect("a well-formed short-term key");
+        let (role, session, token) = sessions
+            .get(t.access_key_id())
+            .unwrap_or_else(|| panic!("not an STS session key: {}", t.access_key_id()));
+        assert!(
+            role.ends_with("-dev") && session == "alice",
+            "{role} {session}"
+        );
+        assert_eq!(t.expose_session_token(), Some(token.as_str()));
+        assert_eq!(t.region(), "us-east-1");
+    }
+    // The long-term key is the ServiceCredentialSecret IAM answered.
+    assert_eq!(issued.len(), 1);
+    assert!(long_tokens.iter().all(|t| **t == issued[0]));
+
+    let journal_texts: Vec<String> = journals(&dir.path().join("state"))
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(journal_texts.len(), 1);
+    let journal_text = &journal_texts[0];
+    assert!(
+        journal_text.contains("<redacted>"),
+        "the quoted keys were redacted: {journal_text}"
+    );
+    for t in &tokens {
+        // Any long-enough piece of a key would do; the base64 part is checked whole.
+        let secret_part = t
+            .trim_start_matches("bedrock-api-key-")
+            .trim_start_matches("ABSK");
+        for (what, text) in [
+            ("journal", journal_text),
+            ("stdout", &out),
+            ("stderr", &err),
+        ] {
+            assert!(
+                !text.contains(secret_part),
+                "a key is in the {what}: {text}"
+            );
+        }
+    }
+    for (akid, (_, _, token)) in &sessions {
+        for text in [journal_text, &out, &err] {
+            assert!(!text.contains(akid.as_str()) && !text.contains(token.as_str()));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Cleanup and the call cap
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn everything_created_is_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let aws = verified(&fake, dir.path()).await;
+    let with_boundary = json!({
+        "identity": [
+            doc(json!([{"Effect": "Allow", "Action": "bedrock:*", "Resource": "*"}])),
+            doc(json!([{"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": "*"}]))
+        ],
+        "permissions_boundary": doc(json!([{"Effect": "Allow", "Action": "bedrock:*", "Resource": "*"}]))
+    });
+    let cases = [
+        short_term_call("t/role-boundary", ROLE_ALICE, with_boundary.clone()),
+        short_term_call(
+            "t/user",
+            "arn:aws:iam::123456789012:user/bob",
+            with_boundary,
+        ),
+        long_term_call("t/long", allow_all()),
+    ];
+    let report = run_cases(&aws, &RunId::new(), None, None, &cases, &opts()).await;
+    for c in &report.cases {
+        assert_eq!(c.status, Status::Agreed, "{c:?}");
+    }
+    assert!(
+        report.cleanup_failures.is_empty(),
+        "{:?}",
+        report.cleanup_failures
+    );
+    let ops = fake.ops();
+    for op in [
+        "CreatePolicy",
+        "PutRolePermissionsBoundary",
+        "PutUserPermissionsBoundary",
+        "CreateAccessKey",
+        "CreateServiceSpecificCredential",
+        "DeleteRolePolicy",
+        "DeleteUserPolicy",
+        "DeleteAccessKey",
+        "DeleteServiceSpecificCredential",
+        "DeleteRole",
+        "DeleteUser",
+        "DeletePolicy",
+    ] {
+        assert!(ops.iter().any(|o| o == op), "{op} not seen: {ops:?}");
+    }
+    assert_eq!(fake.count("DeleteRolePolicy"), 2);
+    assert_eq!(fake.count("DeletePolicy"), 2, "both boundaries");
+    assert_all_deleted(&fake);
+    // The case role trusts the runner's role (not its session), and only it.
+    let trust: Value = serde_json::from_str(
+        fake.of("CreateRole")[0]
+            .param("AssumeRolePolicyDocument")
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        trust["Statement"][0]["Principal"]["AWS"],
+        format!("arn:aws:iam::{SANDBOX}:role/{RUNNER_ROLE}")
+    );
+    // Every resource carries the run's tag.
+    for op in ["CreateRole", "CreateUser", "CreatePolicy"] {
+        for r in fake.of(op) {
+            assert_eq!(r.param("Tags.member.1.Key"), Some("keyward:run"), "{op}");
+        }
+    }
+    // Every mutating IAM call was the runner's (the case principals only make the model call).
+    for r in fake.requests() {
+        if r.service == "iam" {
+            assert!(r.by_runner, "{} by {:?}", r.op, r.caller_arn);
+        }
+    }
+}
+
+#[test]
+fn the_call_cap_stops_the_run_and_it_still_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let with_boundary = json!({
+        "identity": [doc(json!([{"Effect": "Allow", "Action": "bedrock:*", "Resource": "*"}]))],
+        "permissions_boundary": doc(json!([{"Effect": "Allow", "Action": "bedrock:*", "Resource": "*"}]))
+    });
+    let a = short_term_call("t/capped", ROLE_ALICE, with_boundary);
+    let fx = write_fixtures(dir.path(), &[&a]);
+    let fake = Fake::new(SANDBOX);
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let mut a = args(&cfg);
+    // CreateRole, PutRolePolicy, CreatePolicy; PutRolePermissionsBoundary is refused.
+    a.max_calls = Some(3);
+    a.concurrency = Some(1);
+    let (code, out, err) = run_cmd(check(a, &fx, 0), setup);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("cap"), "{out}");
+    assert!(out.contains("stopped early"), "{out}");
+    assert_eq!(
+        fake.count("PutRolePermissionsBoundary"),
+        0,
+        "{:?}",
+        fake.ops()
+    );
+    assert_eq!(fake.count("Converse"), 0);
+    assert_all_deleted(&fake);
+    // The journal agrees: nothing is pending.
+    let js = journals(&dir.path().join("state"));
+    assert_eq!(js.len(), 1);
+    let st = journal::read(&js[0].0).unwrap();
+    assert!(st.pending.is_empty(), "{:?}", st.pending);
+    assert_eq!(st.finished.len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. Dry run
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_dry_run_prints_the_plan_and_sends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // No sandbox account anywhere: a dry run needs none.
+    let cfg = write_config(dir.path(), None);
+    let a = short_term_call("t/short", ROLE_ALICE, allow_all());
+    let b = sim_case("sim/allowed", "bedrock:InvokeModel", R1);
+    let fx = write_fixtures(dir.path(), &[&a, &b]);
+    let fake = Fake::new(SANDBOX);
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let mut args = args(&cfg);
+    args.dry_run = true;
+    let (code, out, err) = run_cmd(check(args, &fx, 2), setup);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("nothing is sent to AWS"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("plan: ")), "{out}");
+    assert!(out.contains("case t/short: iam:CreateRole"), "{out}");
+    assert!(
+        out.contains("case sim/allowed: iam:SimulateCustomPolicy"),
+        "{out}"
+    );
+    assert!(fake.requests().is_empty(), "{:?}", fake.ops());
+    assert!(
+        !dir.path().join("state").exists(),
+        "no journal for a dry run"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. Sweep
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn sweep_deletes_what_a_crashed_run_left_and_nothing_else() {
+    use keyward::live::journal::{Journal, Resource};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let state = dir.path().join("state");
+    let run = RunId::parse("crash001").unwrap();
+    let role = "keyward-crash001-0-k-dev";
+    let boundary = format!("arn:aws:iam::{SANDBOX}:policy/keyward-crash001-b-{role}");
+    let console_user = "BedrockAPIKey-zz99";
+    // The journal of a run that crashed mid-case.
+    let j = Journal::open(&state, &run).unwrap();
+    j.creating(&Resource::Role(role.into())).unwrap();
+    j.creating(&Resource::Policy(boundary.clone())).unwrap();
+    j.creating(&Resource::User(console_user.into())).unwrap();
+    j.creating(&Resource::User("keyward-crash001-2-u-gone".into()))
+        .unwrap();
+    j.deleted(&Resource::User("keyward-crash001-2-u-gone".into()))
+        .unwrap();
+    drop(j);
+    let fake = Fake::new(SANDBOX);
+    fake.world_mut(|w| {
+        let tag = |v: &str| vec![("keyward:run".to_string(), v.to_string())];
+        w.roles.insert(
+            role.into(),
+            Principal {
+                inline: ["p0".to_string()].into(),
+                boundary: Some(boundary.clone()),
+                tags: tag("crash001"),
+                ..Principal::default()
+            },
+        );
+        w.policies.insert(boundary.clone());
+        w.policy_tags.insert(boundary.clone(), tag("crash001"));
+        // Made by the case principal (console flow): untagged, holding a key and a policy.
+        w.users.insert(
+            console_user.into(),
+            Principal {
+                attached: ["arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess".to_string()].into(),
+                ..Principal::default()
+            },
+        );
+        w.creds.push(ServiceCred {
+            id: "ACCAEXAMPLECRED0001".into(),
+            user: console_user.into(),
+            service: "bedrock.amazonaws.com".into(),
+            secret: "ABSKQmVkcm9ja0FQSUtleS16ejk5LWF0LTExMTEyMjIyMzMzMzpmYWtl".into(),
+            active: true,
+            seq: 1,
+        });
+        // Lost from the journal, but named and tagged as the run's.
+        w.roles.insert(
+            "keyward-crash001-1-k-ops".into(),
+            Principal {
+                tags: tag("crash001"),
+                ..Principal::default()
+            },
+        );
+        // Named like ours but untagged; another run's; not ours at all: all kept.
+        w.roles
+            .insert("keyward-handmade".into(), Principal::default());
+        w.users.insert(
+            "keyward-zzzz9999-0-u-bob".into(),
+            Principal {
+                tags: tag("zzzz9999"),
+                ..Principal::default()
+            },
+        );
+        w.users.insert(
+            "alice".into(),
+            Principal {
+                tags: tag("crash001"),
+                ..Principal::default()
+            },
+        );
+    });
+    let sweep = |dry_run: bool| LiveCommand::Sweep {
+        args: LiveArgs {
+            dry_run,
+            ..args(&cfg)
+        },
+        run: Some("crash001".into()),
+    };
+    let setup = || Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+
+    let (code, out, err) = run_cmd(sweep(true), setup());
+    assert_eq!(code, 0, "{out}{err}");
+    for r in [
+        format!("would delete role {role}"),
+        format!("would delete policy {boundary}"),
+        format!("would delete user {console_user}"),
+        "would delete role keyward-crash001-1-k-ops".to_string(),
+        "4 resources would be deleted".to_string(),
+    ] {
+        assert!(out.contains(&r), "{r}: {out}");
+    }
+    assert!(
+        !fake.ops().iter().any(|o| o.starts_with("Delete")),
+        "{:?}",
+        fake.ops()
+    );
+
+    let (code, out, err) = run_cmd(sweep(false), setup());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("4 deleted, 0 not deleted"), "{out}");
+    fake.world(|w| {
+        assert_eq!(
+            w.roles.keys().collect::<Vec<_>>(),
+            ["keyward-handmade"],
+            "{w:?}"
+        );
+        assert_eq!(
+            w.users.keys().collect::<Vec<_>>(),
+            ["alice", "keyward-zzzz9999-0-u-bob"]
+        );
+        assert!(w.policies.is_empty() && w.creds.is_empty());
+    });
+    let st = journal::read(&journal::runs_dir(&state).join("crash001.jsonl")).unwrap();
+    assert!(st.pending.is_empty(), "{:?}", st.pending);
+}
