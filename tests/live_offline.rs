@@ -2561,3 +2561,165 @@ fn sweep_deletes_what_a_crashed_run_left_and_nothing_else() {
     let st = journal::read(&journal::runs_dir(&state).join("crash001.jsonl")).unwrap();
     assert!(st.pending.is_empty(), "{:?}", st.pending);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 11. Resuming a run, and `check --live` / `record` writing what they found
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_resumed_run_does_not_ask_aws_again_for_finished_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    paged_simulator(&fake, 100);
+    let aws = verified(&fake, dir.path()).await;
+    let cases = [
+        sim_case("sim/allowed", "bedrock:InvokeModel", R1),
+        sim_case("sim/implicit", "bedrock:CountTokens", R2),
+    ];
+    let run = RunId::parse("resume01").unwrap();
+    let j = Arc::new(journal::Journal::open(dir.path(), &run).unwrap());
+    let first = run_cases(&aws, &run, Some(j.clone()), None, &cases, &opts()).await;
+    assert_eq!(fake.count("SimulateCustomPolicy"), 1);
+    // The journal holds each finished case, so a resumed run answers from it.
+    let state = journal::read(j.path()).unwrap();
+    assert_eq!(state.finished.len(), 2);
+    let again = run_cases(&aws, &run, Some(j), Some(&state), &cases, &opts()).await;
+    assert_eq!(fake.count("SimulateCustomPolicy"), 1, "{:?}", fake.ops());
+    let statuses = |r: &LiveReport| {
+        r.cases
+            .iter()
+            .map(|c| (c.case.id.clone(), c.status.clone(), c.aws.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(statuses(&first), statuses(&again));
+    // A journal entry for another case at the same index is not trusted.
+    let other = [
+        sim_case("sim/other", "bedrock:InvokeModel", R1),
+        cases[1].clone(),
+    ];
+    let third = run_cases(&aws, &run, None, Some(&state), &other, &opts()).await;
+    assert_eq!(fake.count("SimulateCustomPolicy"), 2);
+    assert_eq!(third.cases.len(), 2);
+}
+
+#[test]
+fn check_live_reports_every_case_and_its_closing_line_counts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    paged_simulator(&fake, 100);
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let a = sim_case("sim/allowed", "bedrock:InvokeModel", R1);
+    let b = sim_case("sim/identity-deny", "bedrock:InvokeModel", R2);
+    let fx = write_fixtures(dir.path(), &[&a, &b]);
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let (code, out, err) = run_cmd(check(args(&cfg), &fx, 0), setup);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(out.lines().last(), Some("2 passed, 0 failed"), "{out}");
+    // The run id printed on standard error names the journal, which has both cases.
+    let run = err.split_whitespace().nth(1).unwrap().to_string();
+    assert!(RunId::parse(&run).is_some(), "{err}");
+    let text = std::fs::read_to_string(dir.path().join(format!("state/runs/{run}.jsonl"))).unwrap();
+    assert!(
+        text.contains("sim/allowed") && text.contains("sim/identity-deny"),
+        "{text}"
+    );
+    // Resuming it sends nothing but the account check.
+    let fake2 = Fake::new(SANDBOX);
+    let setup = Setup {
+        sdk: Some(fake2.sdk()),
+        ..no_env()
+    };
+    let cmd = LiveCommand::Check {
+        args: args(&cfg),
+        fixtures: fx.clone(),
+        cases: 0,
+        seed: 7,
+        resume: Some(run),
+    };
+    let (code, out, _) = run_cmd(cmd, setup);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.lines().last(), Some("2 passed, 0 failed"));
+    assert_eq!(fake2.ops(), ["GetCallerIdentity"]);
+}
+
+#[test]
+fn record_writes_agreements_as_recorded_fixtures_and_sets_disagreements_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    // A simulator that denies everything implicitly: generated cases the local evaluator also
+    // denies implicitly agree, the others do not.
+    fake.hook(|r, w| {
+        (r.op == "SimulateCustomPolicy").then(|| {
+            let id = w.uuid();
+            let all: Vec<_> = sim_pairs(r)
+                .into_iter()
+                .map(|(a, res)| (a, res, "implicitDeny", None))
+                .collect();
+            simulate_answer(&all, None, &id)
+        })
+    });
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let fx = write_fixtures(dir.path(), &[]);
+    let out_dir = dir.path().join("recorded");
+    let cmd = LiveCommand::Record {
+        args: args(&cfg),
+        fixtures: fx,
+        out: out_dir.clone(),
+        cases: 60,
+        seed: 7,
+        resume: None,
+        probe_assumptions: false,
+        shrink_attempts: 0,
+    };
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let (_code, out, err) = run_cmd(cmd, setup);
+    let last = out.lines().last().unwrap();
+    let (passed, _) = last
+        .split_once(" passed, ")
+        .unwrap_or_else(|| panic!("{out}\n{err}"));
+    let passed: usize = passed.parse().unwrap();
+    assert!(fake.count("SimulateCustomPolicy") > 0, "{:?}", fake.ops());
+    let recorded: Vec<Value> = std::fs::read_dir(&out_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|e| {
+            serde_json::from_str::<Vec<Value>>(&std::fs::read_to_string(e.path()).unwrap()).unwrap()
+        })
+        .collect();
+    // Every agreement is a recorded fixture with its provenance, and it reads back and passes.
+    assert_eq!(recorded.len(), passed, "{out}");
+    assert!(
+        passed > 0,
+        "some generated case is an implicit deny locally: {out}"
+    );
+    for v in &recorded {
+        assert_eq!(v["provenance"], "recorded");
+        assert!(v["source"].as_str().unwrap().contains("aws-sdk-iam"), "{v}");
+        let c = Case::from_json(v).unwrap();
+        assert_eq!(c.verdict().agrees, Some(true), "{v}");
+    }
+    let aside = out.matches("DISAGREE ").count();
+    if aside > 0 {
+        let runs = dir.path().join("state/runs");
+        let f = std::fs::read_dir(&runs)
+            .unwrap()
+            .flatten()
+            .find(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .ends_with("-disagreements.json")
+            })
+            .unwrap();
+        let v: Vec<Value> =
+            serde_json::from_str(&std::fs::read_to_string(f.path()).unwrap()).unwrap();
+        assert_eq!(v.len(), aside);
+        assert!(out.contains("minimal disagreeing case"), "{out}");
+    }
+}
