@@ -197,7 +197,7 @@ async fn provisioning_tags_everything_and_cleanup_removes_it() {
     let utags = iam.list_user_tags().user_name(&user).send().await.unwrap();
     assert!(utags.tags().iter().any(|t| t.key() == TAG_KEY));
     // The runner can assume the role it made (moto answers AssumeRole over the STS protocol).
-    let creds = provision::assume_role(&aws, &arn, "alice", Some(&doc("bedrock:*")))
+    let creds = provision::assume_role(&aws, &arn, "alice", Some(&doc("bedrock:*")), &[])
         .await
         .unwrap();
     assert!(creds.session_token().is_some());

@@ -2723,3 +2723,53 @@ fn record_writes_agreements_as_recorded_fixtures_and_sets_disagreements_aside() 
         assert!(out.contains("minimal disagreeing case"), "{out}");
     }
 }
+
+#[tokio::test]
+async fn a_role_that_is_not_assumable_yet_is_retried_until_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    // IAM's eventual consistency as AWS shows it: a just-created role answers AccessDenied.
+    let refusals = Arc::new(AtomicUsize::new(2));
+    let left = refusals.clone();
+    fake.hook(move |r, w| {
+        (r.op == "AssumeRole" && left.fetch_sub(1, Ordering::SeqCst) > 0).then(|| {
+            let id = w.uuid();
+            query_error(STS_NS, 403, "AccessDenied", "User: arn:aws:sts::111122223333:assumed-role/KeywardRunner/ci is not authorized to perform: sts:AssumeRole", &id)
+        })
+    });
+    let aws = verified(&fake, dir.path()).await;
+    let c = short_term_call("assume/retried", ROLE_ALICE, allow_all());
+    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let r = only(&report);
+    assert_eq!(r.status, Status::Agreed, "{r:?}");
+    assert_eq!(fake.count("AssumeRole"), 3, "{:?}", fake.ops());
+    // With no waits left, the refusal is the case's failure, and cleanup still runs.
+    let fake = Fake::new(SANDBOX);
+    fake.hook(|r, w| {
+        (r.op == "AssumeRole").then(|| {
+            let id = w.uuid();
+            query_error(
+                STS_NS,
+                403,
+                "AccessDenied",
+                "not authorized to perform: sts:AssumeRole",
+                &id,
+            )
+        })
+    });
+    let aws = verified(&fake, dir.path()).await;
+    let c = short_term_call("assume/never", ROLE_ALICE, allow_all());
+    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let r = only(&report);
+    assert!(
+        matches!(&r.status, Status::Failed(why) if why.contains("sts:AssumeRole")),
+        "{r:?}"
+    );
+    assert_eq!(
+        fake.count("AssumeRole"),
+        4,
+        "one try and three waits of Settle::immediate"
+    );
+    assert_eq!(fake.count("Converse"), 0);
+    assert_all_deleted(&fake);
+}

@@ -35,6 +35,8 @@ pub struct Settle {
     pub settle: Duration,
     /// The waits between attempts, the last repeated.
     pub waits: Vec<Duration>,
+    /// The waits between AssumeRole attempts on a role that is not assumable yet.
+    pub assume_waits: Vec<Duration>,
     pub timeout: Duration,
 }
 
@@ -43,6 +45,7 @@ impl Settle {
         Settle {
             settle: Duration::from_secs(10),
             waits: [2, 4, 8, 16].map(Duration::from_secs).to_vec(),
+            assume_waits: provision::ASSUME_WAITS.map(Duration::from_secs).to_vec(),
             timeout,
         }
     }
@@ -52,6 +55,7 @@ impl Settle {
         Settle {
             settle: Duration::ZERO,
             waits: vec![Duration::ZERO],
+            assume_waits: vec![Duration::ZERO; 3],
             timeout: Duration::from_secs(5),
         }
     }
@@ -166,6 +170,7 @@ async fn credentials_for(
     ledger: &Ledger,
     run: &RunId,
     p: &Principal,
+    settle: &Settle,
 ) -> Result<Credentials, LiveError> {
     match p {
         Principal::Role {
@@ -176,7 +181,8 @@ async fn credentials_for(
         } => {
             let arn = provision::create_role(aws, ledger, run, live_name, &policies.to_provision())
                 .await?;
-            provision::assume_role(aws, &arn, session, session_policy.as_ref()).await
+            let policy = session_policy.as_ref();
+            provision::assume_role(aws, &arn, session, policy, &settle.assume_waits).await
         }
         Principal::User {
             live_name,
@@ -213,7 +219,7 @@ pub async fn enforce(
             existing_keys,
             user_exists,
         } => {
-            let creds = credentials_for(aws, ledger, run, caller).await?;
+            let creds = credentials_for(aws, ledger, run, caller, settle).await?;
             if *flow == Flow::Api && *user_exists {
                 provision::create_user(aws, ledger, run, user, &Default::default()).await?;
                 for _ in 0..*existing_keys {
@@ -238,7 +244,7 @@ pub async fn enforce(
             region,
             model,
         } => {
-            let key = key_for(aws, ledger, run, key).await?;
+            let key = key_for(aws, ledger, run, key, settle).await?;
             settled(settle, &planned.case.id, || async {
                 call_once(aws, region, &key, *operation, model)
                     .await
@@ -378,6 +384,7 @@ async fn key_for(
     ledger: &Ledger,
     run: &RunId,
     key: &KeyPlan,
+    settle: &Settle,
 ) -> Result<Secret, LiveError> {
     match key {
         KeyPlan::Malformed(t) => Ok(Secret::new(t.clone())),
@@ -387,7 +394,7 @@ async fn key_for(
             age_secs,
             expires_in,
         } => {
-            let c = credentials_for(aws, ledger, run, principal).await?;
+            let c = credentials_for(aws, ledger, run, principal, settle).await?;
             let mut sc = SigningCredentials::new(c.access_key_id(), c.secret_access_key());
             if let Some(t) = c.session_token() {
                 sc = sc.with_session_token(t);

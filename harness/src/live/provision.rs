@@ -17,9 +17,9 @@ use super::ledger::Ledger;
 use super::names::{RunId, TAG_KEY};
 use super::{Aws, LiveError};
 
-/// AWS's note: a new role can take a few seconds before it can be assumed. AssumeRole is retried
-/// on AccessDenied with these waits (about 1 minute in all).
-const ASSUME_WAITS: [u64; 7] = [1, 2, 4, 8, 10, 15, 20];
+/// A new role can take a few seconds before it can be assumed; AssumeRole is retried on
+/// AccessDenied with these waits (about a minute in all) unless the caller gives its own.
+pub const ASSUME_WAITS: [u64; 7] = [1, 2, 4, 8, 10, 15, 20];
 
 fn tag(run: &RunId) -> Tag {
     Tag::builder()
@@ -180,8 +180,9 @@ pub async fn assume_role(
     role_arn: &str,
     session: &str,
     session_policy: Option<&Value>,
+    waits: &[Duration],
 ) -> Result<Credentials, LiveError> {
-    let mut waits = ASSUME_WAITS.iter();
+    let mut waits = waits.iter();
     loop {
         let mut req = aws
             .sts()?
@@ -209,9 +210,7 @@ pub async fn assume_role(
             Err(e) => {
                 let f = ApiFailure::from_sdk(&e);
                 match waits.next() {
-                    Some(&w) if f.is_access_denied() => {
-                        tokio::time::sleep(Duration::from_secs(w)).await
-                    }
+                    Some(&w) if f.is_access_denied() => tokio::time::sleep(w).await,
                     _ => return Err(f.into_error("sts:AssumeRole")),
                 }
             }
