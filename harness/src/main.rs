@@ -181,17 +181,10 @@ fn main() -> ExitCode {
             fixtures,
             cases,
             seed,
-            time_budget,
-            shard,
-            properties,
-            threads,
-            json,
-            junit,
-            save_failures,
-            quiet,
             live: true,
             live_args,
             resume,
+            ..
         } => {
             let cmd = LiveCommand::Check {
                 args: live_args.args(),
@@ -200,16 +193,6 @@ fn main() -> ExitCode {
                 seed,
                 resume,
             };
-            let _ = (
-                time_budget,
-                shard,
-                properties,
-                threads,
-                json,
-                junit,
-                save_failures,
-                quiet,
-            );
             live::run(cmd, Setup::from_process(), &mut out, &mut err)
         }
         Command::Check { live_args, .. } if live_args.given() => {

@@ -36,6 +36,73 @@ pub struct PrincipalPolicies {
     pub boundary: Option<Value>,
 }
 
+/// A principal the runner made: where its policies go.
+#[derive(Debug, Clone, Copy)]
+enum Holder<'a> {
+    User(&'a str),
+    Role(&'a str),
+}
+
+/// Puts the identity policies inline (`p0`, `p1`, ...) and the boundary as a managed policy.
+async fn attach(
+    aws: &Aws,
+    ledger: &Ledger,
+    run: &RunId,
+    holder: Holder<'_>,
+    policies: &PrincipalPolicies,
+) -> Result<(), LiveError> {
+    for (i, p) in policies.identity.iter().enumerate() {
+        let (name, doc) = (format!("p{i}"), p.to_string());
+        let iam = aws.iam()?;
+        match holder {
+            Holder::User(u) => iam
+                .put_user_policy()
+                .user_name(u)
+                .policy_name(name)
+                .policy_document(doc)
+                .send()
+                .await
+                .map(drop)
+                .map_err(sdk_error("iam:PutUserPolicy"))?,
+            Holder::Role(r) => iam
+                .put_role_policy()
+                .role_name(r)
+                .policy_name(name)
+                .policy_document(doc)
+                .send()
+                .await
+                .map(drop)
+                .map_err(sdk_error("iam:PutRolePolicy"))?,
+        }
+    }
+    if let Some(b) = &policies.boundary {
+        let owner = match holder {
+            Holder::User(n) | Holder::Role(n) => n,
+        };
+        let arn = create_boundary(aws, ledger, run, owner, b).await?;
+        let iam = aws.iam()?;
+        match holder {
+            Holder::User(u) => iam
+                .put_user_permissions_boundary()
+                .user_name(u)
+                .permissions_boundary(arn)
+                .send()
+                .await
+                .map(drop)
+                .map_err(sdk_error("iam:PutUserPermissionsBoundary"))?,
+            Holder::Role(r) => iam
+                .put_role_permissions_boundary()
+                .role_name(r)
+                .permissions_boundary(arn)
+                .send()
+                .await
+                .map(drop)
+                .map_err(sdk_error("iam:PutRolePermissionsBoundary"))?,
+        }
+    }
+    Ok(())
+}
+
 /// Creates a user carrying `policies`.
 pub async fn create_user(
     aws: &Aws,
@@ -53,28 +120,8 @@ pub async fn create_user(
         .send()
         .await
         .map_err(sdk_error("iam:CreateUser"))?;
-    let arn = out.user().map(|u| u.arn().to_string()).unwrap_or_default();
-    for (i, p) in policies.identity.iter().enumerate() {
-        aws.iam()?
-            .put_user_policy()
-            .user_name(name)
-            .policy_name(format!("p{i}"))
-            .policy_document(p.to_string())
-            .send()
-            .await
-            .map_err(sdk_error("iam:PutUserPolicy"))?;
-    }
-    if let Some(b) = &policies.boundary {
-        let arn = create_boundary(aws, ledger, run, name, b).await?;
-        aws.iam()?
-            .put_user_permissions_boundary()
-            .user_name(name)
-            .permissions_boundary(arn)
-            .send()
-            .await
-            .map_err(sdk_error("iam:PutUserPermissionsBoundary"))?;
-    }
-    Ok(arn)
+    attach(aws, ledger, run, Holder::User(name), policies).await?;
+    Ok(out.user().map(|u| u.arn().to_string()).unwrap_or_default())
 }
 
 /// Creates a role the runner may assume, carrying `policies`.
@@ -101,28 +148,8 @@ pub async fn create_role(
         .send()
         .await
         .map_err(sdk_error("iam:CreateRole"))?;
-    let arn = out.role().map(|r| r.arn().to_string()).unwrap_or_default();
-    for (i, p) in policies.identity.iter().enumerate() {
-        aws.iam()?
-            .put_role_policy()
-            .role_name(name)
-            .policy_name(format!("p{i}"))
-            .policy_document(p.to_string())
-            .send()
-            .await
-            .map_err(sdk_error("iam:PutRolePolicy"))?;
-    }
-    if let Some(b) = &policies.boundary {
-        let barn = create_boundary(aws, ledger, run, name, b).await?;
-        aws.iam()?
-            .put_role_permissions_boundary()
-            .role_name(name)
-            .permissions_boundary(barn)
-            .send()
-            .await
-            .map_err(sdk_error("iam:PutRolePermissionsBoundary"))?;
-    }
-    Ok(arn)
+    attach(aws, ledger, run, Holder::Role(name), policies).await?;
+    Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
 }
 
 async fn create_boundary(
