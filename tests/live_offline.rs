@@ -1352,7 +1352,7 @@ fn no_env() -> Setup {
         sdk: None,
         env: Box::new(|_| None),
         settle: Some(Settle::immediate()),
-        handle_ctrl_c: false,
+        interrupt: None,
     }
 }
 
@@ -2772,4 +2772,49 @@ async fn a_role_that_is_not_assumable_yet_is_retried_until_it_is() {
     );
     assert_eq!(fake.count("Converse"), 0);
     assert_all_deleted(&fake);
+}
+
+#[test]
+fn an_interrupted_run_deletes_what_it_created_and_can_be_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let c = short_term_call("interrupt/call", ROLE_ALICE, allow_all());
+    let fx = write_fixtures(dir.path(), &[&c]);
+    // The interruption (Ctrl-C for the CLI) comes once the case has made its role and waits
+    // for IAM to settle.
+    let watch = fake.clone();
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        settle: Some(Settle {
+            settle: Duration::from_secs(60),
+            ..Settle::immediate()
+        }),
+        interrupt: Some(Box::pin(async move {
+            while watch.count("AssumeRole") == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })),
+        ..no_env()
+    };
+    let (code, out, err) = run_cmd(check(args(&cfg), &fx, 0), setup);
+    assert_eq!(code, 130, "{out}\n{err}");
+    assert!(
+        err.contains("interrupted") && err.contains("resume with --resume"),
+        "{err}"
+    );
+    assert_eq!(fake.count("Converse"), 0);
+    assert!(fake.count("DeleteRole") >= 1, "{:?}", fake.ops());
+    assert_all_deleted(&fake);
+    let (_, text) = journals(&dir.path().join("state")).pop().unwrap();
+    let st = journal::read(
+        &journal::runs_dir(&dir.path().join("state"))
+            .join(format!("{}.jsonl", err.split_whitespace().nth(1).unwrap())),
+    )
+    .unwrap();
+    assert!(st.pending.is_empty(), "{text}");
+    assert!(
+        st.finished.is_empty(),
+        "the interrupted case is not finished: {text}"
+    );
 }

@@ -58,6 +58,9 @@ pub enum LiveCommand {
 
 /// Where AWS settings come from. The CLI uses aws-config's chain and the process environment;
 /// tests give their own SDK configuration (with a mock HTTP client) and environment.
+/// Resolves when the run must stop.
+pub type Interrupt = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// Reads an environment variable.
 pub type EnvFn = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -65,8 +68,9 @@ pub struct Setup {
     pub sdk: Option<SdkConfig>,
     pub env: EnvFn,
     pub settle: Option<Settle>,
-    /// Whether Ctrl-C stops the run (the CLI) or not (tests).
-    pub handle_ctrl_c: bool,
+    /// What stops a run early, cleaning up after it: Ctrl-C for the CLI; anything for tests;
+    /// `None`, nothing.
+    pub interrupt: Option<Interrupt>,
 }
 
 impl Setup {
@@ -75,7 +79,12 @@ impl Setup {
             sdk: None,
             env: Box::new(|k| std::env::var(k).ok()),
             settle: None,
-            handle_ctrl_c: true,
+            interrupt: Some(Box::pin(async {
+                // No Ctrl-C handler (an unusual platform) means no interruption, not a stop.
+                if tokio::signal::ctrl_c().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            })),
         }
     }
 }
@@ -293,24 +302,31 @@ async fn run_async(
         &cases,
         &opts,
     );
-    let report = if setup.handle_ctrl_c {
-        tokio::select! {
-            r = work => r,
-            _ = tokio::signal::ctrl_c() => {
-                let _ = writeln!(err, "interrupted: deleting what run {run_id} created ...");
-                let code = match sweep::sweep(&aws, &config.state_dir, Some(run_id.as_str())).await {
-                    Ok(r) => {
-                        let _ = writeln!(err, "deleted {} resources; {} could not be deleted (run `keyward sweep`)", r.deleted.len(), r.failed.len());
-                        EXIT_INTERRUPTED
-                    }
-                    Err(e) => { let _ = writeln!(err, "cleanup failed: {e}; run `keyward sweep --run {run_id}`"); EXIT_INTERRUPTED }
-                };
-                let _ = writeln!(err, "resume with --resume {run_id}");
-                return code;
+    let interrupt = setup
+        .interrupt
+        .take()
+        .unwrap_or_else(|| Box::pin(std::future::pending()));
+    let report = tokio::select! {
+        r = work => r,
+        _ = interrupt => {
+            // The cases in flight are dropped here; what they created is in the journal.
+            let _ = writeln!(err, "interrupted: deleting what run {run_id} created ...");
+            match sweep::sweep(&aws, &config.state_dir, Some(run_id.as_str())).await {
+                Ok(r) => {
+                    let _ = writeln!(
+                        err,
+                        "deleted {} resources; {} could not be deleted (run `keyward sweep`)",
+                        r.deleted.len(),
+                        r.failed.len()
+                    );
+                }
+                Err(e) => {
+                    let _ = writeln!(err, "cleanup failed: {e}; run `keyward sweep --run {run_id}`");
+                }
             }
+            let _ = writeln!(err, "resume with --resume {run_id}");
+            return EXIT_INTERRUPTED;
         }
-    } else {
-        work.await
     };
     print_report(&report, out);
     let mut disagreements = Vec::new();
