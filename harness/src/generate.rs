@@ -12,6 +12,8 @@ pub struct GenSettings {
     pub max_statements: usize,
     pub max_conditions: usize,
     pub max_values: usize,
+    /// The condition keys conditions are written on.
+    pub keys: &'static [&'static str],
 }
 
 impl Default for GenSettings {
@@ -20,6 +22,7 @@ impl Default for GenSettings {
             max_statements: 4,
             max_conditions: 3,
             max_values: 3,
+            keys: KEYS,
         }
     }
 }
@@ -58,6 +61,20 @@ pub const KEYS: &[&str] = &[
     "aws:TagKeys",
     "aws:SourceIp",
     "aws:CurrentTime",
+    "aws:SecureTransport",
+];
+
+/// [`KEYS`] without the ones AWS sets from a real request (source address, time), which a live
+/// run cannot choose: generating them would only make cases live mode has to skip.
+pub const LIVE_KEYS: &[&str] = &[
+    "bedrock:bearerTokenType",
+    "bedrock-mantle:BearerTokenType",
+    "iam:ServiceSpecificCredentialServiceName",
+    "iam:ServiceSpecificCredentialAgeDays",
+    "aws:RequestedRegion",
+    "aws:PrincipalArn",
+    "aws:username",
+    "aws:TagKeys",
     "aws:SecureTransport",
 ];
 
@@ -127,7 +144,7 @@ fn condition_block(s: &GenSettings) -> impl Strategy<Value = Value> {
     prop::collection::vec(
         (
             op_name(),
-            prop::sample::select(KEYS),
+            prop::sample::select(s.keys),
             prop_oneof![
                 scalar_value(),
                 prop::collection::vec(scalar_value(), 0..=mv).prop_map(Value::Array),
