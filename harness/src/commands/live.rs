@@ -189,9 +189,6 @@ async fn run_async(
         Ok(c) => c,
         Err(e) => return fail(err, &e),
     };
-    if let LiveCommand::Sweep { run, .. } = &cmd {
-        return sweep_command(&config, &mut setup, run.as_deref(), args.dry_run, out, err).await;
-    }
     let (fixtures_dir, cases_n, seed, resume, record) = match &cmd {
         LiveCommand::Check {
             fixtures,
@@ -216,7 +213,10 @@ async fn run_async(
             resume.clone(),
             Some((out.clone(), *probe_assumptions, *shrink_attempts)),
         ),
-        LiveCommand::Sweep { .. } => unreachable!("handled above"),
+        LiveCommand::Sweep { run, .. } => {
+            return sweep_command(&config, &mut setup, run.as_deref(), args.dry_run, out, err)
+                .await;
+        }
     };
     let fixtures = match fixture_cases(&fixtures_dir) {
         Ok(f) => f,

@@ -467,8 +467,8 @@ pub fn plan(case: &Case, ctx: &PlanContext) -> Result<Planned, Skip> {
     let policies = case.raw_policies.clone().unwrap_or_else(|| json!({}));
     let local = case.verdict().answer();
     match &case.query {
-        Query::Request(_) => {
-            let plan = simulate_plan(case, &policies)?;
+        Query::Request(req) => {
+            let plan = simulate_plan(req, &policies)?;
             Ok(Planned {
                 case: case.clone(),
                 renamer: Renamer::new(),
@@ -717,10 +717,7 @@ fn call_plan(
     })
 }
 
-fn simulate_plan(case: &Case, policies: &Value) -> Result<SimPlan, Skip> {
-    let Some(req) = case.request() else {
-        unreachable!("simulate_plan is called for request cases")
-    };
+fn simulate_plan(req: &keyward_iam::Request, policies: &Value) -> Result<SimPlan, Skip> {
     if !docs(policies, "session").is_empty() {
         return Err(Skip::SimulatorSession);
     }
