@@ -13,7 +13,7 @@ pub struct GenSettings {
     pub max_conditions: usize,
     pub max_values: usize,
     /// The condition keys conditions are written on.
-    pub keys: &'static [&'static str],
+    pub keys: Vec<&'static str>,
 }
 
 impl Default for GenSettings {
@@ -22,7 +22,7 @@ impl Default for GenSettings {
             max_statements: 4,
             max_conditions: 3,
             max_values: 3,
-            keys: KEYS,
+            keys: KEYS.to_vec(),
         }
     }
 }
@@ -64,19 +64,17 @@ pub const KEYS: &[&str] = &[
     "aws:SecureTransport",
 ];
 
-/// [`KEYS`] without the ones AWS sets from a real request (source address, time), which a live
-/// run cannot choose: generating them would only make cases live mode has to skip.
-pub const LIVE_KEYS: &[&str] = &[
-    "bedrock:bearerTokenType",
-    "bedrock-mantle:BearerTokenType",
-    "iam:ServiceSpecificCredentialServiceName",
-    "iam:ServiceSpecificCredentialAgeDays",
-    "aws:RequestedRegion",
-    "aws:PrincipalArn",
-    "aws:username",
-    "aws:TagKeys",
-    "aws:SecureTransport",
-];
+/// Keys of [`KEYS`] that AWS sets from the real request (source address, time): a live run cannot
+/// choose them, so live runs generate conditions on the others ([`live_keys`]).
+pub const SET_BY_THE_REQUEST: &[&str] = &["aws:SourceIp", "aws:CurrentTime"];
+
+/// [`KEYS`] without [`SET_BY_THE_REQUEST`].
+pub fn live_keys() -> Vec<&'static str> {
+    KEYS.iter()
+        .copied()
+        .filter(|k| !SET_BY_THE_REQUEST.contains(k))
+        .collect()
+}
 
 pub const STRING_VALUES: &[&str] = &[
     "SHORT_TERM",
@@ -144,7 +142,7 @@ fn condition_block(s: &GenSettings) -> impl Strategy<Value = Value> {
     prop::collection::vec(
         (
             op_name(),
-            prop::sample::select(s.keys),
+            prop::sample::select(s.keys.clone()),
             prop_oneof![
                 scalar_value(),
                 prop::collection::vec(scalar_value(), 0..=mv).prop_map(Value::Array),

@@ -148,7 +148,7 @@ fn fixture_cases(dir: &Path) -> Result<Vec<Case>, String> {
 /// which a sandbox cannot hold, and without the condition keys a live request cannot choose.
 fn generated(seed: u64, n: u64) -> Vec<Case> {
     let gen = GenSettings {
-        keys: crate::generate::LIVE_KEYS,
+        keys: crate::generate::live_keys(),
         ..GenSettings::default()
     };
     let sets = SetSettings {
