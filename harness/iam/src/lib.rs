@@ -12,15 +12,18 @@ pub mod condition;
 pub mod error;
 pub mod eval;
 pub mod explain;
+mod inspect;
 pub mod message;
 pub mod pattern;
 pub mod policy;
 pub mod request;
+mod transform;
 pub mod variables;
 
 pub use condition::{BaseOp, Condition, Family, Operator, SetQualifier};
 pub use error::{ErrorCode, PolicyError, PolicyErrorKind};
 pub use eval::{evaluate, Decision, DecisionKind, PolicySet, StatementRef};
 pub use explain::{explain, Explanation};
+pub use inspect::{ConflictingKeyType, KeyType, KeyUse, KeyValues};
 pub use policy::{Effect, Policy, PolicyMeta, PolicyType, Statement, Version};
 pub use request::{Context, ContextValue, Request};

@@ -106,8 +106,8 @@ impl Effect {
 pub struct ActionBlock {
     pub negated: bool,
     pub raw: Vec<String>,
-    raw_is_array: bool,
-    globs: Vec<Glob>,
+    pub(crate) raw_is_array: bool,
+    pub(crate) globs: Vec<Glob>,
 }
 
 impl ActionBlock {
@@ -141,6 +141,28 @@ pub struct ResourceBlock {
 }
 
 impl ResourceBlock {
+    /// Entries without policy variables (`${...}` is matched as text).
+    pub(crate) fn literal(negated: bool, raw: Vec<String>, raw_is_array: bool) -> ResourceBlock {
+        let matchers = raw
+            .iter()
+            .map(|r| ResourceMatcher::Glob(Glob::new(r)))
+            .collect();
+        ResourceBlock {
+            negated,
+            raw,
+            raw_is_array,
+            matchers,
+        }
+    }
+
+    /// The entries that hold policy variables.
+    pub(crate) fn templates(&self) -> impl Iterator<Item = &Template> {
+        self.matchers.iter().filter_map(|m| match m {
+            ResourceMatcher::Tpl(t) => Some(t),
+            ResourceMatcher::Glob(_) => None,
+        })
+    }
+
     pub fn matches(&self, req: &Request) -> bool {
         self.matching_entry(req).is_some() != self.negated
     }
@@ -230,7 +252,7 @@ pub struct Statement {
     pub resource: Option<ResourceBlock>,
     pub principal: Option<PrincipalBlock>,
     pub conditions: Vec<Condition>,
-    has_condition_block: bool,
+    pub(crate) has_condition_block: bool,
 }
 
 impl Statement {
@@ -257,7 +279,7 @@ pub struct Policy {
     pub version: Option<Version>,
     pub id: Option<String>,
     pub statements: Vec<Statement>,
-    statement_is_array: bool,
+    pub(crate) statement_is_array: bool,
 }
 
 impl Policy {
@@ -277,6 +299,17 @@ impl Policy {
             Some(e) => Err(e),
             None => policy
                 .ok_or_else(|| PolicyError::new("$", PolicyErrorKind::NotAnObject(json_type(doc)))),
+        }
+    }
+
+    /// A policy of the given statements, written as a statement array, with no Id and no meta.
+    pub(crate) fn from_statements(version: Option<Version>, statements: Vec<Statement>) -> Policy {
+        Policy {
+            meta: PolicyMeta::default(),
+            version,
+            id: None,
+            statements,
+            statement_is_array: true,
         }
     }
 

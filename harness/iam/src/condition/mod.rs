@@ -266,7 +266,7 @@ pub struct Condition {
     pub op: Operator,
     /// The key as written in the policy.
     pub key: String,
-    key_lc: Box<str>,
+    pub(crate) key_lc: Box<str>,
     /// The values as written (string, number or boolean), and whether they were an array.
     pub raw: Vec<Value>,
     pub raw_is_array: bool,
@@ -348,6 +348,16 @@ impl Condition {
     /// The lower-cased key the request context is searched with.
     pub fn key_lc(&self) -> &str {
         &self.key_lc
+    }
+
+    /// Each value as written, with its template when it holds policy variables.
+    pub(crate) fn values_with_templates(
+        &self,
+    ) -> impl Iterator<Item = (&Value, Option<&Template>)> {
+        self.raw.iter().zip(&self.compiled).map(|(v, c)| match c {
+            Compiled::Tpl(t) => (v, Some(t)),
+            _ => (v, None),
+        })
     }
 
     /// The condition's values as text (numbers and booleans by their JSON text).

@@ -1,0 +1,390 @@
+//! Questions about a compiled policy: its conditions (operator, family, qualifiers, key,
+//! values), the context-key types its operators imply, the policy variables it reads, and the
+//! literals it compares against. Everything outside this crate that needs to know what a policy
+//! says asks here, so no other code parses policy JSON or knows an operator's spelling.
+
+use std::collections::BTreeMap;
+
+use crate::condition::{scalar_text, Condition, Family, Operator, SetQualifier};
+use crate::eval::PolicySet;
+use crate::policy::{Policy, Statement};
+use crate::variables::{Part, Template};
+
+/// The type of a request-context key, as the operator that reads it implies. These are the
+/// types of the IAM policy simulator's `ContextKeyType` (each also has a list form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum KeyType {
+    /// String and ARN operators.
+    String,
+    /// Numeric operators.
+    Numeric,
+    /// Date operators.
+    Date,
+    /// `Bool`.
+    Boolean,
+    /// `IpAddress` and `NotIpAddress`.
+    Ip,
+    /// `BinaryEquals`.
+    Binary,
+}
+
+impl KeyType {
+    /// The simulator's name of the type: `string`, `numeric`, ...; the list form (a multivalued
+    /// key) adds `List`: `stringList`, `numericList`, ...
+    pub fn simulator_name(self, list: bool) -> &'static str {
+        match (self, list) {
+            (KeyType::String, false) => "string",
+            (KeyType::String, true) => "stringList",
+            (KeyType::Numeric, false) => "numeric",
+            (KeyType::Numeric, true) => "numericList",
+            (KeyType::Date, false) => "date",
+            (KeyType::Date, true) => "dateList",
+            (KeyType::Boolean, false) => "boolean",
+            (KeyType::Boolean, true) => "booleanList",
+            (KeyType::Ip, false) => "ip",
+            (KeyType::Ip, true) => "ipList",
+            (KeyType::Binary, false) => "binary",
+            (KeyType::Binary, true) => "binaryList",
+        }
+    }
+}
+
+impl Family {
+    /// The key type an operator of this family reads its key as; `None` for `Null`, which only
+    /// asks whether the key is present.
+    pub fn key_type(self) -> Option<KeyType> {
+        match self {
+            Family::String | Family::Arn => Some(KeyType::String),
+            Family::Numeric => Some(KeyType::Numeric),
+            Family::Date => Some(KeyType::Date),
+            Family::Bool => Some(KeyType::Boolean),
+            Family::Binary => Some(KeyType::Binary),
+            Family::Ip => Some(KeyType::Ip),
+            Family::Null => None,
+        }
+    }
+}
+
+impl Operator {
+    /// The operator's family (string, numeric, date, ...).
+    pub fn family(&self) -> Family {
+        self.base.family()
+    }
+
+    /// The key type this operator reads its key as (`None` for `Null`).
+    pub fn key_type(&self) -> Option<KeyType> {
+        self.family().key_type()
+    }
+
+    /// Whether the operator is qualified with `ForAllValues:` or `ForAnyValue:`, which reads the
+    /// key as a set of values.
+    pub fn is_set_operator(&self) -> bool {
+        self.qualifier.is_some()
+    }
+}
+
+/// How one context key is read across a whole policy set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyUse {
+    /// The type every typed operator on the key agrees on.
+    pub key_type: KeyType,
+    /// Whether some operator on the key reads it as a set (`ForAllValues:`/`ForAnyValue:`).
+    pub as_set: bool,
+}
+
+/// Two operators of different types read the same key, so the key has no single type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictingKeyType {
+    /// The key as written in the policy where the conflict was found.
+    pub key: String,
+    /// The type first seen for the key.
+    pub first: KeyType,
+    /// The other type.
+    pub second: KeyType,
+}
+
+/// A condition key a policy set tests, with the literal values it compares against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyValues {
+    /// The key as first written.
+    pub key: String,
+    /// The literal values (numbers and booleans by their JSON text), in policy order, with
+    /// repeats; values holding policy variables are left out.
+    pub values: Vec<String>,
+}
+
+impl Condition {
+    /// The operator, with its family and qualifiers.
+    pub fn operator(&self) -> Operator {
+        self.op
+    }
+
+    /// The key as written in the policy.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Every value as text, as written (numbers and booleans by their JSON text).
+    pub fn texts(&self) -> impl Iterator<Item = String> + '_ {
+        self.raw.iter().filter_map(scalar_text)
+    }
+
+    /// The values that hold no policy variable: what the condition compares against literally.
+    pub fn literals(&self) -> impl Iterator<Item = String> + '_ {
+        self.values_with_templates()
+            .filter(|(_, t)| t.is_none())
+            .filter_map(|(v, _)| scalar_text(v))
+    }
+
+    /// The (lower-cased) context keys this condition reads through policy variables in its
+    /// values, besides its own key.
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.values_with_templates()
+            .filter_map(|(_, t)| t)
+            .flat_map(template_keys)
+    }
+}
+
+fn template_keys(t: &Template) -> impl Iterator<Item = &str> {
+    t.parts().iter().filter_map(|p| match p {
+        Part::Var { key, .. } => Some(&**key),
+        _ => None,
+    })
+}
+
+impl Statement {
+    /// The statement's conditions, one per (operator, key) pair, in document order.
+    pub fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
+    /// The Action or NotAction entries as written.
+    pub fn action_entries(&self) -> &[String] {
+        &self.action.raw
+    }
+
+    /// The Resource or NotResource entries as written (empty when the statement has neither).
+    pub fn resource_entries(&self) -> &[String] {
+        self.resource.as_ref().map_or(&[], |r| &r.raw)
+    }
+
+    /// The (lower-cased) context keys read through policy variables, in resources and in
+    /// condition values.
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        let resource = self
+            .resource
+            .iter()
+            .flat_map(|r| r.templates())
+            .flat_map(template_keys);
+        resource.chain(self.conditions.iter().flat_map(Condition::variables))
+    }
+}
+
+impl Policy {
+    /// Every condition of every statement, in document order.
+    pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
+        self.statements.iter().flat_map(|s| s.conditions.iter())
+    }
+
+    /// The (lower-cased) context keys the policy reads through policy variables. Empty unless
+    /// the policy's Version substitutes variables (2012-10-17): elsewhere `${...}` is text.
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.statements.iter().flat_map(Statement::variables)
+    }
+}
+
+impl PolicySet {
+    /// Every policy of the set, in evaluation order.
+    pub fn policies(&self) -> impl Iterator<Item = &Policy> {
+        let rcp = self.rcp.iter().flatten().flatten();
+        let scp = self.scp.iter().flatten().flatten();
+        rcp.chain(scp)
+            .chain(&self.resource)
+            .chain(&self.identity)
+            .chain(&self.permissions_boundary)
+            .chain(self.session.iter().flatten())
+    }
+
+    /// Every condition of every policy.
+    pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
+        self.policies().flat_map(Policy::conditions)
+    }
+
+    /// The (lower-cased) context keys read through policy variables anywhere in the set.
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.policies().flat_map(Policy::variables)
+    }
+
+    /// Every condition key the set tests with the literal values it compares against, keys
+    /// merged case-insensitively and kept in first-seen order.
+    pub fn condition_values(&self) -> Vec<KeyValues> {
+        let mut out: Vec<KeyValues> = Vec::new();
+        for c in self.conditions() {
+            let i = match out
+                .iter()
+                .position(|kv| kv.key.eq_ignore_ascii_case(&c.key))
+            {
+                Some(i) => i,
+                None => {
+                    out.push(KeyValues {
+                        key: c.key.clone(),
+                        values: Vec::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            out[i].values.extend(c.literals());
+        }
+        out
+    }
+
+    /// The Action/NotAction entries of every statement, as written.
+    pub fn action_entries(&self) -> impl Iterator<Item = &str> {
+        self.policies()
+            .flat_map(|p| p.statements.iter())
+            .flat_map(|s| s.action_entries().iter().map(String::as_str))
+    }
+
+    /// The Resource/NotResource entries of every statement, as written.
+    pub fn resource_entries(&self) -> impl Iterator<Item = &str> {
+        self.policies()
+            .flat_map(|p| p.statements.iter())
+            .flat_map(|s| s.resource_entries().iter().map(String::as_str))
+    }
+
+    /// How each tested key is read, by lower-cased key: the type its operators imply and whether
+    /// one reads it as a set. `Null` says nothing about a type. Two operators that read one key
+    /// as different types are an error, since no context value can be typed for both.
+    pub fn key_uses(&self) -> Result<BTreeMap<String, KeyUse>, ConflictingKeyType> {
+        let mut uses: BTreeMap<String, KeyUse> = BTreeMap::new();
+        for c in self.conditions() {
+            let Some(t) = c.op.key_type() else { continue };
+            let set = c.op.qualifier.is_some();
+            let u = uses.entry(c.key_lc().to_string()).or_insert(KeyUse {
+                key_type: t,
+                as_set: set,
+            });
+            if u.key_type != t {
+                return Err(ConflictingKeyType {
+                    key: c.key.clone(),
+                    first: u.key_type,
+                    second: t,
+                });
+            }
+            u.as_set |= set;
+        }
+        Ok(uses)
+    }
+}
+
+impl SetQualifier {
+    /// The qualifier as written, with its colon: `ForAllValues:` or `ForAnyValue:`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            SetQualifier::ForAllValues => "ForAllValues:",
+            SetQualifier::ForAnyValue => "ForAnyValue:",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::PolicyType;
+    use serde_json::json;
+
+    fn policy(v: serde_json::Value) -> Policy {
+        Policy::parse(&v, PolicyType::Identity).unwrap()
+    }
+
+    #[test]
+    fn conditions_carry_operator_family_key_and_values() {
+        let p = policy(
+            json!({"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "*", "Resource": "*",
+            "Condition": {"ForAnyValue:NumericGreaterThanIfExists": {"iam:ServiceSpecificCredentialAgeDays": [5, "30"]},
+                          "StringEquals": {"aws:username": "${aws:PrincipalTag/team}"}}}}),
+        );
+        let cs: Vec<_> = p.conditions().collect();
+        assert_eq!(cs.len(), 2);
+        let op = cs[0].operator();
+        assert_eq!(op.family(), Family::Numeric);
+        assert_eq!(op.qualifier, Some(SetQualifier::ForAnyValue));
+        assert!(op.if_exists && op.is_set_operator());
+        assert_eq!(op.key_type(), Some(KeyType::Numeric));
+        assert_eq!(cs[0].key(), "iam:ServiceSpecificCredentialAgeDays");
+        assert_eq!(cs[0].literals().collect::<Vec<_>>(), ["5", "30"]);
+        // A value with a variable is not a literal; the variable's key is reported.
+        assert_eq!(cs[1].literals().count(), 0);
+        assert_eq!(p.variables().collect::<Vec<_>>(), ["aws:principaltag/team"]);
+    }
+
+    #[test]
+    fn variables_are_text_outside_version_2012() {
+        let p = policy(
+            json!({"Version": "2008-10-17", "Statement": {"Effect": "Allow", "Action": "*",
+            "Resource": "arn:aws:iam::123456789012:user/${aws:username}",
+            "Condition": {"StringEquals": {"k": "${aws:username}"}}}}),
+        );
+        assert_eq!(p.variables().count(), 0);
+        assert_eq!(
+            p.conditions()
+                .next()
+                .unwrap()
+                .literals()
+                .collect::<Vec<_>>(),
+            ["${aws:username}"]
+        );
+        let p = policy(
+            json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*",
+            "Resource": "arn:aws:iam::123456789012:user/${aws:username}"}}),
+        );
+        assert_eq!(p.variables().collect::<Vec<_>>(), ["aws:username"]);
+    }
+
+    #[test]
+    fn key_uses_merge_case_and_refuse_two_types() {
+        let mut set = PolicySet::default();
+        set.identity.push(policy(json!({"Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"StringEquals": {"aws:TagKeys": "a"}}},
+            {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"ForAllValues:StringLike": {"AWS:tagkeys": "b"}, "Null": {"x": "true"}}}]})));
+        let uses = set.key_uses().unwrap();
+        assert_eq!(
+            uses.get("aws:tagkeys"),
+            Some(&KeyUse {
+                key_type: KeyType::String,
+                as_set: true
+            })
+        );
+        assert!(!uses.contains_key("x"), "Null implies no type");
+        assert_eq!(KeyType::String.simulator_name(true), "stringList");
+        let kv = set.condition_values();
+        assert_eq!(kv.len(), 2);
+        assert_eq!(kv[0].key, "aws:TagKeys");
+        assert_eq!(kv[0].values, ["a", "b"]);
+
+        set.identity.push(policy(
+            json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*",
+            "Condition": {"NumericEquals": {"aws:tagKeys": "1"}}}}),
+        ));
+        let e = set.key_uses().unwrap_err();
+        assert_eq!(e.key, "aws:tagKeys");
+        assert_eq!((e.first, e.second), (KeyType::String, KeyType::Numeric));
+    }
+
+    #[test]
+    fn literals_of_actions_and_resources() {
+        let mut set = PolicySet::default();
+        set.identity
+            .push(policy(json!({"Statement": {"Effect": "Allow",
+            "Action": ["bedrock:Converse", "iam:*"], "NotResource": "arn:aws:s3:::b"}})));
+        assert_eq!(
+            set.action_entries().collect::<Vec<_>>(),
+            ["bedrock:Converse", "iam:*"]
+        );
+        assert_eq!(
+            set.resource_entries().collect::<Vec<_>>(),
+            ["arn:aws:s3:::b"]
+        );
+    }
+}
