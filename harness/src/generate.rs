@@ -4,7 +4,9 @@
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
-use keyward_iam::{BaseOp, PolicyType};
+use std::sync::Arc;
+
+use keyward_iam::{BaseOp, PolicySet, PolicyType};
 
 /// What the generators may produce.
 #[derive(Debug, Clone)]
@@ -307,10 +309,12 @@ pub fn any_json() -> impl Strategy<Value = Value> {
     })
 }
 
-/// A generated request case, as the JSON of its `policies` and `request` members.
+/// A generated request case: the JSON of its `policies` and `request` members, and the policies
+/// compiled (or why they do not compile, which is a generator bug).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenCase {
     pub policies: Value,
+    pub compiled: Result<Arc<PolicySet>, String>,
     pub request: Value,
 }
 
@@ -448,57 +452,26 @@ pub fn policy_set(g: &GenSettings, s: &SetSettings) -> impl Strategy<Value = Val
         })
 }
 
-/// Every condition key a policy set mentions, with the values it mentions for it: requests
-/// are drawn from these so that conditions match often (type-directed, as Cedar's generators).
-pub fn mentioned(policies: &Value) -> Vec<(String, Vec<Value>)> {
-    fn walk(v: &Value, out: &mut Vec<(String, Vec<Value>)>) {
-        match v {
-            Value::Object(m) => {
-                for (k, x) in m {
-                    if k == "Condition" {
-                        if let Value::Object(ops) = x {
-                            for keys in ops.values() {
-                                if let Value::Object(keys) = keys {
-                                    for (key, vals) in keys {
-                                        let vals: Vec<Value> = match vals {
-                                            Value::Array(a) => a.clone(),
-                                            s => vec![s.clone()],
-                                        };
-                                        let lc = key.to_ascii_lowercase();
-                                        match out
-                                            .iter_mut()
-                                            .find(|(k, _)| k.to_ascii_lowercase() == lc)
-                                        {
-                                            Some((_, vs)) => vs.extend(vals),
-                                            None => out.push((key.clone(), vals)),
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    } else {
-                        walk(x, out);
-                    }
-                }
-            }
-            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(policies, &mut out);
-    for (_, vs) in &mut out {
-        vs.retain(|v| !v.is_array() && !v.is_object() && !v.is_null());
-        // Edge values beside the mentioned ones: the numeric edges of CredentialAgeDays and a
-        // value no policy mentions.
-        vs.extend([
-            json!("0"),
-            json!("36600"),
-            json!("36601"),
-            json!("unmentioned"),
-        ]);
-    }
-    out
+/// Every condition key a policy set tests, with the literal values it compares against plus the
+/// edge values that matter: requests are drawn from these so that conditions match often
+/// (type-directed, as Cedar's generators).
+pub fn mentioned(policies: &PolicySet) -> Vec<(String, Vec<Value>)> {
+    policies
+        .condition_values()
+        .into_iter()
+        .map(|kv| {
+            let mut vs: Vec<Value> = kv.values.into_iter().map(Value::String).collect();
+            // Edge values beside the mentioned ones: the numeric edges of CredentialAgeDays and
+            // a value no policy mentions.
+            vs.extend([
+                json!("0"),
+                json!("36600"),
+                json!("36601"),
+                json!("unmentioned"),
+            ]);
+            (kv.key, vs)
+        })
+        .collect()
 }
 
 /// A context value for one mentioned key: absent, one mentioned value, or several (a
@@ -510,18 +483,20 @@ fn context_entry(values: Vec<Value>) -> impl Strategy<Value = Option<Value>> {
 }
 
 /// A request whose context is drawn from what the policies mention.
-pub fn request_for(policies: &Value) -> impl Strategy<Value = Value> {
+pub fn request_for(policies: &PolicySet) -> impl Strategy<Value = Value> {
     let keys = mentioned(policies);
     let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
     let entries: Vec<_> = keys.into_iter().map(|(_, vs)| context_entry(vs)).collect();
     // Actions and resources the policies name exactly are as likely as the fixed pools, so
     // statements apply often.
-    let (mut actions, mut resources) = (
-        literal_strings(policies, &["Action", "NotAction"]),
-        literal_strings(policies, &["Resource", "NotResource"]),
-    );
-    actions.retain(|a| a.contains(':') && !a.contains(['*', '?']));
-    resources.retain(|r| !r.contains(['*', '?', '$']) || r == "*");
+    let actions = policies
+        .action_entries()
+        .filter(|a| a.contains(':') && !a.contains(['*', '?']));
+    let resources = policies
+        .resource_entries()
+        .filter(|r| !r.contains(['*', '?', '$']) || *r == "*");
+    let mut actions: Vec<String> = actions.map(str::to_string).collect();
+    let mut resources: Vec<String> = resources.map(str::to_string).collect();
     actions.extend(REQUEST_ACTIONS.iter().map(|s| s.to_string()));
     resources.extend(REQUEST_RESOURCES.iter().map(|s| s.to_string()));
     (
@@ -552,39 +527,23 @@ pub fn request_for(policies: &Value) -> impl Strategy<Value = Value> {
         })
 }
 
-/// Every string under the given statement elements.
-fn literal_strings(policies: &Value, elements: &[&str]) -> Vec<String> {
-    fn walk(v: &Value, elements: &[&str], out: &mut Vec<String>) {
-        match v {
-            Value::Object(m) => {
-                for (k, x) in m {
-                    if elements.contains(&k.as_str()) {
-                        match x {
-                            Value::String(s) => out.push(s.clone()),
-                            Value::Array(a) => {
-                                out.extend(a.iter().filter_map(|s| s.as_str().map(str::to_string)))
-                            }
-                            _ => {}
-                        }
-                    } else {
-                        walk(x, elements, out);
-                    }
-                }
-            }
-            Value::Array(a) => a.iter().for_each(|x| walk(x, elements, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(policies, elements, &mut out);
-    out
-}
-
-/// A whole request case.
+/// A whole request case. The policies are compiled once, here: the request is drawn from what
+/// the compiled set says, and the properties transform the compiled set.
 pub fn case(g: &GenSettings, s: &SetSettings) -> impl Strategy<Value = GenCase> {
     policy_set(g, s).prop_flat_map(|policies| {
-        let req = request_for(&policies);
-        (Just(policies), req).prop_map(|(policies, request)| GenCase { policies, request })
+        let compiled = crate::case::read_policies(&policies)
+            .map(Arc::new)
+            .map_err(|e| e.to_string());
+        let req = match &compiled {
+            Ok(set) => request_for(set).boxed(),
+            // A generator bug: the property reports it (and proptest shrinks it).
+            Err(_) => Just(json!({})).boxed(),
+        };
+        (Just(policies), Just(compiled), req).prop_map(|(policies, compiled, request)| GenCase {
+            policies,
+            compiled,
+            request,
+        })
     })
 }
 

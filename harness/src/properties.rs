@@ -2,10 +2,10 @@
 //! against an oracle on generated cases. Each one transforms a case and states how the answers
 //! of the two must relate; a failure comes with the case that shows it.
 
-use keyward_iam::DecisionKind;
+use keyward_iam::{DecisionKind, Effect, Policy, PolicySet, Statement};
 use serde_json::{json, Value};
 
-use crate::case::{Case, Expect, Provenance};
+use crate::case::{Case, Expect, Provenance, Query};
 use crate::generate::{GenCase, GenScenario};
 use crate::oracle::Oracle;
 
@@ -95,10 +95,15 @@ fn case_json(id: &str, policies: &Value, key: &str, query: &Value) -> Value {
     json!({"id": id, "provenance": "generated", "policies": policies, key: query})
 }
 
-/// Builds a case from generated JSON. A generated case that does not read is a generator bug,
-/// reported as a failure of the property so that it is shrunk like any other.
-fn build(policies: &Value, request: &Value) -> Result<Case, String> {
-    Case::from_json(&case_json("generated", policies, "request", request))
+/// Builds a case from a generated one: the policies the generator already compiled, and its
+/// request. A generated case that does not read is a generator bug, reported as a failure of
+/// the property so that it is shrunk like any other.
+fn build(g: &GenCase) -> Result<Case, String> {
+    let set = g
+        .compiled
+        .as_ref()
+        .map_err(|e| format!("generated case does not read: {e}"))?;
+    Case::from_parts("generated", (**set).clone(), &g.request)
         .map_err(|e| format!("generated case does not read: {e}"))
 }
 
@@ -128,46 +133,6 @@ fn compare(same: Same, a: &Expect, b: &Expect) -> Result<(), String> {
     }
 }
 
-/// The statements of a policy document as an array (IAM allows a single object).
-fn statements_mut(policy: &mut Value) -> Option<&mut Vec<Value>> {
-    let doc = if policy.get("document").is_some() {
-        policy.get_mut("document")?
-    } else {
-        policy
-    };
-    let st = doc.get_mut("Statement")?;
-    if st.is_object() {
-        *st = Value::Array(vec![st.take()]);
-    }
-    st.as_array_mut()
-}
-
-/// Every policy document of a set, mutably.
-fn every_policy(policies: &mut Value, mut f: impl FnMut(&mut Value)) {
-    let Some(m) = policies.as_object_mut() else {
-        return;
-    };
-    for (k, v) in m.iter_mut() {
-        match k.as_str() {
-            "permissions_boundary" => f(v),
-            "identity" | "session" | "resource" => {
-                v.as_array_mut().into_iter().flatten().for_each(&mut f)
-            }
-            "scp" | "rcp" => v
-                .as_array_mut()
-                .into_iter()
-                .flatten()
-                .flat_map(|l| l.as_array_mut().into_iter().flatten())
-                .for_each(&mut f),
-            _ => {}
-        }
-    }
-}
-
-fn first_identity(policies: &mut Value) -> Option<&mut Value> {
-    policies.get_mut("identity")?.as_array_mut()?.first_mut()
-}
-
 fn swap_case(s: &str) -> String {
     s.chars()
         .map(|c| {
@@ -180,123 +145,84 @@ fn swap_case(s: &str) -> String {
         .collect()
 }
 
-/// Checks one property on one generated request case.
-pub fn check_request(p: Property, oracle: &dyn Oracle, g: &GenCase) -> Result<(), String> {
-    let original = build(&g.policies, &g.request)?;
-    let before = answer(oracle, &original)?;
-    let relate = |policies: Value, request: Value, same: Same| -> Result<(), String> {
-        let after = answer(oracle, &build(&policies, &request)?)?;
-        compare(same, &before, &after)
-    };
-    let mut policies = g.policies.clone();
-    let request = g.request.clone();
+/// The transformed case a relation compares with the original. Every edit is made on the
+/// compiled policies ([`keyward_iam`]'s transformations), never on JSON.
+fn transformed(p: Property, original: &Case) -> Case {
+    let mut case = original.clone();
+    let set = &mut case.policies;
     match p {
-        Property::StatementOrder => {
-            every_policy(&mut policies, |pol| {
-                if let Some(st) = statements_mut(pol) {
-                    st.reverse();
-                }
-            });
-            relate(policies, request, Same::All)
-        }
-        Property::PolicyOrder => {
-            if let Some(ids) = policies.get_mut("identity").and_then(Value::as_array_mut) {
-                ids.reverse();
-            }
-            for t in ["scp", "rcp"] {
-                for level in policies
-                    .get_mut(t)
-                    .and_then(Value::as_array_mut)
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(l) = level.as_array_mut() {
-                        l.reverse();
-                    }
-                }
-            }
-            relate(policies, request, Same::DecisionAndBy)
-        }
+        Property::StatementOrder => set.policies_mut().for_each(Policy::reverse_statements),
+        Property::PolicyOrder => set.reverse_policy_order(),
         Property::SplitPolicy => {
-            let Some(first) = first_identity(&mut policies) else {
-                return Ok(());
-            };
-            let version = first.get("Version").cloned();
-            let Some(st) = statements_mut(first) else {
-                return Ok(());
-            };
-            if st.len() < 2 {
-                return Ok(());
-            }
-            let tail = st.split_off(st.len() / 2);
-            let mut second = json!({"Statement": tail});
-            if let Some(v) = version {
-                second["Version"] = v;
-            }
-            if let Some(ids) = policies.get_mut("identity").and_then(Value::as_array_mut) {
-                ids.insert(1, second);
-            }
-            relate(policies, request, Same::DecisionAndBy)
-        }
-        Property::DuplicateStatement => {
-            if let Some(st) = first_identity(&mut policies).and_then(statements_mut) {
-                if let Some(mut copy) = st.first().cloned() {
-                    if let Some(m) = copy.as_object_mut() {
-                        m.remove("Sid");
-                    }
-                    st.push(copy);
+            if let Some(first) = set.identity.first_mut() {
+                let at = first.statements.len() / 2;
+                if let Some(second) = first.split_off(at) {
+                    set.identity.insert(1, second);
                 }
             }
-            relate(policies, request, Same::All)
+        }
+        Property::DuplicateStatement => add_copy_of_first_statement(set, None),
+        Property::AddDenyKeepsDeny => add_copy_of_first_statement(set, Some(Effect::Deny)),
+        Property::AddAllowKeepsAllow => add_copy_of_first_statement(set, Some(Effect::Allow)),
+        Property::DenyWins => {
+            if let Some(first) = set.identity.first_mut() {
+                first.push_statement(Statement::unconditional(Effect::Deny, "*", "*"));
+            }
         }
         Property::ActionCase => {
-            let mut request = request;
-            if let Some(a) = request.get("action").and_then(Value::as_str).map(swap_case) {
-                request["action"] = json!(a);
+            if let Query::Request(r) = &mut case.query {
+                *r = r.with_action(&swap_case(r.action()));
             }
-            relate(policies, request, Same::DecisionAndBy)
         }
         Property::KeyCase => {
-            every_policy(&mut policies, |pol| {
-                for st in statements_mut(pol).into_iter().flatten() {
-                    for keys in st
-                        .get_mut("Condition")
-                        .and_then(Value::as_object_mut)
-                        .into_iter()
-                        .flat_map(|ops| ops.values_mut())
-                    {
-                        if let Some(m) = keys.as_object_mut() {
-                            *m = std::mem::take(m)
-                                .into_iter()
-                                .map(|(k, v)| (swap_case(&k), v))
-                                .collect();
-                        }
-                    }
+            for pol in set.policies_mut() {
+                for st in pol.statements_mut() {
+                    st.map_condition_keys(swap_case);
                 }
-            });
-            let mut request = request;
-            if let Some(ctx) = request.get_mut("context").and_then(Value::as_object_mut) {
-                *ctx = std::mem::take(ctx)
-                    .into_iter()
-                    .map(|(k, v)| (k.to_ascii_lowercase(), v))
-                    .collect();
             }
-            relate(policies, request, Same::All)
+            if let Query::Request(r) = &mut case.query {
+                *r = r.map_context_keys(str::to_ascii_lowercase);
+            }
         }
+        Property::FirstDeniedRequest | Property::RoundTrip => {}
+    }
+    case
+}
+
+/// Appends to the first identity policy a copy of its first statement, without its Sid and with
+/// `effect` when given (the copy of a statement of the set applies often).
+fn add_copy_of_first_statement(set: &mut PolicySet, effect: Option<Effect>) {
+    let Some(first) = set.identity.first_mut() else {
+        return;
+    };
+    let Some(copy) = first.statements.first().cloned() else {
+        return;
+    };
+    let copy = copy.without_sid();
+    first.push_statement(match effect {
+        Some(e) => copy.with_effect(e),
+        None => copy,
+    });
+}
+
+/// Checks one property on one generated request case.
+pub fn check_request(p: Property, oracle: &dyn Oracle, g: &GenCase) -> Result<(), String> {
+    let original = build(g)?;
+    let before = answer(oracle, &original)?;
+    match p {
+        Property::StatementOrder | Property::DuplicateStatement | Property::KeyCase => compare(
+            Same::All,
+            &before,
+            &answer(oracle, &transformed(p, &original))?,
+        ),
+        Property::PolicyOrder | Property::SplitPolicy | Property::ActionCase => compare(
+            Same::DecisionAndBy,
+            &before,
+            &answer(oracle, &transformed(p, &original))?,
+        ),
         Property::AddDenyKeepsDeny | Property::AddAllowKeepsAllow => {
             let deny = p == Property::AddDenyKeepsDeny;
-            // The added statement: the policy's own first statement with the effect forced, so
-            // that it often applies.
-            if let Some(st) = first_identity(&mut policies).and_then(statements_mut) {
-                if let Some(mut copy) = st.first().cloned() {
-                    if let Some(m) = copy.as_object_mut() {
-                        m.remove("Sid");
-                        m.insert("Effect".into(), json!(if deny { "Deny" } else { "Allow" }));
-                    }
-                    st.push(copy);
-                }
-            }
-            let after = answer(oracle, &build(&policies, &request)?)?;
+            let after = answer(oracle, &transformed(p, &original))?;
             let was_allow = before.decision == Some(DecisionKind::Allow);
             let is_allow = after.decision == Some(DecisionKind::Allow);
             let broken = if deny {
@@ -315,10 +241,7 @@ pub fn check_request(p: Property, oracle: &dyn Oracle, g: &GenCase) -> Result<()
             }
         }
         Property::DenyWins => {
-            if let Some(st) = first_identity(&mut policies).and_then(statements_mut) {
-                st.push(json!({"Effect": "Deny", "Action": "*", "Resource": "*"}));
-            }
-            let after = answer(oracle, &build(&policies, &request)?)?;
+            let after = answer(oracle, &transformed(p, &original))?;
             if after.decision == Some(DecisionKind::ExplicitDeny) {
                 Ok(())
             } else {
@@ -335,7 +258,10 @@ pub fn check_request(p: Property, oracle: &dyn Oracle, g: &GenCase) -> Result<()
                 .pop()
                 .ok_or("no case read back")?
                 .map_err(|e| e.to_string())?;
-            if back.to_json() != original.to_json() {
+            if back.policies != original.policies
+                || back.request() != original.request()
+                || back.to_json() != original.to_json()
+            {
                 return Err(format!(
                     "wrote {} read back {}",
                     original.to_json(),

@@ -75,6 +75,17 @@ impl Policy {
         self.statement_is_array = true;
     }
 
+    /// The policy without its statement `index`; `None` when that would leave no statement
+    /// (IAM refuses an empty Statement) or there is no such statement.
+    pub fn without_statement(&self, index: usize) -> Option<Policy> {
+        if self.statements.len() < 2 || index >= self.statements.len() {
+            return None;
+        }
+        let mut p = self.clone();
+        p.statements.remove(index);
+        Some(p)
+    }
+
     /// The statements, for edits that keep each statement valid on its own (effect, Sid,
     /// condition keys).
     pub fn statements_mut(&mut self) -> &mut [Statement] {
@@ -227,6 +238,15 @@ mod tests {
         assert_eq!(tail.to_json()["Version"], "2012-10-17");
         assert_eq!(reparse(&tail), tail);
         assert!(p.split_off(1).is_none() && p.split_off(0).is_none());
+        assert!(
+            p.without_statement(0).is_none(),
+            "a policy keeps one statement"
+        );
+        assert_eq!(
+            tail.without_statement(0)
+                .map(|t| t.to_json()["Statement"].clone()),
+            None
+        );
 
         let copy = p.statements[0]
             .clone()

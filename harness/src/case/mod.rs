@@ -2,11 +2,12 @@
 //! case, read from fixtures, `keyward eval` input and outside suites, and written back for shrunk
 //! failures.
 
+mod json;
 pub(crate) mod read;
 mod scenario;
 mod write;
 
-pub use read::{read_cases, read_file, CaseSource};
+pub use read::{read_cases, read_file, read_policies, CaseSource};
 
 use keyward_bedrock::outcome::Outcome;
 use keyward_bedrock::scenario::{Scenario, ScenarioResult};
@@ -76,9 +77,10 @@ pub struct Case {
     pub policies: PolicySet,
     pub query: Query,
     pub expect: Option<Expect>,
-    /// The `policies` and `request` / `scenario` members exactly as read (or as generated).
-    pub raw_policies: Option<Value>,
-    pub raw_query: Value,
+    /// The `scenario` member as written, for writing the case back: the scenario model keeps
+    /// times as epoch seconds and drops defaults, so the user's spelling lives here. (Policies
+    /// and requests are written back from their model: there is one model of a policy.)
+    pub scenario_json: Option<Value>,
 }
 
 /// What the local evaluator answers for a case, compared with `expect`.
@@ -177,6 +179,27 @@ impl Verdict {
 }
 
 impl Case {
+    /// A request case of compiled policies and a request in the case format (e.g. a generated
+    /// one): only the request is read.
+    pub fn from_parts(id: &str, policies: PolicySet, request: &Value) -> Result<Case, CaseError> {
+        let request = read::parse_request(request).map_err(|(path, message)| CaseError {
+            file: "(generated)".into(),
+            case: Some(id.to_string()),
+            path,
+            message,
+        })?;
+        Ok(Case {
+            id: id.to_string(),
+            source: None,
+            provenance: Some(Provenance::Generated),
+            note: None,
+            policies,
+            query: Query::Request(request),
+            expect: None,
+            scenario_json: None,
+        })
+    }
+
     /// Reads a case from its JSON (the case format), e.g. one built by a generator.
     pub fn from_json(v: &Value) -> Result<Case, CaseError> {
         read::parse_case(

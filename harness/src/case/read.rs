@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
-use keyward_iam::{ContextValue, DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Request};
-use serde_json::{Map, Value};
+use keyward_iam::{DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Request};
+use serde_json::Value;
 
+use super::json::{as_array, as_object, context_value, kind, Fail};
 use super::{Case, CaseError, Expect, Provenance, Query};
 
 /// Where a case sits in its file: its position, and its line for JSON Lines.
@@ -194,14 +195,14 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
         None | Some(Value::Null) => PolicySet::default(),
         Some(p) => parse_policies(p).map_err(|(path, m)| err(&path, m))?,
     };
-    let (query, raw_query) = match (o.get("request"), o.get("scenario")) {
+    let (query, scenario_json) = match (o.get("request"), o.get("scenario")) {
         (Some(r), None) => (
             Query::Request(parse_request(r).map_err(|(path, m)| err(&path, m))?),
-            r,
+            None,
         ),
         (None, Some(s)) => (
             Query::Scenario(super::scenario::parse_scenario(s).map_err(|(path, m)| err(&path, m))?),
-            s,
+            Some(s.clone()),
         ),
         (Some(_), Some(_)) => {
             return Err(err(
@@ -229,39 +230,7 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
         policies,
         query,
         expect,
-        raw_policies: o.get("policies").cloned(),
-        raw_query: raw_query.clone(),
-    })
-}
-
-pub(crate) type Fail = (String, String);
-
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn as_object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Fail> {
-    v.as_object().ok_or_else(|| {
-        (
-            path.to_string(),
-            format!("must be an object, found {}", kind(v)),
-        )
-    })
-}
-
-fn as_array<'a>(v: &'a Value, path: &str, what: &str) -> Result<&'a Vec<Value>, Fail> {
-    v.as_array().ok_or_else(|| {
-        (
-            path.to_string(),
-            format!("must be an array of {what}, found {}", kind(v)),
-        )
+        scenario_json,
     })
 }
 
@@ -326,6 +295,16 @@ fn parse_levels(v: &Value, path: &str, t: PolicyType) -> Result<Vec<Vec<Policy>>
     .collect()
 }
 
+/// Reads and compiles a `policies` member (e.g. a generated one) on its own.
+pub fn read_policies(v: &Value) -> Result<PolicySet, CaseError> {
+    parse_policies(v).map_err(|(path, message)| CaseError {
+        file: "(generated)".into(),
+        case: None,
+        path,
+        message,
+    })
+}
+
 fn parse_policies(v: &Value) -> Result<PolicySet, Fail> {
     let o = as_object(v, "$.policies")?;
     let mut set = PolicySet::default();
@@ -352,31 +331,7 @@ fn parse_policies(v: &Value) -> Result<PolicySet, Fail> {
     Ok(set)
 }
 
-pub(crate) fn context_value(v: &Value, path: &str) -> Result<ContextValue, Fail> {
-    let scalar = |x: &Value, p: &str| match x {
-        Value::String(s) => Ok(s.clone()),
-        Value::Number(n) => Ok(n.to_string()),
-        Value::Bool(b) => Ok(b.to_string()),
-        other => Err((
-            p.to_string(),
-            format!(
-                "a context value must be a string, number or boolean, found {}",
-                kind(other)
-            ),
-        )),
-    };
-    match v {
-        Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .map(|(i, x)| scalar(x, &format!("{path}[{i}]")))
-            .collect::<Result<Vec<_>, _>>()
-            .map(ContextValue::Multi),
-        x => scalar(x, path).map(ContextValue::Single),
-    }
-}
-
-fn parse_request(v: &Value) -> Result<Request, Fail> {
+pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
     let o = as_object(v, "$.request")?;
     for k in o.keys() {
         if !matches!(

@@ -6,7 +6,7 @@ use keyward_bedrock::scenario::{
 };
 use serde_json::{Map, Value};
 
-use super::read::{context_value, kind, Fail};
+use super::json::{context_value, kind, Fail};
 
 fn obj<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Fail> {
     v.as_object().ok_or_else(|| {

@@ -2,7 +2,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{Case, Expect};
+use keyward_iam::{ContextValue, PolicySet, Request};
+
+use super::{Case, Expect, Query};
 
 impl Case {
     pub fn to_json(&self) -> Value {
@@ -17,14 +19,20 @@ impl Case {
         if let Some(n) = &self.note {
             m.insert("note".into(), json!(n));
         }
-        if let Some(p) = &self.raw_policies {
-            m.insert("policies".into(), p.clone());
+        if self.policies != PolicySet::default() {
+            m.insert("policies".into(), self.policies.to_json());
         }
-        let key = match self.query {
-            super::Query::Request(_) => "request",
-            super::Query::Scenario(_) => "scenario",
-        };
-        m.insert(key.into(), self.raw_query.clone());
+        match &self.query {
+            Query::Request(r) => {
+                m.insert("request".into(), request_json(r));
+            }
+            Query::Scenario(_) => {
+                m.insert(
+                    "scenario".into(),
+                    self.scenario_json.clone().unwrap_or(Value::Null),
+                );
+            }
+        }
         if let Some(e) = &self.expect {
             m.insert("expect".into(), e.to_json());
         }
@@ -67,4 +75,31 @@ impl Expect {
         }
         Value::Object(x)
     }
+}
+
+/// The `request` member: the model written in the case format (context values as strings, which
+/// is how IAM holds them and how the reader stores them).
+pub(crate) fn request_json(r: &Request) -> Value {
+    let mut m = Map::new();
+    m.insert("principal".into(), json!(r.principal()));
+    m.insert("action".into(), json!(r.action()));
+    m.insert("resource".into(), json!(r.resource()));
+    if let Some(a) = r.resource_account() {
+        m.insert("resource_account".into(), json!(a));
+    }
+    if !r.context.is_empty() {
+        let ctx: Map<String, Value> = r
+            .context
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    ContextValue::Single(s) => json!(s),
+                    ContextValue::Multi(vs) => json!(vs),
+                };
+                (k.to_string(), v)
+            })
+            .collect();
+        m.insert("context".into(), Value::Object(ctx));
+    }
+    Value::Object(m)
 }

@@ -570,7 +570,7 @@ mod tests {
         let cases = generated(7, 60);
         assert_eq!(cases.len(), 60);
         for c in &cases {
-            let p = c.raw_policies.as_ref().unwrap().to_string();
+            let p = c.policies.to_json().to_string();
             for absent in [
                 "aws:SourceIp",
                 "aws:CurrentTime",

@@ -6,10 +6,10 @@
 //! renamed case locally: if renaming changed the local verdict (a pattern that depended on a
 //! name), the case is skipped rather than compared unfairly.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use keyward_bedrock::scenario::{CallScenario, CreateKeyScenario, Flow, KeySpec, Scenario};
+use keyward_iam::{KeyType, Policy, PolicySet};
 use serde_json::{json, Value};
 
 use super::names::{Renamer, RunId, CASE_ACCOUNT};
@@ -351,112 +351,13 @@ pub struct PlanContext {
     pub now: i64,
 }
 
-/// A policy entry's document (the case format allows a `{name, arn, document}` wrapper).
-pub fn document(v: &Value) -> &Value {
-    v.get("document").unwrap_or(v)
-}
-
-fn docs(policies: &Value, key: &str) -> Vec<Value> {
-    match policies.get(key) {
-        Some(Value::Array(a)) => a.iter().map(|p| document(p).clone()).collect(),
-        Some(p @ Value::Object(_)) => vec![document(p).clone()],
-        _ => Vec::new(),
-    }
-}
-
-/// Every (operator, key) pair in the documents' conditions.
-fn condition_keys(doc: &Value, out: &mut Vec<(String, String)>) {
-    match doc {
-        Value::Object(m) => {
-            for (k, v) in m {
-                if k == "Condition" {
-                    if let Value::Object(ops) = v {
-                        for (op, keys) in ops {
-                            if let Value::Object(ks) = keys {
-                                out.extend(ks.keys().map(|key| (op.clone(), key.clone())));
-                            }
-                        }
-                    }
-                } else {
-                    condition_keys(v, out);
-                }
-            }
-        }
-        Value::Array(a) => a.iter().for_each(|x| condition_keys(x, out)),
-        _ => {}
-    }
-}
-
-/// Policy variables (`${aws:...}`) used anywhere in the documents.
-fn variables(doc: &Value, out: &mut Vec<String>) {
-    match doc {
-        Value::String(s) => {
-            let mut rest = s.as_str();
-            while let Some(i) = rest.find("${") {
-                let Some(j) = rest[i..].find('}') else { break };
-                let inner = &rest[i + 2..i + j];
-                if inner.contains(':') && !matches!(inner, "*" | "?" | "$") {
-                    out.push(inner.split(',').next().unwrap_or(inner).trim().to_string());
-                }
-                rest = &rest[i + j..];
-            }
-        }
-        Value::Array(a) => a.iter().for_each(|x| variables(x, out)),
-        Value::Object(m) => m.values().for_each(|x| variables(x, out)),
-        _ => {}
-    }
-}
-
-/// The ContextKeyType family an operator reads its key as.
-fn operator_type(op: &str) -> Option<&'static str> {
-    let base = op
-        .trim_start_matches("ForAllValues:")
-        .trim_start_matches("ForAnyValue:")
-        .trim_end_matches("IfExists");
-    if base.starts_with("Numeric") {
-        Some("numeric")
-    } else if base.starts_with("Date") {
-        Some("date")
-    } else if base == "Bool" {
-        Some("boolean")
-    } else if base.ends_with("IpAddress") {
-        Some("ip")
-    } else if base.starts_with("Binary") {
-        Some("binary")
-    } else if base == "Null" {
-        None
-    } else {
-        Some("string")
-    }
-}
-
-fn all_docs(policies: &Value) -> Vec<Value> {
-    let mut out = Vec::new();
-    for key in ["identity", "permissions_boundary", "session", "resource"] {
-        out.extend(docs(policies, key));
-    }
-    for key in ["scp", "rcp"] {
-        if let Some(Value::Array(levels)) = policies.get(key) {
-            for l in levels {
-                out.extend(docs(&json!({ "l": l }), "l"));
-            }
-        }
-    }
-    out
-}
-
-/// Refuses policies that read keys a real request sets for itself.
-fn check_keys(policies: &Value) -> Result<(), Skip> {
-    let mut keys = Vec::new();
-    let mut vars = Vec::new();
-    for d in all_docs(policies) {
-        condition_keys(&d, &mut keys);
-        variables(&d, &mut vars);
-    }
-    for k in keys.into_iter().map(|(_, k)| k).chain(vars) {
-        let lc = k.to_ascii_lowercase();
-        if !CONTROLLABLE_KEYS.contains(&lc.as_str()) {
-            return Err(Skip::UncontrollableKey(k));
+/// Refuses policies that read keys a real request sets for itself: the keys their conditions
+/// test and the keys their policy variables read (as the compiled policies report them).
+fn check_keys(policies: &PolicySet) -> Result<(), Skip> {
+    let tested = policies.conditions().map(|c| c.key());
+    for k in tested.chain(policies.variables()) {
+        if !CONTROLLABLE_KEYS.contains(&k.to_ascii_lowercase().as_str()) {
+            return Err(Skip::UncontrollableKey(k.to_string()));
         }
     }
     Ok(())
@@ -464,11 +365,11 @@ fn check_keys(policies: &Value) -> Result<(), Skip> {
 
 /// Plans one case. The local answer is computed here, once.
 pub fn plan(case: &Case, ctx: &PlanContext) -> Result<Planned, Skip> {
-    let policies = case.raw_policies.clone().unwrap_or_else(|| json!({}));
+    let policies = &case.policies;
     let local = case.verdict().answer();
     match &case.query {
         Query::Request(req) => {
-            let plan = simulate_plan(req, &policies)?;
+            let plan = simulate_plan(req, policies)?;
             Ok(Planned {
                 case: case.clone(),
                 renamer: Renamer::new(),
@@ -477,20 +378,18 @@ pub fn plan(case: &Case, ctx: &PlanContext) -> Result<Planned, Skip> {
             })
         }
         Query::Scenario(s) => {
-            for k in ["scp", "rcp"] {
-                if policies.get(k).is_some() {
-                    return Err(Skip::OrganizationPolicies);
-                }
+            if policies.scp.is_some() || policies.rcp.is_some() {
+                return Err(Skip::OrganizationPolicies);
             }
-            if policies.get("resource").is_some() {
+            if !policies.resource.is_empty() {
                 return Err(Skip::ResourcePolicy);
             }
-            check_keys(&policies)?;
+            check_keys(policies)?;
             let mut renamer = Renamer::new();
             renamer.add(CASE_ACCOUNT, ctx.account.clone());
             let plan = match s {
-                Scenario::CreateKey(c) => create_key_plan(c, &policies, ctx, &mut renamer)?,
-                Scenario::Call(c) => call_plan(c, &policies, ctx, &mut renamer)?,
+                Scenario::CreateKey(c) => create_key_plan(c, policies, ctx, &mut renamer)?,
+                Scenario::Call(c) => call_plan(c, policies, ctx, &mut renamer)?,
             };
             // The same case with live names must get the same answer locally, names aside.
             let renamed = rename_case(case, &renamer).ok_or(Skip::RenamingChangesVerdict)?;
@@ -533,25 +432,30 @@ fn unrename(e: &mut Expect, r: &Renamer) {
     }
 }
 
-fn identity_docs(policies: &Value, r: &Renamer) -> PrincipalPoliciesJson {
+/// The documents sent to AWS: each compiled policy written back, with live names.
+fn identity_docs(policies: &PolicySet, r: &Renamer) -> PrincipalPoliciesJson {
     PrincipalPoliciesJson {
-        identity: docs(policies, "identity")
+        identity: policies
+            .identity
             .iter()
-            .map(|d| r.json_to_live(d))
+            .map(|p| r.json_to_live(&p.to_json()))
             .collect(),
         boundary: policies
-            .get("permissions_boundary")
-            .filter(|b| !b.is_null())
-            .map(|b| r.json_to_live(document(b))),
+            .permissions_boundary
+            .as_ref()
+            .map(|b| r.json_to_live(&b.to_json())),
     }
 }
 
-fn session_policy(policies: &Value, r: &Renamer) -> Result<Option<Value>, Skip> {
-    let s = docs(policies, "session");
-    match s.len() {
-        0 => Ok(None),
+fn session_policies(policies: &PolicySet) -> &[Policy] {
+    policies.session.as_deref().unwrap_or_default()
+}
+
+fn session_policy(policies: &PolicySet, r: &Renamer) -> Result<Option<Value>, Skip> {
+    match session_policies(policies) {
+        [] => Ok(None),
         // AssumeRole takes one inline session policy.
-        1 => Ok(Some(r.json_to_live(&s[0]))),
+        [one] => Ok(Some(r.json_to_live(&one.to_json()))),
         _ => Err(Skip::Principal("with more than one session policy".into())),
     }
 }
@@ -559,7 +463,7 @@ fn session_policy(policies: &Value, r: &Renamer) -> Result<Option<Value>, Skip> 
 /// The live principal for a case ARN: role sessions become roles, users become users.
 fn principal_for(
     arn: &str,
-    policies: &Value,
+    policies: &PolicySet,
     ctx: &PlanContext,
     tag: &str,
     r: &mut Renamer,
@@ -590,7 +494,7 @@ fn principal_for(
         if path.contains('/') {
             return Err(Skip::Principal(arn.into()));
         }
-        if !docs(policies, "session").is_empty() {
+        if !session_policies(policies).is_empty() {
             return Err(Skip::SessionPolicyOnUser);
         }
         let live = live_user_name(path, ctx, tag);
@@ -616,7 +520,7 @@ fn live_user_name(case_name: &str, ctx: &PlanContext, tag: &str) -> String {
 
 fn create_key_plan(
     c: &CreateKeyScenario,
-    policies: &Value,
+    policies: &PolicySet,
     ctx: &PlanContext,
     r: &mut Renamer,
 ) -> Result<LivePlan, Skip> {
@@ -640,7 +544,7 @@ fn create_key_plan(
 
 fn call_plan(
     c: &CallScenario,
-    policies: &Value,
+    policies: &PolicySet,
     ctx: &PlanContext,
     r: &mut Renamer,
 ) -> Result<LivePlan, Skip> {
@@ -717,91 +621,61 @@ fn call_plan(
     })
 }
 
-fn simulate_plan(req: &keyward_iam::Request, policies: &Value) -> Result<SimPlan, Skip> {
-    if !docs(policies, "session").is_empty() {
+fn simulate_plan(req: &keyward_iam::Request, policies: &PolicySet) -> Result<SimPlan, Skip> {
+    if !session_policies(policies).is_empty() {
         return Err(Skip::SimulatorSession);
     }
-    if policies.get("rcp").is_some() {
+    if policies.rcp.is_some() {
         return Err(Skip::SimulatorRcp);
     }
-    if policies.get("resource").is_some() || req.is_cross_account() {
+    if !policies.resource.is_empty() || req.is_cross_account() {
         return Err(Skip::ResourcePolicy);
     }
     let mut scp_levels = Vec::new();
-    if let Some(Value::Array(levels)) = policies.get("scp") {
-        for l in levels {
-            let ds = docs(&json!({ "l": l }), "l");
-            let mut keys = Vec::new();
-            ds.iter().for_each(|d| condition_keys(d, &mut keys));
-            if keys
-                .iter()
-                .any(|(_, k)| k.to_ascii_lowercase().starts_with("aws:"))
-            {
-                return Err(Skip::SimulatorScpGlobalKeys);
-            }
-            scp_levels.push(ds.iter().map(Value::to_string).collect());
+    for level in policies.scp.iter().flatten() {
+        let global_key = level
+            .iter()
+            .flat_map(Policy::conditions)
+            .any(|c| c.key().to_ascii_lowercase().starts_with("aws:"));
+        if global_key {
+            return Err(Skip::SimulatorScpGlobalKeys);
         }
+        scp_levels.push(level.iter().map(|p| p.to_json().to_string()).collect());
     }
     // Each key's type from the operators that read it.
-    let mut types: BTreeMap<String, (&'static str, bool)> = BTreeMap::new();
-    for d in all_docs(policies) {
-        let mut keys = Vec::new();
-        condition_keys(&d, &mut keys);
-        for (op, k) in keys {
-            let set = op.starts_with("For");
-            let Some(t) = operator_type(&op) else {
-                continue;
-            };
-            let e = types.entry(k.to_ascii_lowercase()).or_insert((t, set));
-            if e.0 != t {
-                return Err(Skip::AmbiguousKeyType(k));
-            }
-            e.1 |= set;
-        }
-    }
+    let uses = policies
+        .key_uses()
+        .map_err(|e| Skip::AmbiguousKeyType(e.key))?;
     let mut context = Vec::new();
     for (k, v) in req.context.iter() {
         let values = v.values().to_vec();
         if values.is_empty() {
             return Err(Skip::EmptyContextValue(k.to_string()));
         }
-        let (t, set) = types
+        let (t, set) = uses
             .get(&k.to_ascii_lowercase())
-            .copied()
-            .unwrap_or(("string", false));
-        let list = set || values.len() > 1;
-        let kind = if list { list_type(t) } else { t };
+            .map_or((KeyType::String, false), |u| (u.key_type, u.as_set));
         context.push(ContextEntry {
             name: k.to_string(),
-            kind,
+            kind: t.simulator_name(set || values.len() > 1),
             values,
         });
     }
     Ok(SimPlan {
-        identity: docs(policies, "identity")
+        identity: policies
+            .identity
             .iter()
-            .map(Value::to_string)
+            .map(|p| p.to_json().to_string())
             .collect(),
         boundary: policies
-            .get("permissions_boundary")
-            .filter(|b| !b.is_null())
-            .map(|b| document(b).to_string()),
+            .permissions_boundary
+            .as_ref()
+            .map(|b| b.to_json().to_string()),
         scp_levels,
         action: req.action().to_string(),
         resource: req.resource().to_string(),
         context,
     })
-}
-
-fn list_type(t: &'static str) -> &'static str {
-    match t {
-        "numeric" => "numericList",
-        "date" => "dateList",
-        "boolean" => "booleanList",
-        "ip" => "ipList",
-        "binary" => "binaryList",
-        _ => "stringList",
-    }
 }
 
 #[cfg(test)]

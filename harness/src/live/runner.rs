@@ -19,6 +19,8 @@ use super::names::RunId;
 use super::plan::{plan, LivePlan, PlanContext, Planned, SimPlan};
 use super::simulate::simulate_batch;
 use super::{Aws, LiveError};
+use keyward_iam::{Policy, PolicySet};
+
 use crate::case::{Case, Expect, Provenance};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -414,62 +416,60 @@ pub fn write_recorded(
     Ok(written)
 }
 
-/// Smaller versions of a case: one policy, statement or condition fewer.
+/// Smaller versions of a case: one policy (or organization level) or one statement fewer, made
+/// on the compiled policies.
 pub fn shrink_candidates(case: &Case) -> Vec<Case> {
-    let mut out = Vec::new();
-    let Some(policies) = case.raw_policies.clone() else {
-        return out;
-    };
-    let base = case.to_json();
-    let mut push = |p: Value| {
-        let mut v = base.clone();
-        v["policies"] = p;
-        if let Ok(c) = Case::from_json(&v) {
-            out.push(c);
-        }
-    };
-    let Value::Object(m) = &policies else {
-        return out;
-    };
-    for (k, list) in m {
-        let Value::Array(items) = list else { continue };
+    let mut sets: Vec<PolicySet> = Vec::new();
+    let p = &case.policies;
+    fn without<T: Clone>(items: &[T], i: usize) -> Vec<T> {
+        let mut v = items.to_vec();
+        v.remove(i);
+        v
+    }
+    // Each list of policies: drop one, or one statement of one.
+    let lists: [(&[Policy], fn(&mut PolicySet) -> &mut Vec<Policy>); 3] = [
+        (&p.identity, |s| &mut s.identity),
+        (p.session.as_deref().unwrap_or_default(), |s| {
+            s.session.get_or_insert_with(Vec::new)
+        }),
+        (&p.resource, |s| &mut s.resource),
+    ];
+    for (items, slot) in lists {
         for i in 0..items.len() {
-            let mut p = policies.clone();
-            if let Some(Value::Array(a)) = p.get_mut(k) {
-                a.remove(i);
-            }
-            push(p);
-            // Statements of the policy (documents or wrapped documents).
-            let doc_path: &[&str] = if items[i].get("document").is_some() {
-                &["document"]
-            } else {
-                &[]
-            };
-            let mut doc = items[i].clone();
-            for seg in doc_path {
-                doc = doc[*seg].clone();
-            }
-            if let Some(Value::Array(stmts)) = doc.get("Statement") {
-                for j in 0..stmts.len() {
-                    let mut p = policies.clone();
-                    let target = &mut p[k][i];
-                    let target = if doc_path.is_empty() {
-                        target
-                    } else {
-                        &mut target["document"]
-                    };
-                    if let Some(Value::Array(s)) = target.get_mut("Statement") {
-                        s.remove(j);
-                        if s.is_empty() {
-                            continue;
-                        }
-                    }
-                    push(p);
+            let mut s = p.clone();
+            *slot(&mut s) = without(items, i);
+            sets.push(s);
+            for j in 0..items[i].statements.len() {
+                if let Some(smaller) = items[i].without_statement(j) {
+                    let mut s = p.clone();
+                    slot(&mut s)[i] = smaller;
+                    sets.push(s);
                 }
             }
         }
     }
-    out
+    // Organization levels: drop one level.
+    type Levels = Option<Vec<Vec<Policy>>>;
+    let levels = |l: &Levels| l.as_ref().map_or(0, Vec::len);
+    let orgs: [(usize, fn(&mut PolicySet) -> &mut Levels); 2] = [
+        (levels(&p.scp), |s| &mut s.scp),
+        (levels(&p.rcp), |s| &mut s.rcp),
+    ];
+    for (n, slot) in orgs {
+        for i in 0..n {
+            let mut s = p.clone();
+            if let Some(ls) = slot(&mut s) {
+                ls.remove(i);
+            }
+            sets.push(s);
+        }
+    }
+    sets.into_iter()
+        .map(|policies| Case {
+            policies,
+            ..case.clone()
+        })
+        .collect()
 }
 
 /// Greedy shrinking with AWS in the loop: keeps a smaller case while AWS and the local evaluator
@@ -615,6 +615,6 @@ mod tests {
         let cands = shrink_candidates(&c);
         // The whole policy, then each of its two statements.
         assert_eq!(cands.len(), 3);
-        assert!(cands.iter().all(|k| k.raw_policies != c.raw_policies));
+        assert!(cands.iter().all(|k| k.policies != c.policies));
     }
 }

@@ -1,0 +1,60 @@
+//! Reading JSON members with located errors: the shared ground of the case reader and the
+//! scenario reader (both depend on it; neither depends on the other's internals).
+
+use keyward_iam::ContextValue;
+use serde_json::{Map, Value};
+
+pub(crate) type Fail = (String, String);
+
+pub(crate) fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+pub(crate) fn as_object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Fail> {
+    v.as_object().ok_or_else(|| {
+        (
+            path.to_string(),
+            format!("must be an object, found {}", kind(v)),
+        )
+    })
+}
+
+pub(crate) fn as_array<'a>(v: &'a Value, path: &str, what: &str) -> Result<&'a Vec<Value>, Fail> {
+    v.as_array().ok_or_else(|| {
+        (
+            path.to_string(),
+            format!("must be an array of {what}, found {}", kind(v)),
+        )
+    })
+}
+
+pub(crate) fn context_value(v: &Value, path: &str) -> Result<ContextValue, Fail> {
+    let scalar = |x: &Value, p: &str| match x {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        other => Err((
+            p.to_string(),
+            format!(
+                "a context value must be a string, number or boolean, found {}",
+                kind(other)
+            ),
+        )),
+    };
+    match v {
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| scalar(x, &format!("{path}[{i}]")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(ContextValue::Multi),
+        x => scalar(x, path).map(ContextValue::Single),
+    }
+}
