@@ -427,7 +427,8 @@ pub fn shrink_candidates(case: &Case) -> Vec<Case> {
         v
     }
     // Each list of policies: drop one, or one statement of one.
-    let lists: [(&[Policy], fn(&mut PolicySet) -> &mut Vec<Policy>); 3] = [
+    type List = fn(&mut PolicySet) -> &mut Vec<Policy>;
+    let lists: [(&[Policy], List); 3] = [
         (&p.identity, |s| &mut s.identity),
         (p.session.as_deref().unwrap_or_default(), |s| {
             s.session.get_or_insert_with(Vec::new)
@@ -450,8 +451,9 @@ pub fn shrink_candidates(case: &Case) -> Vec<Case> {
     }
     // Organization levels: drop one level.
     type Levels = Option<Vec<Vec<Policy>>>;
+    type LevelSlot = fn(&mut PolicySet) -> &mut Levels;
     let levels = |l: &Levels| l.as_ref().map_or(0, Vec::len);
-    let orgs: [(usize, fn(&mut PolicySet) -> &mut Levels); 2] = [
+    let orgs: [(usize, LevelSlot); 2] = [
         (levels(&p.scp), |s| &mut s.scp),
         (levels(&p.rcp), |s| &mut s.rcp),
     ];
