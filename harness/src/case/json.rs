@@ -4,7 +4,18 @@
 use keyward_iam::ContextValue;
 use serde_json::{Map, Value};
 
-pub(crate) type Fail = (String, String);
+/// What is wrong with a member of a case, and where: the JSON path inside the case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fail {
+    pub(crate) path: String,
+    pub(crate) message: String,
+}
+
+impl Fail {
+    pub(crate) fn new(path: String, message: String) -> Fail {
+        Fail { path, message }
+    }
+}
 
 pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
@@ -19,7 +30,7 @@ pub(crate) fn kind(v: &Value) -> &'static str {
 
 pub(crate) fn as_object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Fail> {
     v.as_object().ok_or_else(|| {
-        (
+        Fail::new(
             path.to_string(),
             format!("must be an object, found {}", kind(v)),
         )
@@ -28,7 +39,7 @@ pub(crate) fn as_object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, 
 
 pub(crate) fn as_array<'a>(v: &'a Value, path: &str, what: &str) -> Result<&'a Vec<Value>, Fail> {
     v.as_array().ok_or_else(|| {
-        (
+        Fail::new(
             path.to_string(),
             format!("must be an array of {what}, found {}", kind(v)),
         )
@@ -40,7 +51,7 @@ pub(crate) fn context_value(v: &Value, path: &str) -> Result<ContextValue, Fail>
         Value::String(s) => Ok(s.clone()),
         Value::Number(n) => Ok(n.to_string()),
         Value::Bool(b) => Ok(b.to_string()),
-        other => Err((
+        other => Err(Fail::new(
             p.to_string(),
             format!(
                 "a context value must be a string, number or boolean, found {}",

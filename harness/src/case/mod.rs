@@ -182,7 +182,7 @@ impl Case {
     /// A request case of compiled policies and a request in the case format (e.g. a generated
     /// one): only the request is read.
     pub fn from_parts(id: &str, policies: PolicySet, request: &Value) -> Result<Case, CaseError> {
-        let request = read::parse_request(request).map_err(|(path, message)| CaseError {
+        let request = read::parse_request(request).map_err(|json::Fail { path, message }| CaseError {
             file: "(generated)".into(),
             case: Some(id.to_string()),
             path,

@@ -193,15 +193,15 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
     };
     let policies = match o.get("policies") {
         None | Some(Value::Null) => PolicySet::default(),
-        Some(p) => parse_policies(p).map_err(|(path, m)| err(&path, m))?,
+        Some(p) => parse_policies(p).map_err(|f| err(&f.path, f.message))?,
     };
     let (query, scenario_json) = match (o.get("request"), o.get("scenario")) {
         (Some(r), None) => (
-            Query::Request(parse_request(r).map_err(|(path, m)| err(&path, m))?),
+            Query::Request(parse_request(r).map_err(|f| err(&f.path, f.message))?),
             None,
         ),
         (None, Some(s)) => (
-            Query::Scenario(super::scenario::parse_scenario(s).map_err(|(path, m)| err(&path, m))?),
+            Query::Scenario(super::scenario::parse_scenario(s).map_err(|f| err(&f.path, f.message))?),
             Some(s.clone()),
         ),
         (Some(_), Some(_)) => {
@@ -220,7 +220,7 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
     let is_request = matches!(query, Query::Request(_));
     let expect = match o.get("expect") {
         None | Some(Value::Null) => None,
-        Some(e) => Some(parse_expect(e, is_request).map_err(|(path, m)| err(&path, m))?),
+        Some(e) => Some(parse_expect(e, is_request).map_err(|f| err(&f.path, f.message))?),
     };
     Ok(Case {
         id: id.to_string(),
@@ -242,7 +242,7 @@ fn parse_policy(v: &Value, path: &str, t: PolicyType) -> Result<Policy, Fail> {
         for (k, x) in o {
             let s = || {
                 x.as_str().map(str::to_string).ok_or_else(|| {
-                    (
+                    Fail::new(
                         format!("{path}.{k}"),
                         format!("must be a string, found {}", kind(x)),
                     )
@@ -253,7 +253,7 @@ fn parse_policy(v: &Value, path: &str, t: PolicyType) -> Result<Policy, Fail> {
                 "name" => meta.name = Some(s()?),
                 "arn" => meta.arn = Some(s()?),
                 _ => {
-                    return Err((
+                    return Err(Fail::new(
                         format!("{path}.{k}"),
                         format!(
                         "unknown field \"{k}\" in a policy wrapper (expected name, arn, document)"
@@ -297,7 +297,7 @@ fn parse_levels(v: &Value, path: &str, t: PolicyType) -> Result<Vec<Vec<Policy>>
 
 /// Reads and compiles a `policies` member (e.g. a generated one) on its own.
 pub fn read_policies(v: &Value) -> Result<PolicySet, CaseError> {
-    parse_policies(v).map_err(|(path, message)| CaseError {
+    parse_policies(v).map_err(|Fail { path, message }| CaseError {
         file: "(generated)".into(),
         case: None,
         path,
@@ -321,7 +321,7 @@ fn parse_policies(v: &Value) -> Result<PolicySet, Fail> {
             "resource" => set.resource = parse_list(x, &path, PolicyType::Resource)?,
             "permissions_boundary" | "session" | "scp" | "rcp" => {}
             _ => {
-                return Err((
+                return Err(Fail::new(
                     path,
                     format!("unknown policy type \"{k}\" (expected identity, permissions_boundary, session, scp, rcp, resource)"),
                 ))
@@ -338,21 +338,21 @@ pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
             k.as_str(),
             "principal" | "action" | "resource" | "resource_account" | "context"
         ) {
-            return Err((format!("$.request.{k}"), format!("unknown field \"{k}\"")));
+            return Err(Fail::new(format!("$.request.{k}"), format!("unknown field \"{k}\"")));
         }
     }
     let req_str = |name: &str| -> Result<String, Fail> {
         match o.get(name) {
             Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-            Some(Value::String(_)) => Err((
+            Some(Value::String(_)) => Err(Fail::new(
                 format!("$.request.{name}"),
                 "must be a non-empty string, found an empty string".into(),
             )),
-            Some(other) => Err((
+            Some(other) => Err(Fail::new(
                 format!("$.request.{name}"),
                 format!("must be a non-empty string, found {}", kind(other)),
             )),
-            None => Err((
+            None => Err(Fail::new(
                 format!("$.request.{name}"),
                 format!("missing required field \"{name}\""),
             )),
@@ -361,7 +361,7 @@ pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
     let principal = req_str("principal")?;
     let action = req_str("action")?;
     if action.split(':').count() != 2 || action.contains(['*', '?']) {
-        return Err((
+        return Err(Fail::new(
             "$.request.action".into(),
             format!("{action:?} is not an action: expected service:Action with no wildcards"),
         ));
@@ -374,7 +374,7 @@ pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
             req = req.with_resource_account(a.clone())
         }
         Some(other) => {
-            return Err((
+            return Err(Fail::new(
                 "$.request.resource_account".into(),
                 format!("must be a 12-digit account id string, found {other}"),
             ))
@@ -411,7 +411,7 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
         } else {
             ""
         };
-        return Err((
+        return Err(Fail::new(
             format!("$.expect.{k}"),
             format!("unknown field \"{k}\"{hint}"),
         ));
@@ -420,7 +420,7 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
         match o.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err((
+            Some(other) => Err(Fail::new(
                 format!("$.expect.{name}"),
                 format!("must be a string or null, found {}", kind(other)),
             )),
@@ -428,13 +428,13 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
     };
     let decision = match opt_string("decision")? {
         Some(s) => Some(DecisionKind::parse(&s).ok_or_else(|| {
-            (
+            Fail::new(
                 "$.expect.decision".to_string(),
                 format!("unknown decision {s:?}: expected allow, explicit_deny or implicit_deny"),
             )
         })?),
         None if is_request => {
-            return Err((
+            return Err(Fail::new(
                 "$.expect.decision".into(),
                 "missing required field \"decision\"".into(),
             ))
@@ -453,7 +453,7 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
             n.as_u64().map(|s| s as u16)
         }
         Some(other) => {
-            return Err((
+            return Err(Fail::new(
                 "$.expect.status".into(),
                 format!("must be an HTTP status (100-599), found {other}"),
             ))
@@ -466,7 +466,7 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
                 .enumerate()
                 .map(|(i, x)| {
                     x.as_str().map(str::to_string).ok_or_else(|| {
-                        (
+                        Fail::new(
                             format!("$.expect.side_effects[{i}]"),
                             format!("must be a string, found {}", kind(x)),
                         )
@@ -475,7 +475,7 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
                 .collect::<Result<Vec<_>, _>>()?,
         ),
         Some(other) => {
-            return Err((
+            return Err(Fail::new(
                 "$.expect.side_effects".into(),
                 format!("must be an array of strings, found {}", kind(other)),
             ))

@@ -10,7 +10,7 @@ use super::json::{context_value, kind, Fail};
 
 fn obj<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Fail> {
     v.as_object().ok_or_else(|| {
-        (
+        Fail::new(
             path.to_string(),
             format!("must be an object, found {}", kind(v)),
         )
@@ -19,7 +19,7 @@ fn obj<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Fail> {
 
 fn only(o: &Map<String, Value>, path: &str, allowed: &[&str]) -> Result<(), Fail> {
     match o.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(k) => Err((
+        Some(k) => Err(Fail::new(
             format!("{path}.{k}"),
             format!(
                 "unknown field \"{k}\" (expected one of: {})",
@@ -34,7 +34,7 @@ fn string(o: &Map<String, Value>, path: &str, name: &str) -> Result<Option<Strin
     match o.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
-        Some(other) => Err((
+        Some(other) => Err(Fail::new(
             format!("{path}.{name}"),
             format!("must be a non-empty string, found {}", kind(other)),
         )),
@@ -43,7 +43,7 @@ fn string(o: &Map<String, Value>, path: &str, name: &str) -> Result<Option<Strin
 
 fn required(o: &Map<String, Value>, path: &str, name: &str) -> Result<String, Fail> {
     string(o, path, name)?.ok_or_else(|| {
-        (
+        Fail::new(
             format!("{path}.{name}"),
             format!("missing required field \"{name}\""),
         )
@@ -54,7 +54,7 @@ fn integer(o: &Map<String, Value>, path: &str, name: &str) -> Result<Option<i64>
     match o.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
-        Some(other) => Err((
+        Some(other) => Err(Fail::new(
             format!("{path}.{name}"),
             format!("must be an integer, found {other}"),
         )),
@@ -67,7 +67,7 @@ fn time(o: &Map<String, Value>, path: &str, name: &str) -> Result<Option<i64>, F
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         Some(other) => {
-            return Err((
+            return Err(Fail::new(
                 format!("{path}.{name}"),
                 format!(
                     "must be an ISO 8601 time or epoch seconds, found {}",
@@ -79,7 +79,7 @@ fn time(o: &Map<String, Value>, path: &str, name: &str) -> Result<Option<i64>, F
     keyward_bedrock::scenario::parse_time(&text)
         .map(Some)
         .ok_or_else(|| {
-            (
+            Fail::new(
                 format!("{path}.{name}"),
                 format!("{text:?} is not an ISO 8601 time or epoch seconds"),
             )
@@ -95,7 +95,7 @@ pub(crate) fn parse_scenario(v: &Value) -> Result<Scenario, Fail> {
     match (o.get("call"), o.get("create_key"), o.len()) {
         (Some(c), None, 1) => parse_call(c).map(Scenario::Call),
         (None, Some(c), 1) => parse_create(c).map(Scenario::CreateKey),
-        _ => Err((
+        _ => Err(Fail::new(
             "$.scenario".into(),
             "must hold exactly one of \"call\" or \"create_key\"".into(),
         )),
@@ -108,14 +108,14 @@ fn parse_key(v: &Value) -> Result<KeySpec, Fail> {
     if let Some(t) = o.get("token") {
         only(o, p, &["token"])?;
         let Value::String(t) = t else {
-            return Err((
+            return Err(Fail::new(
                 format!("{p}.token"),
                 format!("must be a string, found {}", kind(t)),
             ));
         };
         // Fixtures never hold a real token: a literal key is for malformed keys only.
         if keyward_bedrock::classify(t).is_ok() {
-            return Err((
+            return Err(Fail::new(
                 format!("{p}.token"),
                 "this token reads as a valid key: describe a valid key by its type (SHORT_TERM or LONG_TERM) instead of writing a real token".into(),
             ));
@@ -131,14 +131,14 @@ fn parse_key(v: &Value) -> Result<KeySpec, Fail> {
             )?;
             let principal = required(o, p, "principal")?;
             if !is_arn(&principal) {
-                return Err((
+                return Err(Fail::new(
                     format!("{p}.principal"),
                     format!("{principal:?} is not a principal ARN"),
                 ));
             }
             let expires_in = integer(o, p, "expires_in")?.unwrap_or(43200);
             if !(1..=43200).contains(&expires_in) {
-                return Err((
+                return Err(Fail::new(
                     format!("{p}.expires_in"),
                     format!(
                         "{expires_in} is out of range: a short-term key lives 1 to 43200 seconds"
@@ -160,7 +160,7 @@ fn parse_key(v: &Value) -> Result<KeySpec, Fail> {
                 .nth(5)
                 .is_some_and(|r| r.starts_with("user/"))
             {
-                return Err((
+                return Err(Fail::new(
                     format!("{p}.user"),
                     format!("{user:?} is not an IAM user ARN (arn:aws:iam::ACCOUNT:user/NAME)"),
                 ));
@@ -169,7 +169,7 @@ fn parse_key(v: &Value) -> Result<KeySpec, Fail> {
                 None | Some("Active") => true,
                 Some("Inactive") => false,
                 Some(s) => {
-                    return Err((
+                    return Err(Fail::new(
                         format!("{p}.status"),
                         format!("unknown status {s:?}: expected Active or Inactive"),
                     ))
@@ -181,7 +181,7 @@ fn parse_key(v: &Value) -> Result<KeySpec, Fail> {
                 expires_at: time(o, p, "expires_at")?,
             })
         }
-        t => Err((
+        t => Err(Fail::new(
             format!("{p}.type"),
             format!("unknown key type {t:?}: expected SHORT_TERM or LONG_TERM (or give \"token\")"),
         )),
@@ -214,7 +214,7 @@ fn parse_call(v: &Value) -> Result<CallScenario, Fail> {
         (format!("{p}.operation"), why)
     })?;
     let key = parse_key(o.get("key").ok_or_else(|| {
-        (
+        Fail::new(
             format!("{p}.key"),
             "missing required field \"key\"".to_string(),
         )
@@ -223,7 +223,7 @@ fn parse_call(v: &Value) -> Result<CallScenario, Fail> {
         None | Some("bedrock-runtime") => Endpoint::BedrockRuntime,
         Some("bedrock-mantle") => Endpoint::BedrockMantle,
         Some(e) => {
-            return Err((
+            return Err(Fail::new(
                 format!("{p}.endpoint"),
                 format!("unknown endpoint {e:?}: expected bedrock-runtime or bedrock-mantle"),
             ))
@@ -265,7 +265,7 @@ fn parse_create(v: &Value) -> Result<CreateKeyScenario, Fail> {
     )?;
     let caller = required(o, p, "caller")?;
     if !is_arn(&caller) {
-        return Err((
+        return Err(Fail::new(
             format!("{p}.caller"),
             format!("{caller:?} is not a principal ARN"),
         ));
@@ -274,7 +274,7 @@ fn parse_create(v: &Value) -> Result<CreateKeyScenario, Fail> {
         None | Some("api") => Flow::Api,
         Some("console") => Flow::Console,
         Some(f) => {
-            return Err((
+            return Err(Fail::new(
                 format!("{p}.flow"),
                 format!("unknown flow {f:?}: expected api or console"),
             ))
@@ -282,7 +282,7 @@ fn parse_create(v: &Value) -> Result<CreateKeyScenario, Fail> {
     };
     let existing_keys = integer(o, p, "existing_keys")?.unwrap_or(0);
     if !(0..=1000).contains(&existing_keys) {
-        return Err((
+        return Err(Fail::new(
             format!("{p}.existing_keys"),
             format!("{existing_keys} is not a count of credentials"),
         ));
@@ -291,7 +291,7 @@ fn parse_create(v: &Value) -> Result<CreateKeyScenario, Fail> {
         None | Some(Value::Null) => true,
         Some(Value::Bool(b)) => *b,
         Some(other) => {
-            return Err((
+            return Err(Fail::new(
                 format!("{p}.user_exists"),
                 format!("must be a boolean, found {}", kind(other)),
             ))
