@@ -9,11 +9,11 @@ use crate::{SideEffect, UnknownName};
 /// them (they identify a request in someone's account), so every body carries this one.
 pub const REDACTED_REQUEST_ID: &str = "00000000-0000-0000-0000-000000000000";
 
-/// Bedrock runtime's answer to a key it could not read: wrong prefix (aws-facts §1.2, [OBS]).
+/// Bedrock runtime's answer to a key it could not read: wrong prefix (aws-facts §1.2, observed).
 pub const INVALID_FORMAT_MESSAGE: &str =
     "Invalid API Key format: Must start with pre-defined prefix";
 /// Bedrock runtime's answer to an expired key or a key used in another region (aws-facts §1.2,
-/// [OBS]); also used for inactive and otherwise malformed keys (assumption B-AUTH-FAILED-MESSAGE).
+/// observed); also used for inactive and otherwise malformed keys (assumption B-AUTH-FAILED-MESSAGE).
 pub const AUTH_FAILED_MESSAGE: &str =
     "Authentication failed: Please make sure your API Key is valid.";
 
