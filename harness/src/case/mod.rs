@@ -9,8 +9,8 @@ mod write;
 
 pub use read::{read_cases, read_file, read_policies, CaseSource};
 
-use keyward_bedrock::outcome::Outcome;
-use keyward_bedrock::scenario::{Scenario, ScenarioResult};
+use keyward_bedrock::Outcome;
+use keyward_bedrock::{Scenario, ScenarioResult};
 use keyward_iam::{DecisionKind, PolicySet, PolicyType, Request};
 use serde_json::Value;
 use std::fmt;
@@ -171,9 +171,9 @@ impl Verdict {
             by: self.by,
             message: self.message.clone(),
             status: o.map(|o| o.status),
-            code: o.and_then(|o| o.code.map(str::to_string)),
+            code: o.and_then(|o| o.code.map(|c| c.as_str().to_string())),
             body: o.map(|o| o.body.clone()),
-            side_effects: o.map(|o| o.side_effects.clone()),
+            side_effects: o.map(Outcome::side_effect_texts),
         }
     }
 }
@@ -182,12 +182,13 @@ impl Case {
     /// A request case of compiled policies and a request in the case format (e.g. a generated
     /// one): only the request is read.
     pub fn from_parts(id: &str, policies: PolicySet, request: &Value) -> Result<Case, CaseError> {
-        let request = read::parse_request(request).map_err(|json::Fail { path, message }| CaseError {
-            file: "(generated)".into(),
-            case: Some(id.to_string()),
-            path,
-            message,
-        })?;
+        let request =
+            read::parse_request(request).map_err(|json::Fail { path, message }| CaseError {
+                file: "(generated)".into(),
+                case: Some(id.to_string()),
+                path,
+                message,
+            })?;
         Ok(Case {
             id: id.to_string(),
             source: None,

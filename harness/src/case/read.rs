@@ -201,7 +201,9 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
             None,
         ),
         (None, Some(s)) => (
-            Query::Scenario(super::scenario::parse_scenario(s).map_err(|f| err(&f.path, f.message))?),
+            Query::Scenario(
+                super::scenario::parse_scenario(s).map_err(|f| err(&f.path, f.message))?,
+            ),
             Some(s.clone()),
         ),
         (Some(_), Some(_)) => {
@@ -271,7 +273,7 @@ fn parse_policy(v: &Value, path: &str, t: PolicyType) -> Result<Policy, Fail> {
         .map_err(|e| {
             let e = e.prefixed(&doc_path);
             let reason = e.reason();
-            (e.path, reason)
+            Fail::new(e.path, reason)
         })
 }
 
@@ -338,7 +340,10 @@ pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
             k.as_str(),
             "principal" | "action" | "resource" | "resource_account" | "context"
         ) {
-            return Err(Fail::new(format!("$.request.{k}"), format!("unknown field \"{k}\"")));
+            return Err(Fail::new(
+                format!("$.request.{k}"),
+                format!("unknown field \"{k}\""),
+            ));
         }
     }
     let req_str = |name: &str| -> Result<String, Fail> {
@@ -443,7 +448,7 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
     };
     let by = match opt_string("by")? {
         Some(s) => Some(PolicyType::parse(&s).ok_or_else(|| {
-            ("$.expect.by".to_string(), format!("unknown policy type {s:?}: expected identity, permissions_boundary, session, scp, rcp or resource"))
+            Fail::new("$.expect.by".to_string(), format!("unknown policy type {s:?}: expected identity, permissions_boundary, session, scp, rcp or resource"))
         })?),
         None => None,
     };
