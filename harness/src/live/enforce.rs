@@ -25,7 +25,7 @@ use super::aws::{ApiFailure, Secret};
 use super::ledger::Ledger;
 use super::names::RunId;
 use super::plan::{KeyPlan, LivePlan, Planned, Principal};
-use super::{provision, redact, Aws, LiveError};
+use super::{delete, provision, redact, Aws, LiveError};
 use crate::case::Expect;
 
 /// How long to wait for IAM to settle.
@@ -350,7 +350,7 @@ async fn undo_create_key(
     existing: u32,
 ) -> Result<(), LiveError> {
     if flow == Flow::Console {
-        return provision::delete_user(aws, user).await;
+        return delete::delete_user(aws, user).await;
     }
     let iam = aws.iam_cleanup();
     let Ok(list) = iam
