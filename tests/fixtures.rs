@@ -140,11 +140,7 @@ fn assumptions_are_registered_cited_and_documented() {
     let registered: Vec<&str> = keyward_iam::assumptions::ASSUMPTIONS
         .iter()
         .map(|a| a.id)
-        .chain(
-            keyward_bedrock::assumptions::ASSUMPTIONS
-                .iter()
-                .map(|a| a.id),
-        )
+        .chain(keyward_bedrock::ASSUMPTIONS.iter().map(|a| a.id))
         .collect();
     let mut cited = std::collections::BTreeSet::new();
     let mut stack = vec![root.join("harness")];
@@ -178,7 +174,7 @@ fn assumptions_are_registered_cited_and_documented() {
                     if word.len() >= 3 {
                         let found = keyward_iam::assumptions::find(&id)
                             .map(|a| a.id)
-                            .or_else(|| keyward_bedrock::assumptions::find(&id).map(|a| a.id));
+                            .or_else(|| keyward_bedrock::Assumption::find(&id).map(|a| a.id));
                         assert_eq!(
                             found,
                             Some(id.as_str()),
@@ -201,7 +197,7 @@ fn assumptions_are_registered_cited_and_documented() {
     }
     let ids: std::collections::HashSet<String> =
         fixtures().into_iter().map(|(_, c)| c.id).collect();
-    for a in keyward_bedrock::assumptions::ASSUMPTIONS {
+    for a in keyward_bedrock::ASSUMPTIONS {
         for f in a.fixtures {
             assert!(
                 ids.contains(*f),

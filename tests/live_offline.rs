@@ -34,7 +34,7 @@ use keyward::live::plan::{plan, LivePlan, PlanContext, SimPlan};
 use keyward::live::runner::{run_cases, LiveOptions, LiveReport, Status};
 use keyward::live::simulate::simulate_batch;
 use keyward::live::{guard, journal, Aws, LiveConfig, LiveError};
-use keyward_bedrock::token::ShortTermToken;
+use keyward_bedrock::ShortTermToken;
 use keyward_iam::{DecisionKind, PolicyType};
 use serde_json::{json, Value};
 
@@ -2846,10 +2846,10 @@ fn probing_the_assumptions_reports_each_one() {
         .collect();
     assert_eq!(
         section.len(),
-        keyward_bedrock::assumptions::ASSUMPTIONS.len(),
+        keyward_bedrock::ASSUMPTIONS.len(),
         "{out}\n{err}"
     );
-    for a in keyward_bedrock::assumptions::ASSUMPTIONS {
+    for a in keyward_bedrock::ASSUMPTIONS {
         let line = section
             .iter()
             .find(|l| l.trim_start().starts_with(&format!("{}:", a.id)))

@@ -400,7 +400,9 @@ pub fn check_scenario(p: Property, oracle: &dyn Oracle, g: &GenScenario) -> Resu
             {
                 return Err("no request was denied, yet the decision is a deny".into());
             }
-            if res.outcome.status == 403 && res.outcome.code == Some("AccessDenied") {
+            if res.outcome.status == 403
+                && res.outcome.code == Some(keyward_bedrock::IamErrorCode::AccessDenied)
+            {
                 return Err(format!(
                     "no request was denied, yet the outcome is {}",
                     res.outcome

@@ -1,17 +1,23 @@
-//! Every behaviour of Bedrock API keys that aws-facts.md marks [INF] or lists as an open
+//! Every behaviour of Bedrock API keys that docs/aws-behaviour.md marks [INF] or lists as an open
 //! question, as a named assumption: id, what keyward does, why, and the fixtures whose
 //! expectation depends on it. A live run (`keyward record --probe-assumptions`) is meant to
 //! confirm or refute each one; the code cites the id where it makes the choice.
 
+/// One assumed behaviour of Bedrock API keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Assumption {
+    /// A stable id, `B-…`, which code, fixtures and live probes cite.
     pub id: &'static str,
+    /// What keyward assumes AWS does.
     pub statement: &'static str,
+    /// Why: what is documented or observed, and what is open.
     pub basis: &'static str,
     /// Ids of fixtures whose expectation depends on it.
     pub fixtures: &'static [&'static str],
 }
 
+/// Every assumption, in no particular order; ids are unique.
 pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "B-AGEDAYS-ABSENT",
@@ -126,6 +132,9 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
 ];
 
-pub fn find(id: &str) -> Option<&'static Assumption> {
-    ASSUMPTIONS.iter().find(|a| a.id == id)
+impl Assumption {
+    /// The assumption with this id, e.g. `B-CALL-ORDER`.
+    pub fn find(id: &str) -> Option<&'static Assumption> {
+        ASSUMPTIONS.iter().find(|a| a.id == id)
+    }
 }

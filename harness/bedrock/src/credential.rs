@@ -7,58 +7,105 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::num::{NonZeroU16, NonZeroU32};
+use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
 use crate::dates;
-use crate::token::redact::{echo, Secret, REDACTED};
-use crate::token::LongTermKey;
+use crate::redact::{echo, Secret, REDACTED};
 
 /// The service name of Bedrock API keys.
 pub const BEDROCK_SERVICE: &str = "bedrock.amazonaws.com";
+
+/// The services IAM issues service-specific credentials for (docs/aws-behaviour.md §1.5); IAM answers
+/// `NotSupportedService` for any other.
+pub const SUPPORTED_SERVICES: [&str; 6] = [
+    "codecommit.amazonaws.com",
+    "cassandra.amazonaws.com",
+    BEDROCK_SERVICE,
+    "logs.amazonaws.com",
+    "cloudwatch.amazonaws.com",
+    "aws-external-anthropic.amazonaws.com",
+];
 
 /// Why a credential value or operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CredentialError {
+    /// `CredentialAgeDays` outside 1 to 36600.
     #[error(
         "CredentialAgeDays is {value}, but must be 1 to 36600 days (leave it out for a \
          credential that never expires)"
     )]
-    AgeDaysOutOfRange { value: u64 },
+    AgeDaysOutOfRange {
+        /// The age asked for.
+        value: u64,
+    },
 
+    /// Not an IAM user name.
     #[error("`{found}` is not an IAM user name: {reason}")]
-    InvalidUserName { found: String, reason: &'static str },
+    InvalidUserName {
+        /// The text, shortened.
+        found: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 
+    /// Not `<user>[+<slot>]-at-<account>`.
     #[error("`{found}` is not a service credential alias: {reason}")]
-    InvalidAlias { found: String, reason: &'static str },
+    InvalidAlias {
+        /// The text, shortened.
+        found: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 
+    /// Not 12 digits.
     #[error("`{found}` is not an AWS account id: it must be exactly 12 digits")]
-    InvalidAccountId { found: String },
+    InvalidAccountId {
+        /// The text, shortened.
+        found: String,
+    },
 
+    /// Not a service endpoint name.
     #[error(
         "`{found}` is not a service name: it must look like `bedrock.amazonaws.com` \
          (lower-case letters, digits, `-` and `.`)"
     )]
-    InvalidServiceName { found: String },
+    InvalidServiceName {
+        /// The text, shortened.
+        found: String,
+    },
 
+    /// Not a `ServiceSpecificCredentialId`.
     #[error(
         "`{found}` is not a service-specific credential id: it must be 20 to 128 letters, \
          digits or `_`"
     )]
-    InvalidCredentialId { found: String },
+    InvalidCredentialId {
+        /// The text, shortened.
+        found: String,
+    },
 
+    /// The user already has the most credentials allowed for the service.
     #[error(
         "user {user_name} already has {limit} service-specific credentials for {service}: \
          delete one first (inactive and expired ones count too)"
     )]
     LimitExceeded {
+        /// The user.
         user_name: UserName,
+        /// The service.
         service: ServiceName,
+        /// How many credentials a user may hold for one service.
         limit: usize,
     },
 
+    /// No credential in the store has this id.
     #[error("no service-specific credential has the id {id}")]
-    NoSuchCredential { id: CredentialId },
+    NoSuchCredential {
+        /// The id looked for.
+        id: CredentialId,
+    },
 }
 
 /// An IAM user name: 1 to 64 characters from `[A-Za-z0-9_+=,.@-]`.
@@ -66,6 +113,7 @@ pub enum CredentialError {
 pub struct UserName(String);
 
 impl UserName {
+    /// Checks and wraps a user name.
     pub fn new(name: &str) -> Result<Self, CredentialError> {
         let invalid = |reason| CredentialError::InvalidUserName {
             found: echo(name),
@@ -83,6 +131,7 @@ impl UserName {
         Ok(Self(name.to_owned()))
     }
 
+    /// The text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -94,11 +143,20 @@ impl fmt::Display for UserName {
     }
 }
 
+impl FromStr for UserName {
+    type Err = CredentialError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
 /// A 12-digit AWS account id.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AccountId(String);
 
 impl AccountId {
+    /// Checks and wraps an account id.
     pub fn new(id: &str) -> Result<Self, CredentialError> {
         if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Self(id.to_owned()))
@@ -107,6 +165,7 @@ impl AccountId {
         }
     }
 
+    /// The text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -118,12 +177,21 @@ impl fmt::Display for AccountId {
     }
 }
 
+impl FromStr for AccountId {
+    type Err = CredentialError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
 /// The service a credential is for, e.g. `bedrock.amazonaws.com`. Which services IAM accepts
 /// changes over time (aws-facts §1.5), so any well-formed endpoint name is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ServiceName(String);
 
 impl ServiceName {
+    /// Checks and wraps a service name. Any well-formed name is taken, supported or not.
     pub fn new(name: &str) -> Result<Self, CredentialError> {
         let well_formed = (1..=128).contains(&name.len())
             && name.contains('.')
@@ -139,14 +207,22 @@ impl ServiceName {
         }
     }
 
+    /// `bedrock.amazonaws.com`, the service of Bedrock API keys.
     pub fn bedrock() -> Self {
         Self(BEDROCK_SERVICE.to_owned())
     }
 
+    /// Whether this is `bedrock.amazonaws.com`.
     pub fn is_bedrock(&self) -> bool {
         self.0 == BEDROCK_SERVICE
     }
 
+    /// Whether IAM issues credentials for this service today ([`SUPPORTED_SERVICES`]).
+    pub fn is_supported(&self) -> bool {
+        SUPPORTED_SERVICES.contains(&self.0.as_str())
+    }
+
+    /// The text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -158,18 +234,29 @@ impl fmt::Display for ServiceName {
     }
 }
 
+impl FromStr for ServiceName {
+    type Err = CredentialError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
 /// `CredentialAgeDays`: 1 to 36600. A credential created without one never expires, which is
 /// `Option<AgeDays>::None`, not a sentinel value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AgeDays(NonZeroU16);
 
 impl AgeDays {
+    /// One day, the shortest age.
     pub const MIN: AgeDays = AgeDays(NonZeroU16::MIN);
+    /// 36600 days, the longest age.
     pub const MAX: AgeDays = match NonZeroU16::new(36_600) {
         Some(days) => AgeDays(days),
         None => unreachable!(),
     };
 
+    /// Checks that `days` is in 1 to 36600.
     pub fn new(days: u64) -> Result<Self, CredentialError> {
         u16::try_from(days)
             .ok()
@@ -179,6 +266,7 @@ impl AgeDays {
             .ok_or(CredentialError::AgeDaysOutOfRange { value: days })
     }
 
+    /// The number of days.
     pub const fn get(self) -> u16 {
         self.0.get()
     }
@@ -201,6 +289,7 @@ impl fmt::Display for AgeDays {
 pub struct CredentialId(String);
 
 impl CredentialId {
+    /// Checks and wraps a credential id.
     pub fn new(id: &str) -> Result<Self, CredentialError> {
         let well_formed = (20..=128).contains(&id.len())
             && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
@@ -211,6 +300,7 @@ impl CredentialId {
         }
     }
 
+    /// The text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -219,6 +309,14 @@ impl CredentialId {
 impl fmt::Display for CredentialId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl FromStr for CredentialId {
+    type Err = CredentialError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
     }
 }
 
@@ -236,6 +334,7 @@ pub struct CredentialAlias {
 }
 
 impl CredentialAlias {
+    /// The alias of a user's credential in the given slot (`None` for the first).
     pub fn new(user_name: UserName, slot: Option<NonZeroU32>, account_id: AccountId) -> Self {
         Self {
             user_name,
@@ -270,6 +369,7 @@ impl CredentialAlias {
         })
     }
 
+    /// The user the credential belongs to.
     pub fn user_name(&self) -> &UserName {
         &self.user_name
     }
@@ -279,6 +379,7 @@ impl CredentialAlias {
         self.slot
     }
 
+    /// The account of the user.
     pub fn account_id(&self) -> &AccountId {
         &self.account_id
     }
@@ -305,18 +406,32 @@ impl fmt::Display for CredentialAlias {
     }
 }
 
+impl FromStr for CredentialAlias {
+    type Err = CredentialError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
 /// The status IAM stores and `UpdateServiceSpecificCredential` sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SettableStatus {
+    /// Usable.
     Active,
+    /// Kept but refused.
     Inactive,
 }
 
 /// The status IAM reports: the stored one, or `Expired` once the expiration date has passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CredentialStatus {
+    /// Usable.
     Active,
+    /// Set inactive: kept but refused.
     Inactive,
+    /// Past its expiration date.
     Expired,
 }
 
@@ -359,14 +474,17 @@ pub struct ServiceSpecificCredential {
 }
 
 impl ServiceSpecificCredential {
+    /// `ServiceSpecificCredentialId`.
     pub fn id(&self) -> &CredentialId {
         &self.id
     }
 
+    /// The user the credential belongs to.
     pub fn user_name(&self) -> &UserName {
         self.alias.user_name()
     }
 
+    /// `ServiceName`.
     pub fn service(&self) -> &ServiceName {
         &self.service
     }
@@ -376,6 +494,7 @@ impl ServiceSpecificCredential {
         &self.alias
     }
 
+    /// `CreateDate`.
     pub fn create_date(&self) -> SystemTime {
         self.create_date
     }
@@ -408,15 +527,6 @@ impl ServiceSpecificCredential {
     /// `ServiceCredentialSecret`, which IAM returns only at creation.
     pub fn expose_secret(&self) -> &str {
         self.secret.expose()
-    }
-
-    /// The `ABSK…` key that carries this credential, for Bedrock credentials only.
-    pub fn bearer_key(&self) -> Option<LongTermKey> {
-        if !self.service.is_bedrock() {
-            return None;
-        }
-        // Secrets made by the store are never empty, so this never drops a key.
-        LongTermKey::new(self.alias.clone(), self.secret.expose()).ok()
     }
 }
 
@@ -467,6 +577,7 @@ impl CredentialStore {
     /// until deleted (assumed, as for access keys; aws-facts §1.5).
     pub const LIMIT_PER_USER_AND_SERVICE: usize = 2;
 
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }
@@ -527,6 +638,7 @@ impl CredentialStore {
             .flat_map(|(_, credentials)| credentials)
     }
 
+    /// The credential with this id, if any.
     pub fn get(&self, id: &CredentialId) -> Option<&ServiceSpecificCredential> {
         self.by_user_and_service
             .values()
@@ -572,7 +684,6 @@ impl CredentialStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::{classify, BearerToken};
 
     const DAY: Duration = Duration::from_secs(86_400);
 
@@ -742,30 +853,5 @@ mod tests {
             store.update_status(first.id(), SettableStatus::Active),
             Err(CredentialError::NoSuchCredential { .. })
         ));
-    }
-
-    #[test]
-    fn bedrock_credentials_make_long_term_keys() {
-        let mut store = CredentialStore::new();
-        store
-            .create(&user(), &account(), &ServiceName::bedrock(), None, t0())
-            .unwrap();
-        let c = store
-            .create(&user(), &account(), &ServiceName::bedrock(), None, t0())
-            .unwrap();
-        let key = c.bearer_key().unwrap();
-        match classify(&key.expose_bearer()).unwrap() {
-            BearerToken::LongTerm(parsed) => {
-                assert_eq!(parsed.alias(), c.alias());
-                assert_eq!(parsed.slot(), NonZeroU32::new(1));
-                assert_eq!(parsed.expose_secret(), c.expose_secret());
-            }
-            other => panic!("expected a long-term key, got {other:?}"),
-        }
-        let codecommit = ServiceName::new("codecommit.amazonaws.com").unwrap();
-        let c = store
-            .create(&user(), &account(), &codecommit, None, t0())
-            .unwrap();
-        assert!(c.bearer_key().is_none());
     }
 }

@@ -1,6 +1,9 @@
 //! What a caller sees: the HTTP status, the exact body, and what was done on the way.
 
 use std::fmt;
+use std::str::FromStr;
+
+use crate::{SideEffect, UnknownName};
 
 /// The request id printed in IAM's error bodies. Real ones are random; keyward never records
 /// them (they identify a request in someone's account), so every body carries this one.
@@ -14,20 +17,100 @@ pub const INVALID_FORMAT_MESSAGE: &str =
 pub const AUTH_FAILED_MESSAGE: &str =
     "Authentication failed: Please make sure your API Key is valid.";
 
+/// An IAM error code, as IAM writes it in `<Code>` and cases write it in `expect.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IamErrorCode {
+    /// The caller's policies do not allow the request (403).
+    AccessDenied,
+    /// A parameter breaks a constraint, such as `CredentialAgeDays` outside 1 to 36600 (400).
+    ValidationError,
+    /// The user does not exist (404).
+    NoSuchEntity,
+    /// The service takes no service-specific credentials (404).
+    NotSupportedService,
+    /// The user already has the most credentials allowed for the service (409).
+    LimitExceeded,
+    /// The entity to be created exists already (409).
+    EntityAlreadyExists,
+}
+
+impl IamErrorCode {
+    /// Every code, in declaration order.
+    pub const ALL: [IamErrorCode; 6] = [
+        IamErrorCode::AccessDenied,
+        IamErrorCode::ValidationError,
+        IamErrorCode::NoSuchEntity,
+        IamErrorCode::NotSupportedService,
+        IamErrorCode::LimitExceeded,
+        IamErrorCode::EntityAlreadyExists,
+    ];
+
+    /// The code as IAM writes it, e.g. `AccessDenied`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            IamErrorCode::AccessDenied => "AccessDenied",
+            IamErrorCode::ValidationError => "ValidationError",
+            IamErrorCode::NoSuchEntity => "NoSuchEntity",
+            IamErrorCode::NotSupportedService => "NotSupportedService",
+            IamErrorCode::LimitExceeded => "LimitExceeded",
+            IamErrorCode::EntityAlreadyExists => "EntityAlreadyExists",
+        }
+    }
+
+    /// The HTTP status IAM answers with (aws-facts §1.5, §3.2).
+    pub const fn status(self) -> u16 {
+        match self {
+            IamErrorCode::AccessDenied => 403,
+            IamErrorCode::NoSuchEntity | IamErrorCode::NotSupportedService => 404,
+            IamErrorCode::LimitExceeded | IamErrorCode::EntityAlreadyExists => 409,
+            IamErrorCode::ValidationError => 400,
+        }
+    }
+}
+
+impl fmt::Display for IamErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Reads a code exactly as IAM writes it.
+impl FromStr for IamErrorCode {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        IamErrorCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| {
+                UnknownName::new(
+                    "an IAM error code this crate models",
+                    "AccessDenied, ValidationError, NoSuchEntity, NotSupportedService, \
+                     LimitExceeded or EntityAlreadyExists",
+                    s,
+                )
+            })
+    }
+}
+
+/// What a caller sees for a scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Outcome {
+    /// The HTTP status: 200 for a success.
     pub status: u16,
-    /// IAM's error code (`AccessDenied`, `ValidationError`, ...); `None` for successes and for
-    /// Bedrock runtime errors, whose bodies carry no code.
-    pub code: Option<&'static str>,
+    /// IAM's error code; `None` for successes and for Bedrock runtime errors, whose bodies carry
+    /// no code.
+    pub code: Option<IamErrorCode>,
     /// The exact response body; empty for a success (model output is not modelled).
     pub body: String,
     /// What was done, in order: resources created before a later step failed stay created.
-    pub side_effects: Vec<String>,
+    pub side_effects: Vec<SideEffect>,
 }
 
 impl Outcome {
-    pub fn success(side_effects: Vec<String>) -> Outcome {
+    pub(crate) fn success(side_effects: Vec<SideEffect>) -> Outcome {
         Outcome {
             status: 200,
             code: None,
@@ -38,7 +121,7 @@ impl Outcome {
 
     /// A Bedrock runtime error: `{"Message":"..."}` with a capital M, as seen on the bearer-token
     /// path (aws-facts §3.3).
-    pub fn bedrock_error(status: u16, message: &str) -> Outcome {
+    pub(crate) fn bedrock_error(status: u16, message: &str) -> Outcome {
         Outcome {
             status,
             code: None,
@@ -48,17 +131,27 @@ impl Outcome {
     }
 
     /// An IAM error in IAM's XML envelope (aws-facts §3.2).
-    pub fn iam_error(code: &'static str, message: &str, side_effects: Vec<String>) -> Outcome {
+    pub(crate) fn iam_error(
+        code: IamErrorCode,
+        message: &str,
+        side_effects: Vec<SideEffect>,
+    ) -> Outcome {
         Outcome {
-            status: iam_status(code),
+            status: code.status(),
             code: Some(code),
             body: iam_body(code, message),
             side_effects,
         }
     }
 
+    /// Whether the call or creation succeeded (HTTP 200).
     pub fn is_success(&self) -> bool {
         self.status == 200
+    }
+
+    /// The side effects as the text cases hold in `expect.side_effects`.
+    pub fn side_effect_texts(&self) -> Vec<String> {
+        self.side_effects.iter().map(ToString::to_string).collect()
     }
 }
 
@@ -78,23 +171,13 @@ impl fmt::Display for Outcome {
     }
 }
 
-pub fn bedrock_body(message: &str) -> String {
+fn bedrock_body(message: &str) -> String {
     let mut m = serde_json::Map::new();
     m.insert("Message".into(), serde_json::Value::String(message.into()));
     serde_json::Value::Object(m).to_string()
 }
 
-/// HTTP status by IAM error code (aws-facts §1.5, §3.2).
-pub fn iam_status(code: &str) -> u16 {
-    match code {
-        "AccessDenied" => 403,
-        "NoSuchEntity" | "NotSupportedService" => 404,
-        "LimitExceeded" | "EntityAlreadyExists" => 409,
-        _ => 400,
-    }
-}
-
-pub fn iam_body(code: &str, message: &str) -> String {
+fn iam_body(code: IamErrorCode, message: &str) -> String {
     format!(
         "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>{code}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{REDACTED_REQUEST_ID}</RequestId>\n</ErrorResponse>\n",
         xml_escape(message)
@@ -126,13 +209,22 @@ mod tests {
 
     #[test]
     fn iam_body_is_the_xml_envelope_with_status_by_code() {
-        let o = Outcome::iam_error("LimitExceeded", "x < y & z", vec![]);
+        let o = Outcome::iam_error(IamErrorCode::LimitExceeded, "x < y & z", vec![]);
         assert_eq!(o.status, 409);
         assert!(o.body.contains("<Code>LimitExceeded</Code>"));
         assert!(o.body.contains("<Message>x &lt; y &amp; z</Message>"));
         assert!(o.body.contains(REDACTED_REQUEST_ID));
-        assert_eq!(iam_status("AccessDenied"), 403);
-        assert_eq!(iam_status("NotSupportedService"), 404);
-        assert_eq!(iam_status("ValidationError"), 400);
+        assert_eq!(IamErrorCode::AccessDenied.status(), 403);
+        assert_eq!(IamErrorCode::NotSupportedService.status(), 404);
+        assert_eq!(IamErrorCode::ValidationError.status(), 400);
+    }
+
+    #[test]
+    fn iam_error_codes_read_back_from_their_names() {
+        for code in IamErrorCode::ALL {
+            assert_eq!(code.as_str().parse::<IamErrorCode>(), Ok(code));
+            assert_eq!(code.to_string(), code.as_str());
+        }
+        assert!("accessdenied".parse::<IamErrorCode>().is_err());
     }
 }

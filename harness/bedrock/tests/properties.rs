@@ -6,11 +6,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use keyward_bedrock::credential::{AccountId, CredentialAlias, UserName};
-use keyward_bedrock::token::{
-    generate, ExpiresIn, LongTermKey, ShortTermToken, SigningCredentials,
-};
 use keyward_bedrock::{classify, BearerToken, TokenType};
+use keyward_bedrock::{generate, ExpiresIn, LongTermKey, ShortTermToken, SigningCredentials};
+use keyward_bedrock::{AccountId, CredentialAlias, UserName};
 use proptest::prelude::*;
 
 /// 9999-12-31T23:59:59Z, the last second SigV4's four-digit years can write.

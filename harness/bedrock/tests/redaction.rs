@@ -3,11 +3,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use keyward_bedrock::credential::{AccountId, CredentialStore, ServiceName, UserName};
-use keyward_bedrock::token::{
+use keyward_bedrock::{classify, BearerToken};
+use keyward_bedrock::{
     generate, ExpiresIn, GenerateError, LongTermKey, ShortTermToken, SigningCredentials,
 };
-use keyward_bedrock::{classify, BearerToken};
+use keyward_bedrock::{AccountId, CredentialStore, ServiceName, UserName};
 
 const AKID: &str = "ASIAIOSFODNN7EXAMPLE";
 const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
@@ -116,10 +116,15 @@ fn service_specific_credentials_and_store_are_redacted() {
         .unwrap()
         .clone();
     let secret = credential.expose_secret().to_owned();
-    let key = credential.bearer_key().unwrap().expose_bearer();
+    let key = LongTermKey::for_credential(&credential)
+        .unwrap()
+        .expose_bearer();
     let secrets = [secret.as_str(), &secret[secret.len() - 10..], key.as_str()];
     assert_hidden(&printed(&credential), &secrets);
-    assert_hidden(&printed(&credential.bearer_key().unwrap()), &secrets);
+    assert_hidden(
+        &printed(&LongTermKey::for_credential(&credential).unwrap()),
+        &secrets,
+    );
     assert_hidden(&[format!("{store:?}"), format!("{store:#?}")], &secrets);
 }
 

@@ -1,9 +1,10 @@
 //! Scenario expansion and outcomes: the requests a call or a key creation makes, in order, with
 //! their context keys, and what the caller sees.
 
-use keyward_bedrock::scenario::{
+use keyward_bedrock::{
     CallScenario, CreateKeyScenario, Endpoint, Flow, KeySpec, Operation, Scenario,
 };
+use keyward_bedrock::{IamErrorCode, ServiceName, UserName};
 use keyward_iam::{DecisionKind, Policy, PolicySet, PolicyType, Request};
 use serde_json::json;
 
@@ -167,8 +168,8 @@ fn the_first_denied_request_stops_the_call() {
 fn create(age_days: Option<i64>) -> CreateKeyScenario {
     CreateKeyScenario {
         caller: SESSION.into(),
-        user: "bob".into(),
-        service: "bedrock.amazonaws.com".into(),
+        user: UserName::new("bob").unwrap(),
+        service: ServiceName::bedrock(),
         age_days,
         flow: Flow::Api,
         existing_keys: 0,
@@ -230,7 +231,7 @@ fn validation_limits_and_entities() {
         let r = create(age).run(&set);
         assert_eq!(r.outcome.status, status, "{age:?}");
         if status == 400 {
-            assert_eq!(r.outcome.code, Some("ValidationError"));
+            assert_eq!(r.outcome.code, Some(IamErrorCode::ValidationError));
             assert!(
                 r.steps.is_empty(),
                 "constraints are checked before authorization"
@@ -241,13 +242,16 @@ fn validation_limits_and_entities() {
     c.existing_keys = 1;
     assert_eq!(c.run(&set).outcome.status, 200);
     c.existing_keys = 2;
-    assert_eq!(c.run(&set).outcome.code, Some("LimitExceeded"));
+    assert_eq!(c.run(&set).outcome.code, Some(IamErrorCode::LimitExceeded));
     let mut c = create(Some(5));
-    c.service = "s3.amazonaws.com".into();
-    assert_eq!(c.run(&set).outcome.code, Some("NotSupportedService"));
+    c.service = ServiceName::new("s3.amazonaws.com").unwrap();
+    assert_eq!(
+        c.run(&set).outcome.code,
+        Some(IamErrorCode::NotSupportedService)
+    );
     let mut c = create(Some(5));
     c.user_exists = false;
-    assert_eq!(c.run(&set).outcome.code, Some("NoSuchEntity"));
+    assert_eq!(c.run(&set).outcome.code, Some(IamErrorCode::NoSuchEntity));
 }
 
 #[test]
@@ -255,7 +259,7 @@ fn the_console_creates_the_user_and_attaches_the_policy_first() {
     let mut c = create(Some(5));
     c.flow = Flow::Console;
     let reqs = c.requests();
-    let actions: Vec<&str> = reqs.iter().map(|(r, _)| r.action()).collect();
+    let actions: Vec<&str> = reqs.iter().map(|r| r.action()).collect();
     assert_eq!(
         actions,
         [
@@ -265,7 +269,7 @@ fn the_console_creates_the_user_and_attaches_the_policy_first() {
         ]
     );
     assert_eq!(
-        value(&reqs[1].0, "iam:PolicyARN").as_deref(),
+        value(&reqs[1], "iam:PolicyARN").as_deref(),
         Some("arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess")
     );
     let deny_user = identity(json!({"Version": "2012-10-17", "Statement": [
@@ -273,7 +277,38 @@ fn the_console_creates_the_user_and_attaches_the_policy_first() {
         {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}
     ]}));
     let r = Scenario::CreateKey(c).run(&deny_user);
-    assert_eq!(r.outcome.code, Some("AccessDenied"));
+    assert_eq!(r.outcome.code, Some(IamErrorCode::AccessDenied));
     assert!(r.outcome.side_effects.is_empty());
     assert_eq!(r.steps.len(), 1);
+}
+
+#[test]
+fn side_effects_read_as_the_case_format_writes_them() {
+    let set = allow_all();
+    let mut c = create(Some(5));
+    c.flow = Flow::Console;
+    assert_eq!(
+        c.run(&set).outcome.side_effect_texts(),
+        [
+            "CreateUser bob",
+            "AttachUserPolicy bob arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess",
+            "CreateServiceSpecificCredential bob bedrock.amazonaws.com 5 days",
+        ]
+    );
+    let mut c = create(None);
+    c.existing_keys = 1;
+    assert_eq!(
+        c.run(&set).outcome.side_effect_texts(),
+        ["CreateServiceSpecificCredential bob bedrock.amazonaws.com never expires"]
+    );
+    // What was done before a later refusal stays done.
+    c.flow = Flow::Console;
+    c.existing_keys = 2;
+    let r = c.run(&set);
+    assert_eq!(r.outcome.code, Some(IamErrorCode::LimitExceeded));
+    assert_eq!(r.outcome.side_effects.len(), 2);
+    assert!(r
+        .outcome
+        .body
+        .contains("ServiceSpecificCredentialsPerUser: 2"));
 }

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use keyward_bedrock::token::{generate, ExpiresIn, ShortTermToken, SigningCredentials};
 use keyward_bedrock::{classify, BearerToken, TokenType};
+use keyward_bedrock::{generate, ExpiresIn, ShortTermToken, SigningCredentials};
 use serde::Deserialize;
 
 const VECTORS: &str = include_str!("../../../tests/vectors/bedrock-tokens.json");

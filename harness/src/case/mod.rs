@@ -8,8 +8,8 @@ mod write;
 
 pub use read::{read_cases, read_file, CaseSource};
 
-use keyward_bedrock::outcome::Outcome;
-use keyward_bedrock::scenario::{Scenario, ScenarioResult};
+use keyward_bedrock::Outcome;
+use keyward_bedrock::{Scenario, ScenarioResult};
 use keyward_iam::{DecisionKind, PolicySet, PolicyType, Request};
 use serde_json::Value;
 use std::fmt;
@@ -169,9 +169,9 @@ impl Verdict {
             by: self.by,
             message: self.message.clone(),
             status: o.map(|o| o.status),
-            code: o.and_then(|o| o.code.map(str::to_string)),
+            code: o.and_then(|o| o.code.map(|c| c.as_str().to_string())),
             body: o.map(|o| o.body.clone()),
-            side_effects: o.map(|o| o.side_effects.clone()),
+            side_effects: o.map(Outcome::side_effect_texts),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Reading and writing scenario cases (docs/case-format.md): `scenario.call` and
 //! `scenario.create_key`.
 
-use keyward_bedrock::scenario::{
+use keyward_bedrock::{
     CallScenario, CreateKeyScenario, Endpoint, Flow, KeySpec, Operation, Scenario,
 };
+use keyward_bedrock::{ContextEntry, ServiceName, UserName};
 use serde_json::{Map, Value};
 
 use super::read::{context_value, kind, Fail};
@@ -76,14 +77,12 @@ fn time(o: &Map<String, Value>, path: &str, name: &str) -> Result<Option<i64>, F
             ))
         }
     };
-    keyward_bedrock::scenario::parse_time(&text)
-        .map(Some)
-        .ok_or_else(|| {
-            (
-                format!("{path}.{name}"),
-                format!("{text:?} is not an ISO 8601 time or epoch seconds"),
-            )
-        })
+    keyward_bedrock::parse_time(&text).map(Some).ok_or_else(|| {
+        (
+            format!("{path}.{name}"),
+            format!("{text:?} is not an ISO 8601 time or epoch seconds"),
+        )
+    })
 }
 
 fn is_arn(s: &str) -> bool {
@@ -233,7 +232,10 @@ fn parse_call(v: &Value) -> Result<CallScenario, Fail> {
     if let Some(c) = o.get("context") {
         for (k, x) in obj(c, &format!("{p}.context"))? {
             let path = format!("{p}.context[{}]", Value::String(k.clone()));
-            context.push((k.clone(), context_value(x, &path)?));
+            context.push(ContextEntry {
+                key: k.clone(),
+                value: context_value(x, &path)?,
+            });
         }
     }
     Ok(CallScenario {
@@ -297,10 +299,16 @@ fn parse_create(v: &Value) -> Result<CreateKeyScenario, Fail> {
             ))
         }
     };
+    let user = required(o, p, "user")?;
+    let user = UserName::new(&user).map_err(|e| (format!("{p}.user"), e.to_string()))?;
+    let service = match string(o, p, "service")? {
+        Some(s) => ServiceName::new(&s).map_err(|e| (format!("{p}.service"), e.to_string()))?,
+        None => ServiceName::bedrock(),
+    };
     Ok(CreateKeyScenario {
         caller,
-        user: required(o, p, "user")?,
-        service: string(o, p, "service")?.unwrap_or_else(|| "bedrock.amazonaws.com".into()),
+        user,
+        service,
         age_days: integer(o, p, "age_days")?,
         flow,
         existing_keys: existing_keys as u32,

@@ -22,9 +22,9 @@ pub fn verdict_json(case: &Case, v: &Verdict) -> Value {
     };
     if let Some(o) = &v.outcome {
         m.insert("status".into(), json!(o.status));
-        m.insert("code".into(), json!(o.code));
+        m.insert("code".into(), json!(o.code.map(|c| c.as_str())));
         m.insert("body".into(), json!(o.body));
-        m.insert("side_effects".into(), json!(o.side_effects));
+        m.insert("side_effects".into(), json!(o.side_effect_texts()));
     }
     if v.agrees == Some(false) {
         if let Some(e) = &case.expect {
@@ -80,7 +80,9 @@ pub fn disagreement_line(file: &str, case: &Case, v: &Verdict) -> String {
         detail(
             "code",
             c.clone(),
-            o.and_then(|o| o.code).unwrap_or("(none)").to_string(),
+            o.and_then(|o| o.code)
+                .map_or("(none)", |c| c.as_str())
+                .to_string(),
         );
     }
     if let Some(b) = &e.body {
@@ -94,7 +96,7 @@ pub fn disagreement_line(file: &str, case: &Case, v: &Verdict) -> String {
         detail(
             "side effects",
             format!("{se:?}"),
-            o.map_or("(none)".into(), |o| format!("{:?}", o.side_effects)),
+            o.map_or("(none)".into(), |o| format!("{:?}", o.side_effect_texts())),
         );
     }
     s

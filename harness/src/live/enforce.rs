@@ -16,8 +16,8 @@ use aws_sdk_bedrockruntime::types::{
     ContentBlock, ConversationRole, ConverseTokensRequest, CountTokensInput,
     InferenceConfiguration, Message,
 };
-use keyward_bedrock::scenario::{Flow, Operation, LIMITED_ACCESS_POLICY};
-use keyward_bedrock::token::{generate, ExpiresIn, SigningCredentials};
+use keyward_bedrock::{generate, ExpiresIn, SigningCredentials};
+use keyward_bedrock::{Flow, Operation, LIMITED_ACCESS_POLICY};
 use keyward_iam::{DecisionKind, PolicyType};
 use serde_json::Value;
 
@@ -258,7 +258,7 @@ pub async fn enforce(
 
 /// A credential the case says the user already holds.
 async fn existing_key(aws: &Aws, user: &str, service: &str) -> Result<(), LiveError> {
-    let service = if keyward_bedrock::scenario::SUPPORTED_SERVICES.contains(&service) {
+    let service = if keyward_bedrock::SUPPORTED_SERVICES.contains(&service) {
         service
     } else {
         "bedrock.amazonaws.com"

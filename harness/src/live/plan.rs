@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use keyward_bedrock::scenario::{CallScenario, CreateKeyScenario, Flow, KeySpec, Scenario};
+use keyward_bedrock::{CallScenario, CreateKeyScenario, Flow, KeySpec, Scenario};
 use serde_json::{json, Value};
 
 use super::names::{Renamer, RunId, CASE_ACCOUNT};
@@ -195,7 +195,7 @@ pub enum LivePlan {
     },
     Call {
         key: KeyPlan,
-        operation: keyward_bedrock::scenario::Operation,
+        operation: keyward_bedrock::Operation,
         region: String,
         /// The model id sent (the live model, as a profile id when the case used a profile).
         model: String,
@@ -626,13 +626,13 @@ fn create_key_plan(
         return Err(Skip::TooManyExistingKeys);
     }
     // The target first, so that a caller and target of the same name do not collide.
-    let user = live_user_name(&c.user, ctx, "t");
-    r.add(c.user.clone(), user.clone());
+    let user = live_user_name(c.user.as_str(), ctx, "t");
+    r.add(c.user.to_string(), user.clone());
     let caller = principal_for(&c.caller, policies, ctx, "c", r)?;
     Ok(LivePlan::CreateKey {
         caller,
         user,
-        service: c.service.clone(),
+        service: c.service.to_string(),
         age_days: c.age_days,
         flow: c.flow,
         existing_keys: c.existing_keys,
@@ -646,7 +646,7 @@ fn call_plan(
     ctx: &PlanContext,
     r: &mut Renamer,
 ) -> Result<LivePlan, Skip> {
-    if c.endpoint == keyward_bedrock::scenario::Endpoint::BedrockMantle {
+    if c.endpoint == keyward_bedrock::Endpoint::BedrockMantle {
         return Err(Skip::Mantle);
     }
     if !c.context.is_empty() {

@@ -131,7 +131,7 @@ impl Finding {
 
 /// The cases that probe each assumption: its fixtures (found among `fixtures`) and its probe.
 pub fn probes(fixtures: &[Case]) -> Vec<(&'static str, Vec<Case>)> {
-    keyward_bedrock::assumptions::ASSUMPTIONS
+    keyward_bedrock::ASSUMPTIONS
         .iter()
         .map(|a| {
             let mut cs: Vec<Case> = fixtures
@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn every_probe_reads_and_its_local_answer_depends_on_the_assumption() {
-        let built: Vec<&str> = keyward_bedrock::assumptions::ASSUMPTIONS
+        let built: Vec<&str> = keyward_bedrock::ASSUMPTIONS
             .iter()
             .filter_map(|a| probe_case(a.id).map(|_| a.id))
             .collect();
@@ -184,7 +184,7 @@ mod tests {
         );
         assert_eq!(v("B-IAM-REGION").decision, Some(DecisionKind::Allow));
         let o = v("B-LIMIT-MESSAGE").outcome.unwrap();
-        assert_eq!(o.code, Some("LimitExceeded"));
+        assert_eq!(o.code, Some(keyward_bedrock::IamErrorCode::LimitExceeded));
         let o = v("B-AUTH-FAILED-MESSAGE").outcome.unwrap();
         assert_eq!(o.status, 403);
         let m = v("B-IAM-RESOURCE-FORM").message.unwrap();
@@ -194,6 +194,6 @@ mod tests {
     #[test]
     fn every_assumption_is_probed_or_said_to_be_untestable() {
         let ps = probes(&[]);
-        assert_eq!(ps.len(), keyward_bedrock::assumptions::ASSUMPTIONS.len());
+        assert_eq!(ps.len(), keyward_bedrock::ASSUMPTIONS.len());
     }
 }

@@ -2,7 +2,7 @@
 //! become the case's, and request ids, keys, access key ids and signatures are removed.
 
 use super::names::{Renamer, CASE_ACCOUNT};
-use keyward_bedrock::outcome::REDACTED_REQUEST_ID;
+use keyward_bedrock::REDACTED_REQUEST_ID;
 
 pub const REDACTED: &str = "<redacted>";
 

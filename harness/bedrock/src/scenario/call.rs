@@ -1,21 +1,31 @@
 //! A Bedrock runtime call made with an API key.
 
+use std::str::FromStr;
+
 use keyward_iam::{ContextValue, PolicySet, Request};
 
 use super::{authorize, principal_context, ScenarioResult};
 use crate::outcome::{Outcome, AUTH_FAILED_MESSAGE, INVALID_FORMAT_MESSAGE};
 use crate::token::{classify, TokenError, TokenType};
+use crate::UnknownName;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A Bedrock runtime operation that takes API keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
+    /// `Converse`.
     Converse,
+    /// `ConverseStream`.
     ConverseStream,
+    /// `InvokeModel`.
     InvokeModel,
+    /// `InvokeModelWithResponseStream`.
     InvokeModelWithResponseStream,
+    /// `CountTokens`.
     CountTokens,
 }
 
 impl Operation {
+    /// Every operation.
     pub const ALL: [Operation; 5] = [
         Operation::Converse,
         Operation::ConverseStream,
@@ -24,6 +34,7 @@ impl Operation {
         Operation::CountTokens,
     ];
 
+    /// The operation's API name, e.g. `ConverseStream`.
     pub fn name(self) -> &'static str {
         match self {
             Operation::Converse => "Converse",
@@ -34,6 +45,7 @@ impl Operation {
         }
     }
 
+    /// The operation with this API name.
     pub fn parse(s: &str) -> Option<Operation> {
         Operation::ALL.into_iter().find(|o| o.name() == s)
     }
@@ -51,13 +63,36 @@ impl Operation {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Reads an operation's API name.
+impl FromStr for Operation {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Operation::parse(s).ok_or_else(|| {
+            UnknownName::new(
+                "an operation that takes API keys",
+                "Converse, ConverseStream, InvokeModel, InvokeModelWithResponseStream or \
+                 CountTokens",
+                s,
+            )
+        })
+    }
+}
+
+/// The service endpoint a call goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
+    /// `bedrock-runtime`, authorized in the `bedrock` namespace.
     BedrockRuntime,
+    /// `bedrock-mantle`, the OpenAI-compatible endpoint, authorized in `bedrock-mantle`.
     BedrockMantle,
 }
 
 impl Endpoint {
+    /// Every endpoint.
+    pub const ALL: [Endpoint; 2] = [Endpoint::BedrockRuntime, Endpoint::BedrockMantle];
+
+    /// The endpoint's name, as cases write it.
     pub fn name(self) -> &'static str {
         match self {
             Endpoint::BedrockRuntime => "bedrock-runtime",
@@ -74,37 +109,71 @@ impl Endpoint {
     }
 }
 
+/// Reads `bedrock-runtime` or `bedrock-mantle`.
+impl FromStr for Endpoint {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Endpoint::ALL
+            .into_iter()
+            .find(|e| e.name() == s)
+            .ok_or_else(|| UnknownName::new("an endpoint", "bedrock-runtime or bedrock-mantle", s))
+    }
+}
+
 /// The key a call is made with, described rather than given: fixtures never hold real tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySpec {
+    /// A short-term key.
     ShortTerm {
         /// Who generated it: the role session (as AWS prints it) or an IAM user.
         principal: String,
+        /// The Region it was signed for, the only one it works in.
         region: String,
-        /// Seconds since the epoch.
+        /// When it was signed, in seconds since the epoch; `None` when not modelled.
         issued_at: Option<i64>,
+        /// Its lifetime in seconds (1 to 43200).
         expires_in: u32,
     },
+    /// A long-term key.
     LongTerm {
+        /// The ARN of the IAM user whose credential it carries.
         user: String,
+        /// Whether the credential is active.
         active: bool,
+        /// When the credential expires, in seconds since the epoch; `None` for never.
         expires_at: Option<i64>,
     },
     /// A literal bearer string that does not read as a key.
     Malformed(String),
 }
 
+/// A Bedrock runtime call made with an API key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallScenario {
+    /// The operation called.
     pub operation: Operation,
+    /// The key it is made with.
     pub key: KeySpec,
+    /// A model id, an inference profile id (`us.…`) or an ARN.
     pub model: String,
+    /// The Region called.
     pub region: String,
+    /// The endpoint called.
     pub endpoint: Endpoint,
     /// When the call is made, in seconds since the epoch.
     pub at: Option<i64>,
-    /// Extra context keys for every request.
-    pub context: Vec<(String, ContextValue)>,
+    /// Extra context keys for every request, set after (and so over) the ones the call sets.
+    pub context: Vec<ContextEntry>,
+}
+
+/// A context key a scenario adds to its requests, and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextEntry {
+    /// The condition key, e.g. `aws:SourceIp`.
+    pub key: String,
+    /// Its value.
+    pub value: ContextValue,
 }
 
 /// System inference profiles are named by a geography prefix on the model id.
@@ -187,8 +256,8 @@ impl CallScenario {
                         .insert("aws:CurrentTime", ContextValue::single(iso));
                 }
             }
-            for (k, v) in &self.context {
-                req.context.insert(k, v.clone());
+            for entry in &self.context {
+                req.context.insert(&entry.key, entry.value.clone());
             }
             req
         };
@@ -211,6 +280,7 @@ impl CallScenario {
         out
     }
 
+    /// Authenticates the key, then authorizes the requests in order against `set`.
     pub fn run(&self, set: &PolicySet) -> ScenarioResult {
         let (principal, token_type) = match self.authenticate() {
             Ok(p) => p,

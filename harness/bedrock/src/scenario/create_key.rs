@@ -1,42 +1,66 @@
 //! CreateServiceSpecificCredential, by API or by the Bedrock console's long-term-key flow.
 
+use std::str::FromStr;
+
 use keyward_iam::{ContextValue, PolicySet, Request};
 
 use super::{authorize, principal_context, ScenarioResult};
-use crate::outcome::Outcome;
+use crate::credential::{AgeDays, CredentialStore, ServiceName, UserName};
+use crate::outcome::{IamErrorCode, Outcome};
+use crate::{SideEffect, UnknownName};
 
 /// The managed policy the console attaches to the users it creates (aws-facts §1.6).
 pub const LIMITED_ACCESS_POLICY: &str = "arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess";
 
-/// Services that take service-specific credentials (aws-facts §1.5).
-pub const SUPPORTED_SERVICES: [&str; 6] = [
-    "codecommit.amazonaws.com",
-    "cassandra.amazonaws.com",
-    "bedrock.amazonaws.com",
-    "logs.amazonaws.com",
-    "cloudwatch.amazonaws.com",
-    "aws-external-anthropic.amazonaws.com",
-];
-
-/// CredentialAgeDays' documented range.
-pub const AGE_DAYS: std::ops::RangeInclusive<i64> = 1..=36600;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the key is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Flow {
+    /// `CreateServiceSpecificCredential` called directly, for an existing user.
     Api,
+    /// The Bedrock console's long-term-key flow: create a user, attach
+    /// [`LIMITED_ACCESS_POLICY`], then create the key.
     Console,
 }
 
+impl Flow {
+    /// `api` or `console`, as cases write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flow::Api => "api",
+            Flow::Console => "console",
+        }
+    }
+}
+
+/// Reads `api` or `console`.
+impl FromStr for Flow {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Flow::Api, Flow::Console]
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| UnknownName::new("a key-creation flow", "api or console", s))
+    }
+}
+
+/// `CreateServiceSpecificCredential`, by API or by the console.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateKeyScenario {
+    /// The ARN of the principal calling IAM.
     pub caller: String,
-    pub user: String,
-    pub service: String,
+    /// The user the key is for.
+    pub user: UserName,
+    /// The service the credential is for.
+    pub service: ServiceName,
     /// CredentialAgeDays as asked; `None` means never expires. Kept unvalidated: validation is
     /// part of what the scenario predicts.
     pub age_days: Option<i64>,
+    /// How the key is created.
     pub flow: Flow,
+    /// Credentials the user already holds for the service.
     pub existing_keys: u32,
+    /// Whether the user exists (the API flow; the console flow creates it).
     pub user_exists: bool,
 }
 
@@ -66,7 +90,7 @@ impl CreateKeyScenario {
         let mut req = self.request("iam:CreateServiceSpecificCredential");
         req.context.insert(
             "iam:ServiceSpecificCredentialServiceName",
-            ContextValue::single(&self.service),
+            ContextValue::single(self.service.as_str()),
         );
         if let Some(d) = self.age_days {
             req.context.insert(
@@ -79,57 +103,80 @@ impl CreateKeyScenario {
 
     /// Every request in order: the console's CreateUser and AttachUserPolicy first
     /// (assumption B-CONSOLE-STEPS), then the key.
-    pub fn requests(&self) -> Vec<(Request, Option<String>)> {
+    pub fn requests(&self) -> Vec<Request> {
+        self.steps().into_iter().map(|s| s.request).collect()
+    }
+
+    /// The requests, each with what it does once allowed; the key's own effect is decided after
+    /// authorization, so it has none here.
+    fn steps(&self) -> Vec<PlannedStep> {
         let mut out = Vec::new();
         if self.flow == Flow::Console {
-            out.push((
-                self.request("iam:CreateUser"),
-                Some(format!("CreateUser {}", self.user)),
-            ));
+            out.push(PlannedStep {
+                request: self.request("iam:CreateUser"),
+                effect: Some(SideEffect::UserCreated {
+                    user: self.user.clone(),
+                }),
+            });
             let mut attach = self.request("iam:AttachUserPolicy");
             attach
                 .context
                 .insert("iam:PolicyARN", ContextValue::single(LIMITED_ACCESS_POLICY));
-            out.push((
-                attach,
-                Some(format!(
-                    "AttachUserPolicy {} {LIMITED_ACCESS_POLICY}",
-                    self.user
-                )),
-            ));
+            out.push(PlannedStep {
+                request: attach,
+                effect: Some(SideEffect::PolicyAttached {
+                    user: self.user.clone(),
+                    policy_arn: LIMITED_ACCESS_POLICY.to_owned(),
+                }),
+            });
         }
-        out.push((self.create_request(), None));
+        out.push(PlannedStep {
+            request: self.create_request(),
+            effect: None,
+        });
         out
+    }
+
+    /// The asked age as an [`AgeDays`], or IAM's answer to an age outside its range.
+    fn checked_age(&self) -> Result<Option<AgeDays>, Outcome> {
+        let Some(d) = self.age_days else {
+            return Ok(None);
+        };
+        if let Some(age) = u64::try_from(d).ok().and_then(|d| AgeDays::new(d).ok()) {
+            return Ok(Some(age));
+        }
+        // AWS's generic constraint message (assumption B-AGE-VALIDATION-MESSAGE).
+        let bound = if d < i64::from(AgeDays::MIN.get()) {
+            format!("greater than or equal to {}", AgeDays::MIN.get())
+        } else {
+            format!("less than or equal to {}", AgeDays::MAX.get())
+        };
+        let msg = format!("1 validation error detected: Value '{d}' at 'credentialAgeDays' failed to satisfy constraint: Member must have value {bound}");
+        Err(Outcome::iam_error(
+            IamErrorCode::ValidationError,
+            &msg,
+            Vec::new(),
+        ))
     }
 
     /// Order: parameter constraints, then authorization, then the user, the service and the limit
     /// (assumption B-CREATE-ORDER).
     pub fn run(&self, set: &PolicySet) -> ScenarioResult {
-        if let Some(d) = self.age_days.filter(|d| !AGE_DAYS.contains(d)) {
-            // AWS's generic constraint message (assumption B-AGE-VALIDATION-MESSAGE).
-            let bound = if d < *AGE_DAYS.start() {
-                "greater than or equal to 1"
-            } else {
-                "less than or equal to 36600"
-            };
-            let msg = format!("1 validation error detected: Value '{d}' at 'credentialAgeDays' failed to satisfy constraint: Member must have value {bound}");
-            return ScenarioResult::rejected(Outcome::iam_error(
-                "ValidationError",
-                &msg,
-                Vec::new(),
-            ));
-        }
+        let age = match self.checked_age() {
+            Ok(age) => age,
+            Err(outcome) => return ScenarioResult::rejected(outcome),
+        };
         let mut steps = Vec::new();
         let mut side_effects = Vec::new();
-        for (req, effect) in self.requests() {
-            let denied = authorize(set, vec![req], &mut steps);
+        for PlannedStep { request, effect } in self.steps() {
+            let denied = authorize(set, vec![request], &mut steps);
             if let Some(i) = denied {
                 let s = &steps[i];
                 // IAM names a user resource as `user NAME` (assumption B-IAM-RESOURCE-FORM).
                 let resource = format!("user {}", self.user);
                 let message = s.decision.message_with_resource(&s.request, set, &resource);
                 let outcome = Outcome::iam_error(
-                    "AccessDenied",
+                    IamErrorCode::AccessDenied,
                     message.as_deref().unwrap_or_default(),
                     side_effects,
                 );
@@ -143,7 +190,7 @@ impl CreateKeyScenario {
             side_effects.extend(effect);
         }
         let decision = steps.last().map(|s| s.decision.clone());
-        let fail = |code: &'static str, msg: String, side_effects: Vec<String>| ScenarioResult {
+        let fail = |code, msg: String, side_effects| ScenarioResult {
             decision: decision.clone(),
             steps: steps.clone(),
             message: None,
@@ -151,35 +198,33 @@ impl CreateKeyScenario {
         };
         if self.flow == Flow::Api && !self.user_exists {
             return fail(
-                "NoSuchEntity",
+                IamErrorCode::NoSuchEntity,
                 format!("The user with name {} cannot be found.", self.user),
                 side_effects,
             );
         }
-        if !SUPPORTED_SERVICES.contains(&self.service.as_str()) {
+        if !self.service.is_supported() {
             // The service model's description of the error (assumption B-NOT-SUPPORTED-MESSAGE).
             return fail(
-                "NotSupportedService",
+                IamErrorCode::NotSupportedService,
                 "The specified service does not support service-specific credentials.".into(),
                 side_effects,
             );
         }
-        if self.existing_keys >= 2 {
+        let limit = CredentialStore::LIMIT_PER_USER_AND_SERVICE;
+        if usize::try_from(self.existing_keys).unwrap_or(usize::MAX) >= limit {
             // Modelled on IAM's access-key quota text (assumption B-LIMIT-MESSAGE).
             return fail(
-                "LimitExceeded",
-                "Cannot exceed quota for ServiceSpecificCredentialsPerUser: 2".into(),
+                IamErrorCode::LimitExceeded,
+                format!("Cannot exceed quota for ServiceSpecificCredentialsPerUser: {limit}"),
                 side_effects,
             );
         }
-        let expiry = match self.age_days {
-            Some(d) => format!("{d} days"),
-            None => "never expires".into(),
-        };
-        side_effects.push(format!(
-            "CreateServiceSpecificCredential {} {} {expiry}",
-            self.user, self.service
-        ));
+        side_effects.push(SideEffect::CredentialCreated {
+            user: self.user.clone(),
+            service: self.service.clone(),
+            age,
+        });
         ScenarioResult {
             decision,
             steps,
@@ -187,4 +232,10 @@ impl CreateKeyScenario {
             outcome: Outcome::success(side_effects),
         }
     }
+}
+
+/// One request of a key creation and what it does once allowed.
+struct PlannedStep {
+    request: Request,
+    effect: Option<SideEffect>,
 }

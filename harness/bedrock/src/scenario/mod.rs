@@ -4,29 +4,35 @@
 mod call;
 mod create_key;
 
-pub use call::{CallScenario, Endpoint, KeySpec, Operation};
-pub use create_key::{
-    CreateKeyScenario, Flow, AGE_DAYS, LIMITED_ACCESS_POLICY, SUPPORTED_SERVICES,
-};
+pub use call::{CallScenario, ContextEntry, Endpoint, KeySpec, Operation};
+pub use create_key::{CreateKeyScenario, Flow, LIMITED_ACCESS_POLICY};
 
 use keyward_iam::{evaluate, ContextValue, Decision, DecisionKind, PolicySet, Request};
 
 use crate::outcome::Outcome;
 
+/// What a caller does with Bedrock API keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scenario {
+    /// A Bedrock runtime call made with a key.
     Call(CallScenario),
+    /// A key (service-specific credential) created.
     CreateKey(CreateKeyScenario),
 }
 
 /// One authorization request of a scenario and what the evaluator decided.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Step {
+    /// The request AWS authorizes.
     pub request: Request,
+    /// What the policies decide for it.
     pub decision: Decision,
 }
 
+/// A scenario run against a set of policies.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ScenarioResult {
     /// The requests evaluated, in order; evaluation stops at the first that is not allowed.
     pub steps: Vec<Step>,
@@ -35,6 +41,7 @@ pub struct ScenarioResult {
     pub decision: Option<Decision>,
     /// AWS's access-denied message for the denied request.
     pub message: Option<String>,
+    /// What the caller sees.
     pub outcome: Outcome,
 }
 
@@ -50,6 +57,8 @@ impl ScenarioResult {
 }
 
 impl Scenario {
+    /// Expands the scenario into its requests, evaluates them against `set` in order, and
+    /// predicts what the caller sees.
     pub fn run(&self, set: &PolicySet) -> ScenarioResult {
         match self {
             Scenario::Call(c) => c.run(set),
@@ -74,7 +83,7 @@ fn authorize(set: &PolicySet, requests: Vec<Request>, steps: &mut Vec<Step>) -> 
 /// The global context keys AWS sets for a principal (reference_policies_condition-keys.html and
 /// the principal table of reference_policies_variables.html): a role session's aws:PrincipalArn
 /// is its role's ARN; aws:username exists for IAM users only.
-pub fn principal_context(principal: &str) -> Vec<(&'static str, ContextValue)> {
+pub(crate) fn principal_context(principal: &str) -> Vec<(&'static str, ContextValue)> {
     let mut out = Vec::new();
     let account = keyward_iam::request::arn_account(principal);
     if let Some(a) = account {
@@ -99,7 +108,13 @@ pub fn principal_context(principal: &str) -> Vec<(&'static str, ContextValue)> {
     out
 }
 
-/// Seconds since the epoch from ISO 8601 or epoch-seconds text (the evaluator's date reader).
+/// Seconds since the epoch from ISO 8601 or epoch-seconds text, read as the IAM evaluator reads
+/// dates; the times of a scenario (`at`, `issued_at`, `expires_at`) are given this way.
+///
+/// ```
+/// assert_eq!(keyward_bedrock::parse_time("1970-01-01T00:01:00Z"), Some(60));
+/// assert_eq!(keyward_bedrock::parse_time("later"), None);
+/// ```
 pub fn parse_time(s: &str) -> Option<i64> {
     keyward_iam::condition::date::parse(s).map(|n| n.div_euclid(1_000_000_000) as i64)
 }

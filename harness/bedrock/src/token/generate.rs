@@ -22,12 +22,12 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
 use super::error::{GenerateError, Param};
-use super::redact::{KeyIdHint, Secret};
 use super::short_term::{
-    assemble_presigned_url, encode_bearer, is_access_key_id, is_region, ExpiresIn, ACTION, HOST,
-    SIGNING_SERVICE, TOKEN_VERSION,
+    assemble_presigned_url, encode_bearer, is_access_key_id, is_region, ExpiresIn, ShortTermToken,
+    ACTION, HOST, SIGNING_SERVICE, TOKEN_VERSION,
 };
-use super::ShortTermToken;
+use crate::redact::{KeyIdHint, Secret};
+
 use crate::dates;
 
 /// AWS credentials to sign with. `Debug` shows only the first four characters of the access
@@ -55,10 +55,12 @@ impl SigningCredentials {
         self
     }
 
+    /// The access key id (not a secret, but printed only shortened by this crate).
     pub fn access_key_id(&self) -> &str {
         &self.access_key_id
     }
 
+    /// True for temporary credentials.
     pub fn has_session_token(&self) -> bool {
         self.session_token.is_some()
     }

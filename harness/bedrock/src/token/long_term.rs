@@ -5,14 +5,16 @@
 
 use std::fmt;
 use std::num::NonZeroU32;
+use std::str::FromStr;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
+use super::encoding::decode_after_prefix;
 use super::error::TokenError;
-use super::redact::{Secret, REDACTED};
-use super::{decode_after_prefix, TokenType};
-use crate::credential::{AccountId, CredentialAlias, UserName};
+use super::kind::TokenType;
+use crate::credential::{AccountId, CredentialAlias, ServiceSpecificCredential, UserName};
+use crate::redact::{Secret, REDACTED};
 
 /// What every long-term key starts with.
 pub const LONG_TERM_PREFIX: &str = "ABSK";
@@ -36,6 +38,16 @@ impl LongTermKey {
         })
     }
 
+    /// The key that carries a service-specific credential; `None` unless the credential is for
+    /// Bedrock.
+    pub fn for_credential(credential: &ServiceSpecificCredential) -> Option<Self> {
+        if !credential.service().is_bedrock() {
+            return None;
+        }
+        // Secrets made by the store are never empty, so this never drops a key.
+        Self::new(credential.alias().clone(), credential.expose_secret()).ok()
+    }
+
     /// Reads an `ABSK…` string.
     pub fn parse(key: &str) -> Result<Self, TokenError> {
         let text = decode_after_prefix(key, TokenType::LongTerm, LONG_TERM_PREFIX)?;
@@ -47,6 +59,7 @@ impl LongTermKey {
         Self::new(alias, secret)
     }
 
+    /// Always [`TokenType::LongTerm`].
     pub const fn token_type(&self) -> TokenType {
         TokenType::LongTerm
     }
@@ -61,6 +74,7 @@ impl LongTermKey {
         self.alias.user_name()
     }
 
+    /// The account of the user.
     pub fn account_id(&self) -> &AccountId {
         self.alias.account_id()
     }
@@ -70,6 +84,7 @@ impl LongTermKey {
         self.alias.slot()
     }
 
+    /// The credential's secret.
     pub fn expose_secret(&self) -> &str {
         self.secret.expose()
     }
@@ -84,6 +99,15 @@ impl LongTermKey {
 fn layout(reason: &str) -> TokenError {
     TokenError::BadLongTermLayout {
         reason: reason.to_owned(),
+    }
+}
+
+/// Reads a key of this kind: the same as [`LongTermKey::parse`].
+impl FromStr for LongTermKey {
+    type Err = TokenError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
     }
 }
 

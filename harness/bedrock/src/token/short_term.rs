@@ -15,6 +15,7 @@
 //! generator, so a token from that generator round-trips byte for byte.
 
 use std::fmt;
+use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
 use base64::engine::general_purpose::STANDARD;
@@ -24,9 +25,10 @@ use time::{Date, OffsetDateTime};
 
 use crate::dates;
 
+use super::encoding::decode_after_prefix;
 use super::error::{Param, TokenError};
-use super::redact::{echo, KeyIdHint, Secret, REDACTED};
-use super::{decode_after_prefix, TokenType};
+use super::kind::TokenType;
+use crate::redact::{echo, KeyIdHint, Secret, REDACTED};
 
 /// What every short-term key starts with.
 pub const SHORT_TERM_PREFIX: &str = "bedrock-api-key-";
@@ -62,6 +64,7 @@ impl ExpiresIn {
     /// Twelve hours: the longest expiry, and the generators' default.
     pub const MAX: ExpiresIn = ExpiresIn(43_200);
 
+    /// Checks that `seconds` is in 1 to 43200.
     pub fn new(seconds: u64) -> Result<Self, TokenError> {
         match u16::try_from(seconds) {
             Ok(s) if (Self::MIN.0..=Self::MAX.0).contains(&s) => Ok(Self(s)),
@@ -69,10 +72,12 @@ impl ExpiresIn {
         }
     }
 
+    /// In seconds.
     pub const fn as_secs(self) -> u64 {
         self.0 as u64
     }
 
+    /// As a duration.
     pub const fn as_duration(self) -> Duration {
         Duration::from_secs(self.0 as u64)
     }
@@ -239,6 +244,7 @@ impl ShortTermToken {
         })
     }
 
+    /// Always [`TokenType::ShortTerm`].
     pub const fn token_type(&self) -> TokenType {
         TokenType::ShortTerm
     }
@@ -264,6 +270,7 @@ impl ShortTermToken {
         dates::format_basic_date_time(self.signing_time)
     }
 
+    /// X-Amz-Expires.
     pub const fn expires_in(&self) -> ExpiresIn {
         self.expires_in
     }
@@ -340,6 +347,15 @@ impl ShortTermToken {
     /// The key itself, `bedrock-api-key-…`, as sent in `Authorization: Bearer`.
     pub fn expose_bearer(&self) -> String {
         encode_bearer(&self.expose_presigned_url())
+    }
+}
+
+/// Reads a key of this kind: the same as [`ShortTermToken::parse`].
+impl FromStr for ShortTermToken {
+    type Err = TokenError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
     }
 }
 

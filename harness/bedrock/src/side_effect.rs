@@ -1,0 +1,250 @@
+//! What a key scenario leaves behind in an account, in the words cases use for it.
+//!
+//! The scenario predictions and the live recorder both describe what was done with this one
+//! type, so that a predicted and a recorded side effect are the same text by construction.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::credential::{AgeDays, CredentialError, ServiceName, UserName};
+use crate::redact::echo;
+
+/// One change a key scenario made to the account. Changes made before a later step failed stay
+/// made, so a failed scenario can still have side effects.
+///
+/// `Display` writes the text cases hold in `expect.side_effects`, and [`FromStr`] reads it back:
+///
+/// ```
+/// use keyward_bedrock::{AgeDays, ServiceName, SideEffect, UserName};
+///
+/// let created = SideEffect::CredentialCreated {
+///     user: UserName::new("BedrockAPIKey-h42z")?,
+///     service: ServiceName::bedrock(),
+///     age: Some(AgeDays::new(5)?),
+/// };
+/// let text = "CreateServiceSpecificCredential BedrockAPIKey-h42z bedrock.amazonaws.com 5 days";
+/// assert_eq!(created.to_string(), text);
+/// assert_eq!(text.parse::<SideEffect>()?, created);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SideEffect {
+    /// `iam:CreateUser` succeeded: `CreateUser <user>`.
+    UserCreated {
+        /// The user created.
+        user: UserName,
+    },
+    /// `iam:AttachUserPolicy` succeeded: `AttachUserPolicy <user> <policy ARN>`.
+    PolicyAttached {
+        /// The user the policy was attached to.
+        user: UserName,
+        /// The managed policy attached.
+        policy_arn: String,
+    },
+    /// `iam:CreateServiceSpecificCredential` succeeded:
+    /// `CreateServiceSpecificCredential <user> <service> <N> days`, or `… never expires` for a
+    /// credential created without an age.
+    CredentialCreated {
+        /// The user the credential belongs to.
+        user: UserName,
+        /// The service the credential is for.
+        service: ServiceName,
+        /// `CredentialAgeDays`; `None` when the credential never expires.
+        age: Option<AgeDays>,
+    },
+}
+
+const CREATE_USER: &str = "CreateUser";
+const ATTACH_USER_POLICY: &str = "AttachUserPolicy";
+const CREATE_CREDENTIAL: &str = "CreateServiceSpecificCredential";
+const NEVER_EXPIRES: &str = "never expires";
+
+impl fmt::Display for SideEffect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SideEffect::UserCreated { user } => write!(f, "{CREATE_USER} {user}"),
+            SideEffect::PolicyAttached { user, policy_arn } => {
+                write!(f, "{ATTACH_USER_POLICY} {user} {policy_arn}")
+            }
+            SideEffect::CredentialCreated { user, service, age } => {
+                write!(f, "{CREATE_CREDENTIAL} {user} {service} ")?;
+                match age {
+                    // AgeDays displays as `<N> days`.
+                    Some(age) => age.fmt(f),
+                    None => f.write_str(NEVER_EXPIRES),
+                }
+            }
+        }
+    }
+}
+
+/// Why a text is not a side effect.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SideEffectError {
+    /// The first word names no operation this crate records.
+    #[error(
+        "`{found}` is not a side effect: it must start with `{CREATE_USER}`, \
+         `{ATTACH_USER_POLICY}` or `{CREATE_CREDENTIAL}`"
+    )]
+    UnknownOperation {
+        /// The text, shortened.
+        found: String,
+    },
+    /// The operation is known but the words after it are not what it takes.
+    #[error("`{found}` is not a {operation} side effect: it must read `{operation} {expected}`")]
+    WrongShape {
+        /// The operation named by the first word.
+        operation: &'static str,
+        /// What must follow the operation.
+        expected: &'static str,
+        /// The text, shortened.
+        found: String,
+    },
+    /// A user name, service name or age in the text is not valid.
+    #[error(transparent)]
+    Invalid(#[from] CredentialError),
+}
+
+impl FromStr for SideEffect {
+    type Err = SideEffectError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let words: Vec<&str> = s.split(' ').collect();
+        let shape = |operation, expected| SideEffectError::WrongShape {
+            operation,
+            expected,
+            found: echo(s),
+        };
+        match words[..] {
+            [CREATE_USER, user] => Ok(SideEffect::UserCreated {
+                user: UserName::new(user)?,
+            }),
+            [CREATE_USER, ..] => Err(shape(CREATE_USER, "<user>")),
+            [ATTACH_USER_POLICY, user, policy_arn] if !policy_arn.is_empty() => {
+                Ok(SideEffect::PolicyAttached {
+                    user: UserName::new(user)?,
+                    policy_arn: policy_arn.to_owned(),
+                })
+            }
+            [ATTACH_USER_POLICY, ..] => Err(shape(ATTACH_USER_POLICY, "<user> <policy ARN>")),
+            [CREATE_CREDENTIAL, user, service, count, unit] => {
+                let age = match (count, unit) {
+                    ("never", "expires") => None,
+                    (days, "days") => {
+                        // Digits only: `str::parse` would also take a sign.
+                        let days = Some(days)
+                            .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+                            .and_then(|d| d.parse().ok())
+                            .ok_or_else(|| shape(CREATE_CREDENTIAL, "<user> <service> <N> days"))?;
+                        Some(AgeDays::new(days)?)
+                    }
+                    _ => {
+                        return Err(shape(
+                            CREATE_CREDENTIAL,
+                            "<user> <service> <N> days` or `… never expires",
+                        ))
+                    }
+                };
+                Ok(SideEffect::CredentialCreated {
+                    user: UserName::new(user)?,
+                    service: ServiceName::new(service)?,
+                    age,
+                })
+            }
+            [CREATE_CREDENTIAL, ..] => Err(shape(
+                CREATE_CREDENTIAL,
+                "<user> <service> <N> days` or `… never expires",
+            )),
+            _ => Err(SideEffectError::UnknownOperation { found: echo(s) }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> UserName {
+        UserName::new("BedrockAPIKey-h42z").unwrap()
+    }
+
+    /// The exact texts the shipped fixtures and the case format document hold.
+    #[test]
+    fn display_is_the_case_format_text_and_reads_back() {
+        let cases = [
+            (
+                SideEffect::UserCreated { user: user() },
+                "CreateUser BedrockAPIKey-h42z",
+            ),
+            (
+                SideEffect::PolicyAttached {
+                    user: user(),
+                    policy_arn: "arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess".into(),
+                },
+                "AttachUserPolicy BedrockAPIKey-h42z arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess",
+            ),
+            (
+                SideEffect::CredentialCreated {
+                    user: user(),
+                    service: ServiceName::bedrock(),
+                    age: Some(AgeDays::new(5).unwrap()),
+                },
+                "CreateServiceSpecificCredential BedrockAPIKey-h42z bedrock.amazonaws.com 5 days",
+            ),
+            (
+                SideEffect::CredentialCreated {
+                    user: user(),
+                    service: ServiceName::new("codecommit.amazonaws.com").unwrap(),
+                    age: None,
+                },
+                "CreateServiceSpecificCredential BedrockAPIKey-h42z codecommit.amazonaws.com never expires",
+            ),
+        ];
+        for (effect, text) in cases {
+            assert_eq!(effect.to_string(), text);
+            assert_eq!(text.parse::<SideEffect>().unwrap(), effect, "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_texts_are_refused() {
+        for bad in [
+            "",
+            "DeleteUser bob",
+            "createuser bob",
+            "CreateUser",
+            "CreateUser bob alice",
+            "CreateUser  bob",
+            "AttachUserPolicy bob",
+            "AttachUserPolicy bob ",
+            "CreateServiceSpecificCredential bob bedrock.amazonaws.com",
+            "CreateServiceSpecificCredential bob bedrock.amazonaws.com 5 weeks",
+            "CreateServiceSpecificCredential bob bedrock.amazonaws.com +5 days",
+            "CreateServiceSpecificCredential bob bedrock.amazonaws.com never ends",
+        ] {
+            assert!(
+                matches!(
+                    bad.parse::<SideEffect>(),
+                    Err(SideEffectError::UnknownOperation { .. }
+                        | SideEffectError::WrongShape { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            "CreateServiceSpecificCredential bob bedrock.amazonaws.com 0 days"
+                .parse::<SideEffect>(),
+            Err(SideEffectError::Invalid(
+                CredentialError::AgeDaysOutOfRange { value: 0 }
+            ))
+        ));
+        assert!(matches!(
+            "CreateUser bob/alice".parse::<SideEffect>(),
+            Err(SideEffectError::Invalid(
+                CredentialError::InvalidUserName { .. }
+            ))
+        ));
+    }
+}
