@@ -3,12 +3,14 @@
 //! between enforcement attempts. Deleting what does not exist succeeds, so a journal entry
 //! written before a create that never happened resolves cleanly.
 
+use keyward_bedrock::IamErrorCode;
+
 use super::aws::ApiFailure;
 use super::journal::Resource;
 use super::{Aws, LiveError};
 
 fn gone(f: &ApiFailure) -> bool {
-    f.code.as_deref() == Some("NoSuchEntity")
+    f.iam_code() == Some(IamErrorCode::NoSuchEntity)
 }
 
 /// Deletes `r` and everything hanging off it. Deleting what does not exist succeeds.
