@@ -1707,7 +1707,7 @@ async fn request_cases_run_through_the_simulator_agree_with_the_local_evaluator(
     let report = run_cases(&aws, &run, None, None, &cases, &opts()).await;
     assert_eq!(fake.count("SimulateCustomPolicy"), 1, "{:?}", fake.ops());
     for c in &report.cases {
-        assert_eq!(c.oracle, "simulator");
+        assert_eq!(c.oracle, Some(keyward::oracle::OracleKind::AwsSimulator));
         assert_eq!(c.status, Status::Agreed, "{c:?}");
     }
     // And a simulator that says otherwise is a disagreement.

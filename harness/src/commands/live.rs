@@ -13,11 +13,12 @@ use crate::case::Case;
 use crate::generate::{GenSettings, SetSettings};
 use crate::inputs::{expand, load, Loaded};
 use crate::live::enforce::Settle;
-use crate::live::journal::{self, Journal, JournalState};
+use crate::live::journal::{self, Journal, JournalState, RunCommand, RunMeta};
 use crate::live::names::RunId;
 use crate::live::plan::LivePlan;
 use crate::live::runner::{self, LiveOptions, LiveReport, Status};
 use crate::live::{guard, probe, sweep, Aws, LiveConfig, LiveError};
+use crate::oracle::OracleKind;
 
 /// Exit code of a run stopped by Ctrl-C (128 + SIGINT), after cleanup.
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -189,14 +190,24 @@ async fn run_async(
         Ok(c) => c,
         Err(e) => return fail(err, &e),
     };
-    let (fixtures_dir, cases_n, seed, resume, record) = match &cmd {
+    let req = match cmd {
+        LiveCommand::Sweep { run, .. } => {
+            return sweep_command(&config, &mut setup, run.as_deref(), args.dry_run, out, err)
+                .await;
+        }
         LiveCommand::Check {
             fixtures,
             cases,
             seed,
             resume,
             ..
-        } => (fixtures.clone(), *cases, *seed, resume.clone(), None),
+        } => RunRequest {
+            fixtures,
+            cases,
+            seed,
+            resume,
+            record: None,
+        },
         LiveCommand::Record {
             fixtures,
             out,
@@ -206,81 +217,98 @@ async fn run_async(
             probe_assumptions,
             shrink_attempts,
             ..
-        } => (
-            fixtures.clone(),
-            *cases,
-            *seed,
-            resume.clone(),
-            Some((out.clone(), *probe_assumptions, *shrink_attempts)),
-        ),
-        LiveCommand::Sweep { run, .. } => {
-            return sweep_command(&config, &mut setup, run.as_deref(), args.dry_run, out, err)
-                .await;
-        }
+        } => RunRequest {
+            fixtures,
+            cases,
+            seed,
+            resume,
+            record: Some(RecordRequest {
+                out,
+                probe_assumptions,
+                shrink_attempts,
+            }),
+        },
     };
-    let fixtures = match fixture_cases(&fixtures_dir) {
+    run_live(&config, &req, args.dry_run, &mut setup, out, err).await
+}
+
+/// What `check --live` or `record` was asked to run.
+struct RunRequest {
+    fixtures: PathBuf,
+    /// Generated cases.
+    cases: u64,
+    seed: u64,
+    resume: Option<String>,
+    /// `record` only.
+    record: Option<RecordRequest>,
+}
+
+struct RecordRequest {
+    out: PathBuf,
+    probe_assumptions: bool,
+    shrink_attempts: u32,
+}
+
+impl RunRequest {
+    fn probing(&self) -> bool {
+        self.record.as_ref().is_some_and(|r| r.probe_assumptions)
+    }
+
+    fn meta(&self, config: &LiveConfig) -> RunMeta {
+        RunMeta {
+            command: match self.record {
+                Some(_) => RunCommand::Record,
+                None => RunCommand::CheckLive,
+            },
+            seed: self.seed,
+            cases: self.cases,
+            region: config.region.clone(),
+            model: config.model.clone(),
+        }
+    }
+}
+
+/// The ids of the cases that probe each assumption of keyward-bedrock.
+type Probes = Vec<(&'static str, Vec<String>)>;
+
+/// `check --live` and `record`, once the configuration is read: the run's cases, the account
+/// check, the run, then what it found.
+async fn run_live(
+    config: &LiveConfig,
+    req: &RunRequest,
+    dry: bool,
+    setup: &mut Setup,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let fixtures = match fixture_cases(&req.fixtures) {
         Ok(f) => f,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
-    let probing = record.as_ref().is_some_and(|r| r.1);
-    let mut probe_ids: Vec<(&'static str, Vec<String>)> = Vec::new();
-    let cases: Vec<Case> = if probing {
-        let mut cs: Vec<Case> = Vec::new();
-        for (id, ps) in probe::probes(&fixtures) {
-            probe_ids.push((id, ps.iter().map(|c| c.id.clone()).collect()));
-            for c in ps {
-                if !cs.iter().any(|x| x.id == c.id) {
-                    cs.push(c);
-                }
-            }
+    let (cases, probes) = cases_for(req, fixtures);
+    let run_id = match run_id_for(req.resume.as_deref()) {
+        Ok(id) => id,
+        Err(message) => {
+            let _ = writeln!(err, "error: {message}");
+            return EXIT_BAD_INPUT;
         }
-        cs
-    } else if record.is_some() {
-        generated(seed, cases_n)
-    } else {
-        let mut cs = fixtures.clone();
-        cs.extend(generated(seed, cases_n));
-        cs
     };
-    let run_id = match resume.as_deref() {
-        Some(r) => match RunId::parse(r) {
-            Some(id) => id,
-            None => {
-                let _ = writeln!(err, "error: --resume {r:?}: a run id is 8 lowercase letters and digits, as printed by the run");
-                return EXIT_BAD_INPUT;
-            }
-        },
-        None => RunId::new(),
-    };
-    if args.dry_run {
-        dry_run(&cases, &run_id, &config, out);
+    if dry {
+        dry_run(&cases, &run_id, config, out);
         return EXIT_OK;
     }
-    let aws = match verified(&config, &mut setup).await {
+    let aws = match verified(config, setup).await {
         Ok(a) => a,
         Err(e) => return fail(err, &e),
     };
-    let state: Option<JournalState> = match &resume {
-        Some(_) => {
-            let p = journal::runs_dir(&config.state_dir).join(format!("{run_id}.jsonl"));
-            match journal::read(&p) {
-                Ok(s) => Some(s),
-                Err(e) => return fail(err, &e),
-            }
-        }
-        None => None,
-    };
-    let journal = match Journal::open(&config.state_dir, &run_id) {
-        Ok(j) => Arc::new(j),
+    let (state, journal) = match open_journal(config, &run_id, req.resume.is_some()) {
+        Ok(j) => j,
         Err(e) => return fail(err, &e),
     };
-    let _ = journal.meta(serde_json::json!({
-        "command": if record.is_some() { "record" } else { "check --live" },
-        "seed": seed, "cases": cases_n, "region": config.region, "model": config.model,
-    }));
+    let _ = journal.meta(&req.meta(config));
     let _ = writeln!(
         err,
         "run {run_id} in account {} ({}); journal {}",
@@ -305,90 +333,192 @@ async fn run_async(
         &cases,
         &opts,
     );
-    let interrupt = setup
-        .interrupt
-        .take()
-        .unwrap_or_else(|| Box::pin(std::future::pending()));
-    let report = tokio::select! {
-        r = work => r,
-        _ = interrupt => {
-            // The cases in flight are dropped here; what they created is in the journal.
-            let _ = writeln!(err, "interrupted: deleting what run {run_id} created ...");
-            match sweep::sweep(&aws, &config.state_dir, Some(run_id.as_str())).await {
-                Ok(r) => {
-                    let _ = writeln!(
-                        err,
-                        "deleted {} resources; {} could not be deleted (run `keyward sweep`)",
-                        r.deleted.len(),
-                        r.failed.len()
-                    );
-                }
-                Err(e) => {
-                    let _ = writeln!(err, "cleanup failed: {e}; run `keyward sweep --run {run_id}`");
-                }
-            }
-            let _ = writeln!(err, "resume with --resume {run_id}");
-            return EXIT_INTERRUPTED;
-        }
+    let Some(report) = until_interrupted(work, setup.interrupt.take()).await else {
+        clean_up_interrupted(&aws, config, &run_id, err).await;
+        return EXIT_INTERRUPTED;
     };
     print_report(&report, out);
-    let mut disagreements = Vec::new();
-    if let Some((dir, _, shrink_attempts)) = &record {
-        // Shrink candidates are numbered after the run's cases, so their names never collide.
-        let mut sopts = opts.clone();
-        sopts.first_index = 1_000_000;
-        for c in report
-            .cases
-            .iter()
-            .filter(|c| c.status == Status::Disagreed)
-        {
-            let minimal = runner::shrink(
-                &aws,
-                &run_id,
-                Some(journal.clone()),
-                &c.case,
-                &sopts,
-                *shrink_attempts,
-            )
-            .await;
-            sopts.first_index += u64::from(*shrink_attempts) + 1;
-            disagreements.push(minimal);
+    if let Some(rec) = &req.record {
+        let minimal = shrink_disagreements(&aws, &run_id, &journal, &report, &opts, rec).await;
+        if let Err(e) = write_recorded(config, &run_id, &report, rec, out) {
+            return fail(err, &e);
         }
-        let date = today();
-        let source = runner::record_source(&run_id, &config.region, &date);
-        match runner::write_recorded(&report, dir, &config.state_dir, &source, &date) {
-            Ok(files) => {
-                for f in files {
-                    let _ = writeln!(out, "wrote {}", f.display());
+        print_minimal(&minimal, out);
+    }
+    if let Some(probes) = &probes {
+        print_assumptions(probes, &report, out);
+    }
+    closing_line(&report, out)
+}
+
+/// The cases of a run: the probes of each assumption (`record --probe-assumptions`), generated
+/// cases (`record`), or the fixtures and generated cases (`check --live`).
+fn cases_for(req: &RunRequest, fixtures: Vec<Case>) -> (Vec<Case>, Option<Probes>) {
+    if req.probing() {
+        let mut probe_ids = Vec::new();
+        let mut cs: Vec<Case> = Vec::new();
+        for (id, ps) in probe::probes(&fixtures) {
+            probe_ids.push((id, ps.iter().map(|c| c.id.clone()).collect()));
+            for c in ps {
+                if !cs.iter().any(|x| x.id == c.id) {
+                    cs.push(c);
                 }
             }
-            Err(e) => return fail(err, &e),
+        }
+        (cs, Some(probe_ids))
+    } else if req.record.is_some() {
+        (generated(req.seed, req.cases), None)
+    } else {
+        let mut cs = fixtures;
+        cs.extend(generated(req.seed, req.cases));
+        (cs, None)
+    }
+}
+
+/// The run id given to `--resume`, or a new one.
+fn run_id_for(resume: Option<&str>) -> Result<RunId, String> {
+    match resume {
+        Some(r) => RunId::parse(r).ok_or_else(|| {
+            format!(
+                "--resume {r:?}: a run id is 8 lowercase letters and digits, as printed by the run"
+            )
+        }),
+        None => Ok(RunId::new()),
+    }
+}
+
+/// The run's journal, opened for appending, and what it already holds when the run resumes.
+fn open_journal(
+    config: &LiveConfig,
+    run_id: &RunId,
+    resuming: bool,
+) -> Result<(Option<JournalState>, Arc<Journal>), LiveError> {
+    let state = if resuming {
+        let p = journal::runs_dir(&config.state_dir).join(format!("{run_id}.jsonl"));
+        Some(journal::read(&p)?)
+    } else {
+        None
+    };
+    let journal = Journal::open(&config.state_dir, run_id)?;
+    Ok((state, Arc::new(journal)))
+}
+
+/// `work`'s result, or `None` if `interrupt` resolved first (the cases in flight are dropped;
+/// what they created is in the journal).
+async fn until_interrupted(
+    work: impl std::future::Future<Output = LiveReport>,
+    interrupt: Option<Interrupt>,
+) -> Option<LiveReport> {
+    let interrupt = interrupt.unwrap_or_else(|| Box::pin(std::future::pending()));
+    tokio::select! {
+        r = work => Some(r),
+        _ = interrupt => None,
+    }
+}
+
+/// After an interruption: deletes what the run created, from its journal and tags.
+async fn clean_up_interrupted(aws: &Aws, config: &LiveConfig, run_id: &RunId, err: &mut dyn Write) {
+    let _ = writeln!(err, "interrupted: deleting what run {run_id} created ...");
+    match sweep::sweep(aws, &config.state_dir, Some(run_id.as_str())).await {
+        Ok(r) => {
+            let _ = writeln!(
+                err,
+                "deleted {} resources; {} could not be deleted (run `keyward sweep`)",
+                r.deleted.len(),
+                r.failed.len()
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "cleanup failed: {e}; run `keyward sweep --run {run_id}`"
+            );
         }
     }
-    for m in &disagreements {
+    let _ = writeln!(err, "resume with --resume {run_id}");
+}
+
+/// The smallest version of each disagreeing case that AWS still disagrees on.
+async fn shrink_disagreements(
+    aws: &Aws,
+    run_id: &RunId,
+    journal: &Arc<Journal>,
+    report: &LiveReport,
+    opts: &LiveOptions,
+    rec: &RecordRequest,
+) -> Vec<Case> {
+    // Shrink candidates are numbered after the run's cases, so their names never collide.
+    let mut sopts = opts.clone();
+    sopts.first_index = 1_000_000;
+    let mut minimal = Vec::new();
+    for c in report
+        .cases
+        .iter()
+        .filter(|c| c.status == Status::Disagreed)
+    {
+        let m = runner::shrink(
+            aws,
+            run_id,
+            Some(journal.clone()),
+            &c.case,
+            &sopts,
+            rec.shrink_attempts,
+        )
+        .await;
+        sopts.first_index += u64::from(rec.shrink_attempts) + 1;
+        minimal.push(m);
+    }
+    minimal
+}
+
+/// Writes the recorded fixtures and the disagreements file, and names them on `out`.
+fn write_recorded(
+    config: &LiveConfig,
+    run_id: &RunId,
+    report: &LiveReport,
+    rec: &RecordRequest,
+    out: &mut dyn Write,
+) -> Result<(), LiveError> {
+    let date = today();
+    let source = runner::record_source(run_id, &config.region, &date);
+    for f in runner::write_recorded(report, &rec.out, &config.state_dir, &source, &date)? {
+        let _ = writeln!(out, "wrote {}", f.display());
+    }
+    Ok(())
+}
+
+fn print_minimal(minimal: &[Case], out: &mut dyn Write) {
+    for m in minimal {
         let _ = writeln!(
             out,
             "minimal disagreeing case (AWS's answer is in the disagreements file):\n{}",
             m.to_pretty_string()
         );
     }
-    if probing {
-        let _ = writeln!(out, "assumptions:");
-        for (id, case_ids) in &probe_ids {
-            let statuses: Vec<&Status> = report
-                .cases
-                .iter()
-                .filter(|c| case_ids.contains(&c.case.id))
-                .map(|c| &c.status)
-                .collect();
-            let _ = writeln!(
-                out,
-                "  {id}: {} ({} probes)",
-                probe::finding(&statuses).as_str(),
-                case_ids.len()
-            );
-        }
+}
+
+/// What the probes found about each assumption.
+fn print_assumptions(probes: &Probes, report: &LiveReport, out: &mut dyn Write) {
+    let _ = writeln!(out, "assumptions:");
+    for (id, case_ids) in probes {
+        let statuses: Vec<&Status> = report
+            .cases
+            .iter()
+            .filter(|c| case_ids.contains(&c.case.id))
+            .map(|c| &c.status)
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {id}: {} ({} probes)",
+            probe::finding(&statuses).as_str(),
+            case_ids.len()
+        );
     }
+}
+
+/// The closing count, and the exit code: a disagreement, a failure or anything left undeleted
+/// fails the run.
+fn closing_line(report: &LiveReport, out: &mut dyn Write) -> u8 {
     let passed = report.count(|s| *s == Status::Agreed);
     let failed = report.count(|s| matches!(s, Status::Disagreed | Status::Failed(_)));
     let _ = writeln!(out, "{passed} passed, {failed} failed");
@@ -423,10 +553,11 @@ fn print_report(report: &LiveReport, out: &mut dyn Write) {
                     .as_ref()
                     .map(|e| e.to_json().to_string())
                     .unwrap_or_default();
+                let oracle = c.oracle.map_or("", OracleKind::name);
                 let _ = writeln!(
                     out,
-                    "DISAGREE {} ({})\n  aws:   {aws}\n  local: {local}",
-                    c.case.id, c.oracle
+                    "DISAGREE {} ({oracle})\n  aws:   {aws}\n  local: {local}",
+                    c.case.id
                 );
             }
             Status::Failed(why) => {
@@ -436,10 +567,11 @@ fn print_report(report: &LiveReport, out: &mut dyn Write) {
         }
     }
     let skipped = report.count(|s| matches!(s, Status::Skipped(_)));
-    let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
+    // By the reason's words, as the report prints them.
+    let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
     for c in &report.cases {
         if let Status::Skipped(r) = &c.status {
-            *reasons.entry(r.as_str()).or_default() += 1;
+            *reasons.entry(r.to_string()).or_default() += 1;
         }
     }
     let _ = writeln!(

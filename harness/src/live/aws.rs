@@ -13,6 +13,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use keyward_bedrock::IamErrorCode;
+
 use super::LiveError;
 
 /// A bearer token or secret key held in memory only; never printed.
@@ -215,6 +217,13 @@ impl ApiFailure {
         self.status.is_some()
     }
 
+    /// The error code as one IAM answers and keyward-bedrock models. Other codes (STS's,
+    /// Bedrock's, throttling) are only in `code`, as text: an answer is recorded as AWS gave it.
+    pub fn iam_code(&self) -> Option<IamErrorCode> {
+        self.code.as_deref()?.parse().ok()
+    }
+
+    /// STS's and IAM's `AccessDenied`, Bedrock's `AccessDeniedException`, or a bare 403.
     pub fn is_access_denied(&self) -> bool {
         matches!(
             self.code.as_deref(),

@@ -17,7 +17,10 @@ use aws_sdk_bedrockruntime::types::{
     InferenceConfiguration, Message,
 };
 use keyward_bedrock::{generate, ExpiresIn, SigningCredentials};
-use keyward_bedrock::{Flow, Operation, LIMITED_ACCESS_POLICY};
+use keyward_bedrock::{
+    AgeDays, CredentialError, Flow, Operation, ServiceName, SideEffect, UserName,
+    LIMITED_ACCESS_POLICY,
+};
 use keyward_iam::{DecisionKind, PolicyType};
 use serde_json::Value;
 
@@ -25,7 +28,7 @@ use super::aws::{ApiFailure, Secret};
 use super::ledger::Ledger;
 use super::names::RunId;
 use super::plan::{KeyPlan, LivePlan, Planned, Principal};
-use super::{provision, redact, Aws, LiveError};
+use super::{delete, provision, redact, Aws, LiveError};
 use crate::case::Expect;
 
 /// How long to wait for IAM to settle.
@@ -120,7 +123,7 @@ pub fn infer_decision(message: &str) -> (Option<DecisionKind>, Option<PolicyType
 }
 
 /// An answer, as the case format's `expect`, before redaction.
-fn answer_from_failure(f: &ApiFailure, iam: bool, side_effects: Vec<String>) -> Expect {
+fn answer_from_failure(f: &ApiFailure, iam: bool, side_effects: &[SideEffect]) -> Expect {
     let message = f.message.clone().or_else(|| {
         f.body.as_deref().and_then(|b| {
             let v: Value = serde_json::from_str(b).ok()?;
@@ -140,18 +143,24 @@ fn answer_from_failure(f: &ApiFailure, iam: bool, side_effects: Vec<String>) -> 
         // Bedrock's bodies carry no code; IAM's do.
         code: if iam { f.code.clone() } else { None },
         body: f.body.clone(),
-        side_effects: Some(side_effects),
+        side_effects: Some(texts(side_effects)),
     }
 }
 
-fn success(side_effects: Vec<String>) -> Expect {
+fn success(side_effects: &[SideEffect]) -> Expect {
     Expect {
         decision: Some(DecisionKind::Allow),
         status: Some(200),
         body: Some(String::new()),
-        side_effects: Some(side_effects),
+        side_effects: Some(texts(side_effects)),
         ..Expect::default()
     }
+}
+
+/// Side effects as a case's `expect` holds them: the same text the scenario predictions give,
+/// since both are [`SideEffect`]s.
+fn texts(side_effects: &[SideEffect]) -> Vec<String> {
+    side_effects.iter().map(SideEffect::to_string).collect()
 }
 
 /// Every string of an answer, made safe to store and put in the case's names.
@@ -258,15 +267,15 @@ pub async fn enforce(
 
 /// A credential the case says the user already holds.
 async fn existing_key(aws: &Aws, user: &str, service: &str) -> Result<(), LiveError> {
-    let service = if keyward_bedrock::SUPPORTED_SERVICES.contains(&service) {
-        service
-    } else {
-        "bedrock.amazonaws.com"
-    };
+    // IAM makes no credential for a service that takes none: such existing keys are Bedrock's.
+    let service = ServiceName::new(service)
+        .ok()
+        .filter(ServiceName::is_supported)
+        .unwrap_or_else(ServiceName::bedrock);
     aws.iam()?
         .create_service_specific_credential()
         .user_name(user)
-        .service_name(service)
+        .service_name(service.as_str())
         .send()
         .await
         .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:CreateServiceSpecificCredential"))?;
@@ -283,12 +292,16 @@ async fn create_key_once(
     flow: Flow,
 ) -> Result<Expect, LiveError> {
     let iam = aws.iam_as(creds)?;
+    // The names the side effects are told in; the case reader and the planner made them.
+    let user_name = UserName::new(user).map_err(not_recordable)?;
     let mut effects = Vec::new();
     if flow == Flow::Console {
         if let Err(e) = iam.create_user().user_name(user).send().await {
-            return service_answer(&ApiFailure::from_sdk(&e), true, effects);
+            return service_answer(&ApiFailure::from_sdk(&e), true, &effects);
         }
-        effects.push(format!("CreateUser {user}"));
+        effects.push(SideEffect::UserCreated {
+            user: user_name.clone(),
+        });
         aws.budget().spend()?;
         if let Err(e) = iam
             .attach_user_policy()
@@ -297,9 +310,12 @@ async fn create_key_once(
             .send()
             .await
         {
-            return service_answer(&ApiFailure::from_sdk(&e), true, effects);
+            return service_answer(&ApiFailure::from_sdk(&e), true, &effects);
         }
-        effects.push(format!("AttachUserPolicy {user} {LIMITED_ACCESS_POLICY}"));
+        effects.push(SideEffect::PolicyAttached {
+            user: user_name.clone(),
+            policy_arn: LIMITED_ACCESS_POLICY.to_string(),
+        });
         aws.budget().spend()?;
     }
     let mut req = iam
@@ -312,20 +328,30 @@ async fn create_key_once(
     }
     match req.send().await {
         Ok(_) => {
-            let expiry = match age_days {
-                Some(d) => format!("{d} days"),
-                None => "never expires".into(),
-            };
-            effects.push(format!(
-                "CreateServiceSpecificCredential {user} {service} {expiry}"
-            ));
-            Ok(success(effects))
+            effects.push(SideEffect::CredentialCreated {
+                user: user_name,
+                service: ServiceName::new(service).map_err(not_recordable)?,
+                age: age_days
+                    .map(|d| AgeDays::new(u64::try_from(d).unwrap_or(0)))
+                    .transpose()
+                    .map_err(not_recordable)?,
+            });
+            Ok(success(&effects))
         }
-        Err(e) => service_answer(&ApiFailure::from_sdk(&e), true, effects),
+        Err(e) => service_answer(&ApiFailure::from_sdk(&e), true, &effects),
     }
 }
 
-fn service_answer(f: &ApiFailure, iam: bool, effects: Vec<String>) -> Result<Expect, LiveError> {
+/// A side effect AWS made that keyward-bedrock's model cannot state (a name or age it holds
+/// invalid): a disagreement with the model, but not one the case format can record.
+fn not_recordable(e: CredentialError) -> LiveError {
+    LiveError::Aws {
+        operation: "record side effect",
+        detail: e.to_string(),
+    }
+}
+
+fn service_answer(f: &ApiFailure, iam: bool, effects: &[SideEffect]) -> Result<Expect, LiveError> {
     // A 5xx or a throttle left over after the SDK's retries says the service could not answer:
     // an error, never an answer to record.
     let unavailable = f.status.is_some_and(|s| s >= 500 || s == 429)
@@ -350,7 +376,7 @@ async fn undo_create_key(
     existing: u32,
 ) -> Result<(), LiveError> {
     if flow == Flow::Console {
-        return provision::delete_user(aws, user).await;
+        return delete::delete_user(aws, user).await;
     }
     let iam = aws.iam_cleanup();
     let Ok(list) = iam
@@ -508,8 +534,8 @@ pub async fn call_once(
             .map(|e| ApiFailure::from_sdk(&e)),
     };
     match failure {
-        None => Ok(success(Vec::new())),
-        Some(f) => service_answer(&f, false, Vec::new()),
+        None => Ok(success(&[])),
+        Some(f) => service_answer(&f, false, &[]),
     }
 }
 

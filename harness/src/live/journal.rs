@@ -2,6 +2,13 @@
 //! principal or policy is written down *before* it is created and again once it is deleted, so
 //! a crash leaves a list `keyward sweep` can finish; each finished case's answer is written too,
 //! so `--resume` skips it. Names, case ids and redacted answers only: never a key or a secret.
+//!
+//! The lines, each a serde type:
+//! - `{"meta": {"command": "record", "seed": 7, "cases": 20, "region": "...", "model": "..."}}`
+//!   ([`RunMeta`]), once per start or resume;
+//! - `{"creating": {"user": NAME}}` and `{"deleted": {"role": NAME}}` ([`Resource`]);
+//! - `{"case": 3, "record": {"id": ..., "oracle": "simulator", "status": "agreed", "reason": null,
+//!   "aws": {...}}}` ([`CaseRecord`]; a skipped case also has `"skip"`, its [`Skip`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
@@ -9,41 +16,25 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use serde_json::{json, Value};
+use serde::de::{DeserializeOwned, Error as _, IntoDeserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
 
 use super::names::RunId;
+use super::plan::Skip;
 use super::LiveError;
+use crate::case::Expect;
+use crate::oracle::OracleKind;
 
 /// Something a run creates in IAM. Deleting a user or role also deletes what hangs off it
 /// (keys, credentials, inline policies, attachments), so those need no entry of their own.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Resource {
     User(String),
     Role(String),
     /// A managed policy (permissions boundaries must be managed policies), by ARN.
     Policy(String),
-}
-
-impl Resource {
-    fn to_json(&self) -> Value {
-        match self {
-            Resource::User(n) => json!({"user": n}),
-            Resource::Role(n) => json!({"role": n}),
-            Resource::Policy(a) => json!({"policy": a}),
-        }
-    }
-
-    fn from_json(v: &Value) -> Option<Resource> {
-        let o = v.as_object()?;
-        let (k, n) = o.iter().next()?;
-        let n = n.as_str()?.to_string();
-        match k.as_str() {
-            "user" => Some(Resource::User(n)),
-            "role" => Some(Resource::Role(n)),
-            "policy" => Some(Resource::Policy(n)),
-            _ => None,
-        }
-    }
 }
 
 impl std::fmt::Display for Resource {
@@ -54,6 +45,134 @@ impl std::fmt::Display for Resource {
             Resource::Policy(a) => write!(f, "policy {a}"),
         }
     }
+}
+
+/// The command that started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunCommand {
+    #[serde(rename = "record")]
+    Record,
+    #[serde(rename = "check --live")]
+    CheckLive,
+}
+
+/// What a run was asked to do: enough to tell runs apart when reading their journals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunMeta {
+    pub command: RunCommand,
+    pub seed: u64,
+    /// Generated cases asked for (`--cases`).
+    pub cases: u64,
+    pub region: String,
+    pub model: String,
+}
+
+/// How a case ended, as the journal names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordStatus {
+    Agreed,
+    Disagreed,
+    Skipped,
+    /// AWS could not answer; a resumed run tries the case again.
+    Failed,
+}
+
+/// A finished case: what AWS answered (already redacted), or why it was skipped or failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    /// The case's id: a resumed run trusts the record only for the same case at the same index.
+    pub id: String,
+    /// The oracle that answered; none for a skipped case (written `""`).
+    #[serde(with = "oracle_or_empty")]
+    pub oracle: Option<OracleKind>,
+    pub status: RecordStatus,
+    /// Why the case was skipped or failed, in words.
+    pub reason: Option<String>,
+    /// Why the case was skipped. Journals written before it existed have only `reason`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<Skip>,
+    /// AWS's answer, in the case format's `expect` shape.
+    #[serde(default, with = "expect_json")]
+    pub aws: Option<Expect>,
+}
+
+/// `""` for no oracle, as journals have always written it.
+mod oracle_or_empty {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(o: &Option<OracleKind>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(o.map_or("", OracleKind::name))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OracleKind>, D::Error> {
+        let name = String::deserialize(d)?;
+        if name.is_empty() {
+            return Ok(None);
+        }
+        let name: serde::de::value::StrDeserializer<'_, D::Error> =
+            name.as_str().into_deserializer();
+        OracleKind::deserialize(name).map(Some)
+    }
+}
+
+/// An answer in the case format's `expect` shape, read by the case reader.
+mod expect_json {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(e: &Option<Expect>, s: S) -> Result<S::Ok, S::Error> {
+        e.as_ref().map(Expect::to_json).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Expect>, D::Error> {
+        match Option::<Value>::deserialize(d)? {
+            None => Ok(None),
+            Some(v) => crate::case::read::parse_expect(&v, false)
+                .map(Some)
+                .map_err(|_| D::Error::custom("not an answer in the case format")),
+        }
+    }
+}
+
+/// A value that may not read back as `T`: a record this keyward does not understand (hand-edited,
+/// or from another version) means "run the case again", never an unreadable journal, since sweep
+/// reads the same file for what is left to delete.
+struct Lenient<T>(Option<T>);
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        Ok(Lenient(serde_json::from_value(v).ok()))
+    }
+}
+
+/// One line, as written.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum LineOut<'a> {
+    Meta { meta: &'a RunMeta },
+    Creating { creating: &'a Resource },
+    Deleted { deleted: &'a Resource },
+    Finished { case: u64, record: &'a CaseRecord },
+}
+
+/// One line, as read. The first shape that fits wins, as the order of the variants says.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum LineIn {
+    Meta {
+        meta: RunMeta,
+    },
+    Creating {
+        creating: Resource,
+    },
+    Deleted {
+        deleted: Resource,
+    },
+    Finished {
+        case: u64,
+        record: Lenient<CaseRecord>,
+    },
 }
 
 pub struct Journal {
@@ -96,42 +215,48 @@ impl Journal {
         &self.path
     }
 
-    fn write(&self, v: Value) -> Result<(), LiveError> {
+    fn write(&self, line: LineOut<'_>) -> Result<(), LiveError> {
+        let err = |message: String| LiveError::Journal {
+            file: self.path.display().to_string(),
+            message,
+        };
+        let text = serde_json::to_string(&line).map_err(|e| err(e.to_string()))?;
         let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        writeln!(f, "{v}")
+        writeln!(f, "{text}")
             .and_then(|_| f.sync_data())
-            .map_err(|e| LiveError::Journal {
-                file: self.path.display().to_string(),
-                message: e.to_string(),
-            })
+            .map_err(|e| err(e.to_string()))
     }
 
-    pub fn meta(&self, meta: Value) -> Result<(), LiveError> {
-        self.write(json!({ "meta": meta }))
+    pub fn meta(&self, meta: &RunMeta) -> Result<(), LiveError> {
+        self.write(LineOut::Meta { meta })
     }
 
     pub fn creating(&self, r: &Resource) -> Result<(), LiveError> {
-        self.write(json!({ "creating": r.to_json() }))
+        self.write(LineOut::Creating { creating: r })
     }
 
     pub fn deleted(&self, r: &Resource) -> Result<(), LiveError> {
-        self.write(json!({ "deleted": r.to_json() }))
+        self.write(LineOut::Deleted { deleted: r })
     }
 
-    /// A finished case: its index in the run and what AWS answered (already redacted), or why it
-    /// was skipped.
-    pub fn finished(&self, index: u64, record: Value) -> Result<(), LiveError> {
-        self.write(json!({ "case": index, "record": record }))
+    /// A finished case, by its index in the run.
+    pub fn finished(&self, index: u64, record: &CaseRecord) -> Result<(), LiveError> {
+        self.write(LineOut::Finished {
+            case: index,
+            record,
+        })
     }
 }
 
 /// A journal read back.
 #[derive(Debug, Default)]
 pub struct JournalState {
-    pub meta: Option<Value>,
+    /// The last run metadata written (a resumed run writes its own).
+    pub meta: Option<RunMeta>,
     /// Created (or about to be) and not known to be deleted, in creation order.
     pub pending: Vec<Resource>,
-    pub finished: BTreeMap<u64, Value>,
+    /// The last record of each finished case, by index.
+    pub finished: BTreeMap<u64, CaseRecord>,
 }
 
 pub fn read(path: &Path) -> Result<JournalState, LiveError> {
@@ -152,23 +277,32 @@ pub fn read(path: &Path) -> Result<JournalState, LiveError> {
         if line.trim().is_empty() {
             continue;
         }
-        // A crash can cut the last line short; everything before it still counts.
-        let Ok(v) = serde_json::from_str::<Value>(&line) else {
-            continue;
+        let entry = match serde_json::from_str::<LineIn>(&line) {
+            Ok(e) => e,
+            // A crash can cut the last line short; everything before it still counts.
+            Err(e) if e.is_syntax() || e.is_eof() => continue,
+            Err(_) => return Err(err(i + 1, "not a journal entry".into())),
         };
-        if let Some(m) = v.get("meta") {
-            st.meta = Some(m.clone());
-        } else if let Some(r) = v.get("creating").and_then(Resource::from_json) {
-            deleted.remove(&r);
-            created.push(r);
-        } else if let Some(r) = v.get("deleted").and_then(Resource::from_json) {
-            deleted.insert(r);
-        } else if let (Some(n), Some(rec)) =
-            (v.get("case").and_then(Value::as_u64), v.get("record"))
-        {
-            st.finished.insert(n, rec.clone());
-        } else {
-            return Err(err(i + 1, "not a journal entry".into()));
+        match entry {
+            LineIn::Meta { meta } => st.meta = Some(meta),
+            LineIn::Creating { creating } => {
+                deleted.remove(&creating);
+                created.push(creating);
+            }
+            LineIn::Deleted { deleted: r } => {
+                deleted.insert(r);
+            }
+            LineIn::Finished {
+                case,
+                record: Lenient(record),
+            } => match record {
+                Some(r) => {
+                    st.finished.insert(case, r);
+                }
+                None => {
+                    st.finished.remove(&case);
+                }
+            },
         }
     }
     let mut seen = BTreeSet::new();
@@ -204,19 +338,40 @@ pub fn all(state_dir: &Path) -> Result<Vec<(RunId, PathBuf)>, LiveError> {
 mod tests {
     use super::*;
 
+    fn record(id: &str) -> CaseRecord {
+        CaseRecord {
+            id: id.into(),
+            oracle: Some(OracleKind::AwsSimulator),
+            status: RecordStatus::Agreed,
+            reason: None,
+            skip: None,
+            aws: Some(Expect {
+                decision: Some(keyward_iam::DecisionKind::Allow),
+                ..Expect::default()
+            }),
+        }
+    }
+
     #[test]
     fn pending_is_created_minus_deleted_and_survives_a_torn_line() {
         let dir = tempfile::tempdir().unwrap();
         let run = RunId::parse("abcd1234").unwrap();
         let j = Journal::open(dir.path(), &run).unwrap();
-        j.meta(json!({"command": "record"})).unwrap();
+        let meta = RunMeta {
+            command: RunCommand::Record,
+            seed: 7,
+            cases: 20,
+            region: "us-east-1".into(),
+            model: "amazon.nova-micro-v1:0".into(),
+        };
+        j.meta(&meta).unwrap();
         j.creating(&Resource::Role("keyward-abcd1234-0-dev".into()))
             .unwrap();
         j.creating(&Resource::User("BedrockAPIKey-ab12".into()))
             .unwrap();
         j.deleted(&Resource::Role("keyward-abcd1234-0-dev".into()))
             .unwrap();
-        j.finished(0, json!({"id": "c0"})).unwrap();
+        j.finished(0, &record("c0")).unwrap();
         drop(j);
         let mut f = OpenOptions::new()
             .append(true)
@@ -229,6 +384,90 @@ mod tests {
             vec![Resource::User("BedrockAPIKey-ab12".into())]
         );
         assert_eq!(st.finished.len(), 1);
+        assert_eq!(st.finished[&0], record("c0"));
+        assert_eq!(st.meta, Some(meta));
         assert_eq!(all(dir.path()).unwrap().len(), 1);
+    }
+
+    /// Lines as keyward has written them since journals exist, before their types did.
+    const OLD: &str = r#"{"meta":{"command":"check --live","seed":7,"cases":2,"region":"us-east-1","model":"amazon.nova-micro-v1:0"}}
+{"creating":{"role":"keyward-abcd1234-1-k-dev"}}
+{"creating":{"policy":"arn:aws:iam::111122223333:policy/keyward-abcd1234-b-keyward-abcd1234-1-k-dev"}}
+{"case":0,"record":{"id":"sim/a","oracle":"simulator","status":"disagreed","reason":null,"aws":{"decision":"implicit_deny"}}}
+{"case":2,"record":{"id":"s/mantle","oracle":"","status":"skipped","reason":"the bedrock-mantle endpoint is not reachable through aws-sdk-bedrockruntime","aws":null}}
+{"case":1,"record":{"id":"s/call","oracle":"enforcement","status":"failed","reason":"IAM did not settle within 5 s: s/call","aws":null}}
+{"deleted":{"role":"keyward-abcd1234-1-k-dev"}}
+"#;
+
+    #[test]
+    fn journals_written_before_the_types_read_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("old.jsonl");
+        std::fs::write(&p, OLD).unwrap();
+        let st = read(&p).unwrap();
+        assert_eq!(st.meta.unwrap().command, RunCommand::CheckLive);
+        assert_eq!(
+            st.pending,
+            vec![Resource::Policy(
+                "arn:aws:iam::111122223333:policy/keyward-abcd1234-b-keyward-abcd1234-1-k-dev"
+                    .into()
+            )]
+        );
+        let a = &st.finished[&0];
+        assert_eq!(
+            (a.oracle, a.status),
+            (Some(OracleKind::AwsSimulator), RecordStatus::Disagreed)
+        );
+        assert_eq!(
+            a.aws.as_ref().unwrap().decision,
+            Some(keyward_iam::DecisionKind::ImplicitDeny)
+        );
+        let skipped = &st.finished[&2];
+        assert_eq!((skipped.oracle, skipped.skip.as_ref()), (None, None));
+        assert!(skipped.reason.as_deref().unwrap().contains("mantle"));
+        assert_eq!(st.finished[&1].oracle, Some(OracleKind::AwsEnforcement));
+        // And a journal written now keeps those lines' shape, a skip's typed reason added.
+        let line = serde_json::to_string(&LineOut::Finished {
+            case: 0,
+            record: &a.clone(),
+        })
+        .unwrap();
+        assert_eq!(line, OLD.lines().nth(3).unwrap());
+        let mut s = skipped.clone();
+        s.skip = Some(Skip::Mantle);
+        let line = serde_json::to_string(&LineOut::Finished {
+            case: 2,
+            record: &s,
+        })
+        .unwrap();
+        assert!(line.contains(r#""aws":null"#), "{line}");
+        assert_eq!(
+            line.replace(r#","skip":"mantle""#, ""),
+            OLD.lines().nth(4).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_record_it_cannot_read_means_run_again_and_a_stranger_line_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("odd.jsonl");
+        std::fs::write(
+            &p,
+            concat!(
+                r#"{"case":0,"record":{"id":"a","oracle":"simulator","status":"agreed","reason":null,"aws":null}}"#,
+                "\n",
+                r#"{"case":0,"record":{"id":"a","oracle":"a-new-oracle","status":"agreed"}}"#,
+                "\n",
+                r#"{"creating":{"user":"keyward-x"}}"#,
+                "\n"
+            ),
+        )
+        .unwrap();
+        let st = read(&p).unwrap();
+        assert!(st.finished.is_empty(), "{:?}", st.finished);
+        assert_eq!(st.pending, vec![Resource::User("keyward-x".into())]);
+        std::fs::write(&p, "{\"hello\": 1}\n").unwrap();
+        let e = read(&p).unwrap_err();
+        assert!(e.to_string().contains("line 1: not a journal entry"), "{e}");
     }
 }

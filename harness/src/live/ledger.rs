@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::journal::{Journal, Resource};
-use super::{provision, Aws, LiveError};
+use super::{delete, Aws, LiveError};
 
 #[derive(Debug, Clone)]
 pub struct Ledger {
@@ -46,7 +46,7 @@ impl Ledger {
         let taken = std::mem::take(&mut *self.live.lock().unwrap_or_else(|p| p.into_inner()));
         let mut failed = Vec::new();
         for r in deletion_order(taken) {
-            match provision::delete(aws, &r).await {
+            match delete::delete(aws, &r).await {
                 Ok(()) => {
                     if let Some(j) = &self.journal {
                         let _ = j.deleted(&r);

@@ -7,19 +7,25 @@
 //!
 //! Layout: [`config`] (what the run may do), [`guard`] (the account check), [`aws`] (the clients,
 //! the call budget, the bearer-token client), [`names`] (run ids, live names and the renaming
-//! between a case and AWS), [`journal`] and [`ledger`] (what a run created, on disk and in
-//! memory), [`provision`] (IAM principals carrying a case's policies), [`sweep`], [`plan`] (which
-//! cases can run live and how), [`simulate`] (iam:SimulateCustomPolicy), [`enforce`] (real
-//! requests), [`probe`] (the assumptions of keyward-bedrock), [`runner`] (check --live and record).
+//! between a case and AWS), [`journal`] and [`ledger`] (what a run created and how its cases
+//! ended, on disk and in memory), [`delete`] (removing what a run created), [`policies`] and
+//! [`provision`] (IAM principals carrying a case's policies), [`sweep`], [`plan`] (which cases can
+//! run live and how), [`simulate`] (iam:SimulateCustomPolicy), [`enforce`] (real requests),
+//! [`probe`] (the assumptions of keyward-bedrock), [`runner`] (check --live and record).
+//!
+//! Dependencies run one way: [`delete`] and [`journal`] below [`ledger`], [`ledger`] below
+//! [`provision`], and the pure [`plan`] below everything that talks to AWS.
 
 pub mod aws;
 pub mod config;
+pub mod delete;
 pub mod enforce;
 pub mod guard;
 pub mod journal;
 pub mod ledger;
 pub mod names;
 pub mod plan;
+pub mod policies;
 pub mod probe;
 pub mod provision;
 pub mod redact;

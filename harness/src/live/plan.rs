@@ -13,11 +13,13 @@ use keyward_iam::{KeyType, Policy, PolicySet};
 use serde_json::{json, Value};
 
 use super::names::{Renamer, RunId, CASE_ACCOUNT};
-use super::provision::PrincipalPolicies;
+use super::policies::PrincipalPolicies;
 use crate::case::{Case, Expect, Query};
 
 /// Why a case is not run live. Each reason is a known limit of AWS's test surface, not a guess.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Run journals store it in its serde form (`"mantle"`, `{"principal": "..."}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Skip {
     /// SCPs and RCPs need an AWS Organizations management account; the sandbox is a member.
     OrganizationPolicies,

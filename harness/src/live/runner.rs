@@ -8,37 +8,38 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::enforce::{enforce, Settle};
-use super::journal::{Journal, JournalState};
+use super::journal::{CaseRecord, Journal, JournalState, RecordStatus, Resource};
 use super::ledger::Ledger;
 use super::names::RunId;
-use super::plan::{plan, LivePlan, PlanContext, Planned, SimPlan};
+use super::plan::{plan, LivePlan, PlanContext, Planned, SimPlan, Skip};
 use super::simulate::simulate_batch;
 use super::{Aws, LiveError};
 use keyward_iam::{Policy, PolicySet};
 
 use crate::case::{Case, Expect, Provenance};
+use crate::oracle::OracleKind;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     Agreed,
     Disagreed,
-    Skipped(String),
+    Skipped(Skip),
     /// AWS could not answer (an error, the call cap, IAM not settling).
     Failed(String),
 }
 
 impl Status {
-    fn as_str(&self) -> &'static str {
+    fn record_status(&self) -> RecordStatus {
         match self {
-            Status::Agreed => "agreed",
-            Status::Disagreed => "disagreed",
-            Status::Skipped(_) => "skipped",
-            Status::Failed(_) => "failed",
+            Status::Agreed => RecordStatus::Agreed,
+            Status::Disagreed => RecordStatus::Disagreed,
+            Status::Skipped(_) => RecordStatus::Skipped,
+            Status::Failed(_) => RecordStatus::Failed,
         }
     }
 }
@@ -47,8 +48,8 @@ impl Status {
 pub struct CaseReport {
     pub index: u64,
     pub case: Case,
-    /// `simulator` or `enforcement`; empty for skipped cases.
-    pub oracle: &'static str,
+    /// [`OracleKind::AwsSimulator`] or [`OracleKind::AwsEnforcement`]; none for skipped cases.
+    pub oracle: Option<OracleKind>,
     pub aws: Option<Expect>,
     pub local: Option<Expect>,
     pub status: Status,
@@ -58,6 +59,8 @@ impl CaseReport {
     /// The case with AWS's answer as its expectation: a recorded fixture.
     pub fn recorded(&self, source: &str) -> Option<Case> {
         let aws = self.aws.clone()?;
+        // A recorded fixture says what answered it.
+        let oracle = self.oracle?;
         let mut c = self.case.clone();
         c.expect = Some(aws);
         c.provenance = Some(Provenance::Recorded);
@@ -66,25 +69,94 @@ impl CaseReport {
             Status::Agreed => "the local evaluator agreed",
             _ => "the local evaluator DISAGREED",
         };
-        c.note = Some(format!("answered by {}; {agreement}", self.oracle_name()));
+        c.note = Some(format!("answered by {}; {agreement}", oracle.description()));
         Some(c)
     }
 
-    fn oracle_name(&self) -> &'static str {
-        match self.oracle {
-            "simulator" => "iam:SimulateCustomPolicy",
-            _ => "real requests (enforcement)",
+    fn journal_record(&self) -> CaseRecord {
+        CaseRecord {
+            id: self.case.id.clone(),
+            oracle: self.oracle,
+            status: self.status.record_status(),
+            reason: match &self.status {
+                Status::Skipped(s) => Some(s.to_string()),
+                Status::Failed(r) => Some(r.clone()),
+                Status::Agreed | Status::Disagreed => None,
+            },
+            skip: match &self.status {
+                Status::Skipped(s) => Some(s.clone()),
+                _ => None,
+            },
+            aws: self.aws.clone(),
         }
     }
 
-    fn journal_record(&self) -> Value {
-        json!({
-            "id": self.case.id,
-            "oracle": self.oracle,
-            "status": self.status.as_str(),
-            "reason": match &self.status { Status::Skipped(r) | Status::Failed(r) => Some(r.clone()), _ => None },
-            "aws": self.aws.as_ref().map(Expect::to_json),
+    /// The report of a case the journal says is finished. `planned` is the case planned again:
+    /// journals written before skips were typed give a skip's reason in words only, and the plan
+    /// gives it again (a skipped case the plan can now run is run).
+    fn from_journal(
+        index: u64,
+        case: &Case,
+        rec: &CaseRecord,
+        planned: &Result<Planned, Skip>,
+    ) -> Option<CaseReport> {
+        if rec.id != case.id {
+            return None;
+        }
+        let status = match rec.status {
+            RecordStatus::Agreed => Status::Agreed,
+            RecordStatus::Disagreed => Status::Disagreed,
+            RecordStatus::Skipped => Status::Skipped(
+                rec.skip
+                    .clone()
+                    .or_else(|| planned.as_ref().err().cloned())?,
+            ),
+            // Failed cases are run again on resume.
+            RecordStatus::Failed => return None,
+        };
+        Some(CaseReport {
+            index,
+            case: case.clone(),
+            oracle: rec.oracle,
+            aws: rec.aws.clone(),
+            local: planned.as_ref().ok().map(|p| p.local.clone()),
+            status,
         })
+    }
+
+    fn skipped(index: u64, case: Case, why: Skip) -> CaseReport {
+        CaseReport {
+            index,
+            case,
+            oracle: None,
+            aws: None,
+            local: None,
+            status: Status::Skipped(why),
+        }
+    }
+
+    /// A planned case and what its oracle answered, or why it could not.
+    fn answered(
+        index: u64,
+        p: &Planned,
+        oracle: OracleKind,
+        answer: Result<Expect, String>,
+    ) -> CaseReport {
+        let (aws, status) = match answer {
+            Ok(e) => {
+                let s = compare(&e, &p.local);
+                (Some(e), s)
+            }
+            Err(why) => (None, Status::Failed(why)),
+        };
+        CaseReport {
+            index,
+            case: p.case.clone(),
+            oracle: Some(oracle),
+            aws,
+            local: Some(p.local.clone()),
+            status,
+        }
     }
 }
 
@@ -121,7 +193,7 @@ pub fn plan_all(
     run: &RunId,
     account: &str,
     model: &str,
-) -> Vec<(u64, Case, Result<Planned, String>)> {
+) -> Vec<(u64, Case, Result<Planned, Skip>)> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
@@ -137,7 +209,7 @@ pub fn plan_all(
                 model: model.to_string(),
                 now,
             };
-            (i, c.clone(), plan(c, &ctx).map_err(|s| s.to_string()))
+            (i, c.clone(), plan(c, &ctx))
         })
         .collect()
 }
@@ -151,139 +223,131 @@ fn compare(aws: &Expect, local: &Expect) -> Status {
     }
 }
 
-fn from_journal(index: u64, case: &Case, rec: &Value, local: Option<Expect>) -> Option<CaseReport> {
-    if rec.get("id").and_then(Value::as_str) != Some(case.id.as_str()) {
-        return None;
-    }
-    let reason = rec
-        .get("reason")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let status = match rec.get("status").and_then(Value::as_str)? {
-        "agreed" => Status::Agreed,
-        "disagreed" => Status::Disagreed,
-        "skipped" => Status::Skipped(reason),
-        // Failed cases are run again on resume.
-        _ => return None,
-    };
-    let aws = match rec.get("aws") {
-        Some(v @ Value::Object(_)) => Some(crate::case::read::parse_expect(v, false).ok()?),
-        _ => None,
-    };
-    let oracle = match rec.get("oracle").and_then(Value::as_str) {
-        Some("simulator") => "simulator",
-        Some("enforcement") => "enforcement",
-        _ => "",
-    };
-    Some(CaseReport {
-        index,
-        case: case.clone(),
-        oracle,
-        aws,
-        local,
-        status,
-    })
+/// The finished cases of a run, each written to the journal as it finishes, so that a crash
+/// loses at most the cases in flight.
+struct Finished {
+    journal: Option<Arc<Journal>>,
+    reports: BTreeMap<u64, CaseReport>,
 }
 
-/// Runs `cases` live. `resume` holds a journal read back: its finished cases are not run again.
-pub async fn run_cases(
+impl Finished {
+    /// A case finished in this run.
+    fn add(&mut self, r: CaseReport) {
+        if let Some(j) = &self.journal {
+            let _ = j.finished(r.index, &r.journal_record());
+        }
+        self.reports.insert(r.index, r);
+    }
+
+    /// A case an earlier attempt at the run finished; its record is in the journal already.
+    fn resumed(&mut self, r: CaseReport) {
+        self.reports.insert(r.index, r);
+    }
+}
+
+/// Simulator questions that share everything but the action and the resource.
+type SimBatch = Vec<(u64, Planned, SimPlan)>;
+
+/// The cases still to run, by the oracle that answers them.
+#[derive(Default)]
+struct ToRun {
+    simulations: BTreeMap<String, SimBatch>,
+    scenarios: Vec<(u64, Planned)>,
+}
+
+/// Plans `cases`: those the journal has finished and those that cannot run live go straight
+/// to `done`; the others are returned, sorted by oracle.
+fn sort_cases(
     aws: &Aws,
     run: &RunId,
-    journal: Option<Arc<Journal>>,
     resume: Option<&JournalState>,
     cases: &[Case],
     opts: &LiveOptions,
-) -> LiveReport {
-    let root = Ledger::new(journal.clone());
-    // Written as each case finishes, so that a crash loses at most the cases in flight.
-    let note = |r: &CaseReport| {
-        if let Some(j) = &journal {
-            let _ = j.finished(r.index, r.journal_record());
-        }
-    };
-    let mut reports: BTreeMap<u64, CaseReport> = BTreeMap::new();
-    let mut sims: BTreeMap<String, Vec<(u64, Planned, SimPlan)>> = BTreeMap::new();
-    let mut scenarios = Vec::new();
+    done: &mut Finished,
+) -> ToRun {
+    let mut to_run = ToRun::default();
     for (i, case, planned) in plan_all(cases, opts.first_index, run, aws.account(), &opts.model) {
-        let local = planned.as_ref().ok().map(|p| p.local.clone());
         if let Some(r) = resume
             .and_then(|st| st.finished.get(&i))
-            .and_then(|rec| from_journal(i, &case, rec, local))
+            .and_then(|rec| CaseReport::from_journal(i, &case, rec, &planned))
         {
-            reports.insert(i, r);
+            done.resumed(r);
             continue;
         }
         match planned {
-            Err(reason) => {
-                reports.insert(
-                    i,
-                    CaseReport {
-                        index: i,
-                        case,
-                        oracle: "",
-                        aws: None,
-                        local: None,
-                        status: Status::Skipped(reason),
-                    },
-                );
-                note(&reports[&i]);
-            }
+            Err(why) => done.add(CaseReport::skipped(i, case, why)),
             Ok(p) => match &p.plan {
                 LivePlan::Simulate(s) => {
                     let s = s.clone();
-                    sims.entry(s.batch_key()).or_default().push((i, p, s));
+                    to_run
+                        .simulations
+                        .entry(s.batch_key())
+                        .or_default()
+                        .push((i, p, s));
                 }
-                _ => scenarios.push((i, p)),
+                _ => to_run.scenarios.push((i, p)),
             },
         }
     }
-    let mut stopped = None;
-    for batch in sims.into_values() {
+    to_run
+}
+
+/// Asks the simulator, one call per batch. Once the call cap is reached (`stopped`), the
+/// remaining batches fail without a call.
+async fn simulate_all(
+    aws: &Aws,
+    batches: impl IntoIterator<Item = SimBatch>,
+    stopped: &mut Option<String>,
+    done: &mut Finished,
+) {
+    for batch in batches {
         let plans: Vec<&SimPlan> = batch.iter().map(|(_, _, s)| s).collect();
         let answers = if stopped.is_none() {
             simulate_batch(aws, &plans).await
         } else {
             Err(LiveError::Interrupted)
         };
-        if let Err(LiveError::CallCapReached { .. }) = &answers {
-            stopped = Some(
-                answers
-                    .as_ref()
-                    .err()
-                    .map(|e| e.to_string())
-                    .unwrap_or_default(),
-            );
+        if let Err(e @ LiveError::CallCapReached { .. }) = &answers {
+            *stopped = Some(e.to_string());
         }
         for (k, (i, p, _)) in batch.into_iter().enumerate() {
-            let (aws_answer, status) = match &answers {
-                Ok(a) => match &a[k] {
-                    Some(e) => (Some(e.clone()), compare(e, &p.local)),
-                    None => (
-                        None,
-                        Status::Failed(
-                            "the simulator gave no result for this action and resource".into(),
-                        ),
-                    ),
-                },
-                Err(e) => (None, Status::Failed(e.to_string())),
+            let answer = match &answers {
+                Ok(a) => a[k].clone().ok_or_else(|| {
+                    "the simulator gave no result for this action and resource".to_string()
+                }),
+                Err(e) => Err(e.to_string()),
             };
-            reports.insert(
+            done.add(CaseReport::answered(
                 i,
-                CaseReport {
-                    index: i,
-                    case: p.case.clone(),
-                    oracle: "simulator",
-                    aws: aws_answer,
-                    local: Some(p.local.clone()),
-                    status,
-                },
-            );
-            note(&reports[&i]);
+                &p,
+                OracleKind::AwsSimulator,
+                answer,
+            ));
         }
     }
+}
+
+/// What one scenario task hands back: the case, its answer, and what its cleanup left.
+type Enforced = (
+    u64,
+    Planned,
+    Result<Expect, LiveError>,
+    Vec<(Resource, String)>,
+);
+
+/// Starts a task per scenario, at most `opts.concurrency` at a time. Each creates what its case
+/// needs in a ledger of its own under `root`, makes the request, and cleans up after itself.
+/// Once one reaches the call cap (or `stopped` is already set), those not started yet do nothing.
+fn spawn_scenarios(
+    aws: &Aws,
+    run: &RunId,
+    root: &Ledger,
+    scenarios: Vec<(u64, Planned)>,
+    opts: &LiveOptions,
+    stopped: bool,
+) -> JoinSet<Enforced> {
     let gate = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let stop = Arc::new(AtomicBool::new(stopped.is_some()));
+    let stop = Arc::new(AtomicBool::new(stopped));
     let mut tasks = JoinSet::new();
     for (i, p) in scenarios {
         let (aws, run, gate, stop, ledger, settle) = (
@@ -307,54 +371,80 @@ pub async fn run_cases(
             (i, p, answer, failed)
         });
     }
+    tasks
+}
+
+/// Collects the scenario tasks as they finish. Returns what their cleanups could not delete.
+async fn collect_scenarios(
+    mut tasks: JoinSet<Enforced>,
+    stopped: &mut Option<String>,
+    done: &mut Finished,
+) -> Vec<String> {
     let mut cleanup_failures = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let Ok((i, p, answer, failed)) = joined else {
             continue;
         };
         cleanup_failures.extend(failed.into_iter().map(|(r, e)| format!("{r}: {e}")));
-        let (aws_answer, status) = match answer {
-            Ok(e) => {
-                let s = compare(&e, &p.local);
-                (Some(e), s)
-            }
-            Err(LiveError::Interrupted) => {
-                (None, Status::Failed("not run: the run stopped".into()))
-            }
-            Err(e) => {
+        let answer = answer.map_err(|e| match e {
+            LiveError::Interrupted => "not run: the run stopped".to_string(),
+            e => {
                 if matches!(e, LiveError::CallCapReached { .. }) {
                     stopped.get_or_insert_with(|| e.to_string());
                 }
-                (None, Status::Failed(e.to_string()))
+                e.to_string()
             }
-        };
-        reports.insert(
+        });
+        done.add(CaseReport::answered(
             i,
-            CaseReport {
-                index: i,
-                case: p.case.clone(),
-                oracle: "enforcement",
-                aws: aws_answer,
-                local: Some(p.local.clone()),
-                status,
-            },
-        );
-        note(&reports[&i]);
+            &p,
+            OracleKind::AwsEnforcement,
+            answer,
+        ));
     }
+    cleanup_failures
+}
+
+/// Runs `cases` live. `resume` holds a journal read back: its finished cases are not run again.
+pub async fn run_cases(
+    aws: &Aws,
+    run: &RunId,
+    journal: Option<Arc<Journal>>,
+    resume: Option<&JournalState>,
+    cases: &[Case],
+    opts: &LiveOptions,
+) -> LiveReport {
+    let root = Ledger::new(journal.clone());
+    let mut done = Finished {
+        journal: journal.clone(),
+        reports: BTreeMap::new(),
+    };
+    let to_run = sort_cases(aws, run, resume, cases, opts, &mut done);
+    let mut stopped = None;
+    simulate_all(
+        aws,
+        to_run.simulations.into_values(),
+        &mut stopped,
+        &mut done,
+    )
+    .await;
+    let tasks = spawn_scenarios(aws, run, &root, to_run.scenarios, opts, stopped.is_some());
+    let mut cleanup_failures = collect_scenarios(tasks, &mut stopped, &mut done).await;
     cleanup_failures.extend(
         root.cleanup(aws)
             .await
             .into_iter()
             .map(|(r, e)| format!("{r}: {e}")),
     );
+    // Every case once more, resumed ones too: the journal's last word on each is this run's.
     if let Some(j) = &journal {
-        for r in reports.values() {
-            let _ = j.finished(r.index, r.journal_record());
+        for r in done.reports.values() {
+            let _ = j.finished(r.index, &r.journal_record());
         }
     }
     LiveReport {
         run: run.clone(),
-        cases: reports.into_values().collect(),
+        cases: done.reports.into_values().collect(),
         calls: aws.budget().used(),
         cleanup_failures,
         stopped,
@@ -520,12 +610,13 @@ pub async fn shrink(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn report_of(case: &Case, aws: Expect, status: Status, index: u64) -> CaseReport {
         CaseReport {
             index,
             case: case.clone(),
-            oracle: "simulator",
+            oracle: Some(OracleKind::AwsSimulator),
             aws: Some(aws),
             local: Some(case.verdict().answer()),
             status,
@@ -561,10 +652,10 @@ mod tests {
                 CaseReport {
                     index: 2,
                     case: mk("g/skip", "s3:X"),
-                    oracle: "",
+                    oracle: None,
                     aws: None,
                     local: None,
-                    status: Status::Skipped("x".into()),
+                    status: Status::Skipped(Skip::Mantle),
                 },
             ],
             calls: 1,

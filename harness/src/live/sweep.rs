@@ -12,7 +12,7 @@ use super::aws::ApiFailure;
 use super::journal::{self, Resource};
 use super::ledger::deletion_order;
 use super::names::{NAME_PREFIX, TAG_KEY};
-use super::{provision, Aws, LiveError};
+use super::{delete, Aws, LiveError};
 
 #[derive(Debug, Default)]
 pub struct SweepReport {
@@ -50,7 +50,7 @@ pub async fn sweep(
 ) -> Result<SweepReport, LiveError> {
     let mut report = SweepReport::default();
     for r in find(aws, state_dir, run).await? {
-        match provision::delete(aws, &r).await {
+        match delete::delete(aws, &r).await {
             Ok(()) => report.deleted.push(r),
             Err(e) => report.failed.push((r, e.to_string())),
         }

@@ -1,0 +1,170 @@
+//! Deleting what a run created: a user or role with everything hanging off it, or a managed
+//! policy. Used by a case's cleanup ([`super::ledger`]), by `keyward sweep` and by the undo step
+//! between enforcement attempts. Deleting what does not exist succeeds, so a journal entry
+//! written before a create that never happened resolves cleanly.
+
+use keyward_bedrock::IamErrorCode;
+
+use super::aws::ApiFailure;
+use super::journal::Resource;
+use super::{Aws, LiveError};
+
+fn gone(f: &ApiFailure) -> bool {
+    f.iam_code() == Some(IamErrorCode::NoSuchEntity)
+}
+
+/// Deletes `r` and everything hanging off it. Deleting what does not exist succeeds.
+pub async fn delete(aws: &Aws, r: &Resource) -> Result<(), LiveError> {
+    match r {
+        Resource::User(n) => delete_user(aws, n).await,
+        Resource::Role(n) => delete_role(aws, n).await,
+        Resource::Policy(a) => delete_policy(aws, a).await,
+    }
+}
+
+/// Turns "already gone" into success.
+fn ok_if_gone<T>(r: Result<T, ApiFailure>, op: &'static str) -> Result<Option<T>, LiveError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(f) if gone(&f) => Ok(None),
+        Err(f) => Err(f.into_error(op)),
+    }
+}
+
+macro_rules! call {
+    ($e:expr) => {
+        $e.send().await.map_err(|e| ApiFailure::from_sdk(&e))
+    };
+}
+
+pub async fn delete_user(aws: &Aws, name: &str) -> Result<(), LiveError> {
+    let iam = aws.iam_cleanup().clone();
+    let Some(keys) = ok_if_gone(
+        call!(iam.list_access_keys().user_name(name)),
+        "iam:ListAccessKeys",
+    )?
+    else {
+        return Ok(());
+    };
+    for k in keys.access_key_metadata() {
+        if let Some(id) = k.access_key_id() {
+            aws.budget().spend_cleanup();
+            ok_if_gone(
+                call!(iam.delete_access_key().user_name(name).access_key_id(id)),
+                "iam:DeleteAccessKey",
+            )?;
+        }
+    }
+    aws.budget().spend_cleanup();
+    // Services without service-specific credentials (and emulators) may not answer this call;
+    // DeleteUser below then reports any credential that is left.
+    if let Ok(creds) = call!(iam.list_service_specific_credentials().user_name(name)) {
+        for c in creds.service_specific_credentials() {
+            aws.budget().spend_cleanup();
+            ok_if_gone(
+                call!(iam
+                    .delete_service_specific_credential()
+                    .user_name(name)
+                    .service_specific_credential_id(c.service_specific_credential_id())),
+                "iam:DeleteServiceSpecificCredential",
+            )?;
+        }
+    }
+    aws.budget().spend_cleanup();
+    if let Some(ps) = ok_if_gone(
+        call!(iam.list_user_policies().user_name(name)),
+        "iam:ListUserPolicies",
+    )? {
+        for p in ps.policy_names() {
+            aws.budget().spend_cleanup();
+            ok_if_gone(
+                call!(iam.delete_user_policy().user_name(name).policy_name(p)),
+                "iam:DeleteUserPolicy",
+            )?;
+        }
+    }
+    aws.budget().spend_cleanup();
+    if let Some(ps) = ok_if_gone(
+        call!(iam.list_attached_user_policies().user_name(name)),
+        "iam:ListAttachedUserPolicies",
+    )? {
+        for p in ps.attached_policies() {
+            if let Some(arn) = p.policy_arn() {
+                aws.budget().spend_cleanup();
+                ok_if_gone(
+                    call!(iam.detach_user_policy().user_name(name).policy_arn(arn)),
+                    "iam:DetachUserPolicy",
+                )?;
+            }
+        }
+    }
+    aws.budget().spend_cleanup();
+    // The console flow never sets a password, but a case principal with iam:* might have.
+    let _ = call!(iam.delete_login_profile().user_name(name));
+    aws.budget().spend_cleanup();
+    ok_if_gone(call!(iam.delete_user().user_name(name)), "iam:DeleteUser")?;
+    Ok(())
+}
+
+pub async fn delete_role(aws: &Aws, name: &str) -> Result<(), LiveError> {
+    let iam = aws.iam_cleanup().clone();
+    let Some(ps) = ok_if_gone(
+        call!(iam.list_role_policies().role_name(name)),
+        "iam:ListRolePolicies",
+    )?
+    else {
+        return Ok(());
+    };
+    for p in ps.policy_names() {
+        aws.budget().spend_cleanup();
+        ok_if_gone(
+            call!(iam.delete_role_policy().role_name(name).policy_name(p)),
+            "iam:DeleteRolePolicy",
+        )?;
+    }
+    aws.budget().spend_cleanup();
+    if let Some(ps) = ok_if_gone(
+        call!(iam.list_attached_role_policies().role_name(name)),
+        "iam:ListAttachedRolePolicies",
+    )? {
+        for p in ps.attached_policies() {
+            if let Some(arn) = p.policy_arn() {
+                aws.budget().spend_cleanup();
+                ok_if_gone(
+                    call!(iam.detach_role_policy().role_name(name).policy_arn(arn)),
+                    "iam:DetachRolePolicy",
+                )?;
+            }
+        }
+    }
+    aws.budget().spend_cleanup();
+    ok_if_gone(call!(iam.delete_role().role_name(name)), "iam:DeleteRole")?;
+    Ok(())
+}
+
+/// A boundary policy is deleted after its principal (IAM refuses to delete an attached policy).
+pub async fn delete_policy(aws: &Aws, arn: &str) -> Result<(), LiveError> {
+    let iam = aws.iam_cleanup().clone();
+    let Some(vs) = ok_if_gone(
+        call!(iam.list_policy_versions().policy_arn(arn)),
+        "iam:ListPolicyVersions",
+    )?
+    else {
+        return Ok(());
+    };
+    for v in vs.versions() {
+        if let (false, Some(id)) = (v.is_default_version(), v.version_id()) {
+            aws.budget().spend_cleanup();
+            ok_if_gone(
+                call!(iam.delete_policy_version().policy_arn(arn).version_id(id)),
+                "iam:DeletePolicyVersion",
+            )?;
+        }
+    }
+    aws.budget().spend_cleanup();
+    ok_if_gone(
+        call!(iam.delete_policy().policy_arn(arn)),
+        "iam:DeletePolicy",
+    )?;
+    Ok(())
+}
