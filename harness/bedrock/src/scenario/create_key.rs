@@ -1,6 +1,6 @@
 //! CreateServiceSpecificCredential, by API or by the Bedrock console's long-term-key flow.
 
-use keyward_iam::{ContextValue, PolicySet, Request};
+use keyward_iam::{Arn, ContextValue, PolicySet, Request};
 
 use super::{authorize, principal_context, ScenarioResult};
 use crate::outcome::Outcome;
@@ -42,7 +42,11 @@ pub struct CreateKeyScenario {
 
 impl CreateKeyScenario {
     fn user_arn(&self) -> String {
-        let account = keyward_iam::request::arn_account(&self.caller).unwrap_or("123456789012");
+        let caller = self.caller.parse::<Arn>().ok();
+        let account = caller
+            .as_ref()
+            .and_then(Arn::account_id)
+            .unwrap_or("123456789012");
         format!("arn:aws:iam::{account}:user/{}", self.user)
     }
 
