@@ -40,16 +40,27 @@ pub(crate) struct Parts<'a> {
 
 impl<'a> Parts<'a> {
     pub(crate) fn parse(text: &'a str) -> Result<Parts<'a>, ArnError> {
-        let Some(rest) = text.strip_prefix("arn:") else {
-            return Err(ArnError::MissingPrefix(text.to_string()));
-        };
-        let mut it = rest.splitn(5, ':');
-        let mut next = |found: usize| {
-            it.next().ok_or_else(|| ArnError::TooFewComponents {
+        Parts::split(text).map_err(|found| match found {
+            0 => ArnError::MissingPrefix(text.to_string()),
+            found => ArnError::TooFewComponents {
                 text: text.to_string(),
                 found,
-            })
-        };
+            },
+        })
+    }
+
+    /// `Some` only for well-formed ARNs: the evaluator's check, which must not allocate (an
+    /// error would copy the text).
+    pub(crate) fn get(text: &'a str) -> Option<Parts<'a>> {
+        Parts::split(text).ok()
+    }
+
+    /// The components, or how many were found (0 when the `arn:` prefix is missing).
+    fn split(text: &'a str) -> Result<Parts<'a>, usize> {
+        let rest = text.strip_prefix("arn:").ok_or(0usize)?;
+        let mut it = rest.splitn(5, ':');
+        // Each call passes how many components precede the one it fetches (`arn` is one).
+        let mut next = |found: usize| it.next().ok_or(found);
         Ok(Parts {
             partition: next(1)?,
             service: next(2)?,
@@ -57,11 +68,6 @@ impl<'a> Parts<'a> {
             account: next(4)?,
             resource: next(5)?,
         })
-    }
-
-    /// `Some` only for well-formed ARNs; the cheap check the evaluator uses.
-    pub(crate) fn get(text: &'a str) -> Option<Parts<'a>> {
-        Parts::parse(text).ok()
     }
 
     /// The account, or `None` when the ARN has none (`arn:aws:s3:::bucket`).
