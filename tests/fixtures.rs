@@ -93,10 +93,14 @@ fn every_operator_family_has_match_no_match_and_missing_key_cases() {
         let (mut holds, mut fails, mut missing) = (false, false, false);
         for (_, c) in &all {
             let Some(req) = c.request() else { continue };
-            for (_, _, _, p) in c.policies.all() {
-                for s in &p.statements {
-                    for cond in s.conditions.iter().filter(|x| x.op.base.family() == fam) {
-                        let absent = req.context.get(cond.key_lc()).is_none();
+            for e in c.policies.all() {
+                for s in e.policy.statements() {
+                    for cond in s
+                        .conditions()
+                        .iter()
+                        .filter(|x| x.operator().base().family() == fam)
+                    {
+                        let absent = req.context.get(cond.key()).is_none();
                         missing |= absent;
                         if cond.eval(&req.context) {
                             holds = true;
@@ -137,7 +141,7 @@ fn cases_round_trip_through_the_format() {
 #[test]
 fn assumptions_are_registered_cited_and_documented() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let registered: Vec<&str> = keyward_iam::assumptions::ASSUMPTIONS
+    let registered: Vec<&str> = keyward_iam::ASSUMPTIONS
         .iter()
         .map(|a| a.id)
         .chain(keyward_bedrock::ASSUMPTIONS.iter().map(|a| a.id))
@@ -172,7 +176,7 @@ fn assumptions_are_registered_cited_and_documented() {
                         .take_while(char::is_ascii_uppercase)
                         .collect();
                     if word.len() >= 3 {
-                        let found = keyward_iam::assumptions::find(&id)
+                        let found = keyward_iam::Assumption::find(&id)
                             .map(|a| a.id)
                             .or_else(|| keyward_bedrock::Assumption::find(&id).map(|a| a.id));
                         assert_eq!(

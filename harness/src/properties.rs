@@ -155,7 +155,7 @@ fn transformed(p: Property, original: &Case) -> Case {
         Property::PolicyOrder => set.reverse_policy_order(),
         Property::SplitPolicy => {
             if let Some(first) = set.identity.first_mut() {
-                let at = first.statements.len() / 2;
+                let at = first.statements().len() / 2;
                 if let Some(second) = first.split_off(at) {
                     set.identity.insert(1, second);
                 }
@@ -195,7 +195,7 @@ fn add_copy_of_first_statement(set: &mut PolicySet, effect: Option<Effect>) {
     let Some(first) = set.identity.first_mut() else {
         return;
     };
-    let Some(copy) = first.statements.first().cloned() else {
+    let Some(copy) = first.statements().first().cloned() else {
         return;
     };
     let copy = copy.without_sid();

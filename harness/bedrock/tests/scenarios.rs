@@ -46,7 +46,7 @@ fn short(issued_at: Option<i64>, expires_in: u32) -> KeySpec {
 }
 
 fn value(r: &Request, key: &str) -> Option<String> {
-    r.context.get_any_case(key).map(|v| v.values().join(","))
+    r.context.get(key).map(|v| v.values().join(","))
 }
 
 #[test]

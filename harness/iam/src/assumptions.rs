@@ -2,8 +2,10 @@
 //! one place. Each has an id that the code cites where it makes the choice, so a live run can
 //! confirm or refute it and the code to change is easy to find.
 
+/// A behaviour keyward chose where the AWS documentation leaves it open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Assumption {
+    /// The id the code cites (`A-...`).
     pub id: &'static str,
     /// What keyward does.
     pub statement: &'static str,
@@ -11,6 +13,7 @@ pub struct Assumption {
     pub basis: &'static str,
 }
 
+/// Every assumption the evaluator makes.
 pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "A-NUMERIC-SYNTAX",
@@ -79,7 +82,9 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
 ];
 
-/// Looks an assumption up by id.
-pub fn find(id: &str) -> Option<&'static Assumption> {
-    ASSUMPTIONS.iter().find(|a| a.id == id)
+impl Assumption {
+    /// Looks an assumption up by id.
+    pub fn find(id: &str) -> Option<&'static Assumption> {
+        ASSUMPTIONS.iter().find(|a| a.id == id)
+    }
 }

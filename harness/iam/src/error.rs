@@ -8,10 +8,13 @@
 
 use std::fmt;
 
-/// The AWS error code IAM answers with.
+/// The AWS error code IAM answers a rejected policy with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorCode {
+    /// The document breaks the policy grammar or IAM's checks on it.
     MalformedPolicyDocument,
+    /// The request parameter itself is invalid (characters outside what IAM accepts).
     ValidationError,
 }
 
@@ -26,69 +29,103 @@ impl fmt::Display for ErrorCode {
 
 const SYNTAX: &str = "Syntax errors in policy.";
 
+/// What is wrong with a policy document. The `Display` text is keyward's own detail;
+/// [`PolicyErrorKind::aws_message`] is what IAM says.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PolicyErrorKind {
+    /// The text is not JSON (the parser's message).
     #[error("invalid JSON: {0}")]
     InvalidJson(String),
+    /// A character outside tab, LF, CR and U+0020-U+00FF.
     #[error("the character {0:?} is outside what IAM accepts (tab, LF, CR, U+0020-U+00FF)")]
     InvalidCharacter(char),
+    /// The document is not a JSON object (the JSON type found).
     #[error("a policy document must be a JSON object, found {0}")]
     NotAnObject(&'static str),
+    /// A member the grammar does not have, at the top level or in a statement.
     #[error("unknown element \"{0}\"")]
     UnknownElement(String),
+    /// `Id` in a policy type that does not allow it.
     #[error("Id is not allowed in identity-based policies (nor in permissions boundaries or session policies)")]
     IdNotAllowed,
+    /// No `Statement` (or `null`).
     #[error("Statement is missing")]
     MissingStatement,
+    /// `Statement: []`.
     #[error("Statement is an empty array")]
     EmptyStatement,
+    /// An element of the wrong JSON type.
     #[error("{element} must be {expected}, found {found}")]
     WrongType {
+        /// The element, as named in the grammar (`Action`, `Sid`, a condition operator, ...).
         element: String,
+        /// What the grammar asks for.
         expected: &'static str,
+        /// The JSON type found.
         found: &'static str,
     },
+    /// A `Version` other than the two IAM knows (the text found).
     #[error("Version must be \"2012-10-17\" or \"2008-10-17\", found {0:?}")]
     BadVersion(String),
+    /// A statement without `Effect`.
     #[error("Effect is missing")]
     MissingEffect,
+    /// An `Effect` other than `Allow` or `Deny`.
     #[error("Effect must be \"Allow\" or \"Deny\" (case-sensitive), found {0:?}")]
     BadEffect(String),
+    /// `X` and `NotX` in one statement (the element name).
     #[error("{0} and Not{0} cannot both appear in one statement")]
     BothForms(&'static str),
+    /// No `Action`/`NotAction`, or an empty list.
     #[error("the statement has neither Action nor NotAction, or an empty list")]
     MissingAction,
+    /// No `Resource`/`NotResource` where one is required, or an empty list.
     #[error("the statement has neither Resource nor NotResource, or an empty list")]
     MissingResource,
+    /// An action without `service:`.
     #[error("action {0:?} has no service prefix")]
     ActionNoVendor(String),
+    /// An action or condition key with more than one colon in its prefix.
     #[error("{0:?} has more than one colon")]
     TooManyColons(String),
+    /// A wildcard in an action's service prefix.
     #[error("action {0:?} has a wildcard in its service prefix")]
     ActionVendorWildcard(String),
+    /// A service prefix with characters outside letters, digits, `-` and `.`.
     #[error("action {0:?} has an invalid service prefix")]
     ActionBadVendor(String),
+    /// A resource that is neither `*` nor an ARN.
     #[error("resource {0:?} is neither an ARN nor \"*\"")]
     ResourceNotArn(String),
+    /// `Principal`/`NotPrincipal` in a policy type that prohibits it (the element name).
     #[error("{0} is not allowed in this kind of policy")]
     PrincipalNotAllowed(&'static str),
+    /// A resource-based policy statement without `Principal`/`NotPrincipal`.
     #[error("a resource-based policy statement needs Principal or NotPrincipal")]
     MissingPrincipal,
+    /// A principal element of the wrong shape (keyward's detail).
     #[error("invalid principal: {0}")]
     BadPrincipal(String),
+    /// A `Sid` that is not alphanumeric.
     #[error("Sid {0:?} is not alphanumeric")]
     BadSid(String),
+    /// A `Sid` used by two statements.
     #[error("Sid {0:?} appears more than once")]
     DuplicateSid(String),
+    /// A condition operator IAM does not know.
     #[error("unknown condition operator {0:?}")]
     UnknownOperator(String),
+    /// `NullIfExists`, which IAM rejects.
     #[error("the Null operator cannot take the IfExists suffix ({0:?})")]
     NullIfExists(String),
+    /// A condition value that is not a string, number or boolean (the JSON type found).
     #[error("a condition value must be a string, number or boolean, found {0}")]
     BadConditionValue(&'static str),
 }
 
 impl PolicyErrorKind {
+    /// The AWS error code IAM answers with for this problem.
     pub fn code(&self) -> ErrorCode {
         match self {
             PolicyErrorKind::InvalidCharacter(_) => ErrorCode::ValidationError,
@@ -96,7 +133,7 @@ impl PolicyErrorKind {
         }
     }
 
-    /// IAM's message text. Sources: aws-facts.md §5.1 [OBS] and the IAM emulators' validators,
+    /// IAM's message text. Sources: docs/aws-behaviour.md §5.1 (observed) and the IAM emulators' validators,
     /// which reproduce IAM's texts; the resource and vendor texts are seen in many tool logs.
     pub fn aws_message(&self) -> String {
         use PolicyErrorKind::*;
@@ -164,10 +201,12 @@ impl PolicyErrorKind {
 pub struct PolicyError {
     /// JSON path inside the policy document, e.g. `$.Statement[0].Condition.StringEquals`.
     pub path: String,
+    /// What is wrong there.
     pub kind: PolicyErrorKind,
 }
 
 impl PolicyError {
+    /// An error at a JSON path.
     pub fn new(path: impl Into<String>, kind: PolicyErrorKind) -> PolicyError {
         PolicyError {
             path: path.into(),
@@ -212,6 +251,41 @@ impl fmt::Display for PolicyError {
 }
 
 impl std::error::Error for PolicyError {}
+
+/// Text that names none of the values of a keyword type ([`PolicyType`](crate::PolicyType),
+/// [`DecisionKind`](crate::DecisionKind), [`Effect`](crate::Effect), [`Version`](crate::Version),
+/// [`BaseOp`](crate::BaseOp), [`PrincipalKind`](crate::PrincipalKind)).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {found:?}: expected one of {}", .expected.join(", "))]
+pub struct ParseNameError {
+    what: &'static str,
+    found: String,
+    expected: &'static [&'static str],
+}
+
+impl ParseNameError {
+    pub(crate) fn new(
+        what: &'static str,
+        found: &str,
+        expected: &'static [&'static str],
+    ) -> ParseNameError {
+        ParseNameError {
+            what,
+            found: found.to_string(),
+            expected,
+        }
+    }
+
+    /// The text that was read.
+    pub fn found(&self) -> &str {
+        &self.found
+    }
+
+    /// The names that are accepted, exactly as they must be written.
+    pub fn expected(&self) -> &'static [&'static str] {
+        self.expected
+    }
+}
 
 /// JSON path helpers: `.Name` for plain member names, `["aws:username"]` for the rest.
 pub(crate) fn member(path: &str, name: &str) -> String {

@@ -1,5 +1,5 @@
 //! Evaluation of one request against every policy that applies to it.
-//! Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+//! Source: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html>
 //! (and the -denyallow and cross-account pages).
 //!
 //! Order, as the documented flow chart: explicit deny anywhere wins; then every RCP level and
@@ -8,34 +8,63 @@
 //! session policies, when present. Cross-account, both the caller's side and the resource-based
 //! policy must allow.
 
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::ParseNameError;
 use crate::policy::{Effect, Policy, PolicyType, PrincipalMatch, Statement};
 use crate::request::Request;
 use smallvec::SmallVec;
 
 /// The statements that applied. Most decisions see a handful, so they stay inline: no heap
 /// allocation on the hot path.
-pub type Matched = SmallVec<[StatementRef; 4]>;
+pub(crate) type Matched = SmallVec<[StatementRef; 4]>;
 
 /// Every policy that applies to a request, by type. Absent means "not in play" (no boundary, no
 /// session policy, not governed by SCPs/RCPs); present-but-empty means "nothing allows".
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicySet {
+    /// Identity-based policies of the user or role.
     pub identity: Vec<Policy>,
+    /// The permissions boundary, when one is set.
     pub permissions_boundary: Option<Policy>,
+    /// Session policies, when the caller is a role session created with some.
     pub session: Option<Vec<Policy>>,
-    /// One list per organization level, root first, account last.
+    /// Service control policies, one list per organization level, root first, account last.
     pub scp: Option<Vec<Vec<Policy>>>,
+    /// Resource control policies, one list per organization level, root first, account last.
     pub rcp: Option<Vec<Vec<Policy>>>,
+    /// Resource-based policies of the resource.
     pub resource: Vec<Policy>,
 }
 
+/// One policy of a [`PolicySet`] with where it sits in it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PolicyEntry<'a> {
+    /// The policy's type.
+    pub policy_type: PolicyType,
+    /// The organization level, for SCPs and RCPs (root is 0).
+    pub level: Option<usize>,
+    /// The policy's index among the policies of its type (and level).
+    pub index: usize,
+    /// The policy.
+    pub policy: &'a Policy,
+}
+
 impl PolicySet {
-    /// Every policy with its type, level (SCP/RCP) and index, in evaluation order.
-    pub fn all(&self) -> Vec<(PolicyType, Option<usize>, usize, &Policy)> {
+    /// Every policy with its type, level (SCP/RCP) and index, in evaluation order (RCP, SCP,
+    /// resource, identity, boundary, session).
+    pub fn all(&self) -> Vec<PolicyEntry<'_>> {
+        let entry = |policy_type, level, index, policy| PolicyEntry {
+            policy_type,
+            level,
+            index,
+            policy,
+        };
         let mut out = Vec::new();
         for (t, ls) in [(PolicyType::Rcp, &self.rcp), (PolicyType::Scp, &self.scp)] {
             for (l, ps) in ls.iter().flatten().enumerate() {
-                out.extend(ps.iter().enumerate().map(|(i, p)| (t, Some(l), i, p)));
+                out.extend(ps.iter().enumerate().map(|(i, p)| entry(t, Some(l), i, p)));
             }
         }
         let flat: [(PolicyType, &[Policy]); 4] = [
@@ -48,11 +77,12 @@ impl PolicySet {
             (PolicyType::Session, self.session.as_deref().unwrap_or(&[])),
         ];
         for (t, ps) in flat {
-            out.extend(ps.iter().enumerate().map(|(i, p)| (t, None, i, p)));
+            out.extend(ps.iter().enumerate().map(|(i, p)| entry(t, None, i, p)));
         }
         out
     }
 
+    /// The policy a [`StatementRef`] points into, if it is in this set.
     pub fn policy(&self, r: &StatementRef) -> Option<&Policy> {
         match r.policy_type {
             PolicyType::Identity => self.identity.get(r.policy),
@@ -67,14 +97,19 @@ impl PolicySet {
     }
 }
 
+/// IAM's three answers. There are no others, so this enum is closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DecisionKind {
+    /// Some policy allows, every type in play allows, and nothing denies.
     Allow,
+    /// An applicable Deny statement.
     ExplicitDeny,
+    /// No Deny, but some type in play has no Allow.
     ImplicitDeny,
 }
 
 impl DecisionKind {
+    /// The name used in the case format (`decision`).
     pub fn as_str(self) -> &'static str {
         match self {
             DecisionKind::Allow => "allow",
@@ -82,8 +117,20 @@ impl DecisionKind {
             DecisionKind::ImplicitDeny => "implicit_deny",
         }
     }
+}
 
-    pub fn parse(s: &str) -> Option<DecisionKind> {
+impl fmt::Display for DecisionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DecisionKind {
+    type Err = ParseNameError;
+
+    /// Reads the case-format name ([`DecisionKind::as_str`]), case-sensitively.
+    fn from_str(s: &str) -> Result<DecisionKind, ParseNameError> {
+        const NAMES: &[&str] = &["allow", "explicit_deny", "implicit_deny"];
         [
             DecisionKind::Allow,
             DecisionKind::ExplicitDeny,
@@ -91,17 +138,22 @@ impl DecisionKind {
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
+        .ok_or_else(|| ParseNameError::new("decision", s, NAMES))
     }
 }
 
 /// A statement that applied to the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatementRef {
+    /// The type of the policy holding the statement.
     pub policy_type: PolicyType,
     /// The organization level, for SCPs and RCPs.
     pub level: Option<usize>,
+    /// The policy's index among the policies of its type (and level).
     pub policy: usize,
+    /// The statement's index in the policy.
     pub statement: usize,
+    /// The statement's effect.
     pub effect: Effect,
 }
 
@@ -119,13 +171,22 @@ impl StatementRef {
 /// The answer: a value, never an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
+    /// Allow, explicit deny or implicit deny.
     pub kind: DecisionKind,
     /// For an explicit deny, the type whose Deny decided; for an implicit deny, the type that
     /// lacked an Allow; `None` for allow.
     pub by: Option<PolicyType>,
     /// Every statement that applied, in evaluation order (RCP, SCP, resource, identity,
     /// boundary, session).
-    pub matched: Matched,
+    pub(crate) matched: Matched,
+}
+
+impl Decision {
+    /// Every statement that applied, in evaluation order (RCP, SCP, resource, identity,
+    /// boundary, session).
+    pub fn matched(&self) -> &[StatementRef] {
+        &self.matched
+    }
 }
 
 /// What the statements of one type said.

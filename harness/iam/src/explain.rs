@@ -9,76 +9,118 @@ use crate::eval::{evaluate, Decision, DecisionKind, PolicySet};
 use crate::policy::{Effect, PolicyType, PrincipalMatch, Statement};
 use crate::request::Request;
 
+/// The decision with everything that led to it; `Display` renders the text `keyward explain`
+/// prints.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explanation {
+    /// The decision, as [`evaluate`] gives it.
     pub decision: Decision,
+    /// AWS's access-denied message; `None` for an allow.
     pub message: Option<String>,
+    /// Every policy of the set, in evaluation order.
     pub policies: Vec<PolicyExplanation>,
     /// One line on how the decision follows from the statements.
     pub reasoning: String,
 }
 
+/// What each statement of one policy did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyExplanation {
+    /// The policy's type.
     pub policy_type: PolicyType,
+    /// The organization level, for SCPs and RCPs.
     pub level: Option<usize>,
+    /// The policy's index among the policies of its type (and level).
     pub index: usize,
+    /// The policy's name, if it has one.
     pub name: Option<String>,
+    /// The managed policy's ARN, if it has one.
     pub arn: Option<String>,
+    /// Every statement, in document order.
     pub statements: Vec<StatementExplanation>,
 }
 
+/// How a statement's Principal element named the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalCheck {
+    /// Not a resource-based policy: only those name principals, so nothing was checked.
+    NotChecked,
+    /// The Principal (or NotPrincipal) does not name the caller: the statement does not apply.
+    NotNamed,
+    /// The caller is named, this way.
+    Named(PrincipalMatch),
+}
+
+/// What one statement did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatementExplanation {
+    /// The statement's index in the policy.
     pub index: usize,
+    /// The statement's Sid, if it has one.
     pub sid: Option<String>,
+    /// The statement's effect.
     pub effect: Effect,
-    /// For resource-based policies: how the Principal names the caller (`None`: it does not).
-    pub principal: Option<Option<PrincipalMatch>>,
-    /// Whether Action/NotAction (and Resource/NotResource) let the statement apply, and which
-    /// listed entry matched the request (for the Not forms, the entry that excluded it).
+    /// For resource-based policies: how the Principal names the caller.
+    pub principal: PrincipalCheck,
+    /// Whether Action/NotAction let the statement apply, and which listed entry matched the
+    /// request (for NotAction, the entry that excluded it).
     pub action: ElementMatch,
+    /// The same for Resource/NotResource (a statement without one matches every resource).
     pub resource: ElementMatch,
+    /// Every condition, in document order.
     pub conditions: Vec<ConditionExplanation>,
+    /// Whether the statement applies to the request.
     pub applies: bool,
 }
 
+/// How an Action or Resource element (or its Not form) met the request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElementMatch {
+    /// Whether the element lets the statement apply.
     pub matched: bool,
+    /// Whether it is the Not form.
     pub negated: bool,
     /// The listed entry that matched the request, if any.
     pub entry: Option<String>,
 }
 
+/// What one condition said.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConditionExplanation {
+    /// The operator as written (`ForAnyValue:StringLike`, ...).
     pub operator: String,
+    /// The key as written in the policy.
     pub key: String,
+    /// The policy's values as text.
     pub policy_values: Vec<String>,
     /// The request's values for the key; `None` when the key is missing.
     pub request_values: Option<Vec<String>>,
+    /// Whether the condition holds.
     pub holds: bool,
+    /// Why, in a phrase.
     pub reason: String,
 }
 
+/// Evaluates the request and records what every policy, statement and condition did. Slower
+/// than [`evaluate`] (it allocates); meant for people reading the answer.
 pub fn explain(set: &PolicySet, req: &Request) -> Explanation {
     let decision = evaluate(set, req);
     let message = decision.message(req, set);
     let policies = set
         .all()
         .into_iter()
-        .map(|(t, level, index, p)| PolicyExplanation {
-            policy_type: t,
-            level,
-            index,
-            name: p.meta.name.clone(),
-            arn: p.meta.arn.clone(),
-            statements: p
+        .map(|e| PolicyExplanation {
+            policy_type: e.policy_type,
+            level: e.level,
+            index: e.index,
+            name: e.policy.meta.name.clone(),
+            arn: e.policy.meta.arn.clone(),
+            statements: e
+                .policy
                 .statements
                 .iter()
                 .enumerate()
-                .map(|(i, s)| explain_statement(t, i, s, req))
+                .map(|(i, s)| explain_statement(e.policy_type, i, s, req))
                 .collect(),
         })
         .collect();
@@ -97,10 +139,15 @@ fn explain_statement(
     s: &Statement,
     req: &Request,
 ) -> StatementExplanation {
-    let principal = (t == PolicyType::Resource).then(|| match &s.principal {
-        Some(p) => p.match_principal(req.principal()),
-        None => Some(PrincipalMatch::Direct),
-    });
+    let principal = if t != PolicyType::Resource {
+        PrincipalCheck::NotChecked
+    } else {
+        let m = match &s.principal {
+            Some(p) => p.match_principal(req.principal()),
+            None => Some(PrincipalMatch::Direct),
+        };
+        m.map_or(PrincipalCheck::NotNamed, PrincipalCheck::Named)
+    };
     let action = ElementMatch {
         matched: s.action.matches(req),
         negated: s.action.negated,
@@ -123,7 +170,7 @@ fn explain_statement(
         .iter()
         .map(|c| explain_condition(c, req))
         .collect();
-    let applies = s.applies(req) && principal.is_none_or(|p| p.is_some());
+    let applies = s.applies(req) && principal != PrincipalCheck::NotNamed;
     StatementExplanation {
         index,
         sid: s.sid.clone(),
@@ -140,7 +187,7 @@ fn explain_condition(c: &Condition, req: &Request) -> ConditionExplanation {
     let holds = c.eval(&req.context);
     let request_values = req
         .context
-        .get(c.key_lc())
+        .get_lc(c.key_lc())
         .map(|v| v.values().to_vec())
         .filter(|v| !v.is_empty());
     let op = c.op;
@@ -258,13 +305,18 @@ impl fmt::Display for Explanation {
                         "does not apply"
                     }
                 )?;
-                if let Some(p) = &s.principal {
-                    let how = match p {
-                        None => "does not name the caller".to_string(),
-                        Some(PrincipalMatch::Direct) => "names the caller directly".to_string(),
-                        Some(PrincipalMatch::Role) => "names the caller's role".to_string(),
-                        Some(PrincipalMatch::Account) => "names the caller's account".to_string(),
-                    };
+                let how = match s.principal {
+                    PrincipalCheck::NotChecked => None,
+                    PrincipalCheck::NotNamed => Some("does not name the caller"),
+                    PrincipalCheck::Named(PrincipalMatch::Direct) => {
+                        Some("names the caller directly")
+                    }
+                    PrincipalCheck::Named(PrincipalMatch::Role) => Some("names the caller's role"),
+                    PrincipalCheck::Named(PrincipalMatch::Account) => {
+                        Some("names the caller's account")
+                    }
+                };
+                if let Some(how) = how {
                     writeln!(f, "    principal: {how}")?;
                 }
                 let elem = |name: &str, m: &ElementMatch| {

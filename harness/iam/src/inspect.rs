@@ -115,16 +115,6 @@ pub struct KeyValues {
 }
 
 impl Condition {
-    /// The operator, with its family and qualifiers.
-    pub fn operator(&self) -> Operator {
-        self.op
-    }
-
-    /// The key as written in the policy.
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
     /// Every value as text, as written (numbers and booleans by their JSON text).
     pub fn texts(&self) -> impl Iterator<Item = String> + '_ {
         self.raw.iter().filter_map(scalar_text)
@@ -154,11 +144,6 @@ fn template_keys(t: &Template) -> impl Iterator<Item = &str> {
 }
 
 impl Statement {
-    /// The statement's conditions, one per (operator, key) pair, in document order.
-    pub fn conditions(&self) -> &[Condition] {
-        &self.conditions
-    }
-
     /// The Action or NotAction entries as written.
     pub fn action_entries(&self) -> &[String] {
         &self.action.raw

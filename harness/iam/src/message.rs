@@ -1,6 +1,6 @@
 //! AWS's access-denied message for a decision.
-//! Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html and
-//! https://aws.amazon.com/blogs/security/enhanced-access-denied-error-messages-with-policy-arns/
+//! Source: <https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html> and
+//! <https://aws.amazon.com/blogs/security/enhanced-access-denied-error-messages-with-policy-arns/>
 //!
 //! `User: <principal> is not authorized to perform: <action> on resource: <resource>` then
 //! `with an explicit deny in <a/an> <type>[: <policy ARN>]` or
@@ -15,8 +15,16 @@ use crate::eval::{Decision, DecisionKind, PolicySet};
 use crate::policy::{Effect, PolicyType};
 use crate::request::Request;
 
+impl PolicyType {
+    /// The noun AWS uses for the type in access-denied messages, without article
+    /// (`identity-based policy`, `permissions boundary`, ...).
+    pub fn aws_phrase(self) -> &'static str {
+        type_phrase(self)
+    }
+}
+
 /// The noun AWS uses for a policy type, without article.
-pub fn type_phrase(t: PolicyType) -> &'static str {
+pub(crate) fn type_phrase(t: PolicyType) -> &'static str {
     match t {
         PolicyType::Identity => "identity-based policy",
         PolicyType::PermissionsBoundary => "permissions boundary",

@@ -4,7 +4,7 @@
 
 /// One piece of a general pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tok {
+pub(crate) enum Tok {
     Lit(Box<str>),
     Star,
     One,
@@ -12,7 +12,7 @@ pub enum Tok {
 
 /// A compiled wildcard pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Glob {
+pub(crate) enum Glob {
     Any,
     Exact(Box<str>),
     Prefix(Box<str>),
@@ -22,13 +22,13 @@ pub enum Glob {
 
 impl Glob {
     /// Compiles pattern text in which `*` and `?` are wildcards.
-    pub fn new(pattern: &str) -> Glob {
+    pub(crate) fn new(pattern: &str) -> Glob {
         Glob::from_toks(tokenize(pattern))
     }
 
     /// Compiles an already tokenized pattern (used for patterns built from policy variables,
     /// where substituted text is literal).
-    pub fn from_toks(mut toks: Vec<Tok>) -> Glob {
+    pub(crate) fn from_toks(mut toks: Vec<Tok>) -> Glob {
         merge_adjacent(&mut toks);
         match toks.as_slice() {
             [] => Glob::Exact("".into()),
@@ -40,7 +40,7 @@ impl Glob {
         }
     }
 
-    pub fn is_match(&self, text: &str) -> bool {
+    pub(crate) fn is_match(&self, text: &str) -> bool {
         match self {
             Glob::Any => true,
             Glob::Exact(s) => text == &**s,
@@ -52,7 +52,7 @@ impl Glob {
 }
 
 /// Splits pattern text into literal runs and wildcards.
-pub fn tokenize(pattern: &str) -> Vec<Tok> {
+pub(crate) fn tokenize(pattern: &str) -> Vec<Tok> {
     let mut toks = Vec::new();
     let mut lit = String::new();
     for c in pattern.chars() {

@@ -1,28 +1,39 @@
 //! Policy documents: parse and validate as IAM does, compile for evaluation, and serialize back.
-//! Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
+//! Source: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html>
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde_json::{Map, Value};
 
+use crate::arn::Parts;
 use crate::condition::{self, Condition};
-use crate::error::{index, json_type, member, PolicyError, PolicyErrorKind};
+use crate::error::{index, json_type, member, ParseNameError, PolicyError, PolicyErrorKind};
 use crate::pattern::Glob;
-use crate::request::{arn_account, Request};
+use crate::request::Request;
 use crate::variables::Template;
 
-/// The kinds of policy IAM evaluates for a request.
+/// The kinds of policy IAM evaluates for a request. AWS adds kinds from time to time (RCPs came
+/// in 2024), hence `non_exhaustive`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum PolicyType {
+    /// Identity-based policies attached to the user or role (managed or inline).
     Identity,
+    /// The permissions boundary of the user or role.
     PermissionsBoundary,
+    /// Session policies passed when the role session was created.
     Session,
+    /// Service control policies of AWS Organizations, one list per level.
     Scp,
+    /// Resource control policies of AWS Organizations, one list per level.
     Rcp,
+    /// Resource-based policies (on the resource, or a role's trust policy).
     Resource,
 }
 
 impl PolicyType {
+    /// Every type, in declaration order.
     pub const ALL: [PolicyType; 6] = [
         PolicyType::Identity,
         PolicyType::PermissionsBoundary,
@@ -44,10 +55,6 @@ impl PolicyType {
         }
     }
 
-    pub fn parse(s: &str) -> Option<PolicyType> {
-        PolicyType::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-
     /// Principal is required in resource-based policies, optional in RCPs, and prohibited in the
     /// rest.
     fn principal_rule(self) -> PrincipalRule {
@@ -65,19 +72,44 @@ impl fmt::Display for PolicyType {
     }
 }
 
+impl FromStr for PolicyType {
+    type Err = ParseNameError;
+
+    /// Reads the case-format name ([`PolicyType::as_str`]), case-sensitively.
+    fn from_str(s: &str) -> Result<PolicyType, ParseNameError> {
+        const NAMES: &[&str] = &[
+            "identity",
+            "permissions_boundary",
+            "session",
+            "scp",
+            "rcp",
+            "resource",
+        ];
+        PolicyType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| ParseNameError::new("policy type", s, NAMES))
+    }
+}
+
 enum PrincipalRule {
     Required,
     Optional,
     Prohibited,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The policy language version (`Version`). Only 2012-10-17 substitutes policy variables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Version {
+    /// `2012-10-17`, the current version.
     V2012_10_17,
+    /// `2008-10-17`, the original version: `${...}` is plain text.
     V2008_10_17,
 }
 
 impl Version {
+    /// The version as written in a policy.
     pub fn as_str(self) -> &'static str {
         match self {
             Version::V2012_10_17 => "2012-10-17",
@@ -86,13 +118,35 @@ impl Version {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Version {
+    type Err = ParseNameError;
+
+    fn from_str(s: &str) -> Result<Version, ParseNameError> {
+        const NAMES: &[&str] = &["2012-10-17", "2008-10-17"];
+        [Version::V2012_10_17, Version::V2008_10_17]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| ParseNameError::new("policy version", s, NAMES))
+    }
+}
+
+/// A statement's `Effect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Effect {
+    /// The statement allows what it matches.
     Allow,
+    /// The statement denies what it matches; an applicable Deny always wins.
     Deny,
 }
 
 impl Effect {
+    /// The effect as written in a policy.
     pub fn as_str(self) -> &'static str {
         match self {
             Effect::Allow => "Allow",
@@ -101,16 +155,47 @@ impl Effect {
     }
 }
 
+impl fmt::Display for Effect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Effect {
+    type Err = ParseNameError;
+
+    /// Case-sensitive, as IAM reads it.
+    fn from_str(s: &str) -> Result<Effect, ParseNameError> {
+        match s {
+            "Allow" => Ok(Effect::Allow),
+            "Deny" => Ok(Effect::Deny),
+            _ => Err(ParseNameError::new("effect", s, &["Allow", "Deny"])),
+        }
+    }
+}
+
 /// Action or NotAction: lower-cased wildcard patterns (actions match case-insensitively).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionBlock {
-    pub negated: bool,
-    pub raw: Vec<String>,
+    pub(crate) negated: bool,
+    pub(crate) raw: Vec<String>,
     pub(crate) raw_is_array: bool,
     pub(crate) globs: Vec<Glob>,
 }
 
 impl ActionBlock {
+    /// Whether this is `NotAction`.
+    pub fn is_negated(&self) -> bool {
+        self.negated
+    }
+
+    /// The patterns as written in the policy, in document order.
+    pub fn patterns(&self) -> &[String] {
+        &self.raw
+    }
+
+    /// Whether the element lets the statement apply to the request's action (for `NotAction`:
+    /// no pattern matches it).
     pub fn matches(&self, req: &Request) -> bool {
         let hit = self.globs.iter().any(|g| g.is_match(req.action_lc()));
         hit != self.negated
@@ -126,7 +211,7 @@ impl ActionBlock {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum ResourceMatcher {
+pub(crate) enum ResourceMatcher {
     Glob(Glob),
     Tpl(Template),
 }
@@ -134,10 +219,10 @@ enum ResourceMatcher {
 /// Resource or NotResource: case-sensitive wildcard patterns, possibly with variables.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceBlock {
-    pub negated: bool,
-    pub raw: Vec<String>,
-    raw_is_array: bool,
-    matchers: Vec<ResourceMatcher>,
+    pub(crate) negated: bool,
+    pub(crate) raw: Vec<String>,
+    pub(crate) raw_is_array: bool,
+    pub(crate) matchers: Vec<ResourceMatcher>,
 }
 
 impl ResourceBlock {
@@ -163,10 +248,23 @@ impl ResourceBlock {
         })
     }
 
+    /// Whether this is `NotResource`.
+    pub fn is_negated(&self) -> bool {
+        self.negated
+    }
+
+    /// The patterns as written in the policy, in document order.
+    pub fn patterns(&self) -> &[String] {
+        &self.raw
+    }
+
+    /// Whether the element lets the statement apply to the request's resource (for
+    /// `NotResource`: no pattern matches it).
     pub fn matches(&self, req: &Request) -> bool {
         self.matching_entry(req).is_some() != self.negated
     }
 
+    /// Which listed pattern matched the request's resource (for explanations).
     pub fn matching_entry(&self, req: &Request) -> Option<&str> {
         let r = req.resource();
         self.matchers
@@ -185,6 +283,7 @@ impl ResourceBlock {
 /// How a resource-based policy's Principal names the caller; it decides which other policies
 /// still have a say (same-account rules in reference_policies_evaluation-logic.html).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum PrincipalMatch {
     /// The account (`123456789012` or `arn:aws:iam::123456789012:root`): the account delegates
     /// to its identity-based policies.
@@ -195,20 +294,104 @@ pub enum PrincipalMatch {
     Direct,
 }
 
+/// The kinds of principal a `Principal` map names (the map's keys, case-sensitive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PrincipalKind {
+    /// `AWS`: accounts, users, roles and role sessions.
+    Aws,
+    /// `Service`: AWS service principals.
+    Service,
+    /// `Federated`: web identity and SAML providers.
+    Federated,
+    /// `CanonicalUser`: S3 canonical user IDs.
+    CanonicalUser,
+}
+
+impl PrincipalKind {
+    const ALL: [PrincipalKind; 4] = [
+        PrincipalKind::Aws,
+        PrincipalKind::Service,
+        PrincipalKind::Federated,
+        PrincipalKind::CanonicalUser,
+    ];
+
+    /// The key as written in a policy.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalKind::Aws => "AWS",
+            PrincipalKind::Service => "Service",
+            PrincipalKind::Federated => "Federated",
+            PrincipalKind::CanonicalUser => "CanonicalUser",
+        }
+    }
+}
+
+impl fmt::Display for PrincipalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PrincipalKind {
+    type Err = ParseNameError;
+
+    fn from_str(s: &str) -> Result<PrincipalKind, ParseNameError> {
+        const NAMES: &[&str] = &["AWS", "Service", "Federated", "CanonicalUser"];
+        PrincipalKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| ParseNameError::new("principal type", s, NAMES))
+    }
+}
+
+/// One member of a `Principal` map: a kind and its values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalEntry {
+    pub(crate) kind: PrincipalKind,
+    pub(crate) values: Vec<String>,
+    /// Whether the values were written as an array (a single value may be either).
+    pub(crate) raw_is_array: bool,
+}
+
+impl PrincipalEntry {
+    /// The principal kind (the map key).
+    pub fn kind(&self) -> PrincipalKind {
+        self.kind
+    }
+
+    /// The values as written, in document order.
+    pub fn values(&self) -> &[String] {
+        &self.values
+    }
+}
+
+/// Principal or NotPrincipal of a resource-based policy (or RCP) statement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrincipalBlock {
-    pub negated: bool,
-    /// `None` is `"*"`; otherwise (kind, values, was-array) in document order.
-    pub entries: Option<Vec<(String, Vec<String>, bool)>>,
+    pub(crate) negated: bool,
+    /// `None` is `"*"`; otherwise the map's members in document order.
+    pub(crate) entries: Option<Vec<PrincipalEntry>>,
 }
 
 impl PrincipalBlock {
+    /// Whether this is `NotPrincipal`.
+    pub fn is_negated(&self) -> bool {
+        self.negated
+    }
+
+    /// The map's members in document order; `None` for `"*"`.
+    pub fn entries(&self) -> Option<&[PrincipalEntry]> {
+        self.entries.as_deref()
+    }
+
+    /// How the element names the calling principal (an ARN); `None` when it does not.
     pub fn match_principal(&self, principal: &str) -> Option<PrincipalMatch> {
         let m = match &self.entries {
             None => Some(PrincipalMatch::Direct),
             Some(entries) => entries
                 .iter()
-                .flat_map(|(kind, vals, _)| vals.iter().map(move |v| (kind, v)))
+                .flat_map(|e| e.values.iter().map(move |v| (e.kind, v)))
                 .filter_map(|(kind, v)| principal_value_match(kind, v, principal))
                 .max(),
         };
@@ -223,39 +406,83 @@ impl PrincipalBlock {
     }
 }
 
-fn principal_value_match(kind: &str, v: &str, principal: &str) -> Option<PrincipalMatch> {
+/// Runs for every resource-based statement evaluated, so it reads ARNs in place (no
+/// allocation).
+fn principal_value_match(kind: PrincipalKind, v: &str, principal: &str) -> Option<PrincipalMatch> {
     if v == "*" || v == principal {
         return Some(PrincipalMatch::Direct);
     }
-    if kind != "AWS" {
+    if kind != PrincipalKind::Aws {
         return None;
     }
-    let acct = arn_account(principal)?;
-    if v == acct || v == format!("arn:aws:iam::{acct}:root") {
+    let caller = Parts::get(principal)?;
+    let acct = caller.account_id()?;
+    let named = Parts::get(v);
+    // An account is named by its ID or by arn:aws:iam::ACCOUNT:root.
+    let names_root = |p: &Parts| {
+        (p.partition, p.service, p.region, p.account, p.resource)
+            == ("aws", "iam", "", acct, "root")
+    };
+    if v == acct || named.as_ref().is_some_and(names_root) {
         return Some(PrincipalMatch::Account);
     }
     // arn:aws:iam::ACCT:role/path/NAME names the sessions arn:aws:sts::ACCT:assumed-role/NAME/*
-    let session = principal.strip_prefix("arn:aws:sts::")?;
-    let (s_acct, rest) = session.split_once(':')?;
-    let role_name = rest.strip_prefix("assumed-role/")?.split('/').next()?;
-    let role = v.strip_prefix("arn:aws:iam::")?;
-    let (r_acct, r_rest) = role.split_once(':')?;
-    let r_name = r_rest.strip_prefix("role/")?.rsplit('/').next()?;
-    (s_acct == r_acct && role_name == r_name).then_some(PrincipalMatch::Role)
+    let in_aws =
+        |p: &Parts, service| p.partition == "aws" && p.service == service && p.region.is_empty();
+    if !in_aws(&caller, "sts") {
+        return None;
+    }
+    let (role_name, _) = caller.assumed_role()?;
+    let role = named.filter(|p| in_aws(p, "iam"))?;
+    let r_name = role.role_name()?;
+    (caller.account == role.account && role_name == r_name).then_some(PrincipalMatch::Role)
 }
 
+/// One statement of a policy, compiled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
-    pub sid: Option<String>,
-    pub effect: Effect,
-    pub action: ActionBlock,
-    pub resource: Option<ResourceBlock>,
-    pub principal: Option<PrincipalBlock>,
-    pub conditions: Vec<Condition>,
+    pub(crate) sid: Option<String>,
+    pub(crate) effect: Effect,
+    pub(crate) action: ActionBlock,
+    pub(crate) resource: Option<ResourceBlock>,
+    pub(crate) principal: Option<PrincipalBlock>,
+    /// One per (operator, key) pair, in document order.
+    pub(crate) conditions: Vec<Condition>,
+    /// Whether the document had a Condition element (it may be `{}`).
     pub(crate) has_condition_block: bool,
 }
 
 impl Statement {
+    /// The `Sid`, when the statement has one.
+    pub fn sid(&self) -> Option<&str> {
+        self.sid.as_deref()
+    }
+
+    /// `Allow` or `Deny`.
+    pub fn effect(&self) -> Effect {
+        self.effect
+    }
+
+    /// `Action` or `NotAction`.
+    pub fn action(&self) -> &ActionBlock {
+        &self.action
+    }
+
+    /// `Resource` or `NotResource`; `None` only in a trust policy without one.
+    pub fn resource(&self) -> Option<&ResourceBlock> {
+        self.resource.as_ref()
+    }
+
+    /// `Principal` or `NotPrincipal` (resource-based policies and RCPs only).
+    pub fn principal(&self) -> Option<&PrincipalBlock> {
+        self.principal.as_ref()
+    }
+
+    /// The conditions, one per (operator, key) pair in document order; all must hold.
+    pub fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
     /// Action, resource and every condition match (the principal is checked by the caller, for
     /// resource-based policies only).
     #[inline]
@@ -269,16 +496,21 @@ impl Statement {
 /// Where a policy came from; AWS names a managed policy by its ARN in explicit-deny messages.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PolicyMeta {
+    /// The policy's name, for explanations.
     pub name: Option<String>,
+    /// The managed policy's ARN; an inline policy has none.
     pub arn: Option<String>,
 }
 
+/// A validated, compiled policy document. It is built only by parsing, so it always agrees
+/// with the document [`Policy::to_json`] writes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
-    pub meta: PolicyMeta,
-    pub version: Option<Version>,
-    pub id: Option<String>,
-    pub statements: Vec<Statement>,
+    pub(crate) meta: PolicyMeta,
+    pub(crate) version: Option<Version>,
+    pub(crate) id: Option<String>,
+    pub(crate) statements: Vec<Statement>,
+    /// Whether `Statement` was an array (a single statement may be either).
     pub(crate) statement_is_array: bool,
 }
 
@@ -313,9 +545,30 @@ impl Policy {
         }
     }
 
+    /// The same policy with its name and ARN set.
     pub fn with_meta(mut self, meta: PolicyMeta) -> Policy {
         self.meta = meta;
         self
+    }
+
+    /// The policy's name and ARN.
+    pub fn meta(&self) -> &PolicyMeta {
+        &self.meta
+    }
+
+    /// The `Version`; `None` when the document has none (variables are then plain text).
+    pub fn version(&self) -> Option<Version> {
+        self.version
+    }
+
+    /// The `Id`, when the document has one.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// The statements in document order.
+    pub fn statements(&self) -> &[Statement] {
+        &self.statements
     }
 
     /// Whether `${...}` is substituted (only under Version 2012-10-17).
@@ -364,7 +617,12 @@ fn statement_json(s: &Statement) -> Value {
             Some(entries) => Value::Object(
                 entries
                     .iter()
-                    .map(|(k, vals, arr)| (k.clone(), string_or_array(vals, *arr)))
+                    .map(|e| {
+                        (
+                            e.kind.as_str().to_string(),
+                            string_or_array(&e.values, e.raw_is_array),
+                        )
+                    })
                     .collect(),
             ),
         };
@@ -845,18 +1103,19 @@ fn parse_principal(
             let mut entries = Vec::with_capacity(m.len());
             for (k, vals) in m {
                 let p = member(path, k);
-                if !matches!(
-                    k.as_str(),
-                    "AWS" | "Service" | "Federated" | "CanonicalUser"
-                ) {
+                let Ok(kind) = k.parse::<PrincipalKind>() else {
                     errors.push(PolicyError::new(
                         p,
                         PolicyErrorKind::BadPrincipal(format!("unknown principal type \"{k}\"")),
                     ));
                     return None;
-                }
-                let (list, arr) = strings(vals, &p, k, errors)?;
-                entries.push((k.clone(), list, arr));
+                };
+                let (values, raw_is_array) = strings(vals, &p, k, errors)?;
+                entries.push(PrincipalEntry {
+                    kind,
+                    values,
+                    raw_is_array,
+                });
             }
             Some(PrincipalBlock {
                 negated,

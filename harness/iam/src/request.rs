@@ -1,18 +1,25 @@
 //! The request being authorized: who, what, on which resource, and the request context.
 
+use crate::arn::Parts;
+
 /// A context key's value. IAM keeps every value as a string; the condition operator decides how
 /// to read it. A multivalued key (e.g. `aws:TagKeys`) is `Multi`, even with one element.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContextValue {
+    /// A single-valued key.
     Single(String),
+    /// A multivalued key; condition operators with `ForAllValues:`/`ForAnyValue:` read it as a
+    /// set.
     Multi(Vec<String>),
 }
 
 impl ContextValue {
+    /// A single value.
     pub fn single(v: impl Into<String>) -> ContextValue {
         ContextValue::Single(v.into())
     }
 
+    /// A multivalued key's values.
     pub fn multi<I, S>(vs: I) -> ContextValue
     where
         I: IntoIterator<Item = S>,
@@ -29,6 +36,7 @@ impl ContextValue {
         }
     }
 
+    /// Every value: one for a single-valued key.
     pub fn values(&self) -> &[String] {
         match self {
             ContextValue::Single(s) => std::slice::from_ref(s),
@@ -37,8 +45,9 @@ impl ContextValue {
     }
 }
 
-/// Condition keys and their values. Keys are compared case-insensitively, so they are lower-cased
-/// once here; the original spelling is kept for explanations.
+/// Condition keys and their values. Keys are compared case-insensitively (ASCII case, as IAM
+/// does): every method takes a key in any case. The key is lower-cased once, on insertion; the
+/// spelling last inserted is kept for explanations.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
     entries: Vec<Entry>,
@@ -52,6 +61,7 @@ struct Entry {
 }
 
 impl Context {
+    /// An empty context.
     pub fn new() -> Context {
         Context::default()
     }
@@ -71,34 +81,45 @@ impl Context {
         }
     }
 
+    /// Removes a key given in any case, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<ContextValue> {
-        let key_lc = key.to_ascii_lowercase();
-        let i = self.entries.iter().position(|e| *e.key_lc == *key_lc)?;
+        let i = self
+            .entries
+            .iter()
+            .position(|e| e.key_lc.eq_ignore_ascii_case(key))?;
         Some(self.entries.remove(i).value)
     }
 
-    /// Looks up an already lower-cased key. Contexts hold a handful of keys, so a linear scan
-    /// beats hashing here.
-    pub fn get(&self, key_lc: &str) -> Option<&ContextValue> {
+    /// Looks up a key in any case. Contexts hold a handful of keys, so a linear scan beats
+    /// hashing here, and comparing without regard to case needs no lower-cased copy.
+    pub fn get(&self, key: &str) -> Option<&ContextValue> {
+        self.entries
+            .iter()
+            .find(|e| e.key_lc.eq_ignore_ascii_case(key))
+            .map(|e| &e.value)
+    }
+
+    /// The evaluator's lookup: its keys are lower-cased when the policy is compiled, so a plain
+    /// comparison does.
+    pub(crate) fn get_lc(&self, key_lc: &str) -> Option<&ContextValue> {
+        debug_assert!(!key_lc.bytes().any(|b| b.is_ascii_uppercase()));
         self.entries
             .iter()
             .find(|e| &*e.key_lc == key_lc)
             .map(|e| &e.value)
     }
 
-    /// Looks up a key in any case.
-    pub fn get_any_case(&self, key: &str) -> Option<&ContextValue> {
-        self.get(&key.to_ascii_lowercase())
-    }
-
+    /// The keys (as last inserted) and their values, in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
         self.entries.iter().map(|e| (&*e.key, &e.value))
     }
 
+    /// The number of keys.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether the context has no keys.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -112,10 +133,13 @@ pub struct Request {
     action_lc: String,
     resource: String,
     resource_account: Option<String>,
+    /// The request context: the condition keys AWS sets for this request.
     pub context: Context,
 }
 
 impl Request {
+    /// A request with an empty context. The action is matched case-insensitively; principal
+    /// and resource are kept as given.
     pub fn new(
         principal: impl Into<String>,
         action: impl Into<String>,
@@ -132,16 +156,20 @@ impl Request {
         }
     }
 
+    /// Adds a context key (replacing any value under the same key in another case).
     pub fn with_context(mut self, key: &str, value: ContextValue) -> Request {
         self.context.insert(key, value);
         self
     }
 
+    /// Names the account that owns the resource, which makes the request cross-account when it
+    /// differs from the principal's.
     pub fn with_resource_account(mut self, account: impl Into<String>) -> Request {
         self.resource_account = Some(account.into());
         self
     }
 
+    /// The calling principal's ARN.
     pub fn principal(&self) -> &str {
         &self.principal
     }
@@ -155,17 +183,20 @@ impl Request {
         &self.action_lc
     }
 
+    /// The resource ARN (or `*`).
     pub fn resource(&self) -> &str {
         &self.resource
     }
 
+    /// The account that owns the resource, when given.
     pub fn resource_account(&self) -> Option<&str> {
         self.resource_account.as_deref()
     }
 
-    /// The account of the calling principal: the fifth field of its ARN.
+    /// The account of the calling principal: the account of its ARN, `None` when the principal
+    /// is not an ARN or names no account.
     pub fn principal_account(&self) -> Option<&str> {
-        arn_account(&self.principal)
+        Parts::get(&self.principal)?.account_id()
     }
 
     /// A request is cross-account when the resource's owner is named and differs from the
@@ -176,16 +207,6 @@ impl Request {
         self.resource_account()
             .is_some_and(|r| self.principal_account().is_some_and(|p| p != r))
     }
-}
-
-/// The account field of an ARN (`arn:partition:service:region:account:resource`).
-pub fn arn_account(arn: &str) -> Option<&str> {
-    let mut it = arn.splitn(6, ':');
-    if it.next()? != "arn" {
-        return None;
-    }
-    let acct = it.nth(3)?;
-    (!acct.is_empty()).then_some(acct)
 }
 
 #[cfg(test)]
@@ -205,7 +226,13 @@ mod tests {
             c.get("bedrock:bearertokentype").unwrap().single_value(),
             Some("LONG_TERM")
         );
-        assert!(c.get_any_case("Bedrock:BearerTokenType").is_some());
+        assert_eq!(
+            c.get("Bedrock:BearerTokenType").unwrap().single_value(),
+            Some("LONG_TERM")
+        );
+        assert!(c.get_lc("bedrock:bearertokentype").is_some());
+        assert_eq!(c.iter().next().unwrap().0, "BEDROCK:bearertokentype");
+        assert!(c.get("bedrock:bearertokentyp").is_none());
         assert!(c.remove("BEDROCK:BEARERTOKENTYPE").is_some());
         assert!(c.is_empty());
     }
@@ -221,7 +248,15 @@ mod tests {
         assert!(!r.is_cross_account());
         let r = r.with_resource_account("444455556666");
         assert!(r.is_cross_account());
-        assert_eq!(arn_account("arn:aws:s3:::bucket"), None);
-        assert_eq!(arn_account("not-an-arn"), None);
+        for p in [
+            "arn:aws:s3:::bucket",
+            "not-an-arn",
+            "arn:aws:iam::123456789012",
+        ] {
+            assert_eq!(
+                Request::new(p, "s3:GetObject", "*").principal_account(),
+                None
+            );
+        }
     }
 }

@@ -1,12 +1,12 @@
 //! Policy variables (`${aws:username}`, `${key, 'default'}`, and the `${*}`, `${?}`, `${$}`
 //! escapes), substituted only in policies whose Version is 2012-10-17.
-//! Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+//! Source: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html>
 
 use crate::pattern::{tokenize, Glob, Tok};
 use crate::request::Context;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Part {
+pub(crate) enum Part {
     /// Policy text: `*` and `?` in it are wildcards where the consumer is a pattern.
     Text(Box<str>),
     /// `${*}`, `${?}` or `${$}`: always the literal character, never a wildcard.
@@ -20,14 +20,14 @@ pub enum Part {
 
 /// Text with at least one variable or escape in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template {
+pub(crate) struct Template {
     parts: Vec<Part>,
 }
 
 impl Template {
     /// `None` when the text has no `${...}` at all, so callers keep their literal fast path.
     /// An unterminated `${` stays literal text: IAM's own checks flag it only as a finding.
-    pub fn parse(text: &str) -> Option<Template> {
+    pub(crate) fn parse(text: &str) -> Option<Template> {
         if !text.contains("${") {
             return None;
         }
@@ -58,17 +58,17 @@ impl Template {
         Some(Template { parts })
     }
 
-    pub fn from_parts(parts: Vec<Part>) -> Template {
+    pub(crate) fn from_parts(parts: Vec<Part>) -> Template {
         Template { parts }
     }
 
-    pub fn parts(&self) -> &[Part] {
+    pub(crate) fn parts(&self) -> &[Part] {
         &self.parts
     }
 
     /// The text with every variable replaced, or `None` when a variable without a default is
     /// missing (or multivalued, which IAM does not substitute): such an entry matches nothing.
-    pub fn resolve_string(&self, ctx: &Context) -> Option<String> {
+    pub(crate) fn resolve_string(&self, ctx: &Context) -> Option<String> {
         let mut out = String::new();
         for p in &self.parts {
             match p {
@@ -83,7 +83,7 @@ impl Template {
     /// A pattern in which only the policy's own text carries wildcards. Substituted values are
     /// literal (assumption A-VAR-LITERAL: the docs do not say whether a `*` inside a context value
     /// would act as a wildcard; treating it as literal is the conservative reading).
-    pub fn resolve_glob(&self, ctx: &Context) -> Option<Glob> {
+    pub(crate) fn resolve_glob(&self, ctx: &Context) -> Option<Glob> {
         let mut toks = Vec::new();
         for p in &self.parts {
             match p {
@@ -116,7 +116,7 @@ fn parse_var(inner: &str) -> Part {
 }
 
 fn lookup<'a>(ctx: &'a Context, key: &str, default: Option<&'a str>) -> Option<&'a str> {
-    match ctx.get(key).and_then(|v| v.single_value()) {
+    match ctx.get_lc(key).and_then(|v| v.single_value()) {
         Some(v) => Some(v),
         None => default,
     }

@@ -432,7 +432,7 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
         }
     };
     let decision = match opt_string("decision")? {
-        Some(s) => Some(DecisionKind::parse(&s).ok_or_else(|| {
+        Some(s) => Some(s.parse::<DecisionKind>().map_err(|_| {
             Fail::new(
                 "$.expect.decision".to_string(),
                 format!("unknown decision {s:?}: expected allow, explicit_deny or implicit_deny"),
@@ -447,7 +447,7 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
         None => None,
     };
     let by = match opt_string("by")? {
-        Some(s) => Some(PolicyType::parse(&s).ok_or_else(|| {
+        Some(s) => Some(s.parse::<PolicyType>().map_err(|_| {
             Fail::new("$.expect.by".to_string(), format!("unknown policy type {s:?}: expected identity, permissions_boundary, session, scp, rcp or resource"))
         })?),
         None => None,

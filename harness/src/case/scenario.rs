@@ -5,6 +5,7 @@ use keyward_bedrock::{
     CallScenario, CreateKeyScenario, Endpoint, Flow, KeySpec, Operation, Scenario,
 };
 use keyward_bedrock::{ContextEntry, ServiceName, UserName};
+use keyward_iam::Arn;
 use serde_json::{Map, Value};
 
 use super::json::{context_value, kind, Fail};
@@ -86,7 +87,7 @@ fn time(o: &Map<String, Value>, path: &str, name: &str) -> Result<Option<i64>, F
 }
 
 fn is_arn(s: &str) -> bool {
-    keyward_iam::request::arn_account(s).is_some()
+    s.parse::<Arn>().is_ok_and(|a| a.account_id().is_some())
 }
 
 pub(crate) fn parse_scenario(v: &Value) -> Result<Scenario, Fail> {
@@ -154,11 +155,7 @@ fn parse_key(v: &Value) -> Result<KeySpec, Fail> {
         "LONG_TERM" => {
             only(o, p, &["type", "user", "status", "expires_at"])?;
             let user = required(o, p, "user")?;
-            if !user
-                .splitn(6, ':')
-                .nth(5)
-                .is_some_and(|r| r.starts_with("user/"))
-            {
+            if !user.parse::<Arn>().is_ok_and(|a| a.user_name().is_some()) {
                 return Err(Fail::new(
                     format!("{p}.user"),
                     format!("{user:?} is not an IAM user ARN (arn:aws:iam::ACCOUNT:user/NAME)"),

@@ -114,12 +114,9 @@ impl Aws {
     /// The principal a trust policy names to let the runner assume case roles: a role session's
     /// role, or the user itself.
     pub fn runner_trust_principal(&self) -> String {
-        let rest = self.runner_arn.splitn(6, ':').nth(5).unwrap_or_default();
-        match rest.strip_prefix("assumed-role/") {
-            Some(r) => {
-                let role = r.split('/').next().unwrap_or_default();
-                format!("arn:aws:iam::{}:role/{role}", self.account)
-            }
+        let arn = self.runner_arn.parse::<keyward_iam::Arn>().ok();
+        match arn.as_ref().and_then(|a| a.assumed_role_name()) {
+            Some(role) => format!("arn:aws:iam::{}:role/{role}", self.account),
             None => self.runner_arn.clone(),
         }
     }

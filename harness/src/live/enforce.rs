@@ -105,7 +105,7 @@ pub fn infer_decision(message: &str) -> (Option<DecisionKind>, Option<PolicyType
         return (None, None);
     }
     for t in PolicyType::ALL {
-        let phrase = keyward_iam::message::type_phrase(t);
+        let phrase = t.aws_phrase();
         if message.contains(&format!("explicit deny in an {phrase}"))
             || message.contains(&format!("explicit deny in a {phrase}"))
         {

@@ -470,17 +470,12 @@ fn principal_for(
     tag: &str,
     r: &mut Renamer,
 ) -> Result<Principal, Skip> {
-    let account = keyward_iam::request::arn_account(arn);
-    if account != Some(CASE_ACCOUNT) {
-        return Err(Skip::Principal(arn.into()));
-    }
-    let rest = arn.splitn(6, ':').nth(5).unwrap_or_default();
-    if let Some(rs) = rest.strip_prefix("assumed-role/") {
-        let mut parts = rs.splitn(2, '/');
-        let (role, session) = (
-            parts.next().unwrap_or_default(),
-            parts.next().unwrap_or_default(),
-        );
+    let parsed = match arn.parse::<keyward_iam::Arn>() {
+        Ok(a) if a.account_id() == Some(CASE_ACCOUNT) => a,
+        _ => return Err(Skip::Principal(arn.into())),
+    };
+    if let Some(role) = parsed.assumed_role_name() {
+        let session = parsed.session_name().unwrap_or_default();
         if role.is_empty() || session.is_empty() || session.contains('/') {
             return Err(Skip::Principal(arn.into()));
         }
@@ -492,7 +487,7 @@ fn principal_for(
             policies: identity_docs(policies, r),
             session_policy: session_policy(policies, r)?,
         })
-    } else if let Some(path) = rest.strip_prefix("user/") {
+    } else if let Some(path) = parsed.resource().strip_prefix("user/") {
         if path.contains('/') {
             return Err(Skip::Principal(arn.into()));
         }

@@ -530,7 +530,7 @@ pub fn shrink_candidates(case: &Case) -> Vec<Case> {
             let mut s = p.clone();
             *slot(&mut s) = without(items, i);
             sets.push(s);
-            for j in 0..items[i].statements.len() {
+            for j in 0..items[i].statements().len() {
                 if let Some(smaller) = items[i].without_statement(j) {
                     let mut s = p.clone();
                     slot(&mut s)[i] = smaller;

@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use keyward_iam::{ContextValue, PolicySet, Request};
+use keyward_iam::{Arn, ContextValue, PolicySet, Request};
 
 use super::{authorize, principal_context, ScenarioResult};
 use crate::outcome::{Outcome, AUTH_FAILED_MESSAGE, INVALID_FORMAT_MESSAGE};
@@ -272,7 +272,11 @@ impl CallScenario {
         let mut out = vec![call];
         // Mantle's own model-level actions are not modelled (assumption B-MANTLE-ONE-REQUEST).
         if self.endpoint == Endpoint::BedrockRuntime {
-            let account = keyward_iam::request::arn_account(principal).unwrap_or("123456789012");
+            let principal = principal.parse::<Arn>().ok();
+            let account = principal
+                .as_ref()
+                .and_then(Arn::account_id)
+                .unwrap_or("123456789012");
             for r in self.model_resources(account) {
                 out.push(base(self.operation.action().into(), r));
             }

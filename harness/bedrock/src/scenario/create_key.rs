@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use keyward_iam::{ContextValue, PolicySet, Request};
+use keyward_iam::{Arn, ContextValue, PolicySet, Request};
 
 use super::{authorize, principal_context, ScenarioResult};
 use crate::credential::{AgeDays, CredentialStore, ServiceName, UserName};
@@ -66,7 +66,11 @@ pub struct CreateKeyScenario {
 
 impl CreateKeyScenario {
     fn user_arn(&self) -> String {
-        let account = keyward_iam::request::arn_account(&self.caller).unwrap_or("123456789012");
+        let caller = self.caller.parse::<Arn>().ok();
+        let account = caller
+            .as_ref()
+            .and_then(Arn::account_id)
+            .unwrap_or("123456789012");
         format!("arn:aws:iam::{account}:user/{}", self.user)
     }
 

@@ -7,7 +7,7 @@ mod create_key;
 pub use call::{CallScenario, ContextEntry, Endpoint, KeySpec, Operation};
 pub use create_key::{CreateKeyScenario, Flow, LIMITED_ACCESS_POLICY};
 
-use keyward_iam::{evaluate, ContextValue, Decision, DecisionKind, PolicySet, Request};
+use keyward_iam::{evaluate, Arn, ContextValue, Decision, DecisionKind, PolicySet, Request};
 
 use crate::outcome::Outcome;
 
@@ -85,22 +85,22 @@ fn authorize(set: &PolicySet, requests: Vec<Request>, steps: &mut Vec<Step>) -> 
 /// is its role's ARN; aws:username exists for IAM users only.
 pub(crate) fn principal_context(principal: &str) -> Vec<(&'static str, ContextValue)> {
     let mut out = Vec::new();
-    let account = keyward_iam::request::arn_account(principal);
+    let arn = principal.parse::<Arn>().ok();
+    let account = arn.as_ref().and_then(Arn::account_id);
     if let Some(a) = account {
         out.push(("aws:PrincipalAccount", ContextValue::single(a)));
     }
-    let resource = principal.splitn(6, ':').nth(5).unwrap_or_default();
-    if let (Some(a), Some(rest)) = (account, resource.strip_prefix("assumed-role/")) {
-        let role = rest.split('/').next().unwrap_or_default();
+    let role = arn.as_ref().and_then(Arn::assumed_role_name);
+    let user = arn.as_ref().and_then(Arn::user_name);
+    if let (Some(a), Some(role)) = (account, role) {
         out.push((
             "aws:PrincipalArn",
             ContextValue::single(format!("arn:aws:iam::{a}:role/{role}")),
         ));
         out.push(("aws:PrincipalType", ContextValue::single("AssumedRole")));
-    } else if let Some(path) = resource.strip_prefix("user/") {
+    } else if let Some(name) = user {
         out.push(("aws:PrincipalArn", ContextValue::single(principal)));
         out.push(("aws:PrincipalType", ContextValue::single("User")));
-        let name = path.rsplit('/').next().unwrap_or(path);
         out.push(("aws:username", ContextValue::single(name)));
     } else {
         out.push(("aws:PrincipalArn", ContextValue::single(principal)));
@@ -116,7 +116,7 @@ pub(crate) fn principal_context(principal: &str) -> Vec<(&'static str, ContextVa
 /// assert_eq!(keyward_bedrock::parse_time("later"), None);
 /// ```
 pub fn parse_time(s: &str) -> Option<i64> {
-    keyward_iam::condition::date::parse(s).map(|n| n.div_euclid(1_000_000_000) as i64)
+    keyward_iam::parse_date(s).map(|n| n.div_euclid(1_000_000_000) as i64)
 }
 
 #[cfg(test)]

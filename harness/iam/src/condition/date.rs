@@ -5,7 +5,16 @@
 //! `±hh:mm` or `±hhmm` (no zone means UTC), and integer epoch seconds. Anything else does not
 //! parse and so never matches.
 
-/// Nanoseconds since 1970-01-01T00:00:00Z.
+/// Reads a date as the `Date...` condition operators do: W3C ISO 8601 (`YYYY`, `YYYY-MM`,
+/// `YYYY-MM-DD`, `YYYY-MM-DDThh:mm[:ss[.fraction]]` with `Z`, `±hh:mm` or `±hhmm`; no zone
+/// means UTC) or integer epoch seconds. The result is nanoseconds since
+/// 1970-01-01T00:00:00Z; `None` for anything else (such a value never matches).
+///
+/// ```
+/// assert_eq!(keyward_iam::parse_date("1970-01-02"), Some(86_400_000_000_000));
+/// assert_eq!(keyward_iam::parse_date("86400"), Some(86_400_000_000_000));
+/// assert_eq!(keyward_iam::parse_date("yesterday"), None);
+/// ```
 pub fn parse(s: &str) -> Option<i128> {
     if !s.is_empty()
         && s.strip_prefix('-')

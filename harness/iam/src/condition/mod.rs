@@ -1,5 +1,5 @@
 //! Condition operators and their evaluation.
-//! Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+//! Source: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html>
 //! and reference_policies_multi-value-conditions.html / ..._condition-single-vs-multi-valued-context-keys.html
 //!
 //! The documented rules, in one place:
@@ -10,7 +10,7 @@
 //! - a value that does not parse as the operator's type does not match.
 
 pub(crate) mod arn;
-pub mod date;
+pub(crate) mod date;
 pub(crate) mod ip;
 pub(crate) mod numeric;
 
@@ -20,57 +20,97 @@ use std::str::FromStr;
 use base64::Engine;
 use serde_json::Value;
 
-use crate::error::{json_type, member, PolicyError, PolicyErrorKind};
+use crate::error::{json_type, member, ParseNameError, PolicyError, PolicyErrorKind};
 use crate::pattern::Glob;
 use crate::request::Context;
 use crate::variables::Template;
 use arn::ArnPattern;
 
+/// A condition operator without its set qualifier and `IfExists` suffix. IAM may add operators,
+/// hence `non_exhaustive`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum BaseOp {
+    /// Exact, case-sensitive string match.
     StringEquals,
+    /// Negated [`BaseOp::StringEquals`].
     StringNotEquals,
+    /// String match ignoring case.
     StringEqualsIgnoreCase,
+    /// Negated [`BaseOp::StringEqualsIgnoreCase`].
     StringNotEqualsIgnoreCase,
+    /// Case-sensitive match with `*` and `?` wildcards.
     StringLike,
+    /// Negated [`BaseOp::StringLike`].
     StringNotLike,
+    /// Numbers equal.
     NumericEquals,
+    /// Negated [`BaseOp::NumericEquals`].
     NumericNotEquals,
+    /// The request value is less than a policy value.
     NumericLessThan,
+    /// The request value is at most a policy value.
     NumericLessThanEquals,
+    /// The request value is greater than a policy value.
     NumericGreaterThan,
+    /// The request value is at least a policy value.
     NumericGreaterThanEquals,
+    /// Dates (ISO 8601 or epoch seconds) equal.
     DateEquals,
+    /// Negated [`BaseOp::DateEquals`].
     DateNotEquals,
+    /// The request date is before a policy date.
     DateLessThan,
+    /// The request date is at or before a policy date.
     DateLessThanEquals,
+    /// The request date is after a policy date.
     DateGreaterThan,
+    /// The request date is at or after a policy date.
     DateGreaterThanEquals,
+    /// Boolean match (`true`/`false`).
     Bool,
+    /// Base64-decoded bytes equal.
     BinaryEquals,
+    /// The request address lies in a policy CIDR block.
     IpAddress,
+    /// Negated [`BaseOp::IpAddress`].
     NotIpAddress,
+    /// ARN match component by component, with wildcards (same as [`BaseOp::ArnLike`]).
     ArnEquals,
+    /// ARN match component by component, with wildcards.
     ArnLike,
+    /// Negated [`BaseOp::ArnEquals`].
     ArnNotEquals,
+    /// Negated [`BaseOp::ArnLike`].
     ArnNotLike,
+    /// Tests whether the key is absent (`true`) or present (`false`).
     Null,
 }
 
 /// The operator families, each reading values its own way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Family {
+    /// Strings.
     String,
+    /// Integers and decimals.
     Numeric,
+    /// ISO 8601 dates and times, or epoch seconds.
     Date,
+    /// `true` or `false`.
     Bool,
+    /// Base64-encoded bytes.
     Binary,
+    /// IPv4 and IPv6 addresses and CIDR blocks.
     Ip,
+    /// ARNs.
     Arn,
+    /// Presence of the key.
     Null,
 }
 
 impl BaseOp {
+    /// Every operator, in the order of the IAM documentation.
     pub const ALL: [BaseOp; 27] = [
         BaseOp::StringEquals,
         BaseOp::StringNotEquals,
@@ -101,7 +141,8 @@ impl BaseOp {
         BaseOp::Null,
     ];
 
-    pub fn name(self) -> &'static str {
+    /// The operator's name as written in a policy.
+    pub const fn name(self) -> &'static str {
         use BaseOp::*;
         match self {
             StringEquals => "StringEquals",
@@ -134,6 +175,11 @@ impl BaseOp {
         }
     }
 
+    fn from_name(name: &str) -> Option<BaseOp> {
+        BaseOp::ALL.into_iter().find(|b| b.name() == name)
+    }
+
+    /// The family, which decides how values are read.
     pub fn family(self) -> Family {
         use BaseOp::*;
         match self {
@@ -186,19 +232,65 @@ impl BaseOp {
     }
 }
 
+impl fmt::Display for BaseOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for BaseOp {
+    type Err = ParseNameError;
+
+    /// The bare operator name, case-sensitive (no qualifier, no `IfExists`).
+    fn from_str(s: &str) -> Result<BaseOp, ParseNameError> {
+        const NAMES: [&str; 27] = {
+            let mut names = [""; 27];
+            let mut i = 0;
+            while i < 27 {
+                names[i] = BaseOp::ALL[i].name();
+                i += 1;
+            }
+            names
+        };
+        BaseOp::from_name(s).ok_or_else(|| ParseNameError::new("condition operator", s, &NAMES))
+    }
+}
+
+/// How a condition compares a multivalued request key: the `ForAllValues:` and `ForAnyValue:`
+/// prefixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SetQualifier {
+    /// Every request value must match (true for a missing key).
     ForAllValues,
+    /// At least one request value must match (false for a missing key).
     ForAnyValue,
 }
 
 /// `[ForAllValues:|ForAnyValue:]<BaseOp>[IfExists]`, case-sensitive as written in the docs
-/// (assumption A-OPERATOR-CASE: the docs never show another spelling).
+/// (assumption A-OPERATOR-CASE: the docs never show another spelling). Built by parsing, so
+/// it is always one IAM accepts (no `NullIfExists`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Operator {
-    pub qualifier: Option<SetQualifier>,
-    pub base: BaseOp,
-    pub if_exists: bool,
+    pub(crate) qualifier: Option<SetQualifier>,
+    pub(crate) base: BaseOp,
+    pub(crate) if_exists: bool,
+}
+
+impl Operator {
+    /// The set qualifier, if any.
+    pub fn qualifier(&self) -> Option<SetQualifier> {
+        self.qualifier
+    }
+
+    /// The operator without qualifier and suffix.
+    pub fn base(&self) -> BaseOp {
+        self.base
+    }
+
+    /// Whether the `IfExists` suffix is present (true for a missing key).
+    pub fn if_exists(&self) -> bool {
+        self.if_exists
+    }
 }
 
 impl FromStr for Operator {
@@ -212,7 +304,7 @@ impl FromStr for Operator {
         } else {
             (None, s)
         };
-        let lookup = |name: &str| BaseOp::ALL.into_iter().find(|b| b.name() == name);
+        let lookup = BaseOp::from_name;
         let (base, if_exists) = match lookup(rest) {
             Some(b) => (b, false),
             None => match rest.strip_suffix("IfExists").and_then(lookup) {
@@ -248,7 +340,7 @@ impl fmt::Display for Operator {
 
 /// A policy value compiled for its operator; `Tpl` when it holds policy variables.
 #[derive(Debug, Clone, PartialEq)]
-enum Compiled {
+pub(crate) enum Compiled {
     Str(Box<str>),
     Like(Glob),
     Num(Option<f64>),
@@ -263,14 +355,14 @@ enum Compiled {
 /// One (operator, key) pair of a Condition block with its values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
-    pub op: Operator,
+    pub(crate) op: Operator,
     /// The key as written in the policy.
-    pub key: String,
+    pub(crate) key: String,
     pub(crate) key_lc: Box<str>,
     /// The values as written (string, number or boolean), and whether they were an array.
-    pub raw: Vec<Value>,
-    pub raw_is_array: bool,
-    compiled: Vec<Compiled>,
+    pub(crate) raw: Vec<Value>,
+    pub(crate) raw_is_array: bool,
+    pub(crate) compiled: Vec<Compiled>,
 }
 
 /// Reads a JSON scalar as IAM does: strings as they are, numbers and booleans by their text.
@@ -345,8 +437,18 @@ impl Condition {
         })
     }
 
+    /// The operator.
+    pub fn operator(&self) -> Operator {
+        self.op
+    }
+
+    /// The condition key as written in the policy (keys match in any case).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
     /// The lower-cased key the request context is searched with.
-    pub fn key_lc(&self) -> &str {
+    pub(crate) fn key_lc(&self) -> &str {
         &self.key_lc
     }
 
@@ -360,11 +462,17 @@ impl Condition {
         })
     }
 
+    /// The values as written in the policy: JSON strings, numbers or booleans.
+    pub fn values(&self) -> &[Value] {
+        &self.raw
+    }
+
     /// The condition's values as text (numbers and booleans by their JSON text).
     pub fn value_texts(&self) -> Vec<String> {
         self.raw.iter().filter_map(scalar_text).collect()
     }
 
+    /// The key's value in the Condition block: the single value, or the array as written.
     pub fn to_json(&self) -> Value {
         if self.raw_is_array {
             Value::Array(self.raw.clone())
@@ -376,7 +484,7 @@ impl Condition {
     /// Whether the condition holds for this request context.
     pub fn eval(&self, ctx: &Context) -> bool {
         let values = ctx
-            .get(&self.key_lc)
+            .get_lc(&self.key_lc)
             .map(|v| v.values())
             .filter(|v| !v.is_empty());
         if self.op.base == BaseOp::Null {
