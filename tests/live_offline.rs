@@ -38,6 +38,8 @@ use keyward_bedrock::token::ShortTermToken;
 use keyward_iam::{DecisionKind, PolicyType};
 use serde_json::{json, Value};
 
+use crate::support::{case, fixture, root};
+
 // ---------------------------------------------------------------------------------------------
 // Names and constants
 // ---------------------------------------------------------------------------------------------
@@ -1227,30 +1229,18 @@ async fn verified(fake: &Fake, state: &Path) -> Aws {
         .expect("the fake is the sandbox account")
 }
 
-fn case(v: Value) -> Case {
-    Case::from_json(&v).unwrap_or_else(|e| panic!("{e}: {v}"))
-}
-
 fn doc(statements: Value) -> Value {
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
+/// A shipped fixture of fixtures/documented/bedrock-scenarios.json.
 fn documented(id: &str) -> Case {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/documented/bedrock-scenarios.json");
-    let all: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let v = all
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == format!("documented/bedrock-scenarios/{id}"))
-        .unwrap_or_else(|| panic!("no fixture {id}"));
-    case(v.clone())
+    fixture(&format!("documented/bedrock-scenarios/{id}"))
 }
 
 /// A Converse call with a short-term key of `principal`, under `identity` policies.
 fn short_term_call(id: &str, principal: &str, policies: Value) -> Case {
-    case(json!({
+    case(&json!({
         "id": id, "source": "live_offline", "provenance": "generated",
         "policies": policies,
         "scenario": {"call": {"operation": "Converse",
@@ -1260,7 +1250,7 @@ fn short_term_call(id: &str, principal: &str, policies: Value) -> Case {
 }
 
 fn long_term_call(id: &str, policies: Value) -> Case {
-    case(json!({
+    case(&json!({
         "id": id, "source": "live_offline", "provenance": "generated",
         "policies": policies,
         "scenario": {"call": {"operation": "Converse",
@@ -1532,7 +1522,7 @@ fn sim_policies() -> Value {
 }
 
 fn sim_case(id: &str, action: &str, resource: &str) -> Case {
-    case(json!({
+    case(&json!({
         "id": id, "source": "live_offline", "provenance": "generated",
         "policies": sim_policies(),
         "request": {"principal": "arn:aws:iam::123456789012:user/a", "action": action,
@@ -2825,7 +2815,7 @@ fn probing_the_assumptions_reports_each_one() {
     let fake = Fake::new(SANDBOX);
     let cfg = write_config(dir.path(), Some(SANDBOX));
     // The shipped fixtures: the assumptions' own fixtures are among the probes.
-    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let fx = root().join("fixtures");
     let mut cmd = record(args(&cfg), &fx, &dir.path().join("out"));
     if let LiveCommand::Record {
         probe_assumptions, ..

@@ -9,10 +9,10 @@
 //! an error that no table expects.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+
+use crate::support::{json_lines, keyward, keyward_with_input, stderr, stdout};
 
 const DIR: &str = "tests/malformed";
 
@@ -1153,46 +1153,6 @@ const WHOLE_FILE: &[(&str, &str)] = &[
     ),
 ];
 
-fn keyward(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyward"));
-    cmd.args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run the keyward binary");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(text.as_bytes())
-            .expect("write stdin");
-    }
-    let out = child.wait_with_output().expect("wait for keyward");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !stderr.contains("panicked"),
-        "keyward {args:?} panicked:\n{stderr}"
-    );
-    out
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8(b.to_vec()).expect("keyward writes UTF-8")
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line {l:?}: {e}")))
-        .collect()
-}
-
 fn path_of(file: &str) -> String {
     format!("{DIR}/{file}")
 }
@@ -1252,8 +1212,8 @@ fn every_bad_case_reports_its_file_case_path_and_reason() {
     }
     let mut problems = Vec::new();
     for (file, rows) in &files {
-        let out = keyward(&["eval", &path_of(file)], None);
-        let stderr = text(&out.stderr);
+        let out = keyward(&["eval", &path_of(file)]);
+        let stderr = stderr(&out);
         if out.status.code() != Some(2) {
             problems.push(format!("{file}: exit {:?}, expected 2", out.status.code()));
         }
@@ -1263,7 +1223,7 @@ fn every_bad_case_reports_its_file_case_path_and_reason() {
                 "{file}: {} stdout lines for {} table rows:\n{}",
                 lines.len(),
                 rows.len(),
-                text(&out.stdout)
+                stdout(&out)
             ));
             continue;
         }
@@ -1299,8 +1259,8 @@ fn a_file_unreadable_as_a_whole_is_one_error() {
     let mut problems = Vec::new();
     for (file, fragment) in WHOLE_FILE {
         let name = path_of(file);
-        let out = keyward(&["eval", &name], None);
-        let stderr = text(&out.stderr);
+        let out = keyward(&["eval", &name]);
+        let stderr = stderr(&out);
         let lines = json_lines(&out);
         let prefix = format!("{name}: $: ");
         let ok = out.status.code() == Some(2)
@@ -1318,7 +1278,7 @@ fn a_file_unreadable_as_a_whole_is_one_error() {
             problems.push(format!(
                 "{name}: exit {:?}, expected 2 and one error {fragment:?}\nstdout: {}\nstderr: {stderr}",
                 out.status.code(),
-                text(&out.stdout)
+                stdout(&out)
             ));
         }
     }
@@ -1327,7 +1287,7 @@ fn a_file_unreadable_as_a_whole_is_one_error() {
 
 #[test]
 fn good_json_lines_are_evaluated_around_broken_ones() {
-    let out = keyward(&["eval", &path_of(LINES)], None);
+    let out = keyward(&["eval", &path_of(LINES)]);
     assert_eq!(out.status.code(), Some(2));
     let lines = json_lines(&out);
     let decided: Vec<(&str, &str, &str)> = lines
@@ -1356,19 +1316,19 @@ fn good_json_lines_are_evaluated_around_broken_ones() {
     );
 
     // --summary: unreadable cases count as failed, and the last line says so.
-    let out = keyward(&["eval", "--summary", &path_of(LINES)], None);
+    let out = keyward(&["eval", "--summary", &path_of(LINES)]);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(text(&out.stdout), "3 passed, 3 failed\n");
-    assert_eq!(text(&out.stderr).lines().count(), 3);
+    assert_eq!(stdout(&out), "3 passed, 3 failed\n");
+    assert_eq!(stderr(&out).lines().count(), 3);
 }
 
 #[test]
 fn a_duplicate_id_across_files_is_an_error_in_the_later_file() {
     let (a, b) = (path_of("dup/a.json"), path_of("dup/b.json"));
     for (first, second, later) in [(&a, &b, "dup/b.json"), (&b, &a, "dup/a.json")] {
-        let out = keyward(&["eval", first, second], None);
+        let out = keyward(&["eval", first, second]);
         assert_eq!(out.status.code(), Some(2));
-        let stderr = text(&out.stderr);
+        let stderr = stderr(&out);
         let lines = json_lines(&out);
         assert_eq!(lines.len(), 3, "{lines:?}");
         let errors: Vec<&Value> = lines.iter().filter(|l| l["decision"].is_null()).collect();
@@ -1389,9 +1349,9 @@ fn a_duplicate_id_across_files_is_an_error_in_the_later_file() {
 /// them are reported (so nothing in the corpus goes unchecked).
 #[test]
 fn the_whole_corpus_in_one_run() {
-    let out = keyward(&["eval", DIR], None);
+    let out = keyward(&["eval", DIR]);
     assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
+    let stderr = stderr(&out);
     let lines = json_lines(&out);
     let errors: Vec<&str> = lines
         .iter()
@@ -1435,9 +1395,9 @@ fn the_whole_corpus_in_one_run() {
 
     // `check` replays the same directory: exit 2, one UNREADABLE line per error, and the
     // unreadable cases counted as failed.
-    let out = keyward(&["check", "--fixtures", DIR, "--cases", "0"], None);
+    let out = keyward(&["check", "--fixtures", DIR, "--cases", "0"]);
     assert_eq!(out.status.code(), Some(2));
-    let stdout = text(&out.stdout);
+    let stdout = stdout(&out);
     assert_eq!(
         stdout
             .lines()
@@ -1467,7 +1427,7 @@ fn the_whole_corpus_in_one_run() {
 #[test]
 fn standard_input_is_named_dash() {
     let case = r#"{"id": "stdin/no-resource", "request": {"principal": "arn:aws:iam::123456789012:user/alice", "action": "bedrock:InvokeModel"}}"#;
-    let out = keyward(&["eval", "-"], Some(case));
+    let out = keyward_with_input(&["eval", "-"], case);
     assert_eq!(out.status.code(), Some(2));
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 1);
@@ -1478,46 +1438,38 @@ fn standard_input_is_named_dash() {
         r#"-: case stdin/no-resource: $.request.resource: missing required field "resource""#
     );
     assert_eq!(lines[0]["id"], "stdin/no-resource");
-    assert_eq!(text(&out.stderr), format!("error: {error}\n"));
+    assert_eq!(stderr(&out), format!("error: {error}\n"));
 
-    let out = keyward(&["eval", "-"], Some("not json"));
+    let out = keyward_with_input(&["eval", "-"], "not json");
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).starts_with("error: -: $: not JSON"));
+    assert!(stderr(&out).starts_with("error: -: $: not JSON"));
 }
 
 #[test]
 fn explain_reports_malformed_input() {
     // The case asked for is unreadable: its error, exit 2, and no claim that it does not exist.
-    let out = keyward(
-        &["explain", &path_of(STMT), "--case", "stmt/effect-lowercase"],
-        None,
-    );
+    let out = keyward(&["explain", &path_of(STMT), "--case", "stmt/effect-lowercase"]);
     assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    assert!(stderr.contains(&format!(
+    let err = stderr(&out);
+    assert!(err.contains(&format!(
         "error: {}: case stmt/effect-lowercase: $.policies.identity[0].Statement[1].Effect: {SYNTAX}",
         path_of(STMT)
     )));
-    assert!(!stderr.contains("no case with id"), "{stderr}");
+    assert!(!err.contains("no case with id"), "{err}");
     assert!(out.stdout.is_empty());
 
     // A readable case in a file with broken lines is explained; the run still exits 2.
-    let out = keyward(
-        &["explain", &path_of(LINES), "--case", "lines/explicit-deny"],
-        None,
-    );
+    let out = keyward(&["explain", &path_of(LINES), "--case", "lines/explicit-deny"]);
     assert_eq!(out.status.code(), Some(2));
-    let stdout = text(&out.stdout);
+    let stdout = stdout(&out);
     assert!(stdout.starts_with("case lines/explicit-deny\n"), "{stdout}");
     assert!(stdout.contains("decision: explicit_deny"), "{stdout}");
-    assert!(
-        text(&out.stderr).contains(&format!("error: {}: case #1 (line 3): $: ", path_of(LINES)))
-    );
+    assert!(stderr(&out).contains(&format!("error: {}: case #1 (line 3): $: ", path_of(LINES))));
 
     // A file that is not JSON at all.
-    let out = keyward(&["explain", &path_of("file/prose.json")], None);
+    let out = keyward(&["explain", &path_of("file/prose.json")]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).starts_with(&format!(
+    assert!(stderr(&out).starts_with(&format!(
         "error: {}: $: not JSON",
         path_of("file/prose.json")
     )));
@@ -1575,13 +1527,13 @@ fn bad_arguments_exit_2() {
     ];
     let mut problems = Vec::new();
     for (args, fragment) in cases {
-        let out = keyward(args, None);
-        let stderr = text(&out.stderr);
+        let out = keyward(args);
+        let stderr = stderr(&out);
         if out.status.code() != Some(2) || !out.stdout.is_empty() || !stderr.contains(fragment) {
             problems.push(format!(
                 "keyward {args:?}: exit {:?} (expected 2), stdout {:?}, stderr lacks {fragment:?}:\n{stderr}",
                 out.status.code(),
-                text(&out.stdout)
+                stdout(&out)
             ));
         }
     }
