@@ -1,20 +1,7 @@
-//! The CLI contract (../shared/spec/cli.md) through the real binary: output shapes, the closing
+//! The CLI contract (docs/cli.md) through the real binary: output shapes, the closing
 //! line, and exit codes 0 / 1 / 2.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn keyward(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_keyward"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run keyward")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use crate::support::{keyward, keyward_offline, root, stderr, stdout, write};
 
 const ALLOW_ALL: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"bedrock:*","Resource":"*"}}"#;
 
@@ -22,10 +9,6 @@ fn case(id: &str, decision: &str) -> String {
     format!(
         r#"{{"id":"{id}","source":"test","provenance":"documented","policies":{{"identity":[{ALLOW_ALL}]}},"request":{{"principal":"arn:aws:iam::123456789012:user/a","action":"bedrock:InvokeModel","resource":"*"}},"expect":{{"decision":"{decision}"}}}}"#
     )
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
 }
 
 #[test]
@@ -152,8 +135,7 @@ fn help_works_for_every_command() {
 /// output block that follows it.
 #[test]
 fn readme_examples_print_what_the_readme_says() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let blocks: Vec<&str> = readme
         .split("```json\n")
         .skip(1)
@@ -178,21 +160,10 @@ fn readme_examples_print_what_the_readme_says() {
 /// Live commands without a sandbox account, run in an empty directory with every AWS variable
 /// cleared: they refuse with exit 2 before any AWS call (there is no network here, so a call
 /// would show up as a different error).
-fn keyward_offline(args: &[&str], dir: &Path) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_keyward"));
-    c.args(args).current_dir(dir);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") || k.starts_with("KEYWARD_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("HOME", dir).output().expect("run keyward")
-}
-
 #[test]
 fn live_commands_refuse_without_a_sandbox_account() {
     let dir = tempfile::tempdir().unwrap();
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let fixtures = root().join("fixtures");
     let f = fixtures.to_str().unwrap();
     for args in [
         &["check", "--live", "--fixtures", f][..],
@@ -201,7 +172,7 @@ fn live_commands_refuse_without_a_sandbox_account() {
         &["sweep"],
     ] {
         let o = keyward_offline(args, dir.path());
-        let err = String::from_utf8_lossy(&o.stderr);
+        let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(
             err.contains("KEYWARD_SANDBOX_ACCOUNT") && err.contains("nothing was sent to AWS"),
@@ -215,11 +186,11 @@ fn live_commands_refuse_without_a_sandbox_account() {
 #[test]
 fn live_arguments_are_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let fixtures = root().join("fixtures");
     let f = fixtures.to_str().unwrap();
     let bad = |args: &[&str], says: &str| {
         let o = keyward_offline(args, dir.path());
-        let err = String::from_utf8_lossy(&o.stderr);
+        let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
     };
@@ -238,7 +209,7 @@ fn live_arguments_are_checked() {
 #[test]
 fn a_dry_run_prints_the_plan_and_needs_no_account() {
     let dir = tempfile::tempdir().unwrap();
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let fixtures = root().join("fixtures");
     let o = keyward_offline(
         &[
             "record",

@@ -1,22 +1,9 @@
 //! Every fixture shipped in the repo: readable, with provenance and source, and agreeing with the
 //! local evaluator.
 
-use std::path::PathBuf;
-
 use keyward::case::Provenance;
-use keyward::inputs::{expand, load, Loaded};
 
-fn fixtures() -> Vec<(String, keyward::case::Case)> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let files = expand(&[root]).expect("fixtures directory");
-    load(&files)
-        .into_iter()
-        .map(|l| match l {
-            Loaded::Case { file, case } => (file, *case),
-            Loaded::Error(e) => panic!("unreadable fixture: {e}"),
-        })
-        .collect()
-}
+use crate::support::{fixtures, root};
 
 #[test]
 fn every_fixture_has_source_provenance_and_expectation() {
@@ -140,7 +127,7 @@ fn cases_round_trip_through_the_format() {
 /// Bedrock assumption names exists.
 #[test]
 fn assumptions_are_registered_cited_and_documented() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = root();
     let registered: Vec<&str> = keyward_iam::ASSUMPTIONS
         .iter()
         .map(|a| a.id)

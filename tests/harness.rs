@@ -188,9 +188,7 @@ fn the_local_evaluator_passes_every_property() {
 fn check_reports_a_planted_bug_with_its_minimal_case() {
     use keyward::commands::check::{run_with_oracle, CheckOptions};
     let dir = tempfile::tempdir().unwrap();
-    let mut o = CheckOptions::new(
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/article"),
-    );
+    let mut o = CheckOptions::new(crate::support::root().join("fixtures/article"));
     o.run.cases = 200;
     o.run.properties = vec![Property::DenyWins];
     o.progress = false;

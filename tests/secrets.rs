@@ -12,6 +12,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::support::root;
+
 mod detector {
     use std::fmt;
     use std::sync::LazyLock;
@@ -269,10 +271,6 @@ const ALLOWLIST: &[(&str, &str, &str)] = &[];
 /// The directories scanned, relative to the manifest dir.
 const SCANNED: &[&str] = &["fixtures", "snapshots"];
 
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn is_recorded(rel: &Path) -> bool {
     rel.starts_with(Path::new("fixtures").join("recorded"))
 }
@@ -314,7 +312,7 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn scan_repository() -> ScanReport {
-    let root = manifest_dir();
+    let root = root();
     let mut report = ScanReport {
         files: Vec::new(),
         bytes: 0,
@@ -327,7 +325,7 @@ fn scan_repository() -> ScanReport {
             let bytes =
                 fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
             let rel = path
-                .strip_prefix(&root)
+                .strip_prefix(root)
                 .expect("under the manifest dir")
                 .to_path_buf();
             report.bytes += bytes.len();
@@ -391,7 +389,7 @@ fn scan_visits_fixtures_and_snapshots() {
 
 #[test]
 fn allowlist_entries_are_exact_and_still_needed() {
-    let root = manifest_dir();
+    let root = root();
     for (file, exact, why) in ALLOWLIST {
         assert!(
             !why.trim().is_empty(),
@@ -644,7 +642,7 @@ fn ignores_redacted_ids_in_recorded_fixtures() {
 
 #[test]
 fn this_file_holds_no_contiguous_secret_shape() {
-    let path = manifest_dir().join("tests").join("secrets.rs");
+    let path = root().join("tests").join("secrets.rs");
     let text = fs::read_to_string(&path).expect("read tests/secrets.rs");
     let f = find_secrets(&text);
     assert!(

@@ -1,21 +1,10 @@
 //! insta snapshots (under snapshots/): `explain` output for representative fixtures and every
 //! access-denied message form. Review changes with `cargo insta review`; CI never writes them.
 
-use std::path::PathBuf;
-
 use keyward::commands::explain::render;
 use keyward::inputs::{expand, load, Loaded};
 
-fn case(id: &str) -> keyward::case::Case {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    load(&expand(&[root]).unwrap())
-        .into_iter()
-        .find_map(|l| match l {
-            Loaded::Case { case, .. } if case.id == id => Some(*case),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no fixture {id}"))
-}
+use crate::support::{fixture as case, root};
 
 macro_rules! snap {
     ($name:expr, $value:expr) => {
@@ -73,7 +62,7 @@ fn explain_outputs() {
 
 #[test]
 fn every_message_form() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/documented/messages.json");
+    let root = root().join("fixtures/documented/messages.json");
     let mut out = String::new();
     for l in load(&expand(&[root]).unwrap()) {
         let Loaded::Case { case, .. } = l else {

@@ -4,12 +4,12 @@ use std::num::NonZeroU32;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use keyward_bedrock::{classify, BearerToken, TokenType};
 use keyward_bedrock::{generate, ExpiresIn, LongTermKey, ShortTermToken, SigningCredentials};
 use keyward_bedrock::{AccountId, CredentialAlias, UserName};
 use proptest::prelude::*;
+
+use crate::support::{base64, signed_at};
 
 /// 9999-12-31T23:59:59Z, the last second SigV4's four-digit years can write.
 const LAST_SECOND: u64 = 253_402_300_799;
@@ -48,14 +48,9 @@ fn valid_url() -> &'static str {
     URL.get_or_init(|| {
         let creds = SigningCredentials::new("ASIAIOSFODNN7EXAMPLE", "secret")
             .with_session_token("IQoJb3JpZ2luX2Vj+/=");
-        generate(
-            &creds,
-            "us-east-1",
-            UNIX_EPOCH + Duration::from_secs(1_751_328_000),
-            ExpiresIn::MAX,
-        )
-        .unwrap()
-        .expose_presigned_url()
+        generate(&creds, "us-east-1", signed_at(), ExpiresIn::MAX)
+            .unwrap()
+            .expose_presigned_url()
     })
 }
 
@@ -129,7 +124,7 @@ proptest! {
         long_term in any::<bool>(),
     ) {
         let prefix = if long_term { "ABSK" } else { "bedrock-api-key-" };
-        let token = format!("{prefix}{}", STANDARD.encode(&bytes));
+        let token = format!("{prefix}{}", base64(&bytes));
         if let Ok(parsed) = classify(&token) {
             prop_assert_eq!(parsed.token_type() == TokenType::LongTerm, long_term);
         }
@@ -140,7 +135,7 @@ proptest! {
         edits in proptest::collection::vec(edit(), 1..4),
     ) {
         let url = apply(valid_url(), &edits);
-        let token = format!("bedrock-api-key-{}", STANDARD.encode(&url));
+        let token = format!("bedrock-api-key-{}", base64(&url));
         // Whatever parses must write back to something that parses to the same token.
         if let Ok(BearerToken::ShortTerm(parsed)) = classify(&token) {
             prop_assert_eq!(ShortTermToken::parse(&parsed.expose_bearer()).unwrap(), parsed);
@@ -151,7 +146,7 @@ proptest! {
     fn classify_never_panics_on_near_miss_tokens(
         edits in proptest::collection::vec(edit(), 1..4),
     ) {
-        let token = format!("bedrock-api-key-{}", STANDARD.encode(valid_url()));
+        let token = format!("bedrock-api-key-{}", base64(valid_url()));
         let _ = classify(&apply(&token, &edits));
     }
 

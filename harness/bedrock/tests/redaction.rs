@@ -1,28 +1,30 @@
 //! No public type prints a secret: every type is formatted with `{}`, `{:?}` and `{:#?}` and the
 //! output is searched for each secret it holds.
 
-use std::time::{Duration, SystemTime};
-
 use keyward_bedrock::{classify, BearerToken};
 use keyward_bedrock::{
     generate, ExpiresIn, GenerateError, LongTermKey, ShortTermToken, SigningCredentials,
 };
 use keyward_bedrock::{AccountId, CredentialStore, ServiceName, UserName};
 
+use crate::support::{base64, signed_at};
+
 const AKID: &str = "ASIAIOSFODNN7EXAMPLE";
 const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
 const SESSION_TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN+/=";
-
-fn now() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_751_328_000)
-}
 
 fn signing_credentials() -> SigningCredentials {
     SigningCredentials::new(AKID, SECRET_ACCESS_KEY).with_session_token(SESSION_TOKEN)
 }
 
 fn short_term() -> ShortTermToken {
-    generate(&signing_credentials(), "us-east-1", now(), ExpiresIn::MAX).unwrap()
+    generate(
+        &signing_credentials(),
+        "us-east-1",
+        signed_at(),
+        ExpiresIn::MAX,
+    )
+    .unwrap()
 }
 
 /// Every way the value can be formatted.
@@ -94,7 +96,7 @@ fn long_term_key_is_redacted() {
     let secret = "bG9uZy10ZXJtLXNlY3JldC12YWx1ZQEXAMPLE";
     let raw = format!(
         "ABSK{}",
-        base64_encode(&format!("BedrockAPIKey-h42z+1-at-123456789012:{secret}"))
+        base64(format!("BedrockAPIKey-h42z+1-at-123456789012:{secret}"))
     );
     let key = LongTermKey::parse(&raw).unwrap();
     let secrets = [secret, &secret[..12], raw.as_str(), &raw[raw.len() - 20..]];
@@ -112,7 +114,7 @@ fn service_specific_credentials_and_store_are_redacted() {
     let user = UserName::new("BedrockAPIKey-h42z").unwrap();
     let account = AccountId::new("123456789012").unwrap();
     let credential = store
-        .create(&user, &account, &ServiceName::bedrock(), None, now())
+        .create(&user, &account, &ServiceName::bedrock(), None, signed_at())
         .unwrap()
         .clone();
     let secret = credential.expose_secret().to_owned();
@@ -146,22 +148,16 @@ fn errors_do_not_quote_secrets() {
     secrets.push(signature.to_uppercase()[..16].to_owned());
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     for url in broken {
-        let err =
-            ShortTermToken::parse(&format!("bedrock-api-key-{}", base64_encode(&url))).unwrap_err();
+        let err = ShortTermToken::parse(&format!("bedrock-api-key-{}", base64(&url))).unwrap_err();
         assert_hidden(&[err.to_string(), format!("{err:?}")], &secrets);
     }
     let err = generate(
         &signing_credentials(),
         "Not A Region",
-        now(),
+        signed_at(),
         ExpiresIn::MAX,
     )
     .unwrap_err();
     assert!(matches!(err, GenerateError::InvalidRegion { .. }));
     assert_hidden(&[err.to_string(), format!("{err:?}")], &secrets);
-}
-
-fn base64_encode(text: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(text)
 }

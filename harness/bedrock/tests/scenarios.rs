@@ -198,8 +198,8 @@ fn the_age_key_is_present_only_when_an_age_is_asked_for() {
     );
 }
 
-/// The gap aws-facts §2.3 infers: a NumericGreaterThan guard does not stop a never-expiring key;
-/// a Null guard does.
+/// The gap docs/aws-behaviour.md §2.3 infers: a NumericGreaterThan guard does not stop a
+/// never-expiring key; a Null guard does.
 #[test]
 fn a_numeric_guard_lets_a_never_expiring_key_through_and_a_null_guard_does_not() {
     let numeric = identity(json!({"Version": "2012-10-17", "Statement": [
