@@ -7,6 +7,7 @@
 mod support;
 
 mod cli;
+mod docs;
 mod fixtures;
 mod harness;
 mod live_moto;

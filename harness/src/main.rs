@@ -1,4 +1,4 @@
-//! The `keyward` command line (../shared/spec/cli.md). A thin layer: parse arguments, call a
+//! The `keyward` command line (docs/cli.md). A thin layer: parse arguments, call a
 //! command, exit with its code (clap's own usage errors exit 2, as bad arguments must).
 
 use std::io::Write;

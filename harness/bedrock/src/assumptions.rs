@@ -22,7 +22,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "B-AGEDAYS-ABSENT",
         statement: "A key created without CredentialAgeDays (never expires) has no iam:ServiceSpecificCredentialAgeDays in the request context.",
-        basis: "aws-facts §2.3 [INF], open question 1; so NumericGreaterThan guards do not stop never-expiring keys.",
+        basis: "docs/aws-behaviour.md §2.3 [INF], open question 1; so NumericGreaterThan guards do not stop never-expiring keys.",
         fixtures: &[],
     },
     Assumption {
@@ -34,7 +34,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "B-CALL-ORDER",
         statement: "A call authorizes CallWithBearerToken first, then the model action on the inference profile, then on the foundation model; the first denial is what the caller sees.",
-        basis: "aws-facts §2.1 [INF, supported by OBS]: both must pass; the order is not documented.",
+        basis: "docs/aws-behaviour.md §2.1 [INF, supported by OBS]: both must pass; the order is not documented.",
         fixtures: &[
             "article/deny-short-term/short-term-key-denied",
             "documented/bedrock-scenarios/identity-deny-short-term/short-term-call-denied",
@@ -49,7 +49,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "B-DENY-STATUS-403",
         statement: "An authorization denial on the bearer path answers HTTP 403 with the body {\"Message\": <access-denied message>}.",
-        basis: "Observed by the article for CallWithBearerToken on bedrock-runtime Converse; aws-facts §3.3 [OBS] for InvokeModel; open question 8 (401 was seen on the OpenAI-compatible path).",
+        basis: "Observed by the article for CallWithBearerToken on bedrock-runtime Converse; docs/aws-behaviour.md §3.3 [OBS] for InvokeModel; open question 8 (401 was seen on the OpenAI-compatible path).",
         fixtures: &[
             "article/deny-short-term/short-term-key-denied",
             "documented/bedrock-scenarios/scp-deny-api-keys/long-term-call-denied",
@@ -66,7 +66,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "B-AUTH-FAILED-MESSAGE",
         statement: "An expired key, a key used in another region, an inactive long-term key and a key with the right prefix that does not parse all answer 403 {\"Message\":\"Authentication failed: Please make sure your API Key is valid.\"}; a wrong prefix answers the \"Invalid API Key format\" message.",
-        basis: "aws-facts §1.2 [OBS] for expired, wrong-region and wrong-prefix keys; inactive and malformed keys are open question 8.",
+        basis: "docs/aws-behaviour.md §1.2 [OBS] for expired, wrong-region and wrong-prefix keys; inactive and malformed keys are open question 8.",
         fixtures: &[],
     },
     Assumption {
@@ -82,7 +82,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "B-IAM-RESOURCE-FORM",
         statement: "IAM's access-denied message names the target user as `user NAME`, not by ARN.",
-        basis: "aws-facts §3.2 [OBS/INF], open question 5.",
+        basis: "docs/aws-behaviour.md §3.2 [OBS/INF], open question 5.",
         fixtures: &[],
     },
     Assumption {
@@ -105,7 +105,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "B-CONSOLE-STEPS",
         statement: "The console's long-term-key flow authorizes iam:CreateUser and iam:AttachUserPolicy (AmazonBedrockLimitedAccess) as the caller before creating the key, and does not undo them when the key is denied.",
-        basis: "aws-facts §1.6 [DOC] for the steps; the article observed the leftover user.",
+        basis: "docs/aws-behaviour.md §1.6 [DOC] for the steps; the article observed the leftover user.",
         fixtures: &[
             "article/max-5-days/5-day-key-created",
             "article/max-5-days/30-day-key-denied",
@@ -121,13 +121,13 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "B-NOT-SUPPORTED-MESSAGE",
         statement: "An unsupported service name is NotSupportedService (404) with the service model's description as message.",
-        basis: "aws-facts §1.5: code and status from the model; live text unconfirmed (open question 4).",
+        basis: "docs/aws-behaviour.md §1.5: code and status from the model; live text unconfirmed (open question 4).",
         fixtures: &[],
     },
     Assumption {
         id: "B-LIMIT-MESSAGE",
         statement: "A third credential for a user and service is LimitExceeded (409) \"Cannot exceed quota for ServiceSpecificCredentialsPerUser: 2\"; inactive and expired ones count.",
-        basis: "aws-facts §1.5 [INF], modelled on the access-key quota text; open question 3.",
+        basis: "docs/aws-behaviour.md §1.5 [INF], modelled on the access-key quota text; open question 3.",
         fixtures: &[],
     },
 ];

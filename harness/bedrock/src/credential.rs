@@ -1,4 +1,4 @@
-//! IAM service-specific credentials, the thing a long-term Bedrock API key is (aws-facts §1.4–1.5).
+//! IAM service-specific credentials, the thing a long-term Bedrock API key is (docs/aws-behaviour.md §1.4–1.5).
 //!
 //! The types refuse the states IAM refuses: an age outside 1..=36600 days, a third credential
 //! for one user and service, `Expired` set by hand. `Expired` is never stored: it is what an
@@ -186,7 +186,7 @@ impl FromStr for AccountId {
 }
 
 /// The service a credential is for, e.g. `bedrock.amazonaws.com`. Which services IAM accepts
-/// changes over time (aws-facts §1.5), so any well-formed endpoint name is allowed.
+/// changes over time (docs/aws-behaviour.md §1.5), so any well-formed endpoint name is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ServiceName(String);
 
@@ -323,7 +323,7 @@ impl FromStr for CredentialId {
 /// `ServiceCredentialAlias`, the public half of a long-term key:
 /// `<user>[+<slot>]-at-<account>`, e.g. `BedrockAPIKey-h42z+1-at-123456789012`.
 ///
-/// The `+<slot>` suffix was seen on a user's second credential for a service (aws-facts §1.3,
+/// The `+<slot>` suffix was seen on a user's second credential for a service (docs/aws-behaviour.md §1.3,
 /// third-party observation). Because IAM user names may themselves end in `+<digits>`, a
 /// trailing `+N` (N a positive number without leading zeros) is always read as the slot.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -574,7 +574,7 @@ pub struct CredentialStore {
 
 impl CredentialStore {
     /// At most this many credentials per user per service. Inactive and expired ones count
-    /// until deleted (assumed, as for access keys; aws-facts §1.5).
+    /// until deleted (assumed, as for access keys; docs/aws-behaviour.md §1.5).
     pub const LIMIT_PER_USER_AND_SERVICE: usize = 2;
 
     /// An empty store.

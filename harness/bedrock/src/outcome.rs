@@ -9,10 +9,10 @@ use crate::{SideEffect, UnknownName};
 /// them (they identify a request in someone's account), so every body carries this one.
 pub const REDACTED_REQUEST_ID: &str = "00000000-0000-0000-0000-000000000000";
 
-/// Bedrock runtime's answer to a key it could not read: wrong prefix (aws-facts §1.2, observed).
+/// Bedrock runtime's answer to a key it could not read: wrong prefix (docs/aws-behaviour.md §1.2, observed).
 pub const INVALID_FORMAT_MESSAGE: &str =
     "Invalid API Key format: Must start with pre-defined prefix";
-/// Bedrock runtime's answer to an expired key or a key used in another region (aws-facts §1.2,
+/// Bedrock runtime's answer to an expired key or a key used in another region (docs/aws-behaviour.md §1.2,
 /// observed); also used for inactive and otherwise malformed keys (assumption B-AUTH-FAILED-MESSAGE).
 pub const AUTH_FAILED_MESSAGE: &str =
     "Authentication failed: Please make sure your API Key is valid.";
@@ -58,7 +58,7 @@ impl IamErrorCode {
         }
     }
 
-    /// The HTTP status IAM answers with (aws-facts §1.5, §3.2).
+    /// The HTTP status IAM answers with (docs/aws-behaviour.md §1.5, §3.2).
     pub const fn status(self) -> u16 {
         match self {
             IamErrorCode::AccessDenied => 403,
@@ -120,7 +120,7 @@ impl Outcome {
     }
 
     /// A Bedrock runtime error: `{"Message":"..."}` with a capital M, as seen on the bearer-token
-    /// path (aws-facts §3.3).
+    /// path (docs/aws-behaviour.md §3.3).
     pub(crate) fn bedrock_error(status: u16, message: &str) -> Outcome {
         Outcome {
             status,
@@ -130,7 +130,7 @@ impl Outcome {
         }
     }
 
-    /// An IAM error in IAM's XML envelope (aws-facts §3.2).
+    /// An IAM error in IAM's XML envelope (docs/aws-behaviour.md §3.2).
     pub(crate) fn iam_error(
         code: IamErrorCode,
         message: &str,

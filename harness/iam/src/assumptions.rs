@@ -18,22 +18,22 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "A-NUMERIC-SYNTAX",
         statement: "Numeric values are an optional sign, digits and an optional fraction; exponents, hex and blanks never match.",
-        basis: "The condition-operators page says only \"integer or decimal\" (aws-facts §4.6, open question 13).",
+        basis: "The condition-operators page says only \"integer or decimal\" (docs/aws-behaviour.md §4.6, open question 13).",
     },
     Assumption {
         id: "A-BOOL-SYNTAX",
         statement: "Bool values are true/false in any letter case; anything else never matches.",
-        basis: "Undocumented; Access Analyzer asks for \"a valid Boolean value (true or false)\" (aws-facts §4.6).",
+        basis: "Undocumented; Access Analyzer asks for \"a valid Boolean value (true or false)\" (docs/aws-behaviour.md §4.6).",
     },
     Assumption {
         id: "A-OPERATOR-CASE",
         statement: "Condition operator names and qualifiers are case-sensitive; another spelling is an unknown operator.",
-        basis: "The docs never show another spelling (aws-facts §4.5).",
+        basis: "The docs never show another spelling (docs/aws-behaviour.md §4.5).",
     },
     Assumption {
         id: "A-PLAIN-MULTI",
         statement: "A plain (unqualified) operator on a multivalued context key matches when any request value matches.",
-        basis: "The docs only warn against it (aws-facts §4.6, open question 14).",
+        basis: "The docs only warn against it (docs/aws-behaviour.md §4.6, open question 14).",
     },
     Assumption {
         id: "A-VAR-LITERAL",
@@ -58,7 +58,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "A-DENY-PRECEDENCE",
         statement: "When several policy types deny explicitly, the one named is the first of RCP, SCP, resource, identity, boundary, session.",
-        basis: "AWS documents that only one type is named, not which (aws-facts §3.1, open question 7); this is the flow chart's order.",
+        basis: "AWS documents that only one type is named, not which (docs/aws-behaviour.md §3.1, open question 7); this is the flow chart's order.",
     },
     Assumption {
         id: "A-IMPLICIT-PRECEDENCE",
@@ -68,17 +68,17 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "A-SESSION-WORDING",
         statement: "The session-policy message reads \"session policy\".",
-        basis: "An older troubleshooting page spells it \"sessions policy\"; newer material \"session policy\" (aws-facts §3.1).",
+        basis: "An older troubleshooting page spells it \"sessions policy\"; newer material \"session policy\" (docs/aws-behaviour.md §3.1).",
     },
     Assumption {
         id: "A-INLINE-NO-ARN",
         statement: "An explicit deny by an inline policy (no ARN) carries no policy-ARN suffix.",
-        basis: "The announcement of the suffix shows managed policies only (aws-facts §3.1, open question 6).",
+        basis: "The announcement of the suffix shows managed policies only (docs/aws-behaviour.md §3.1, open question 6).",
     },
     Assumption {
         id: "A-SYNTAX-WORDING",
         statement: "Structural errors without a known IAM text (unknown element, bad Effect, unknown operator, Null with IfExists, ...) are reported as \"Syntax errors in policy.\" with keyward's detail after it.",
-        basis: "IAM's generic MalformedPolicyDocument text for structural problems (aws-facts §5.1); the emulators that mirror IAM use it the same way.",
+        basis: "IAM's generic MalformedPolicyDocument text for structural problems (docs/aws-behaviour.md §5.1); the emulators that mirror IAM use it the same way.",
     },
 ];
 

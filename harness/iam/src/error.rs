@@ -1,7 +1,7 @@
 //! Why a policy document is rejected, in IAM's words where IAM's words are known.
 //!
 //! Every variant carries the JSON path of the offending element. `aws_message` is the text IAM
-//! returns (MalformedPolicyDocument or ValidationError). Where aws-facts.md gives no wording for a
+//! returns (MalformedPolicyDocument or ValidationError). Where docs/aws-behaviour.md gives no wording for a
 //! check, IAM's generic "Syntax errors in policy." is used, as the emulators that mirror IAM do
 //! (structural problems all map to it), and keyward's own detail follows in parentheses
 //! (assumption A-SYNTAX-WORDING).

@@ -1,4 +1,4 @@
-//! The conformance case format (../shared/spec/case-format.md, version 1): one type for every
+//! The conformance case format (docs/case-format.md, version 1): one type for every
 //! case, read from fixtures, `keyward eval` input and outside suites, and written back for shrunk
 //! failures.
 

@@ -23,16 +23,16 @@ use crate::case::{Case, Expect, Query};
 pub enum Skip {
     /// SCPs and RCPs need an AWS Organizations management account; the sandbox is a member.
     OrganizationPolicies,
-    /// The simulator does not evaluate SCPs that use global condition keys (aws-facts §6.4).
+    /// The simulator does not evaluate SCPs that use global condition keys (docs/aws-behaviour.md §6.4).
     SimulatorScpGlobalKeys,
-    /// RCPs are not simulated (aws-facts §6.4).
+    /// RCPs are not simulated (docs/aws-behaviour.md §6.4).
     SimulatorRcp,
     /// SimulateCustomPolicy takes no session policies (API reference, PolicyInputList).
     SimulatorSession,
-    /// Resource-based policies are simulated only for some services (aws-facts §6.4) and Bedrock
+    /// Resource-based policies are simulated only for some services (docs/aws-behaviour.md §6.4) and Bedrock
     /// models have none to attach.
     ResourcePolicy,
-    /// Empty context values are unreliable in the simulator (aws-facts §6.4).
+    /// Empty context values are unreliable in the simulator (docs/aws-behaviour.md §6.4).
     EmptyContextValue(String),
     /// The policies read a key with operators of different types, so no one ContextKeyType fits.
     AmbiguousKeyType(String),
@@ -60,11 +60,11 @@ impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Skip::OrganizationPolicies => write!(f, "SCPs and RCPs need an Organizations management account"),
-            Skip::SimulatorScpGlobalKeys => write!(f, "the simulator ignores SCPs with global condition keys (aws-facts §6.4)"),
-            Skip::SimulatorRcp => write!(f, "the simulator does not evaluate RCPs (aws-facts §6.4)"),
+            Skip::SimulatorScpGlobalKeys => write!(f, "the simulator ignores SCPs with global condition keys (docs/aws-behaviour.md §6.4)"),
+            Skip::SimulatorRcp => write!(f, "the simulator does not evaluate RCPs (docs/aws-behaviour.md §6.4)"),
             Skip::SimulatorSession => write!(f, "SimulateCustomPolicy takes no session policies"),
             Skip::ResourcePolicy => write!(f, "resource-based policies cannot be attached to Bedrock models or simulated for them"),
-            Skip::EmptyContextValue(k) => write!(f, "context key {k} has no value, which the simulator does not handle reliably (aws-facts §6.4)"),
+            Skip::EmptyContextValue(k) => write!(f, "context key {k} has no value, which the simulator does not handle reliably (docs/aws-behaviour.md §6.4)"),
             Skip::AmbiguousKeyType(k) => write!(f, "context key {k} is read with operators of different types"),
             Skip::UncontrollableKey(k) => write!(f, "the policies read {k}, which AWS sets from the real request"),
             Skip::CallContext => write!(f, "a call's extra context keys cannot be set on a real request"),

@@ -6,7 +6,7 @@
 //! an explicit deny only, from the first matched statement's source (`PolicyInputList.N` is an
 //! identity policy, `PermissionsBoundaryPolicyInputList.N` the boundary): for an implicit deny
 //! the simulator lists no statement, and which policy type "lacked an Allow" is not reported
-//! when several did. Where the simulator and enforcement are known to differ (aws-facts §6.4),
+//! when several did. Where the simulator and enforcement are known to differ (docs/aws-behaviour.md §6.4),
 //! [`super::plan`] skips the case.
 
 use std::collections::HashMap;
@@ -22,7 +22,7 @@ use super::plan::SimPlan;
 use super::{Aws, LiveError};
 use crate::case::Expect;
 
-/// PMapper's chunk size; the simulator has no published limit (aws-facts §6.3).
+/// PMapper's chunk size; the simulator has no published limit (docs/aws-behaviour.md §6.3).
 pub const RESOURCES_PER_CALL: usize = 20;
 const PAGE_SIZE: i32 = 100;
 

@@ -9,7 +9,7 @@ use crate::credential::{AgeDays, CredentialStore, ServiceName, UserName};
 use crate::outcome::{IamErrorCode, Outcome};
 use crate::{SideEffect, UnknownName};
 
-/// The managed policy the console attaches to the users it creates (aws-facts §1.6).
+/// The managed policy the console attaches to the users it creates (docs/aws-behaviour.md §1.6).
 pub const LIMITED_ACCESS_POLICY: &str = "arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess";
 
 /// How the key is created.

@@ -1,6 +1,6 @@
 //! Long-term keys: `ABSK` + base64(`<user>[+<slot>]-at-<account>:<secret>`).
 //!
-//! The layout comes from third-party decoding of real keys (aws-facts §1.3), not from an AWS
+//! The layout comes from third-party decoding of real keys (docs/aws-behaviour.md §1.3), not from an AWS
 //! specification, so the parser checks only what was observed.
 
 use std::fmt;

@@ -1,6 +1,6 @@
 //! Short-term keys: a SigV4-presigned `CallWithBearerToken` request, base64-encoded.
 //!
-//! Layout (aws-facts §1.2, from AWS's generators):
+//! Layout (docs/aws-behaviour.md §1.2, from AWS's generators):
 //!
 //! ```text
 //! bedrock-api-key-<base64 (standard, padded) of>
@@ -276,7 +276,7 @@ impl ShortTermToken {
     }
 
     /// Signing time plus X-Amz-Expires. The key may stop working earlier: it also dies with the
-    /// session of temporary credentials that signed it (aws-facts §1.2).
+    /// session of temporary credentials that signed it (docs/aws-behaviour.md §1.2).
     pub const fn expires_at(&self) -> SystemTime {
         self.expires_at
     }
