@@ -288,16 +288,60 @@ impl ParseNameError {
 }
 
 /// JSON path helpers: `.Name` for plain member names, `["aws:username"]` for the rest.
-pub(crate) fn member(path: &str, name: &str) -> String {
-    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        format!("{path}.{name}")
-    } else {
-        format!("{path}[{}]", serde_json::Value::String(name.to_string()))
+/// Where an element sits in a policy document: a chain of borrowed steps whose JSON path text is
+/// written only when an error reports it. Parsing is on the hot path of every generated case and
+/// almost never fails, so no path string is built for an element that parses.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Loc<'a> {
+    /// The document itself (`$`).
+    Root,
+    /// A member of an object.
+    Member(&'a Loc<'a>, &'a str),
+    /// An element of an array.
+    Index(&'a Loc<'a>, usize),
+}
+
+impl<'a> Loc<'a> {
+    pub(crate) fn member(&'a self, name: &'a str) -> Loc<'a> {
+        Loc::Member(self, name)
+    }
+
+    pub(crate) fn index(&'a self, i: usize) -> Loc<'a> {
+        Loc::Index(self, i)
     }
 }
 
-pub(crate) fn index(path: &str, i: usize) -> String {
-    format!("{path}[{i}]")
+impl std::fmt::Display for Loc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Loc::Root => f.write_str("$"),
+            Loc::Member(parent, name) => {
+                write!(f, "{parent}")?;
+                if is_plain_member(name) {
+                    write!(f, ".{name}")
+                } else {
+                    write!(f, "[{}]", serde_json::Value::String(name.to_string()))
+                }
+            }
+            Loc::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+impl From<Loc<'_>> for String {
+    fn from(l: Loc<'_>) -> String {
+        l.to_string()
+    }
+}
+
+impl From<&Loc<'_>> for String {
+    fn from(l: &Loc<'_>) -> String {
+        l.to_string()
+    }
+}
+
+fn is_plain_member(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 pub(crate) fn json_type(v: &serde_json::Value) -> &'static str {

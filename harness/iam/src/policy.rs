@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::arn::Parts;
 use crate::condition::{self, Condition};
-use crate::error::{index, json_type, member, ParseNameError, PolicyError, PolicyErrorKind};
+use crate::error::{json_type, Loc, ParseNameError, PolicyError, PolicyErrorKind};
 use crate::pattern::Glob;
 use crate::request::Request;
 use crate::variables::Template;
@@ -653,29 +653,44 @@ fn statement_json(s: &Statement) -> Value {
     Value::Object(m)
 }
 
-fn check_chars(v: &Value, path: &str, errors: &mut Vec<PolicyError>) {
-    let bad = |s: &str| {
-        s.chars()
-            .find(|&c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
-    };
+/// IAM accepts tab, newline, carriage return and U+0020 to U+00FF in a policy.
+fn bad_char(s: &str) -> Option<char> {
+    s.chars()
+        .find(|&c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
+}
+
+fn has_bad_char(v: &Value) -> bool {
+    match v {
+        Value::String(s) => bad_char(s).is_some(),
+        Value::Array(a) => a.iter().any(has_bad_char),
+        Value::Object(o) => o
+            .iter()
+            .any(|(k, x)| bad_char(k).is_some() || has_bad_char(x)),
+        _ => false,
+    }
+}
+
+/// Reports every character IAM refuses, with its path. The scan that finds none allocates
+/// nothing.
+fn check_chars(v: &Value, at: &Loc<'_>, errors: &mut Vec<PolicyError>) {
+    if !has_bad_char(v) {
+        return;
+    }
     match v {
         Value::String(s) => {
-            if let Some(c) = bad(s) {
-                errors.push(PolicyError::new(path, PolicyErrorKind::InvalidCharacter(c)));
+            if let Some(c) = bad_char(s) {
+                errors.push(PolicyError::new(at, PolicyErrorKind::InvalidCharacter(c)));
             }
         }
         Value::Array(a) => a
             .iter()
             .enumerate()
-            .for_each(|(i, x)| check_chars(x, &index(path, i), errors)),
+            .for_each(|(i, x)| check_chars(x, &at.index(i), errors)),
         Value::Object(o) => {
             for (k, x) in o {
-                let p = member(path, k);
-                if let Some(c) = bad(k) {
-                    errors.push(PolicyError::new(
-                        p.clone(),
-                        PolicyErrorKind::InvalidCharacter(c),
-                    ));
+                let p = at.member(k);
+                if let Some(c) = bad_char(k) {
+                    errors.push(PolicyError::new(&p, PolicyErrorKind::InvalidCharacter(c)));
                 }
                 check_chars(x, &p, errors);
             }
@@ -685,104 +700,56 @@ fn check_chars(v: &Value, path: &str, errors: &mut Vec<PolicyError>) {
 }
 
 fn parse_document(doc: &Value, kind: PolicyType, errors: &mut Vec<PolicyError>) -> Option<Policy> {
+    let root = Loc::Root;
     let Value::Object(top) = doc else {
         errors.push(PolicyError::new(
-            "$",
+            &root,
             PolicyErrorKind::NotAnObject(json_type(doc)),
         ));
         return None;
     };
-    check_chars(doc, "$", errors);
+    check_chars(doc, &root, errors);
     for k in top.keys() {
         if !matches!(k.as_str(), "Version" | "Id" | "Statement") {
             errors.push(PolicyError::new(
-                member("$", k),
+                root.member(k),
                 PolicyErrorKind::UnknownElement(k.clone()),
             ));
         }
     }
-    let version = match top.get("Version") {
-        None => None,
-        Some(Value::String(s)) if s == "2012-10-17" => Some(Version::V2012_10_17),
-        Some(Value::String(s)) if s == "2008-10-17" => Some(Version::V2008_10_17),
-        Some(v) => {
-            let shown = match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            errors.push(PolicyError::new(
-                "$.Version",
-                PolicyErrorKind::BadVersion(shown),
-            ));
-            None
-        }
-    };
-    let id = match top.get("Id") {
-        None => None,
-        // reference_policies_elements_id.html: "ID is allowed in resource-based policies, but
-        // not in identity-based policies."
-        Some(Value::String(_))
-            if matches!(
-                kind,
-                PolicyType::Identity | PolicyType::PermissionsBoundary | PolicyType::Session
-            ) =>
-        {
-            errors.push(PolicyError::new("$.Id", PolicyErrorKind::IdNotAllowed));
-            None
-        }
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(v) => {
-            errors.push(wrong_type("$.Id", "Id", "a string", v));
-            None
-        }
-    };
+    let version = parse_version(top.get("Version"), errors);
+    let id = parse_id(top.get("Id"), kind, errors);
     let vars = version == Some(Version::V2012_10_17);
-    let (stmt_values, statement_is_array): (Vec<(String, &Value)>, bool) =
-        match top.get("Statement") {
-            None | Some(Value::Null) => {
-                errors.push(PolicyError::new(
-                    "$.Statement",
-                    PolicyErrorKind::MissingStatement,
-                ));
-                (Vec::new(), false)
+    let at = root.member("Statement");
+    let (stmt_values, statement_is_array): (&[Value], bool) = match top.get("Statement") {
+        None | Some(Value::Null) => {
+            errors.push(PolicyError::new(&at, PolicyErrorKind::MissingStatement));
+            (&[], false)
+        }
+        Some(Value::Array(a)) => {
+            if a.is_empty() {
+                errors.push(PolicyError::new(&at, PolicyErrorKind::EmptyStatement));
             }
-            Some(Value::Array(a)) => {
-                if a.is_empty() {
-                    errors.push(PolicyError::new(
-                        "$.Statement",
-                        PolicyErrorKind::EmptyStatement,
-                    ));
-                }
-                (
-                    a.iter()
-                        .enumerate()
-                        .map(|(i, s)| (index("$.Statement", i), s))
-                        .collect(),
-                    true,
-                )
-            }
-            Some(s @ Value::Object(_)) => (vec![("$.Statement".to_string(), s)], false),
-            Some(v) => {
-                errors.push(wrong_type(
-                    "$.Statement",
-                    "Statement",
-                    "an object or an array",
-                    v,
-                ));
-                (Vec::new(), false)
-            }
-        };
+            (a.as_slice(), true)
+        }
+        Some(s @ Value::Object(_)) => (std::slice::from_ref(s), false),
+        Some(v) => {
+            errors.push(wrong_type(&at, "Statement", "an object or an array", v));
+            (&[], false)
+        }
+    };
     let mut statements = Vec::with_capacity(stmt_values.len());
     let mut sids: Vec<&str> = Vec::new();
-    for (path, sv) in &stmt_values {
-        if let Some(st) = parse_statement(sv, path, kind, vars, errors) {
+    for (i, sv) in stmt_values.iter().enumerate() {
+        let here = if statement_is_array { at.index(i) } else { at };
+        if let Some(st) = parse_statement(sv, &here, kind, vars, errors) {
             statements.push(st);
         }
         if let Some(Value::String(sid)) = sv.get("Sid") {
             if !sid.is_empty() {
                 if sids.contains(&sid.as_str()) {
                     errors.push(PolicyError::new(
-                        member(path, "Sid"),
+                        here.member("Sid"),
                         PolicyErrorKind::DuplicateSid(sid.clone()),
                     ));
                 }
@@ -799,9 +766,50 @@ fn parse_document(doc: &Value, kind: PolicyType, errors: &mut Vec<PolicyError>) 
     })
 }
 
-fn wrong_type(path: &str, element: &str, expected: &'static str, v: &Value) -> PolicyError {
+fn parse_version(v: Option<&Value>, errors: &mut Vec<PolicyError>) -> Option<Version> {
+    match v {
+        None => None,
+        Some(Value::String(s)) if s == "2012-10-17" => Some(Version::V2012_10_17),
+        Some(Value::String(s)) if s == "2008-10-17" => Some(Version::V2008_10_17),
+        Some(v) => {
+            let shown = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            errors.push(PolicyError::new(
+                "$.Version",
+                PolicyErrorKind::BadVersion(shown),
+            ));
+            None
+        }
+    }
+}
+
+fn parse_id(v: Option<&Value>, kind: PolicyType, errors: &mut Vec<PolicyError>) -> Option<String> {
+    match v {
+        None => None,
+        // reference_policies_elements_id.html: "ID is allowed in resource-based policies, but
+        // not in identity-based policies."
+        Some(Value::String(_))
+            if matches!(
+                kind,
+                PolicyType::Identity | PolicyType::PermissionsBoundary | PolicyType::Session
+            ) =>
+        {
+            errors.push(PolicyError::new("$.Id", PolicyErrorKind::IdNotAllowed));
+            None
+        }
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(v) => {
+            errors.push(wrong_type(&Loc::Root.member("Id"), "Id", "a string", v));
+            None
+        }
+    }
+}
+
+fn wrong_type(at: &Loc<'_>, element: &str, expected: &'static str, v: &Value) -> PolicyError {
     PolicyError::new(
-        path,
+        at,
         PolicyErrorKind::WrongType {
             element: element.to_string(),
             expected,
@@ -813,7 +821,7 @@ fn wrong_type(path: &str, element: &str, expected: &'static str, v: &Value) -> P
 /// A string or an array of strings; `None` (with an error pushed) for anything else.
 fn strings(
     v: &Value,
-    path: &str,
+    at: &Loc<'_>,
     element: &str,
     errors: &mut Vec<PolicyError>,
 ) -> Option<(Vec<String>, bool)> {
@@ -825,7 +833,7 @@ fn strings(
                 match x {
                     Value::String(s) => out.push(s.clone()),
                     other => {
-                        errors.push(wrong_type(&index(path, i), element, "a string", other));
+                        errors.push(wrong_type(&at.index(i), element, "a string", other));
                         return None;
                     }
                 }
@@ -834,7 +842,7 @@ fn strings(
         }
         other => {
             errors.push(wrong_type(
-                path,
+                at,
                 element,
                 "a string or an array of strings",
                 other,
@@ -844,26 +852,41 @@ fn strings(
     }
 }
 
+/// `X` or `NotX` of a statement: the value, whether it is the Not form, and its element name.
+struct Element<'a> {
+    value: &'a Value,
+    negated: bool,
+    name: &'static str,
+}
+
 /// Picks `X` or `NotX`, rejecting both at once.
 fn one_of<'a>(
     o: &'a Map<String, Value>,
     name: &'static str,
     not_name: &'static str,
-    path: &str,
+    at: &Loc<'_>,
     errors: &mut Vec<PolicyError>,
-) -> Option<(&'a Value, bool, String)> {
+) -> Option<Element<'a>> {
     match (o.get(name), o.get(not_name)) {
         (Some(_), Some(_)) => {
-            errors.push(PolicyError::new(path, PolicyErrorKind::BothForms(name)));
+            errors.push(PolicyError::new(at, PolicyErrorKind::BothForms(name)));
             None
         }
-        (Some(v), None) => Some((v, false, member(path, name))),
-        (None, Some(v)) => Some((v, true, member(path, not_name))),
+        (Some(value), None) => Some(Element {
+            value,
+            negated: false,
+            name,
+        }),
+        (None, Some(value)) => Some(Element {
+            value,
+            negated: true,
+            name: not_name,
+        }),
         (None, None) => None,
     }
 }
 
-fn check_action(a: &str, path: &str, errors: &mut Vec<PolicyError>) {
+fn check_action(a: &str, at: &Loc<'_>, errors: &mut Vec<PolicyError>) {
     if a == "*" {
         return;
     }
@@ -886,194 +909,37 @@ fn check_action(a: &str, path: &str, errors: &mut Vec<PolicyError>) {
         _ => Some(PolicyErrorKind::TooManyColons(a.into())),
     };
     if let Some(k) = kind {
-        errors.push(PolicyError::new(path, k));
+        errors.push(PolicyError::new(at, k));
     }
 }
 
+/// One statement, element by element; every error is reported, and the statement is built only
+/// when there is none.
 fn parse_statement(
     v: &Value,
-    path: &str,
+    at: &Loc<'_>,
     kind: PolicyType,
     vars: bool,
     errors: &mut Vec<PolicyError>,
 ) -> Option<Statement> {
     let Value::Object(o) = v else {
-        errors.push(wrong_type(path, "a statement", "an object", v));
+        errors.push(wrong_type(at, "a statement", "an object", v));
         return None;
     };
     let before = errors.len();
-    for k in o.keys() {
-        if !matches!(
-            k.as_str(),
-            "Sid"
-                | "Effect"
-                | "Action"
-                | "NotAction"
-                | "Resource"
-                | "NotResource"
-                | "Principal"
-                | "NotPrincipal"
-                | "Condition"
-        ) {
-            errors.push(PolicyError::new(
-                member(path, k),
-                PolicyErrorKind::UnknownElement(k.clone()),
-            ));
-        }
-    }
-    let sid = match o.get("Sid") {
-        None => None,
-        Some(Value::String(s)) => {
-            if !s.chars().all(|c| c.is_ascii_alphanumeric()) {
-                errors.push(PolicyError::new(
-                    member(path, "Sid"),
-                    PolicyErrorKind::BadSid(s.clone()),
-                ));
-            }
-            Some(s.clone())
-        }
-        Some(other) => {
-            errors.push(wrong_type(&member(path, "Sid"), "Sid", "a string", other));
-            None
-        }
-    };
-    let effect = match o.get("Effect") {
-        Some(Value::String(s)) if s == "Allow" => Some(Effect::Allow),
-        Some(Value::String(s)) if s == "Deny" => Some(Effect::Deny),
-        Some(Value::String(s)) => {
-            errors.push(PolicyError::new(
-                member(path, "Effect"),
-                PolicyErrorKind::BadEffect(s.clone()),
-            ));
-            None
-        }
-        Some(other) => {
-            errors.push(wrong_type(
-                &member(path, "Effect"),
-                "Effect",
-                "a string",
-                other,
-            ));
-            None
-        }
-        None => {
-            errors.push(PolicyError::new(path, PolicyErrorKind::MissingEffect));
-            None
-        }
-    };
-
-    let action = match one_of(o, "Action", "NotAction", path, errors) {
-        Some((v, negated, p)) => {
-            strings(v, &p, if negated { "NotAction" } else { "Action" }, errors).and_then(
-                |(raw, arr)| {
-                    if raw.is_empty() {
-                        errors.push(PolicyError::new(p.clone(), PolicyErrorKind::MissingAction));
-                        return None;
-                    }
-                    for (i, a) in raw.iter().enumerate() {
-                        check_action(a, &if arr { index(&p, i) } else { p.clone() }, errors);
-                    }
-                    let globs = raw
-                        .iter()
-                        .map(|a| Glob::new(&a.to_ascii_lowercase()))
-                        .collect();
-                    Some(ActionBlock {
-                        negated,
-                        raw,
-                        raw_is_array: arr,
-                        globs,
-                    })
-                },
-            )
-        }
-        None => {
-            if !(o.contains_key("Action") && o.contains_key("NotAction")) {
-                errors.push(PolicyError::new(path, PolicyErrorKind::MissingAction));
-            }
-            None
-        }
-    };
-
-    let resource = match one_of(o, "Resource", "NotResource", path, errors) {
-        Some((v, negated, p)) => strings(
-            v,
-            &p,
-            if negated { "NotResource" } else { "Resource" },
-            errors,
-        )
-        .and_then(|(raw, arr)| {
-            if raw.is_empty() {
-                errors.push(PolicyError::new(
-                    p.clone(),
-                    PolicyErrorKind::MissingResource,
-                ));
-                return None;
-            }
-            let mut matchers = Vec::with_capacity(raw.len());
-            for (i, r) in raw.iter().enumerate() {
-                if r != "*" && !r.contains(':') {
-                    let ep = if arr { index(&p, i) } else { p.clone() };
-                    errors.push(PolicyError::new(
-                        ep,
-                        PolicyErrorKind::ResourceNotArn(r.clone()),
-                    ));
-                }
-                let tpl = if vars { Template::parse(r) } else { None };
-                matchers.push(match tpl {
-                    Some(t) => ResourceMatcher::Tpl(t),
-                    None => ResourceMatcher::Glob(Glob::new(r)),
-                });
-            }
-            Some(ResourceBlock {
-                negated,
-                raw,
-                raw_is_array: arr,
-                matchers,
-            })
-        }),
-        None => {
-            // Trust policies (resource-based policies on roles) have no Resource; every other
-            // kind must name one.
-            if kind != PolicyType::Resource
-                && !(o.contains_key("Resource") && o.contains_key("NotResource"))
-            {
-                errors.push(PolicyError::new(path, PolicyErrorKind::MissingResource));
-            }
-            None
-        }
-    };
-
-    let principal = match one_of(o, "Principal", "NotPrincipal", path, errors) {
-        Some((v, negated, p)) => {
-            let name = if negated { "NotPrincipal" } else { "Principal" };
-            if matches!(kind.principal_rule(), PrincipalRule::Prohibited) {
-                errors.push(PolicyError::new(
-                    p,
-                    PolicyErrorKind::PrincipalNotAllowed(name),
-                ));
-                None
-            } else {
-                parse_principal(v, &p, negated, errors)
-            }
-        }
-        None => {
-            if matches!(kind.principal_rule(), PrincipalRule::Required)
-                && !(o.contains_key("Principal") && o.contains_key("NotPrincipal"))
-            {
-                errors.push(PolicyError::new(path, PolicyErrorKind::MissingPrincipal));
-            }
-            None
-        }
-    };
-
+    check_statement_elements(o, at, errors);
+    let sid = parse_sid(o.get("Sid"), at, errors);
+    let effect = parse_effect(o.get("Effect"), at, errors);
+    let action = parse_action(o, at, errors);
+    let resource = parse_resource(o, at, kind, vars, errors);
+    let principal = parse_principal_element(o, at, kind, errors);
     let (conditions, has_condition_block) = match o.get("Condition") {
         Some(c) => (
-            condition::parse_block(c, &member(path, "Condition"), vars, errors),
+            condition::parse_block(c, &at.member("Condition"), vars, errors),
             true,
         ),
         None => (Vec::new(), false),
     };
-
     if errors.len() > before {
         return None;
     }
@@ -1088,9 +954,180 @@ fn parse_statement(
     })
 }
 
+fn check_statement_elements(o: &Map<String, Value>, at: &Loc<'_>, errors: &mut Vec<PolicyError>) {
+    for k in o.keys() {
+        if !matches!(
+            k.as_str(),
+            "Sid"
+                | "Effect"
+                | "Action"
+                | "NotAction"
+                | "Resource"
+                | "NotResource"
+                | "Principal"
+                | "NotPrincipal"
+                | "Condition"
+        ) {
+            errors.push(PolicyError::new(
+                at.member(k),
+                PolicyErrorKind::UnknownElement(k.clone()),
+            ));
+        }
+    }
+}
+
+fn parse_sid(v: Option<&Value>, at: &Loc<'_>, errors: &mut Vec<PolicyError>) -> Option<String> {
+    match v {
+        None => None,
+        Some(Value::String(s)) => {
+            if !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+                errors.push(PolicyError::new(
+                    at.member("Sid"),
+                    PolicyErrorKind::BadSid(s.clone()),
+                ));
+            }
+            Some(s.clone())
+        }
+        Some(other) => {
+            errors.push(wrong_type(&at.member("Sid"), "Sid", "a string", other));
+            None
+        }
+    }
+}
+
+fn parse_effect(v: Option<&Value>, at: &Loc<'_>, errors: &mut Vec<PolicyError>) -> Option<Effect> {
+    match v {
+        Some(Value::String(s)) if s == "Allow" => Some(Effect::Allow),
+        Some(Value::String(s)) if s == "Deny" => Some(Effect::Deny),
+        Some(Value::String(s)) => {
+            errors.push(PolicyError::new(
+                at.member("Effect"),
+                PolicyErrorKind::BadEffect(s.clone()),
+            ));
+            None
+        }
+        Some(other) => {
+            errors.push(wrong_type(
+                &at.member("Effect"),
+                "Effect",
+                "a string",
+                other,
+            ));
+            None
+        }
+        None => {
+            errors.push(PolicyError::new(at, PolicyErrorKind::MissingEffect));
+            None
+        }
+    }
+}
+
+fn parse_action(
+    o: &Map<String, Value>,
+    at: &Loc<'_>,
+    errors: &mut Vec<PolicyError>,
+) -> Option<ActionBlock> {
+    let Some(e) = one_of(o, "Action", "NotAction", at, errors) else {
+        if !(o.contains_key("Action") && o.contains_key("NotAction")) {
+            errors.push(PolicyError::new(at, PolicyErrorKind::MissingAction));
+        }
+        return None;
+    };
+    let p = at.member(e.name);
+    let (raw, arr) = strings(e.value, &p, e.name, errors)?;
+    if raw.is_empty() {
+        errors.push(PolicyError::new(&p, PolicyErrorKind::MissingAction));
+        return None;
+    }
+    for (i, a) in raw.iter().enumerate() {
+        check_action(a, &if arr { p.index(i) } else { p }, errors);
+    }
+    let globs = raw
+        .iter()
+        .map(|a| Glob::new(&a.to_ascii_lowercase()))
+        .collect();
+    Some(ActionBlock {
+        negated: e.negated,
+        raw,
+        raw_is_array: arr,
+        globs,
+    })
+}
+
+fn parse_resource(
+    o: &Map<String, Value>,
+    at: &Loc<'_>,
+    kind: PolicyType,
+    vars: bool,
+    errors: &mut Vec<PolicyError>,
+) -> Option<ResourceBlock> {
+    let Some(e) = one_of(o, "Resource", "NotResource", at, errors) else {
+        // Trust policies (resource-based policies on roles) have no Resource; every other
+        // kind must name one.
+        if kind != PolicyType::Resource
+            && !(o.contains_key("Resource") && o.contains_key("NotResource"))
+        {
+            errors.push(PolicyError::new(at, PolicyErrorKind::MissingResource));
+        }
+        return None;
+    };
+    let p = at.member(e.name);
+    let (raw, arr) = strings(e.value, &p, e.name, errors)?;
+    if raw.is_empty() {
+        errors.push(PolicyError::new(&p, PolicyErrorKind::MissingResource));
+        return None;
+    }
+    let mut matchers = Vec::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        if r != "*" && !r.contains(':') {
+            let ep = if arr { p.index(i) } else { p };
+            errors.push(PolicyError::new(
+                ep,
+                PolicyErrorKind::ResourceNotArn(r.clone()),
+            ));
+        }
+        let tpl = if vars { Template::parse(r) } else { None };
+        matchers.push(match tpl {
+            Some(t) => ResourceMatcher::Tpl(t),
+            None => ResourceMatcher::Glob(Glob::new(r)),
+        });
+    }
+    Some(ResourceBlock {
+        negated: e.negated,
+        raw,
+        raw_is_array: arr,
+        matchers,
+    })
+}
+
+fn parse_principal_element(
+    o: &Map<String, Value>,
+    at: &Loc<'_>,
+    kind: PolicyType,
+    errors: &mut Vec<PolicyError>,
+) -> Option<PrincipalBlock> {
+    let Some(e) = one_of(o, "Principal", "NotPrincipal", at, errors) else {
+        if matches!(kind.principal_rule(), PrincipalRule::Required)
+            && !(o.contains_key("Principal") && o.contains_key("NotPrincipal"))
+        {
+            errors.push(PolicyError::new(at, PolicyErrorKind::MissingPrincipal));
+        }
+        return None;
+    };
+    let p = at.member(e.name);
+    if matches!(kind.principal_rule(), PrincipalRule::Prohibited) {
+        errors.push(PolicyError::new(
+            &p,
+            PolicyErrorKind::PrincipalNotAllowed(e.name),
+        ));
+        return None;
+    }
+    parse_principal(e.value, &p, e.negated, errors)
+}
+
 fn parse_principal(
     v: &Value,
-    path: &str,
+    at: &Loc<'_>,
     negated: bool,
     errors: &mut Vec<PolicyError>,
 ) -> Option<PrincipalBlock> {
@@ -1102,10 +1139,10 @@ fn parse_principal(
         Value::Object(m) if !m.is_empty() => {
             let mut entries = Vec::with_capacity(m.len());
             for (k, vals) in m {
-                let p = member(path, k);
+                let p = at.member(k);
                 let Ok(kind) = k.parse::<PrincipalKind>() else {
                     errors.push(PolicyError::new(
-                        p,
+                        &p,
                         PolicyErrorKind::BadPrincipal(format!("unknown principal type \"{k}\"")),
                     ));
                     return None;
@@ -1124,7 +1161,7 @@ fn parse_principal(
         }
         other => {
             errors.push(PolicyError::new(
-                path,
+                at,
                 PolicyErrorKind::BadPrincipal(format!(
                     "expected \"*\" or a map of AWS/Service/Federated/CanonicalUser, found {}",
                     json_type(other)

@@ -20,7 +20,7 @@ use std::str::FromStr;
 use base64::Engine;
 use serde_json::Value;
 
-use crate::error::{json_type, member, ParseNameError, PolicyError, PolicyErrorKind};
+use crate::error::{json_type, Loc, ParseNameError, PolicyError, PolicyErrorKind};
 use crate::pattern::Glob;
 use crate::request::Context;
 use crate::variables::Template;
@@ -397,7 +397,7 @@ impl Condition {
         op: Operator,
         key: &str,
         value: &Value,
-        path: &str,
+        at: &Loc<'_>,
         vars: bool,
     ) -> Result<Condition, PolicyError> {
         let (raw, raw_is_array) = match value {
@@ -407,11 +407,7 @@ impl Condition {
         let mut compiled = Vec::with_capacity(raw.len());
         for (i, v) in raw.iter().enumerate() {
             let Some(text) = scalar_text(v) else {
-                let p = if raw_is_array {
-                    crate::error::index(path, i)
-                } else {
-                    path.to_string()
-                };
+                let p = if raw_is_array { at.index(i) } else { *at };
                 return Err(PolicyError::new(
                     p,
                     PolicyErrorKind::BadConditionValue(json_type(v)),
@@ -674,13 +670,13 @@ fn compile_literal(base: BaseOp, text: &str) -> Compiled {
 /// Parses a whole Condition block: `{ "<operator>": { "<key>": <value or array>, ... }, ... }`.
 pub(crate) fn parse_block(
     block: &Value,
-    path: &str,
+    at: &Loc<'_>,
     vars: bool,
     errors: &mut Vec<PolicyError>,
 ) -> Vec<Condition> {
     let Value::Object(ops) = block else {
         errors.push(PolicyError::new(
-            path,
+            at,
             PolicyErrorKind::WrongType {
                 element: "Condition".into(),
                 expected: "an object",
@@ -691,17 +687,17 @@ pub(crate) fn parse_block(
     };
     let mut out = Vec::new();
     for (op_name, keys) in ops {
-        let op_path = member(path, op_name);
+        let op_path = at.member(op_name);
         let op = match op_name.parse::<Operator>() {
             Ok(op) => op,
             Err(kind) => {
-                errors.push(PolicyError::new(op_path, kind));
+                errors.push(PolicyError::new(&op_path, kind));
                 continue;
             }
         };
         let Value::Object(keys) = keys else {
             errors.push(PolicyError::new(
-                op_path,
+                &op_path,
                 PolicyErrorKind::WrongType {
                     element: op_name.clone(),
                     expected: "an object of condition keys",
@@ -711,11 +707,11 @@ pub(crate) fn parse_block(
             continue;
         };
         for (key, value) in keys {
-            let key_path = member(&op_path, key);
+            let key_path = op_path.member(key);
             let prefix = key.split('/').next().unwrap_or(key);
             if prefix.matches(':').count() > 1 {
                 errors.push(PolicyError::new(
-                    key_path.clone(),
+                    &key_path,
                     PolicyErrorKind::TooManyColons(key.clone()),
                 ));
             }

@@ -1,11 +1,12 @@
 //! Operator-family tests of the documented semantics (one module per family).
 
 use super::*;
+use crate::error::Loc;
 use crate::request::{Context, ContextValue};
 use serde_json::json;
 
 fn cond(op: &str, key: &str, v: Value) -> Condition {
-    Condition::compile(op.parse().unwrap(), key, &v, "$", true).unwrap()
+    Condition::compile(op.parse().unwrap(), key, &v, &Loc::Root, true).unwrap()
 }
 
 fn ctx(pairs: &[(&str, Value)]) -> Context {
@@ -174,7 +175,7 @@ mod string {
             "StringEquals".parse().unwrap(),
             "k",
             &json!("${aws:username}"),
-            "$",
+            &Loc::Root,
             false,
         )
         .unwrap();
