@@ -31,7 +31,7 @@ fn generated_cases_reach_every_decision_and_often_match_conditions() {
     for _ in 0..1000 {
         let g = strat.new_tree(&mut runner).unwrap().current();
         let c = Case::from_json(
-            &serde_json::json!({"id": "g", "policies": g.policies, "request": g.request}),
+            &serde_json::json!({"id": "g", "policies": *g.policies, "request": g.request}),
         )
         .unwrap();
         match Local.answer(&c).unwrap().decision.unwrap() {
@@ -85,17 +85,9 @@ impl Oracle for FirstStatementOnly {
 
     fn answer(&self, case: &Case) -> Option<Expect> {
         let mut c = case.clone();
-        // A compiled policy changes only by parsing: rebuild each from its first statement.
-        for p in &mut c.policies.identity {
-            let mut doc = p.to_json();
-            let first = match &doc["Statement"] {
-                serde_json::Value::Array(a) => a[..1].to_vec(),
-                s => vec![s.clone()],
-            };
-            doc["Statement"] = serde_json::Value::Array(first);
-            *p = keyward_iam::Policy::parse(&doc, keyward_iam::PolicyType::Identity)
-                .expect("a statement of a valid policy is a valid policy")
-                .with_meta(p.meta().clone());
+        // Keep each identity policy's first statement: drop the rest of the compiled policy.
+        for p in &mut std::sync::Arc::make_mut(&mut c.policies).identity {
+            let _rest = p.split_off(1);
         }
         Local.answer(&c)
     }
@@ -111,7 +103,7 @@ impl Oracle for FirstPolicyOnly {
 
     fn answer(&self, case: &Case) -> Option<Expect> {
         let mut c = case.clone();
-        c.policies.identity.truncate(1);
+        std::sync::Arc::make_mut(&mut c.policies).identity.truncate(1);
         Local.answer(&c)
     }
 }

@@ -313,7 +313,8 @@ pub fn any_json() -> impl Strategy<Value = Value> {
 /// compiled (or why they do not compile, which is a generator bug).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenCase {
-    pub policies: Value,
+    /// Shared, not copied: every case the flat-map yields holds the same document.
+    pub policies: Arc<Value>,
     pub compiled: Result<Arc<PolicySet>, String>,
     pub request: Value,
 }
@@ -534,6 +535,7 @@ pub fn case(g: &GenSettings, s: &SetSettings) -> impl Strategy<Value = GenCase> 
         let compiled = crate::case::read_policies(&policies)
             .map(Arc::new)
             .map_err(|e| e.to_string());
+        let policies = Arc::new(policies);
         let req = match &compiled {
             Ok(set) => request_for(set).boxed(),
             // A generator bug: the property reports it (and proptest shrinks it).

@@ -103,7 +103,7 @@ fn build(g: &GenCase) -> Result<Case, String> {
         .compiled
         .as_ref()
         .map_err(|e| format!("generated case does not read: {e}"))?;
-    Case::from_parts("generated", (**set).clone(), &g.request)
+    Case::from_parts("generated", set.clone(), &g.request)
         .map_err(|e| format!("generated case does not read: {e}"))
 }
 
@@ -149,7 +149,7 @@ fn swap_case(s: &str) -> String {
 /// compiled policies ([`keyward_iam`]'s transformations), never on JSON.
 fn transformed(p: Property, original: &Case) -> Case {
     let mut case = original.clone();
-    let set = &mut case.policies;
+    let set = std::sync::Arc::make_mut(&mut case.policies);
     match p {
         Property::StatementOrder => set.policies_mut().for_each(Policy::reverse_statements),
         Property::PolicyOrder => set.reverse_policy_order(),

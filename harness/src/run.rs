@@ -147,7 +147,7 @@ pub fn run_case(p: Property, oracle: &dyn Oracle, opts: &RunOptions, i: u64) -> 
             check_request(p, oracle, &g).map_err(TestCaseError::fail)
         }) {
             Err(TestError::Fail(reason, g)) => {
-                Some((reason.to_string(), g.policies, "request", g.request))
+                Some((reason.to_string(), (*g.policies).clone(), "request", g.request))
             }
             _ => None,
         }
@@ -262,7 +262,7 @@ pub fn generated_case(
         (g.policies, "scenario", g.scenario)
     } else {
         let g = case(gen, sets).new_tree(&mut r).ok()?.current();
-        (g.policies, "request", g.request)
+        ((*g.policies).clone(), "request", g.request)
     };
     let mut v = serde_json::json!({
         "id": format!("generated/live/seed-{seed}-case-{i}"),

@@ -14,6 +14,7 @@ use keyward_bedrock::{Scenario, ScenarioResult};
 use keyward_iam::{DecisionKind, PolicySet, PolicyType, Request};
 use serde_json::Value;
 use std::fmt;
+use std::sync::Arc;
 
 /// Where a case's expectation comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +75,8 @@ pub struct Case {
     pub source: Option<String>,
     pub provenance: Option<Provenance>,
     pub note: Option<String>,
-    pub policies: PolicySet,
+    /// Shared: a transformed case copies the set only when it edits it ([`Arc::make_mut`]).
+    pub policies: Arc<PolicySet>,
     pub query: Query,
     pub expect: Option<Expect>,
     /// The `scenario` member as written, for writing the case back: the scenario model keeps
@@ -181,7 +183,11 @@ impl Verdict {
 impl Case {
     /// A request case of compiled policies and a request in the case format (e.g. a generated
     /// one): only the request is read.
-    pub fn from_parts(id: &str, policies: PolicySet, request: &Value) -> Result<Case, CaseError> {
+    pub fn from_parts(
+        id: &str,
+        policies: Arc<PolicySet>,
+        request: &Value,
+    ) -> Result<Case, CaseError> {
         let request =
             read::parse_request(request).map_err(|json::Fail { path, message }| CaseError {
                 file: "(generated)".into(),

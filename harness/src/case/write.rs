@@ -19,7 +19,7 @@ impl Case {
         if let Some(n) = &self.note {
             m.insert("note".into(), json!(n));
         }
-        if self.policies != PolicySet::default() {
+        if *self.policies != PolicySet::default() {
             m.insert("policies".into(), self.policies.to_json());
         }
         match &self.query {

@@ -510,7 +510,7 @@ pub fn write_recorded(
 /// on the compiled policies.
 pub fn shrink_candidates(case: &Case) -> Vec<Case> {
     let mut sets: Vec<PolicySet> = Vec::new();
-    let p = &case.policies;
+    let p: &PolicySet = &case.policies;
     fn without<T: Clone>(items: &[T], i: usize) -> Vec<T> {
         let mut v = items.to_vec();
         v.remove(i);
@@ -558,7 +558,7 @@ pub fn shrink_candidates(case: &Case) -> Vec<Case> {
     }
     sets.into_iter()
         .map(|policies| Case {
-            policies,
+            policies: Arc::new(policies),
             ..case.clone()
         })
         .collect()
