@@ -103,7 +103,9 @@ impl Oracle for FirstPolicyOnly {
 
     fn answer(&self, case: &Case) -> Option<Expect> {
         let mut c = case.clone();
-        std::sync::Arc::make_mut(&mut c.policies).identity.truncate(1);
+        std::sync::Arc::make_mut(&mut c.policies)
+            .identity
+            .truncate(1);
         Local.answer(&c)
     }
 }

@@ -5,10 +5,11 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use proptest::strategy::{BoxedStrategy, Strategy};
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use serde_json::Value;
 
-use crate::generate::{case, scenario_case, GenSettings, SetSettings};
+use crate::generate::{case, scenario_case, GenCase, GenScenario, GenSettings, SetSettings};
 use crate::oracle::Oracle;
 use crate::properties::{check_request, check_scenario, failure_case, Property};
 
@@ -127,13 +128,39 @@ fn runner(seed: [u8; 32]) -> TestRunner {
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed))
 }
 
+/// The generators of a run. Building them allocates, so each worker builds them once and draws
+/// every one of its cases from them.
+pub struct Generators {
+    requests: BoxedStrategy<GenCase>,
+    scenarios: BoxedStrategy<GenScenario>,
+}
+
+impl Generators {
+    pub fn new(gen: &GenSettings, sets: &SetSettings) -> Generators {
+        Generators {
+            requests: case(gen, sets).boxed(),
+            scenarios: scenario_case(gen, sets).boxed(),
+        }
+    }
+}
+
 /// Runs one generated case of a property; `Some(failure)` with the shrunk case when it fails.
 pub fn run_case(p: Property, oracle: &dyn Oracle, opts: &RunOptions, i: u64) -> Option<Failure> {
+    run_case_with(&Generators::new(&opts.gen, &opts.sets), p, oracle, opts, i)
+}
+
+/// [`run_case`] with generators built beforehand.
+pub fn run_case_with(
+    gens: &Generators,
+    p: Property,
+    oracle: &dyn Oracle,
+    opts: &RunOptions,
+    i: u64,
+) -> Option<Failure> {
     let mut r = runner(case_seed(opts.seed, p, i));
     // (the case's policies, its query member name, the query) of the shrunk failing input
     let failed: Option<(String, Value, &str, Value)> = if p.on_scenarios() {
-        let strat = scenario_case(&opts.gen, &opts.sets);
-        match r.run(&strat, |g| {
+        match r.run(&gens.scenarios, |g| {
             check_scenario(p, oracle, &g).map_err(TestCaseError::fail)
         }) {
             Err(TestError::Fail(reason, g)) => {
@@ -142,13 +169,15 @@ pub fn run_case(p: Property, oracle: &dyn Oracle, opts: &RunOptions, i: u64) -> 
             _ => None,
         }
     } else {
-        let strat = case(&opts.gen, &opts.sets);
-        match r.run(&strat, |g| {
+        match r.run(&gens.requests, |g| {
             check_request(p, oracle, &g).map_err(TestCaseError::fail)
         }) {
-            Err(TestError::Fail(reason, g)) => {
-                Some((reason.to_string(), (*g.policies).clone(), "request", g.request))
-            }
+            Err(TestError::Fail(reason, g)) => Some((
+                reason.to_string(),
+                (*g.policies).clone(),
+                "request",
+                g.request,
+            )),
             _ => None,
         }
     };
@@ -190,6 +219,7 @@ pub fn run(opts: &RunOptions, oracle: &dyn Oracle, progress: &(dyn Fn(u64) + Syn
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
+                    let gens = Generators::new(&opts.gen, &opts.sets);
                     let mut local = Vec::new();
                     loop {
                         if opts.time_budget.is_some_and(|b| start.elapsed() >= b) {
@@ -202,7 +232,7 @@ pub fn run(opts: &RunOptions, oracle: &dyn Oracle, progress: &(dyn Fn(u64) + Syn
                         if failed[slot].load(Ordering::Relaxed) {
                             continue;
                         }
-                        let outcome = run_case(p, oracle, opts, i);
+                        let outcome = run_case_with(&gens, p, oracle, opts, i);
                         if outcome.is_some() {
                             failed[slot].store(true, Ordering::Relaxed);
                         }
@@ -272,4 +302,48 @@ pub fn generated_case(
     });
     v[key] = query;
     crate::case::Case::from_json(&v).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+
+    /// Shards and replays rest on case `i` being the same however the generators were built: a
+    /// worker's reused generators draw what fresh ones draw.
+    #[test]
+    fn reused_generators_draw_the_cases_fresh_ones_draw() {
+        let (gen, sets) = (GenSettings::default(), SetSettings::default());
+        let reused = Generators::new(&gen, &sets);
+        let mut distinct = std::collections::HashSet::new();
+        for i in 0..200 {
+            let seed = case_seed(7, Property::StatementOrder, i);
+            let fresh = case(&gen, &sets)
+                .new_tree(&mut runner(seed))
+                .unwrap()
+                .current();
+            let again = reused
+                .requests
+                .new_tree(&mut runner(seed))
+                .unwrap()
+                .current();
+            assert_eq!(fresh, again, "case {i}");
+            distinct.insert(again.request.to_string());
+            let fresh = scenario_case(&gen, &sets)
+                .new_tree(&mut runner(seed))
+                .unwrap()
+                .current();
+            let again = reused
+                .scenarios
+                .new_tree(&mut runner(seed))
+                .unwrap()
+                .current();
+            assert_eq!(fresh, again, "scenario case {i}");
+        }
+        assert!(
+            distinct.len() > 100,
+            "the cases barely differ: {}",
+            distinct.len()
+        );
+    }
 }
