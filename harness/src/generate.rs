@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use std::sync::Arc;
 
-use keyward_iam::{BaseOp, PolicySet, PolicyType};
+use keyward_iam::{BaseOp, Operator, PolicySet, PolicyType, SetQualifier};
 
 /// What the generators may produce.
 #[derive(Debug, Clone)]
@@ -91,24 +91,22 @@ pub const STRING_VALUES: &[&str] = &[
     "",
 ];
 
+/// An operator of any family, qualified or not, with `IfExists` or not (never `NullIfExists`,
+/// which IAM refuses), written as keyward-iam writes it.
 fn op_name() -> impl Strategy<Value = String> {
     (
         prop::sample::select(BaseOp::ALL.to_vec()),
-        prop::option::weighted(0.25, prop::bool::ANY),
+        prop::option::weighted(
+            0.25,
+            prop::sample::select(&[SetQualifier::ForAllValues, SetQualifier::ForAnyValue][..]),
+        ),
         prop::bool::weighted(0.25),
     )
         .prop_map(|(b, q, ie)| {
-            let q = match q {
-                Some(true) => "ForAllValues:",
-                Some(false) => "ForAnyValue:",
-                None => "",
-            };
-            let ie = if ie && b != BaseOp::Null {
-                "IfExists"
-            } else {
-                ""
-            };
-            format!("{q}{}{ie}", b.name())
+            Operator::new(q, b, ie)
+                .or_else(|| Operator::new(q, b, false))
+                .map(|op| op.to_string())
+                .unwrap_or_default()
         })
 }
 

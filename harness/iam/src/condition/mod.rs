@@ -277,6 +277,16 @@ pub struct Operator {
 }
 
 impl Operator {
+    /// `[qualifier:]base[IfExists]`; `None` for `NullIfExists`, which IAM refuses (`Null` already
+    /// says what a missing key does).
+    pub fn new(qualifier: Option<SetQualifier>, base: BaseOp, if_exists: bool) -> Option<Operator> {
+        (!(base == BaseOp::Null && if_exists)).then_some(Operator {
+            qualifier,
+            base,
+            if_exists,
+        })
+    }
+
     /// The set qualifier, if any.
     pub fn qualifier(&self) -> Option<SetQualifier> {
         self.qualifier
@@ -312,14 +322,8 @@ impl FromStr for Operator {
                 None => return Err(PolicyErrorKind::UnknownOperator(s.to_string())),
             },
         };
-        if base == BaseOp::Null && if_exists {
-            return Err(PolicyErrorKind::NullIfExists(s.to_string()));
-        }
-        Ok(Operator {
-            qualifier,
-            base,
-            if_exists,
-        })
+        Operator::new(qualifier, base, if_exists)
+            .ok_or_else(|| PolicyErrorKind::NullIfExists(s.to_string()))
     }
 }
 
