@@ -149,6 +149,17 @@ fn swap_case(s: &str) -> String {
 /// compiled policies ([`keyward_iam`]'s transformations), never on JSON.
 fn transformed(p: Property, original: &Case) -> Case {
     let mut case = original.clone();
+    // Only the relations that edit policies copy the (shared) set.
+    let edits_policies = !matches!(
+        p,
+        Property::ActionCase | Property::FirstDeniedRequest | Property::RoundTrip
+    );
+    if !edits_policies {
+        if let (Property::ActionCase, Query::Request(r)) = (p, &mut case.query) {
+            *r = r.with_action(&swap_case(r.action()));
+        }
+        return case;
+    }
     let set = std::sync::Arc::make_mut(&mut case.policies);
     match p {
         Property::StatementOrder => set.policies_mut().for_each(Policy::reverse_statements),
@@ -169,11 +180,6 @@ fn transformed(p: Property, original: &Case) -> Case {
                 first.push_statement(Statement::unconditional(Effect::Deny, "*", "*"));
             }
         }
-        Property::ActionCase => {
-            if let Query::Request(r) = &mut case.query {
-                *r = r.with_action(&swap_case(r.action()));
-            }
-        }
         Property::KeyCase => {
             for pol in set.policies_mut() {
                 for st in pol.statements_mut() {
@@ -184,7 +190,7 @@ fn transformed(p: Property, original: &Case) -> Case {
                 *r = r.map_context_keys(str::to_ascii_lowercase);
             }
         }
-        Property::FirstDeniedRequest | Property::RoundTrip => {}
+        Property::ActionCase | Property::FirstDeniedRequest | Property::RoundTrip => {}
     }
     case
 }

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::credential::{AgeDays, CredentialError, ServiceName, UserName};
+use crate::credential::{CredentialError, ServiceName, UserName};
 use crate::redact::echo;
 
 /// One change a key scenario made to the account. Changes made before a later step failed stay
@@ -20,7 +20,7 @@ use crate::redact::echo;
 /// let created = SideEffect::CredentialCreated {
 ///     user: UserName::new("BedrockAPIKey-h42z")?,
 ///     service: ServiceName::bedrock(),
-///     age: Some(AgeDays::new(5)?),
+///     age: Some(5),
 /// };
 /// let text = "CreateServiceSpecificCredential BedrockAPIKey-h42z bedrock.amazonaws.com 5 days";
 /// assert_eq!(created.to_string(), text);
@@ -50,8 +50,10 @@ pub enum SideEffect {
         user: UserName,
         /// The service the credential is for.
         service: ServiceName,
-        /// `CredentialAgeDays`; `None` when the credential never expires.
-        age: Option<AgeDays>,
+        /// `CredentialAgeDays` as the request sent it; `None` when the credential never expires.
+        /// Not an [`AgeDays`]: what AWS does with an age outside 1 to 36,600 is exactly what a live
+        /// run must be able to record.
+        age: Option<i64>,
     },
 }
 
@@ -70,8 +72,7 @@ impl fmt::Display for SideEffect {
             SideEffect::CredentialCreated { user, service, age } => {
                 write!(f, "{CREATE_CREDENTIAL} {user} {service} ")?;
                 match age {
-                    // AgeDays displays as `<N> days`.
-                    Some(age) => age.fmt(f),
+                    Some(days) => write!(f, "{days} days"),
                     None => f.write_str(NEVER_EXPIRES),
                 }
             }
@@ -138,7 +139,7 @@ impl FromStr for SideEffect {
                             .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
                             .and_then(|d| d.parse().ok())
                             .ok_or_else(|| shape(CREATE_CREDENTIAL, "<user> <service> <N> days"))?;
-                        Some(AgeDays::new(days)?)
+                        Some(days)
                     }
                     _ => {
                         return Err(shape(
@@ -189,7 +190,7 @@ mod tests {
                 SideEffect::CredentialCreated {
                     user: user(),
                     service: ServiceName::bedrock(),
-                    age: Some(AgeDays::new(5).unwrap()),
+                    age: Some(5),
                 },
                 "CreateServiceSpecificCredential BedrockAPIKey-h42z bedrock.amazonaws.com 5 days",
             ),
@@ -233,13 +234,14 @@ mod tests {
                 "{bad:?}"
             );
         }
+        // An age as sent, in range or not: a live run records what IAM did with it.
+        let zero = "CreateServiceSpecificCredential bob bedrock.amazonaws.com 0 days";
+        let parsed = zero.parse::<SideEffect>().unwrap();
         assert!(matches!(
-            "CreateServiceSpecificCredential bob bedrock.amazonaws.com 0 days"
-                .parse::<SideEffect>(),
-            Err(SideEffectError::Invalid(
-                CredentialError::AgeDaysOutOfRange { value: 0 }
-            ))
+            parsed,
+            SideEffect::CredentialCreated { age: Some(0), .. }
         ));
+        assert_eq!(parsed.to_string(), zero);
         assert!(matches!(
             "CreateUser bob/alice".parse::<SideEffect>(),
             Err(SideEffectError::Invalid(

@@ -243,12 +243,15 @@ fn validation_limits_and_entities() {
     assert_eq!(c.run(&set).outcome.status, 200);
     c.existing_keys = 2;
     assert_eq!(c.run(&set).outcome.code, Some(IamErrorCode::LimitExceeded));
-    let mut c = create(Some(5));
-    c.service = ServiceName::new("s3.amazonaws.com").unwrap();
-    assert_eq!(
-        c.run(&set).outcome.code,
-        Some(IamErrorCode::NotSupportedService)
-    );
+    for service in ["s3.amazonaws.com", "s3", "Bedrock.amazonaws.com"] {
+        let mut c = create(Some(5));
+        c.service = ServiceName::new(service).unwrap();
+        assert_eq!(
+            c.run(&set).outcome.code,
+            Some(IamErrorCode::NotSupportedService),
+            "{service}"
+        );
+    }
     let mut c = create(Some(5));
     c.user_exists = false;
     assert_eq!(c.run(&set).outcome.code, Some(IamErrorCode::NoSuchEntity));

@@ -287,10 +287,10 @@ impl ParseNameError {
     }
 }
 
-/// JSON path helpers: `.Name` for plain member names, `["aws:username"]` for the rest.
 /// Where an element sits in a policy document: a chain of borrowed steps whose JSON path text is
 /// written only when an error reports it. Parsing is on the hot path of every generated case and
-/// almost never fails, so no path string is built for an element that parses.
+/// almost never fails, so no path string is built for an element that parses. Written out, a
+/// member is `.Name` when the name is plain and `["aws:username"]` otherwise.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Loc<'a> {
     /// The document itself (`$`).

@@ -577,7 +577,8 @@ impl Policy {
     }
 
     /// The document as IAM would store it (element order: Version, Id, Statement; statement
-    /// elements in grammar order). Parsing the result gives back an equal policy.
+    /// elements in grammar order). Parsing the result gives back an equal policy, but for the
+    /// name and ARN, which are not part of the document ([`PolicySet::to_json`] writes them).
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
         if let Some(v) = self.version {
@@ -690,7 +691,7 @@ fn check_chars(v: &Value, at: &Loc<'_>, errors: &mut Vec<PolicyError>) {
             for (k, x) in o {
                 let p = at.member(k);
                 if let Some(c) = bad_char(k) {
-                    errors.push(PolicyError::new(&p, PolicyErrorKind::InvalidCharacter(c)));
+                    errors.push(PolicyError::new(p, PolicyErrorKind::InvalidCharacter(c)));
                 }
                 check_chars(x, &p, errors);
             }
@@ -703,7 +704,7 @@ fn parse_document(doc: &Value, kind: PolicyType, errors: &mut Vec<PolicyError>) 
     let root = Loc::Root;
     let Value::Object(top) = doc else {
         errors.push(PolicyError::new(
-            &root,
+            root,
             PolicyErrorKind::NotAnObject(json_type(doc)),
         ));
         return None;
@@ -723,12 +724,12 @@ fn parse_document(doc: &Value, kind: PolicyType, errors: &mut Vec<PolicyError>) 
     let at = root.member("Statement");
     let (stmt_values, statement_is_array): (&[Value], bool) = match top.get("Statement") {
         None | Some(Value::Null) => {
-            errors.push(PolicyError::new(&at, PolicyErrorKind::MissingStatement));
+            errors.push(PolicyError::new(at, PolicyErrorKind::MissingStatement));
             (&[], false)
         }
         Some(Value::Array(a)) => {
             if a.is_empty() {
-                errors.push(PolicyError::new(&at, PolicyErrorKind::EmptyStatement));
+                errors.push(PolicyError::new(at, PolicyErrorKind::EmptyStatement));
             }
             (a.as_slice(), true)
         }
@@ -1036,7 +1037,7 @@ fn parse_action(
     let p = at.member(e.name);
     let (raw, arr) = strings(e.value, &p, e.name, errors)?;
     if raw.is_empty() {
-        errors.push(PolicyError::new(&p, PolicyErrorKind::MissingAction));
+        errors.push(PolicyError::new(p, PolicyErrorKind::MissingAction));
         return None;
     }
     for (i, a) in raw.iter().enumerate() {
@@ -1074,7 +1075,7 @@ fn parse_resource(
     let p = at.member(e.name);
     let (raw, arr) = strings(e.value, &p, e.name, errors)?;
     if raw.is_empty() {
-        errors.push(PolicyError::new(&p, PolicyErrorKind::MissingResource));
+        errors.push(PolicyError::new(p, PolicyErrorKind::MissingResource));
         return None;
     }
     let mut matchers = Vec::with_capacity(raw.len());
@@ -1117,7 +1118,7 @@ fn parse_principal_element(
     let p = at.member(e.name);
     if matches!(kind.principal_rule(), PrincipalRule::Prohibited) {
         errors.push(PolicyError::new(
-            &p,
+            p,
             PolicyErrorKind::PrincipalNotAllowed(e.name),
         ));
         return None;
@@ -1142,7 +1143,7 @@ fn parse_principal(
                 let p = at.member(k);
                 let Ok(kind) = k.parse::<PrincipalKind>() else {
                     errors.push(PolicyError::new(
-                        &p,
+                        p,
                         PolicyErrorKind::BadPrincipal(format!("unknown principal type \"{k}\"")),
                     ));
                     return None;

@@ -340,6 +340,35 @@ mod tests {
         assert_eq!(v["scp"][1], json!([]));
         assert!(v.get("session").is_none() && v.get("resource").is_none());
 
+        let back = PolicySet {
+            identity: v["identity"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| Policy::parse(d, PolicyType::Identity).unwrap())
+                .collect(),
+            permissions_boundary: Some(
+                Policy::parse(
+                    &v["permissions_boundary"]["document"],
+                    PolicyType::PermissionsBoundary,
+                )
+                .unwrap()
+                .with_meta(crate::PolicyMeta {
+                    name: Some("b".into()),
+                    arn: Some("arn:aws:iam::123456789012:policy/b".into()),
+                }),
+            ),
+            scp: Some(vec![
+                vec![Policy::parse(&v["scp"][0][0], PolicyType::Scp).unwrap()],
+                vec![],
+            ]),
+            ..PolicySet::default()
+        };
+        assert_eq!(
+            back, set,
+            "each written document reads back to the same policy"
+        );
+
         set.reverse_policy_order();
         assert_eq!(set.identity[1].to_json(), doc);
     }

@@ -64,11 +64,27 @@ pub struct Expect {
 #[derive(Debug, Clone)]
 pub enum Query {
     Request(Request),
-    Scenario(Scenario),
+    Scenario(ScenarioCase),
 }
 
-/// One authorization question, compiled and ready to evaluate, with the JSON it came from (so it
-/// can be written back unchanged).
+/// A key scenario with its `scenario` member as written. The model keeps times as epoch seconds
+/// and drops defaults, so a written-back case carries the user's spelling. (Policies and requests
+/// are written back from their model: there is one model of a policy.)
+#[derive(Debug, Clone)]
+pub struct ScenarioCase {
+    pub scenario: Scenario,
+    pub written: Value,
+}
+
+impl std::ops::Deref for ScenarioCase {
+    type Target = Scenario;
+
+    fn deref(&self) -> &Scenario {
+        &self.scenario
+    }
+}
+
+/// One authorization question, compiled and ready to evaluate.
 #[derive(Debug, Clone)]
 pub struct Case {
     pub id: String,
@@ -79,10 +95,6 @@ pub struct Case {
     pub policies: Arc<PolicySet>,
     pub query: Query,
     pub expect: Option<Expect>,
-    /// The `scenario` member as written, for writing the case back: the scenario model keeps
-    /// times as epoch seconds and drops defaults, so the user's spelling lives here. (Policies
-    /// and requests are written back from their model: there is one model of a policy.)
-    pub scenario_json: Option<Value>,
 }
 
 /// What the local evaluator answers for a case, compared with `expect`.
@@ -203,7 +215,6 @@ impl Case {
             policies,
             query: Query::Request(request),
             expect: None,
-            scenario_json: None,
         })
     }
 

@@ -7,7 +7,7 @@ use keyward_iam::{DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Reque
 use serde_json::Value;
 
 use super::json::{as_array, as_object, context_value, kind, Fail};
-use super::{Case, CaseError, Expect, Provenance, Query};
+use super::{Case, CaseError, Expect, Provenance, Query, ScenarioCase};
 
 /// Where a case sits in its file: its position, and its line for JSON Lines.
 #[derive(Debug, Clone, Copy)]
@@ -195,17 +195,12 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
         None | Some(Value::Null) => PolicySet::default(),
         Some(p) => parse_policies(p).map_err(|f| err(&f.path, f.message))?,
     };
-    let (query, scenario_json) = match (o.get("request"), o.get("scenario")) {
-        (Some(r), None) => (
-            Query::Request(parse_request(r).map_err(|f| err(&f.path, f.message))?),
-            None,
-        ),
-        (None, Some(s)) => (
-            Query::Scenario(
-                super::scenario::parse_scenario(s).map_err(|f| err(&f.path, f.message))?,
-            ),
-            Some(s.clone()),
-        ),
+    let query = match (o.get("request"), o.get("scenario")) {
+        (Some(r), None) => Query::Request(parse_request(r).map_err(|f| err(&f.path, f.message))?),
+        (None, Some(s)) => Query::Scenario(ScenarioCase {
+            scenario: super::scenario::parse_scenario(s).map_err(|f| err(&f.path, f.message))?,
+            written: s.clone(),
+        }),
         (Some(_), Some(_)) => {
             return Err(err(
                 "$",
@@ -232,7 +227,6 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
         policies: std::sync::Arc::new(policies),
         query,
         expect,
-        scenario_json,
     })
 }
 

@@ -26,11 +26,8 @@ impl Case {
             Query::Request(r) => {
                 m.insert("request".into(), request_json(r));
             }
-            Query::Scenario(_) => {
-                m.insert(
-                    "scenario".into(),
-                    self.scenario_json.clone().unwrap_or(Value::Null),
-                );
+            Query::Scenario(s) => {
+                m.insert("scenario".into(), s.written.clone());
             }
         }
         if let Some(e) = &self.expect {

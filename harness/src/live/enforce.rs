@@ -18,8 +18,7 @@ use aws_sdk_bedrockruntime::types::{
 };
 use keyward_bedrock::{generate, ExpiresIn, SigningCredentials};
 use keyward_bedrock::{
-    AgeDays, CredentialError, Flow, Operation, ServiceName, SideEffect, UserName,
-    LIMITED_ACCESS_POLICY,
+    CredentialError, Flow, Operation, ServiceName, SideEffect, UserName, LIMITED_ACCESS_POLICY,
 };
 use keyward_iam::{DecisionKind, PolicyType};
 use serde_json::Value;
@@ -331,10 +330,7 @@ async fn create_key_once(
             effects.push(SideEffect::CredentialCreated {
                 user: user_name,
                 service: ServiceName::new(service).map_err(not_recordable)?,
-                age: age_days
-                    .map(|d| AgeDays::new(u64::try_from(d).unwrap_or(0)))
-                    .transpose()
-                    .map_err(not_recordable)?,
+                age: age_days,
             });
             Ok(success(&effects))
         }

@@ -389,7 +389,7 @@ pub fn plan(case: &Case, ctx: &PlanContext) -> Result<Planned, Skip> {
             check_keys(policies)?;
             let mut renamer = Renamer::new();
             renamer.add(CASE_ACCOUNT, ctx.account.clone());
-            let plan = match s {
+            let plan = match &s.scenario {
                 Scenario::CreateKey(c) => create_key_plan(c, policies, ctx, &mut renamer)?,
                 Scenario::Call(c) => call_plan(c, policies, ctx, &mut renamer)?,
             };

@@ -227,7 +227,7 @@ impl CreateKeyScenario {
         side_effects.push(SideEffect::CredentialCreated {
             user: self.user.clone(),
             service: self.service.clone(),
-            age,
+            age: age.map(|a| i64::from(a.get())),
         });
         ScenarioResult {
             decision,

@@ -695,13 +695,13 @@ pub(crate) fn parse_block(
         let op = match op_name.parse::<Operator>() {
             Ok(op) => op,
             Err(kind) => {
-                errors.push(PolicyError::new(&op_path, kind));
+                errors.push(PolicyError::new(op_path, kind));
                 continue;
             }
         };
         let Value::Object(keys) = keys else {
             errors.push(PolicyError::new(
-                &op_path,
+                op_path,
                 PolicyErrorKind::WrongType {
                     element: op_name.clone(),
                     expected: "an object of condition keys",
@@ -715,7 +715,7 @@ pub(crate) fn parse_block(
             let prefix = key.split('/').next().unwrap_or(key);
             if prefix.matches(':').count() > 1 {
                 errors.push(PolicyError::new(
-                    &key_path,
+                    key_path,
                     PolicyErrorKind::TooManyColons(key.clone()),
                 ));
             }
