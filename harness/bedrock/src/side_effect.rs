@@ -51,7 +51,7 @@ pub enum SideEffect {
         /// The service the credential is for.
         service: ServiceName,
         /// `CredentialAgeDays` as the request sent it; `None` when the credential never expires.
-        /// Not an [`AgeDays`]: what AWS does with an age outside 1 to 36,600 is exactly what a live
+        /// Not an [`AgeDays`](crate::AgeDays): what AWS does with an age outside 1 to 36,600 is exactly what a live
         /// run must be able to record.
         age: Option<i64>,
     },

@@ -578,7 +578,7 @@ impl Policy {
 
     /// The document as IAM would store it (element order: Version, Id, Statement; statement
     /// elements in grammar order). Parsing the result gives back an equal policy, but for the
-    /// name and ARN, which are not part of the document ([`PolicySet::to_json`] writes them).
+    /// name and ARN, which are not part of the document ([`PolicySet::to_json`](crate::PolicySet::to_json) writes them).
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
         if let Some(v) = self.version {
