@@ -3,6 +3,7 @@
 //!
 //! No test here touches the network: every SDK client gets the fake (or a StaticReplayClient).
 
+mod aws_limits;
 mod fake;
 
 use std::collections::BTreeSet;
