@@ -5,6 +5,7 @@
 
 mod aws_limits;
 mod fake;
+mod runner_policy;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
