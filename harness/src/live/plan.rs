@@ -115,7 +115,8 @@ const CONTROLLABLE_KEYS: &[&str] = &[
 ];
 
 /// The foundation models CountTokens is documented for (Amazon Bedrock User Guide, "Monitor your
-/// token usage by counting tokens before running inference", supported models): Anthropic
+/// token usage by counting tokens before running inference", supported models,
+/// https://docs.aws.amazon.com/bedrock/latest/userguide/count-tokens.html): Anthropic
 /// Claude 3.5 Haiku, 3.5 Sonnet and 3.5 Sonnet v2, 3.7 Sonnet, Opus 4 and Sonnet 4, as
 /// prefixes of their model ids. The API reference takes "the unique identifier or ARN of the
 /// foundation model", so an inference profile id is not among them.
@@ -132,10 +133,13 @@ pub fn counts_tokens(model: &str) -> bool {
     COUNT_TOKENS_MODELS.iter().any(|m| model.starts_with(m))
 }
 
-/// IAM's size quotas on the policies a principal holds (IAM and AWS STS quotas): all inline
-/// policies of a user together, of a role together, and one managed policy.
+// IAM's size quotas on the policies a principal holds (IAM and AWS STS quotas,
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+/// All inline policies of one user together.
 pub const USER_INLINE_CHARS: usize = 2_048;
+/// All inline policies of one role together.
 pub const ROLE_INLINE_CHARS: usize = 10_240;
+/// One managed policy (a permissions boundary here).
 pub const MANAGED_POLICY_CHARS: usize = 6_144;
 
 /// A document's size as IAM counts it against those quotas: its characters as sent, white space
