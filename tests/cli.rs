@@ -238,3 +238,84 @@ fn a_dry_run_prints_the_plan_and_needs_no_account() {
         "a dry run writes nothing"
     );
 }
+
+/// The actions the runner policy may grant on `*`: they have no resource type to name, and none
+/// changes anything.
+const UNSCOPED: &[&str] = &[
+    "iam:SimulateCustomPolicy",
+    "iam:ListUsers",
+    "iam:ListRoles",
+    "iam:ListPolicies",
+];
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::String(s) => vec![s.clone()],
+        serde_json::Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_string()).collect(),
+        other => panic!("not a string or a list: {other}"),
+    }
+}
+
+#[test]
+fn runner_policy_names_that_account_only_and_scopes_every_resource() {
+    let o = keyward(&["runner-policy", "--account", "111122223333"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let p: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(p["Version"], "2012-10-17");
+    // Every account the policy names is the one asked for: no `*`, no other.
+    let accounts: std::collections::BTreeSet<String> = regex::Regex::new(r"arn:aws:iam::([^:]*):")
+        .unwrap()
+        .captures_iter(&text)
+        .map(|c| c[1].to_string())
+        .collect();
+    assert_eq!(accounts.into_iter().collect::<Vec<_>>(), ["111122223333"]);
+    let statements = p["Statement"].as_array().unwrap();
+    assert!(!statements.is_empty());
+    for s in statements {
+        assert_eq!(s["Effect"], "Allow", "{s}");
+        assert!(
+            s.get("NotAction").is_none() && s.get("NotResource").is_none(),
+            "{s}"
+        );
+        let actions = strings(&s["Action"]);
+        assert!(actions.iter().all(|a| !a.contains('*')), "{s}");
+        for r in strings(&s["Resource"]) {
+            if r == "*" {
+                assert!(
+                    actions.iter().all(|a| UNSCOPED.contains(&a.as_str())),
+                    "{s}"
+                );
+                continue;
+            }
+            let name = r
+                .strip_prefix("arn:aws:iam::111122223333:")
+                .and_then(|x| x.split_once('/'))
+                .map(|(_, n)| n)
+                .unwrap_or_else(|| panic!("not in the account: {r}"));
+            assert!(
+                name == "keyward-*" || name == "BedrockAPIKey-*",
+                "not the runner's names: {r}"
+            );
+        }
+    }
+    // The shipped example is exactly what the command prints.
+    let shipped = std::fs::read_to_string(root().join("docs/live-runner-policy.json")).unwrap();
+    assert_eq!(shipped, text, "regenerate docs/live-runner-policy.json");
+    // Another account gets its own, and nothing of the first.
+    let other = stdout(&keyward(&["runner-policy", "--account", "444455556666"]));
+    assert!(other.contains("arn:aws:iam::444455556666:role/keyward-*"));
+    assert!(!other.contains("111122223333"));
+}
+
+#[test]
+fn runner_policy_refuses_a_bad_account_id_with_exit_2() {
+    for bad in ["12345", "11112222333a", "*", "1111222233334", ""] {
+        let o = keyward(&["runner-policy", "--account", bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert!(stdout(&o).is_empty(), "{bad:?}");
+        assert!(stderr(&o).contains("must be 12 digits"), "{}", stderr(&o));
+    }
+    let o = keyward(&["runner-policy"]);
+    assert_eq!(o.status.code(), Some(2), "--account is required");
+}

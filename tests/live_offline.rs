@@ -3,7 +3,9 @@
 //!
 //! No test here touches the network: every SDK client gets the fake (or a StaticReplayClient).
 
+mod aws_limits;
 mod fake;
+mod runner_policy;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use keyward::commands::live::{LiveArgs, LiveCommand, Setup, DEFAULT_LIVE_CASES};
-use keyward::commands::{check, eval, explain, live};
+use keyward::commands::{check, eval, explain, live, runner_policy};
 
 #[derive(Parser)]
 #[command(
@@ -122,6 +122,13 @@ enum Command {
         run: Option<String>,
         #[command(flatten)]
         live_args: LiveFlags,
+    },
+    /// Print the IAM policy the live runner needs, for one account only (JSON). It amounts to
+    /// administrator access to that account: give it only to a sandbox that holds nothing else.
+    RunnerPolicy {
+        /// The sandbox account id (12 digits).
+        #[arg(long, value_name = "ID")]
+        account: String,
     },
 }
 
@@ -262,6 +269,7 @@ fn main() -> ExitCode {
             };
             live::run(cmd, Setup::from_process(), &mut out, &mut err)
         }
+        Command::RunnerPolicy { account } => runner_policy::run(&account, &mut out, &mut err),
     };
     let _ = out.flush();
     ExitCode::from(code)

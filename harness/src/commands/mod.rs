@@ -5,6 +5,7 @@ pub mod check;
 pub mod eval;
 pub mod explain;
 pub mod live;
+pub mod runner_policy;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_DISAGREE: u8 = 1;

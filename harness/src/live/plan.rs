@@ -54,6 +54,21 @@ pub enum Skip {
     TooManyExistingKeys,
     /// Renaming for the sandbox changed the local verdict.
     RenamingChangesVerdict,
+    /// The model id a call would send (the run's model, as a profile when the case used one) is
+    /// not one CountTokens is documented for: Amazon Bedrock documents it for some Anthropic
+    /// Claude foundation models only, so AWS would answer a ValidationException whatever the
+    /// policies say.
+    CountTokensModel(String),
+    /// A principal's policies are over one of IAM's size quotas (counted as IAM counts, white
+    /// space not counted), so IAM would refuse to store them: `quota` names which.
+    PolicyTooLarge {
+        quota: String,
+        chars: usize,
+        limit: usize,
+    },
+    /// SimulateCustomPolicy requires `PolicyInputList`, so a request case with no identity
+    /// policy cannot be simulated.
+    SimulatorNoIdentityPolicy,
 }
 
 impl fmt::Display for Skip {
@@ -75,6 +90,9 @@ impl fmt::Display for Skip {
             Skip::FutureKey => write!(f, "the key was issued after the call"),
             Skip::TooManyExistingKeys => write!(f, "IAM allows at most 2 keys per user and service"),
             Skip::RenamingChangesVerdict => write!(f, "renaming for the sandbox changes the local verdict"),
+            Skip::CountTokensModel(m) => write!(f, "CountTokens is documented for some Anthropic Claude foundation models only, not for {m}"),
+            Skip::PolicyTooLarge { quota, chars, limit } => write!(f, "{quota} would hold {chars} characters, over IAM's quota of {limit}"),
+            Skip::SimulatorNoIdentityPolicy => write!(f, "SimulateCustomPolicy requires at least one identity policy (PolicyInputList)"),
         }
     }
 }
@@ -95,6 +113,75 @@ const CONTROLLABLE_KEYS: &[&str] = &[
     "aws:securetransport",
     "aws:tagkeys",
 ];
+
+/// The foundation models CountTokens is documented for (Amazon Bedrock User Guide, "Monitor your
+/// token usage by counting tokens before running inference", supported models,
+/// https://docs.aws.amazon.com/bedrock/latest/userguide/count-tokens.html): Anthropic
+/// Claude 3.5 Haiku, 3.5 Sonnet and 3.5 Sonnet v2, 3.7 Sonnet, Opus 4 and Sonnet 4, as
+/// prefixes of their model ids. The API reference takes "the unique identifier or ARN of the
+/// foundation model", so an inference profile id is not among them.
+const COUNT_TOKENS_MODELS: &[&str] = &[
+    "anthropic.claude-3-5-haiku-",
+    "anthropic.claude-3-5-sonnet-",
+    "anthropic.claude-3-7-sonnet-",
+    "anthropic.claude-opus-4-2",
+    "anthropic.claude-sonnet-4-2",
+];
+
+/// Whether CountTokens is documented for the model id a call sends.
+pub fn counts_tokens(model: &str) -> bool {
+    COUNT_TOKENS_MODELS.iter().any(|m| model.starts_with(m))
+}
+
+// IAM's size quotas on the policies a principal holds (IAM and AWS STS quotas,
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+/// All inline policies of one user together.
+pub const USER_INLINE_CHARS: usize = 2_048;
+/// All inline policies of one role together.
+pub const ROLE_INLINE_CHARS: usize = 10_240;
+/// One managed policy (a permissions boundary here).
+pub const MANAGED_POLICY_CHARS: usize = 6_144;
+
+/// A document's size as IAM counts it against those quotas: its characters as sent, white space
+/// not counted (IAM and AWS STS quotas).
+pub fn policy_chars(doc: &Value) -> usize {
+    doc.to_string()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .count()
+}
+
+/// Refuses a principal whose policies IAM would not store: the case would otherwise fail half
+/// provisioned instead of being answered.
+fn check_sizes(p: &Principal) -> Result<(), Skip> {
+    let (policies, quota, limit) = match p {
+        Principal::Role { policies, .. } => {
+            (policies, "the inline policies of a role", ROLE_INLINE_CHARS)
+        }
+        Principal::User { policies, .. } => {
+            (policies, "the inline policies of a user", USER_INLINE_CHARS)
+        }
+    };
+    let inline: usize = policies.identity.iter().map(policy_chars).sum();
+    if inline > limit {
+        return Err(Skip::PolicyTooLarge {
+            quota: quota.into(),
+            chars: inline,
+            limit,
+        });
+    }
+    if let Some(b) = &policies.boundary {
+        let chars = policy_chars(b);
+        if chars > MANAGED_POLICY_CHARS {
+            return Err(Skip::PolicyTooLarge {
+                quota: "the permissions boundary (a managed policy)".into(),
+                chars,
+                limit: MANAGED_POLICY_CHARS,
+            });
+        }
+    }
+    Ok(())
+}
 
 /// A principal the run creates, carrying the case's policies.
 #[derive(Debug, Clone, PartialEq)]
@@ -481,12 +568,14 @@ fn principal_for(
         }
         let live = ctx.run.name(ctx.index, &format!("{tag}-{role}"));
         r.add(role, live.clone());
-        Ok(Principal::Role {
+        let p = Principal::Role {
             live_name: live,
             session: session.to_string(),
             policies: identity_docs(policies, r),
             session_policy: session_policy(policies, r)?,
-        })
+        };
+        check_sizes(&p)?;
+        Ok(p)
     } else if let Some(path) = parsed.resource().strip_prefix("user/") {
         if path.contains('/') {
             return Err(Skip::Principal(arn.into()));
@@ -496,10 +585,12 @@ fn principal_for(
         }
         let live = live_user_name(path, ctx, tag);
         r.add(path, live.clone());
-        Ok(Principal::User {
+        let p = Principal::User {
             live_name: live,
             policies: identity_docs(policies, r),
-        })
+        };
+        check_sizes(&p)?;
+        Ok(p)
     } else {
         Err(Skip::Principal(arn.into()))
     }
@@ -565,6 +656,10 @@ fn call_plan(
             ctx.model.clone()
         }
     };
+    // AWS would refuse the call for the model alone, whatever the policies say.
+    if c.operation == keyward_bedrock::Operation::CountTokens && !counts_tokens(&model) {
+        return Err(Skip::CountTokensModel(model));
+    }
     let key = match &c.key {
         KeySpec::Malformed(t) => KeyPlan::Malformed(t.clone()),
         KeySpec::ShortTerm {
@@ -621,6 +716,11 @@ fn call_plan(
 fn simulate_plan(req: &keyward_iam::Request, policies: &PolicySet) -> Result<SimPlan, Skip> {
     if !session_policies(policies).is_empty() {
         return Err(Skip::SimulatorSession);
+    }
+    // PolicyInputList is required (API reference, SimulateCustomPolicy): with no identity
+    // policy there is nothing to send, and the simulator's answer cannot be had.
+    if policies.identity.is_empty() {
+        return Err(Skip::SimulatorNoIdentityPolicy);
     }
     if policies.rcp.is_some() {
         return Err(Skip::SimulatorRcp);
@@ -793,6 +893,34 @@ mod tests {
         assert_eq!(model, "us.amazon.nova-micro-v1:0");
         assert!(matches!(key, KeyPlan::ShortTerm { age_secs: 0, .. }));
         assert!(p.plan.calls().last().unwrap().contains("Converse"));
+    }
+
+    #[test]
+    fn policy_size_is_counted_without_white_space() {
+        let compact = json!({"Version": "2012-10-17", "Statement": []});
+        let spaced = json!({"Version": "2012 10 17", "Statement": []});
+        assert_eq!(policy_chars(&compact), compact.to_string().len());
+        assert_eq!(policy_chars(&spaced), compact.to_string().len() - 2);
+    }
+
+    #[test]
+    fn count_tokens_is_planned_only_for_the_documented_claude_models() {
+        let mut c = call(json!({"operation": "CountTokens"}));
+        let pols = json!({"identity": [allow("bedrock:*")]});
+        assert_eq!(
+            plan(&scenario(pols.clone(), c.clone()), &ctx()).unwrap_err(),
+            Skip::CountTokensModel("us.amazon.nova-micro-v1:0".into())
+        );
+        let claude = "anthropic.claude-3-5-haiku-20241022-v1:0";
+        c["call"]["model"] = json!(claude);
+        let mut claude_ctx = ctx();
+        claude_ctx.model = claude.into();
+        let p = plan(&scenario(pols, c), &claude_ctx).unwrap();
+        assert!(matches!(&p.plan, LivePlan::Call { model, .. } if model == claude));
+        assert!(!counts_tokens(
+            "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+        ));
+        assert!(!counts_tokens("amazon.nova-micro-v1:0"));
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub fn answer(r: &Req, w: &mut World) -> Resp {
     }
     match r.op.as_str() {
         "Converse" => converse(w),
-        "CountTokens" => count_tokens(),
+        "CountTokens" => count_tokens(r, w),
         "InvokeModel" => invoke_model(),
         _ => bedrock_error(w, 400, "ValidationException", "The fake does not stream."),
     }
@@ -50,7 +50,38 @@ fn converse(w: &mut World) -> Resp {
     }
 }
 
-fn count_tokens() -> Resp {
+/// The foundation models AWS documents CountTokens for (Amazon Bedrock User Guide, "Monitor your
+/// token usage by counting tokens before running inference", supported models): Anthropic
+/// Claude 3.5 Haiku, 3.5 Sonnet (and v2), 3.7 Sonnet, Opus 4 and Sonnet 4, named by their
+/// foundation-model ids. The API reference takes "the unique identifier or ARN of the foundation
+/// model", so an inference profile id is not one of them.
+const COUNT_TOKENS_MODELS: &[&str] = &[
+    "anthropic.claude-3-5-haiku-",
+    "anthropic.claude-3-5-sonnet-",
+    "anthropic.claude-3-7-sonnet-",
+    "anthropic.claude-opus-4-2",
+    "anthropic.claude-sonnet-4-2",
+];
+
+/// The model id of a `/model/{modelId}/...` request, decoded.
+fn model_id(r: &Req) -> String {
+    let path = r.uri.split("/model/").nth(1).unwrap_or_default();
+    super::request::pct_decode(path.split('/').next().unwrap_or_default())
+}
+
+/// CountTokens on a model it is not documented for is a `ValidationException` (400, the error
+/// CountTokens documents for input that fails Bedrock's constraints). The text is not in AWS's
+/// documentation; this is the one public reports show.
+fn count_tokens(r: &Req, w: &mut World) -> Resp {
+    let model = model_id(r);
+    if !COUNT_TOKENS_MODELS.iter().any(|m| model.starts_with(m)) {
+        return bedrock_error(
+            w,
+            400,
+            "ValidationException",
+            "The provided model doesn't support counting tokens.",
+        );
+    }
     Resp {
         status: 200,
         headers: vec![("content-type".into(), "application/json".into())],

@@ -42,7 +42,7 @@ pub fn answer(r: &Req, w: &mut World) -> Resp {
         "DeleteRole" => delete_role(&c, w),
         "ListPolicyVersions" => list_policy_versions(&c, w),
         "DeletePolicy" => delete_policy(&c, w),
-        "SimulateCustomPolicy" => simulate_custom_policy(&c),
+        "SimulateCustomPolicy" => simulate_custom_policy(&c, w),
         "ListUsers" => list_entities(&c, w, User),
         "ListRoles" => list_entities(&c, w, Role),
         "ListPolicies" => list_policies(&c, w),
@@ -208,8 +208,30 @@ fn create_role(c: &Call, w: &mut World) -> Resp {
     c.ok(Some(inner))
 }
 
+/// The size IAM counts a policy document at: its characters, white space not counted (IAM and
+/// AWS STS quotas, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+fn policy_chars(doc: &str) -> usize {
+    doc.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// A managed policy document may hold at most this many characters (IAM and AWS STS quotas).
+const MANAGED_POLICY_CHARS: usize = 6_144;
+
+/// IAM's answer to a document over a size quota: `LimitExceeded` (409), as PutUserPolicy,
+/// PutRolePolicy and CreatePolicy document it. The API reference does not give the message
+/// text; this one is the form public reports show.
+fn too_large(w: &mut World, message: &str) -> Resp {
+    iam_error(w, 409, "LimitExceeded", message)
+}
+
 fn create_policy(c: &Call, w: &mut World) -> Resp {
     let name = c.p("PolicyName");
+    if policy_chars(&c.p("PolicyDocument")) > MANAGED_POLICY_CHARS {
+        return too_large(
+            w,
+            &format!("Cannot exceed quota for PolicySize: {MANAGED_POLICY_CHARS}"),
+        );
+    }
     let arn = format!("arn:aws:iam::{}:policy/{name}", w.account);
     w.policies.insert(arn.clone());
     w.policy_tags.insert(arn.clone(), c.r.tags());
@@ -222,15 +244,39 @@ fn create_policy(c: &Call, w: &mut World) -> Resp {
     c.ok(Some(inner))
 }
 
+/// As IAM: the inline policies of one principal together may hold at most 2,048 characters
+/// for a user and 10,240 for a role (IAM and AWS STS quotas); a document that would take the
+/// total over is refused and nothing changes.
 fn put_inline_policy(c: &Call, w: &mut World, e: Entity) -> Resp {
     let name = e.name(c);
-    match e.map_mut(w).get_mut(&name) {
-        Some(pr) => {
-            pr.inline.insert(c.p("PolicyName"));
-            c.ok(None)
-        }
-        None => no_such(w, &format!("{} with name {name}", e.what())),
+    let policy = c.p("PolicyName");
+    let chars = policy_chars(&c.p("PolicyDocument"));
+    let limit = match e {
+        Entity::User => 2_048,
+        Entity::Role => 10_240,
+    };
+    let Some(pr) = e.map_mut(w).get_mut(&name) else {
+        return no_such(w, &format!("{} with name {name}", e.what()));
+    };
+    // A policy put again under its name replaces the old document.
+    let others: usize = pr
+        .inline_chars
+        .iter()
+        .filter(|(n, _)| **n != policy)
+        .map(|(_, n)| n)
+        .sum();
+    if others + chars > limit {
+        return too_large(
+            w,
+            &format!(
+                "Maximum policy size of {limit} bytes exceeded for {} {name}",
+                e.what()
+            ),
+        );
     }
+    pr.inline.insert(policy.clone());
+    pr.inline_chars.insert(policy, chars);
+    c.ok(None)
 }
 
 fn put_permissions_boundary(c: &Call, w: &mut World, e: Entity) -> Resp {
@@ -406,10 +452,10 @@ fn list_inline_policies(c: &Call, w: &mut World, e: Entity) -> Resp {
 fn delete_inline_policy(c: &Call, w: &mut World, e: Entity) -> Resp {
     let name = e.name(c);
     let pn = c.p("PolicyName");
-    if e.map_mut(w)
-        .get_mut(&name)
-        .is_some_and(|pr| pr.inline.remove(&pn))
-    {
+    if e.map_mut(w).get_mut(&name).is_some_and(|pr| {
+        pr.inline_chars.remove(&pn);
+        pr.inline.remove(&pn)
+    }) {
         c.ok(None)
     } else {
         no_such(w, &format!("policy with name {pn}"))
@@ -532,8 +578,20 @@ fn delete_policy(c: &Call, w: &mut World) -> Resp {
     c.ok(None)
 }
 
-/// Without a hook, the simulator allows everything it is asked about.
-fn simulate_custom_policy(c: &Call) -> Resp {
+/// Without a hook, the simulator allows everything it is asked about. `PolicyInputList` is a
+/// required parameter (API reference, SimulateCustomPolicy), so a request without an identity
+/// policy is refused. The reference does not say with which code and text; the fake answers
+/// with the common error for a missing required parameter (IAM API reference, Common Errors:
+/// `MissingParameter`, 400).
+fn simulate_custom_policy(c: &Call, w: &mut World) -> Resp {
+    if c.r.members("PolicyInputList").is_empty() {
+        return iam_error(
+            w,
+            400,
+            "MissingParameter",
+            "A required parameter for the specified action is not supplied.",
+        );
+    }
     let results: Vec<(String, String, &str, Option<&str>)> = sim_pairs(c.r)
         .into_iter()
         .map(|(a, res)| (a, res, "allowed", None))

@@ -5,10 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{RUNNER_KEY, RUNNER_ROLE};
 
-/// A user or a role: its inline policy names, attached policy ARNs, boundary and tags.
+/// A user or a role: its inline policy names (with each document's size as IAM counts it),
+/// attached policy ARNs, boundary and tags.
 #[derive(Debug, Default)]
 pub struct Principal {
     pub inline: BTreeSet<String>,
+    pub inline_chars: BTreeMap<String, usize>,
     pub attached: BTreeSet<String>,
     pub boundary: Option<String>,
     pub tags: Vec<(String, String)>,
