@@ -299,7 +299,7 @@ async fn a_crash_mid_case_is_cleaned_up_by_sweep() {
 
     // A dry run lists, and deletes nothing.
     let found = sweep::find(&aws, dir.path(), None).await.unwrap();
-    assert_eq!(found.len(), 4, "{found:?}");
+    assert_eq!(found.resources.len(), 4, "{found:?}");
     assert_eq!(user_names(&aws).await.len(), 4);
 
     let report = sweep::sweep(&aws, dir.path(), None).await.unwrap();

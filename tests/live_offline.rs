@@ -1749,3 +1749,177 @@ fn probing_the_assumptions_reports_each_one() {
     assert!(fake.count("Converse") > 0);
     assert_all_deleted(&fake);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 12. Never touching what the run did not create
+// ---------------------------------------------------------------------------------------------
+
+/// Another account than the sandbox of the tests.
+const OTHER_ACCOUNT: &str = "444455556666";
+
+/// A config for `account` whose state directory is `state`.
+fn config_with_state(dir: &Path, account: &str, state: &Path) -> PathBuf {
+    let f = dir.join(format!("keyward-{account}.toml"));
+    let text = format!(
+        "[live]\nstate_dir = {:?}\nsandbox_account = \"{account}\"\n",
+        state.display().to_string()
+    );
+    std::fs::write(&f, text).unwrap();
+    f
+}
+
+/// The run id a command printed first on stderr (`run <id> in account ...`).
+fn run_id_of(err: &str) -> String {
+    err.split_whitespace().nth(1).unwrap().to_string()
+}
+
+#[test]
+fn a_journal_of_another_account_is_neither_swept_nor_resumed_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let cfg = config_with_state(dir.path(), SANDBOX, &state);
+    let c = short_term_call("t/left", ROLE_ALICE, allow_all());
+    let fx = write_fixtures(dir.path(), &[&c]);
+    // A run in the sandbox whose role cannot be deleted: the journal keeps it pending.
+    let fake = Fake::new(SANDBOX);
+    service_failure(&fake, "DeleteRole");
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let (code, out, err) = run_cmd(check(args(&cfg), &fx, 0), setup);
+    assert_eq!(code, 1, "{out}{err}");
+    let run = run_id_of(&err);
+    let path = journal::runs_dir(&state).join(format!("{run}.jsonl"));
+    let pending = journal::read(&path).unwrap().pending;
+    let role = match &pending[..] {
+        [journal::Resource::Role(r)] => r.clone(),
+        other => panic!("{other:?}"),
+    };
+    // The journal says which account the run was in.
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .contains(&format!("\"account\":\"{SANDBOX}\"")));
+
+    // The same state directory, credentials of another account holding a role of that name.
+    let other = Fake::new(OTHER_ACCOUNT);
+    other.world_mut(|w| {
+        w.roles.insert(
+            role.clone(),
+            Principal {
+                inline: ["theirs".to_string()].into(),
+                ..Principal::default()
+            },
+        );
+    });
+    let other_cfg = config_with_state(dir.path(), OTHER_ACCOUNT, &state);
+    let setup = || Setup {
+        sdk: Some(other.sdk()),
+        ..no_env()
+    };
+    let sweep = LiveCommand::Sweep {
+        args: args(&other_cfg),
+        run: Some(run.clone()),
+    };
+    let (code, out, err) = run_cmd(sweep, setup());
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(SANDBOX) && err.contains(OTHER_ACCOUNT) && err.contains(&run),
+        "{err}"
+    );
+    // A sweep of every journal leaves that one alone too.
+    let sweep_all = LiveCommand::Sweep {
+        args: args(&other_cfg),
+        run: None,
+    };
+    let (code, out, err) = run_cmd(sweep_all, setup());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains(&run), "the skipped journal is named: {err}");
+    let mut resume = check(args(&other_cfg), &fx, 0);
+    if let LiveCommand::Check { resume: r, .. } = &mut resume {
+        *r = Some(run.clone());
+    }
+    let (code, out, err) = run_cmd(resume, setup());
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(SANDBOX) && err.contains(OTHER_ACCOUNT),
+        "{err}"
+    );
+    other.world(|w| assert!(w.roles.contains_key(&role), "{w:?}"));
+    assert!(
+        !other
+            .ops()
+            .iter()
+            .any(|o| o.starts_with("Delete") || o.starts_with("Create")),
+        "{:?}",
+        other.ops()
+    );
+    assert_eq!(journal::read(&path).unwrap().pending.len(), 1);
+}
+
+#[test]
+fn failure_reasons_are_redacted_in_the_journal_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let c = short_term_call("t/denied-setup", ROLE_ALICE, allow_all());
+    let fx = write_fixtures(dir.path(), &[&c]);
+    let fake = Fake::new(SANDBOX);
+    // The runner may not put the policy: IAM's AccessDenied names the runner and the role.
+    fake.hook(|r, w| {
+        (r.op == "PutRolePolicy").then(|| {
+            let role = r.param("RoleName").unwrap_or_default().to_string();
+            let caller = format!("arn:aws:sts::{}:assumed-role/{RUNNER_ROLE}/ci", w.account);
+            let resource = format!("arn:aws:iam::{}:role/{role}", w.account);
+            let msg = implicit_deny_message(&caller, "iam:PutRolePolicy", &resource);
+            iam_error(w, 403, "AccessDenied", &msg)
+        })
+    });
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let (code, out, err) = run_cmd(check(args(&cfg), &fx, 0), setup);
+    assert_eq!(code, 1, "{out}{err}");
+    let failed = out
+        .lines()
+        .find(|l| l.starts_with("FAILED t/denied-setup"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(failed.contains("iam:PutRolePolicy"), "{failed}");
+    let (_, text) = journals(&dir.path().join("state")).pop().unwrap();
+    let reasons: Vec<&str> = text.lines().filter(|l| l.contains("\"failed\"")).collect();
+    assert!(!reasons.is_empty(), "{text}");
+    for t in reasons.iter().copied().chain([failed]) {
+        assert!(!t.contains(SANDBOX), "the account leaked: {t}");
+        assert!(!t.contains("keyward-"), "a live name leaked: {t}");
+        assert!(t.contains(CASE_ACCOUNT), "{t}");
+    }
+}
+
+#[test]
+fn sweep_is_not_stopped_by_the_call_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let fake = Fake::new(SANDBOX);
+    fake.world_mut(|w| {
+        for i in 0..3 {
+            w.roles.insert(
+                format!("keyward-capped01-{i}-k-dev"),
+                Principal {
+                    inline: ["p0".to_string()].into(),
+                    tags: vec![("keyward:run".into(), "capped01".into())],
+                    ..Principal::default()
+                },
+            );
+        }
+    });
+    let mut a = args(&cfg);
+    a.max_calls = Some(1);
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let (code, out, err) = run_cmd(LiveCommand::Sweep { args: a, run: None }, setup);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 deleted, 0 not deleted"), "{out}");
+    fake.world(|w| assert!(w.roles.is_empty(), "{w:?}"));
+}

@@ -9,9 +9,9 @@
 use std::path::Path;
 
 use super::aws::ApiFailure;
-use super::journal::{self, Resource};
+use super::journal::{self, JournalState, Resource};
 use super::ledger::deletion_order;
-use super::names::{NAME_PREFIX, TAG_KEY};
+use super::names::{RunId, NAME_PREFIX, TAG_KEY};
 use super::{delete, Aws, LiveError};
 
 #[derive(Debug, Default)]
@@ -20,27 +20,65 @@ pub struct SweepReport {
     pub failed: Vec<(Resource, String)>,
     /// Journals whose every resource is now gone.
     pub journals_done: Vec<String>,
+    /// Journals of runs made in another account, left alone: (run, that account).
+    pub other_accounts: Vec<(String, String)>,
 }
 
-/// What sweep would delete, without deleting: the `--dry-run` plan.
-pub async fn find(
+/// What sweep would delete, and the journals it leaves alone because their run was in another
+/// account.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub resources: Vec<Resource>,
+    pub other_accounts: Vec<(String, String)>,
+}
+
+/// The journals sweep may act on: those of `run` (or all), made in the credentials' account.
+/// A journal of another account names resources there, and names can repeat across accounts:
+/// asked for by `--run`, it is refused; otherwise it is left alone and reported.
+fn journals_here(
     aws: &Aws,
     state_dir: &Path,
     run: Option<&str>,
-) -> Result<Vec<Resource>, LiveError> {
-    let mut found = Vec::new();
+) -> Result<(Vec<(RunId, JournalState)>, Vec<(String, String)>), LiveError> {
+    let (mut here, mut elsewhere) = (Vec::new(), Vec::new());
     for (id, path) in journal::all(state_dir)? {
         if run.is_some_and(|r| r != id.as_str()) {
             continue;
         }
-        found.extend(journal::read(&path)?.pending);
+        let st = journal::read(&path)?;
+        match &st.account {
+            Some(a) if a != aws.account() => {
+                if run.is_some() {
+                    return Err(LiveError::OtherAccount {
+                        run: id.to_string(),
+                        journal: a.clone(),
+                        actual: aws.account().to_string(),
+                    });
+                }
+                elsewhere.push((id.to_string(), a.clone()));
+            }
+            _ => here.push((id, st)),
+        }
+    }
+    Ok((here, elsewhere))
+}
+
+/// What sweep would delete, without deleting: the `--dry-run` plan.
+pub async fn find(aws: &Aws, state_dir: &Path, run: Option<&str>) -> Result<Found, LiveError> {
+    let (here, other_accounts) = journals_here(aws, state_dir, run)?;
+    let mut found = Vec::new();
+    for (_, st) in here {
+        found.extend(st.pending);
     }
     for r in tagged(aws, run).await? {
         if !found.contains(&r) {
             found.push(r);
         }
     }
-    Ok(deletion_order(found.into_iter().rev().collect()))
+    Ok(Found {
+        resources: deletion_order(found.into_iter().rev().collect()),
+        other_accounts,
+    })
 }
 
 pub async fn sweep(
@@ -48,18 +86,18 @@ pub async fn sweep(
     state_dir: &Path,
     run: Option<&str>,
 ) -> Result<SweepReport, LiveError> {
-    let mut report = SweepReport::default();
-    for r in find(aws, state_dir, run).await? {
+    let found = find(aws, state_dir, run).await?;
+    let mut report = SweepReport {
+        other_accounts: found.other_accounts,
+        ..SweepReport::default()
+    };
+    for r in found.resources {
         match delete::delete(aws, &r).await {
             Ok(()) => report.deleted.push(r),
             Err(e) => report.failed.push((r, e.to_string())),
         }
     }
-    for (id, path) in journal::all(state_dir)? {
-        if run.is_some_and(|r| r != id.as_str()) {
-            continue;
-        }
-        let st = journal::read(&path)?;
+    for (id, st) in journals_here(aws, state_dir, run)?.0 {
         if st.pending.iter().all(|r| report.deleted.contains(r)) {
             let j = journal::Journal::open(state_dir, &id)?;
             for r in &st.pending {
@@ -80,9 +118,10 @@ fn tag_matches(tags: &[aws_sdk_iam::types::Tag], run: Option<&str>) -> bool {
         .any(|t| t.key() == TAG_KEY && run.is_none_or(|r| t.value() == r))
 }
 
-/// Users, roles and local policies with our names and our tag.
+/// Users, roles and local policies with our names and our tag. The listing is cleanup: it
+/// spends from the budget's cleanup allowance, so a run that hit its cap can still be swept.
 async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError> {
-    let iam = aws.iam()?.clone();
+    let iam = aws.iam_cleanup().clone();
     let mut out = Vec::new();
     let mut marker = None;
     loop {
@@ -93,7 +132,7 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError
             .await
             .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:ListUsers"))?;
         for u in page.users().iter().filter(|u| ours(u.user_name())) {
-            aws.budget().spend()?;
+            aws.budget().spend_cleanup();
             let tags = iam
                 .list_user_tags()
                 .user_name(u.user_name())
@@ -106,14 +145,14 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError
         }
         match (page.is_truncated(), page.marker()) {
             (true, Some(m)) => {
-                aws.budget().spend()?;
+                aws.budget().spend_cleanup();
                 marker = Some(m.to_string());
             }
             _ => break,
         }
     }
     loop {
-        aws.budget().spend()?;
+        aws.budget().spend_cleanup();
         let page = iam
             .list_roles()
             .set_marker(marker.take())
@@ -125,7 +164,7 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError
             .iter()
             .filter(|r| r.role_name().starts_with(NAME_PREFIX))
         {
-            aws.budget().spend()?;
+            aws.budget().spend_cleanup();
             let tags = iam
                 .list_role_tags()
                 .role_name(r.role_name())
@@ -142,7 +181,7 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError
         }
     }
     loop {
-        aws.budget().spend()?;
+        aws.budget().spend_cleanup();
         let page = iam
             .list_policies()
             .scope(aws_sdk_iam::types::PolicyScopeType::Local)
@@ -157,7 +196,7 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError
             if !name.starts_with(NAME_PREFIX) {
                 continue;
             }
-            aws.budget().spend()?;
+            aws.budget().spend_cleanup();
             let tags = iam
                 .list_policy_tags()
                 .policy_arn(arn)
