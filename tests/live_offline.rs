@@ -1323,10 +1323,10 @@ fn sweep_deletes_what_a_crashed_run_left_and_nothing_else() {
     let console_user = "BedrockAPIKey-zz99";
     // The journal of a run that crashed mid-case.
     let j = Journal::open(&state, &run).unwrap();
-    j.creating(&Resource::Role(role.into())).unwrap();
-    j.creating(&Resource::Policy(boundary.clone())).unwrap();
-    j.creating(&Resource::User(console_user.into())).unwrap();
-    j.creating(&Resource::User("keyward-crash001-2-u-gone".into()))
+    j.created(&Resource::Role(role.into())).unwrap();
+    j.created(&Resource::Policy(boundary.clone())).unwrap();
+    j.created(&Resource::User(console_user.into())).unwrap();
+    j.created(&Resource::User("keyward-crash001-2-u-gone".into()))
         .unwrap();
     j.deleted(&Resource::User("keyward-crash001-2-u-gone".into()))
         .unwrap();
@@ -1345,11 +1345,13 @@ fn sweep_deletes_what_a_crashed_run_left_and_nothing_else() {
         );
         w.policies.insert(boundary.clone());
         w.policy_tags.insert(boundary.clone(), tag("crash001"));
-        // Made by the case principal (console flow): untagged, holding a key and a policy.
+        // Made by the case principal (console flow), tagged by the runner, holding a key and a
+        // policy.
         w.users.insert(
             console_user.into(),
             Principal {
                 attached: ["arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess".to_string()].into(),
+                tags: tag("crash001"),
                 ..Principal::default()
             },
         );
@@ -1922,4 +1924,211 @@ fn sweep_is_not_stopped_by_the_call_cap() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("3 deleted, 0 not deleted"), "{out}");
     fake.world(|w| assert!(w.roles.is_empty(), "{w:?}"));
+}
+
+/// The live name the plan gives the first principal of case `index` of `run`.
+fn live_principal(c: &Case, run: &RunId, index: u64) -> String {
+    let ctx = PlanContext {
+        run: run.clone(),
+        index,
+        account: SANDBOX.into(),
+        model: keyward::live::config::DEFAULT_MODEL.into(),
+        now: 1_750_000_000,
+    };
+    let r = plan(c, &ctx).expect("runs live").plan.resources();
+    r[0].split_once(' ').unwrap().1.to_string()
+}
+
+#[tokio::test]
+async fn a_principal_name_that_already_exists_is_neither_journaled_nor_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let aws = verified(&fake, dir.path()).await;
+    let run = RunId::parse("exists01").unwrap();
+    let cases = [
+        short_term_call("t/role-exists", ROLE_ALICE, allow_all()),
+        short_term_call(
+            "t/user-exists",
+            "arn:aws:iam::123456789012:user/bob",
+            allow_all(),
+        ),
+    ];
+    let role = live_principal(&cases[0], &run, 0);
+    let user = live_principal(&cases[1], &run, 1);
+    // Someone else's role and user hold those names, with policies and keys of their own.
+    fake.world_mut(|w| {
+        let theirs = || Principal {
+            inline: ["theirs".to_string()].into(),
+            attached: ["arn:aws:iam::aws:policy/ReadOnlyAccess".to_string()].into(),
+            ..Principal::default()
+        };
+        w.roles.insert(role.clone(), theirs());
+        w.users.insert(user.clone(), theirs());
+        w.access_keys
+            .insert("AKIDTHEIRS".into(), (user.clone(), "s".into()));
+        w.creds.push(ServiceCred {
+            id: "ACCATHEIRS".into(),
+            user: user.clone(),
+            service: "bedrock.amazonaws.com".into(),
+            secret: "x".into(),
+            active: true,
+            seq: 1,
+        });
+    });
+    let j = Arc::new(journal::Journal::open(dir.path(), &run).unwrap());
+    let report = run_cases(&aws, &run, Some(j.clone()), None, &cases, &opts()).await;
+    for c in &report.cases {
+        assert!(
+            matches!(&c.status, Status::Failed(why) if why.contains("EntityAlreadyExists")),
+            "{c:?}"
+        );
+    }
+    assert_eq!(fake.count("CreateRole") + fake.count("CreateUser"), 2);
+    for op in [
+        "DeleteRole",
+        "DeleteUser",
+        "DeleteRolePolicy",
+        "DeleteUserPolicy",
+        "DetachRolePolicy",
+        "DetachUserPolicy",
+        "DeleteAccessKey",
+        "DeleteServiceSpecificCredential",
+    ] {
+        assert_eq!(fake.count(op), 0, "{op}: {:?}", fake.ops());
+    }
+    fake.world(|w| {
+        assert_eq!(w.roles[&role].inline.len(), 1);
+        assert_eq!(w.users[&user].attached.len(), 1);
+        assert_eq!((w.access_keys.len(), w.creds.len()), (1, 1));
+    });
+    // Nothing AWS did not create for the run is in its journal, so sweep cannot reach it.
+    let text = std::fs::read_to_string(j.path()).unwrap();
+    assert!(!text.contains(&role) && !text.contains(&user), "{text}");
+}
+
+/// A console-flow key creation: the case's role creates `BedrockAPIKey-h42z` and its key.
+fn console_case(id: &str, user_pattern: &str) -> Case {
+    case(&json!({
+        "id": id, "source": "live_offline", "provenance": "generated",
+        "policies": {"identity": [doc(json!([
+            {"Effect": "Allow", "Action": "iam:*",
+             "Resource": format!("arn:aws:iam::123456789012:user/{user_pattern}")}]))]},
+        "scenario": {"create_key": {"caller": ROLE_ALICE, "user": "BedrockAPIKey-h42z",
+            "service": "bedrock.amazonaws.com", "flow": "console"}}
+    }))
+}
+
+#[tokio::test]
+async fn a_console_user_that_already_exists_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let aws = verified(&fake, dir.path()).await;
+    // A real console user of the account happens to have the name the case's principal asks
+    // for: IAM answers EntityAlreadyExists (409), as it does for any name in use.
+    let taken = Arc::new(std::sync::Mutex::new(None::<String>));
+    let seen = taken.clone();
+    fake.hook(move |r, w| {
+        if r.op == "CreateUser" && !r.by_runner {
+            let name = r.param("UserName")?.to_string();
+            let mut t = seen.lock().unwrap();
+            if t.is_none() {
+                w.users.insert(
+                    name.clone(),
+                    Principal {
+                        attached:
+                            ["arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess".to_string()]
+                                .into(),
+                        ..Principal::default()
+                    },
+                );
+                w.creds.push(ServiceCred {
+                    id: "ACCATHEIRS".into(),
+                    user: name.clone(),
+                    service: "bedrock.amazonaws.com".into(),
+                    secret: "x".into(),
+                    active: true,
+                    seq: 1,
+                });
+                *t = Some(name);
+            }
+        }
+        None
+    });
+    let run = RunId::new();
+    let j = Arc::new(journal::Journal::open(dir.path(), &run).unwrap());
+    let c = console_case("t/console-taken", "BedrockAPIKey-*");
+    let report = run_cases(&aws, &run, Some(j.clone()), None, &[c], &opts()).await;
+    let name = taken.lock().unwrap().clone().expect("the console flow ran");
+    assert!(fake.count("CreateUser") >= 1, "{:?} {report:?}", fake.ops());
+    fake.world(|w| {
+        let u = w
+            .users
+            .get(&name)
+            .unwrap_or_else(|| panic!("{name} was deleted: {w:?}"));
+        assert_eq!(u.attached.len(), 1);
+        assert_eq!(w.creds.len(), 1, "{w:?}");
+    });
+    let text = std::fs::read_to_string(j.path()).unwrap();
+    assert!(!text.contains(&name), "{text}");
+}
+
+#[test]
+fn sweep_deletes_only_what_carries_the_run_tag() {
+    use keyward::live::journal::{Journal, Resource};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let state = dir.path().join("state");
+    let run = RunId::parse("proof001").unwrap();
+    // A journal naming a user the account holds untagged (a real console key user of that
+    // name), and a role tagged by another run.
+    let j = Journal::open(&state, &run).unwrap();
+    j.created(&Resource::User("BedrockAPIKey-ab12".into()))
+        .unwrap();
+    j.created(&Resource::Role("keyward-proof001-0-k-dev".into()))
+        .unwrap();
+    drop(j);
+    let fake = Fake::new(SANDBOX);
+    fake.world_mut(|w| {
+        w.users.insert(
+            "BedrockAPIKey-ab12".into(),
+            Principal {
+                attached: ["arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess".to_string()].into(),
+                ..Principal::default()
+            },
+        );
+        w.roles.insert(
+            "keyward-proof001-0-k-dev".into(),
+            Principal {
+                tags: vec![("keyward:run".into(), "zzzz9999".into())],
+                ..Principal::default()
+            },
+        );
+    });
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let sweep = LiveCommand::Sweep {
+        args: args(&cfg),
+        run: Some("proof001".into()),
+    };
+    let (code, out, err) = run_cmd(sweep, setup);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("0 deleted, 2 not deleted"), "{out}");
+    assert!(
+        out.contains("NOT DELETED user BedrockAPIKey-ab12") && out.contains("keyward:run=proof001"),
+        "{out}"
+    );
+    assert!(
+        !fake
+            .ops()
+            .iter()
+            .any(|o| o.starts_with("Delete") || o.starts_with("Detach")),
+        "{:?}",
+        fake.ops()
+    );
+    fake.world(|w| assert_eq!((w.users.len(), w.roles.len()), (1, 1)));
+    // The journal still names them, for a person to look at.
+    let st = journal::read(&journal::runs_dir(&state).join("proof001.jsonl")).unwrap();
+    assert_eq!(st.pending.len(), 2);
 }

@@ -672,7 +672,7 @@ async fn sweep_command(
         return match sweep::find(&aws, &config.state_dir, run).await {
             Ok(found) => {
                 print_other_accounts(&found.other_accounts, aws.account(), err);
-                for r in &found.resources {
+                for (r, _) in &found.resources {
                     let _ = writeln!(out, "would delete {r}");
                 }
                 let _ = writeln!(out, "{} resources would be deleted", found.resources.len());

@@ -233,15 +233,22 @@ pub async fn enforce(
                 for _ in 0..*existing_keys {
                     existing_key(aws, user, service).await?;
                 }
-            } else {
-                // The case's principal may create it; journal it first so sweep finds it.
-                ledger.creating(super::journal::Resource::User(user.clone()))?;
             }
             let flow = *flow;
             // Answers are compared redacted: IAM's bodies carry a new request id every time.
             settled(settle, &planned.case.id, || async {
-                let a = create_key_once(aws, &creds, user, service, *age_days, flow).await;
-                undo_create_key(aws, user, flow, *existing_keys).await?;
+                let mut made = false;
+                let a = create_key_once(
+                    aws,
+                    (ledger, run, &mut made),
+                    &creds,
+                    user,
+                    service,
+                    *age_days,
+                    flow,
+                )
+                .await;
+                undo_create_key(aws, run, user, flow, made, *existing_keys).await?;
                 a.map(|e| redacted(e, planned, aws.account()))
             })
             .await?
@@ -281,9 +288,14 @@ async fn existing_key(aws: &Aws, user: &str, service: &str) -> Result<(), LiveEr
     Ok(())
 }
 
+/// Where the console flow's user goes once IAM has created it: the case's ledger, the run (for
+/// its tag), and whether this attempt created it.
+type Made<'a> = (&'a Ledger, &'a RunId, &'a mut bool);
+
 /// The recorded request of a create_key scenario, made as the case's principal.
 async fn create_key_once(
     aws: &Aws,
+    (ledger, run, made): Made<'_>,
     creds: &Credentials,
     user: &str,
     service: &str,
@@ -295,9 +307,23 @@ async fn create_key_once(
     let user_name = UserName::new(user).map_err(not_recordable)?;
     let mut effects = Vec::new();
     if flow == Flow::Console {
+        // A name already in use (EntityAlreadyExists) is someone else's user: it is recorded as
+        // the answer and never journaled, tagged or deleted.
         if let Err(e) = iam.create_user().user_name(user).send().await {
             return service_answer(&ApiFailure::from_sdk(&e), true, &effects);
         }
+        *made = true;
+        // The case's principal creates the user as the console does, without tags; the runner
+        // tags it at once, since only the run's tag lets cleanup and sweep delete it (a crash
+        // before the journal line leaves a tagged user sweep finds).
+        aws.iam()?
+            .tag_user()
+            .user_name(user)
+            .tags(super::provision::tag(run))
+            .send()
+            .await
+            .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:TagUser"))?;
+        ledger.created(super::journal::Resource::User(user.to_string()))?;
         effects.push(SideEffect::UserCreated {
             user: user_name.clone(),
         });
@@ -367,12 +393,19 @@ fn service_answer(f: &ApiFailure, iam: bool, effects: &[SideEffect]) -> Result<E
 /// kept) and, for the console flow, the user it created removed.
 async fn undo_create_key(
     aws: &Aws,
+    run: &RunId,
     user: &str,
     flow: Flow,
+    made: bool,
     existing: u32,
 ) -> Result<(), LiveError> {
     if flow == Flow::Console {
-        return delete::delete_user(aws, user).await;
+        // Only a user this attempt created is removed (and only with the run's tag on it).
+        if !made {
+            return Ok(());
+        }
+        let user = super::journal::Resource::User(user.to_string());
+        return delete::delete(aws, &user, run.as_str()).await;
     }
     let iam = aws.iam_cleanup();
     let Ok(list) = iam

@@ -1,6 +1,7 @@
 //! A run's journal: one JSON object per line under `<state_dir>/runs/<run>.jsonl`. Each IAM
-//! principal or policy is written down *before* it is created and again once it is deleted, so
-//! a crash leaves a list `keyward sweep` can finish; each finished case's answer is written too,
+//! principal or policy is written down once AWS has created it for the run (never before: a
+//! name already in use is not the run's) and again once it is deleted, so a crash leaves a list
+//! `keyward sweep` can finish; each finished case's answer is written too,
 //! so `--resume` skips it. Names, case ids and redacted answers only: never a key or a secret.
 //!
 //! The lines, each a serde type:
@@ -235,7 +236,9 @@ impl Journal {
         self.write(LineOut::Meta { meta })
     }
 
-    pub fn creating(&self, r: &Resource) -> Result<(), LiveError> {
+    /// `r` was created by this run (AWS said so). The line is still `{"creating": ...}`, as
+    /// journals have always written it.
+    pub fn created(&self, r: &Resource) -> Result<(), LiveError> {
         self.write(LineOut::Creating { creating: r })
     }
 
@@ -377,9 +380,9 @@ mod tests {
             account: Some("111122223333".into()),
         };
         j.meta(&meta).unwrap();
-        j.creating(&Resource::Role("keyward-abcd1234-0-dev".into()))
+        j.created(&Resource::Role("keyward-abcd1234-0-dev".into()))
             .unwrap();
-        j.creating(&Resource::User("BedrockAPIKey-ab12".into()))
+        j.created(&Resource::User("BedrockAPIKey-ab12".into()))
             .unwrap();
         j.deleted(&Resource::Role("keyward-abcd1234-0-dev".into()))
             .unwrap();

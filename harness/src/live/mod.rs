@@ -66,6 +66,8 @@ pub enum LiveError {
         journal: String,
         actual: String,
     },
+    #[error("{resource} was not deleted: it does not carry the tag {tag}={run}, so nothing proves run {run} created it; if it is a leftover of keyward, delete it by hand", tag = names::TAG_KEY)]
+    NotOurs { resource: String, run: String },
     #[error("interrupted")]
     Interrupted,
 }

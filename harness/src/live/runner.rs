@@ -424,7 +424,7 @@ pub async fn run_cases(
     cases: &[Case],
     opts: &LiveOptions,
 ) -> LiveReport {
-    let root = Ledger::new(journal.clone());
+    let root = Ledger::new(journal.clone(), run.clone());
     let mut done = Finished {
         journal: journal.clone(),
         reports: BTreeMap::new(),

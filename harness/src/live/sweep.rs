@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::aws::ApiFailure;
 use super::journal::{self, JournalState, Resource};
-use super::ledger::deletion_order;
+use super::ledger::deletion_order_by;
 use super::names::{RunId, NAME_PREFIX, TAG_KEY};
 use super::{delete, Aws, LiveError};
 
@@ -28,7 +28,8 @@ pub struct SweepReport {
 /// account.
 #[derive(Debug, Default)]
 pub struct Found {
-    pub resources: Vec<Resource>,
+    /// Each with the run whose tag it must carry to be deleted.
+    pub resources: Vec<(Resource, String)>,
     pub other_accounts: Vec<(String, String)>,
 }
 
@@ -66,17 +67,17 @@ fn journals_here(
 /// What sweep would delete, without deleting: the `--dry-run` plan.
 pub async fn find(aws: &Aws, state_dir: &Path, run: Option<&str>) -> Result<Found, LiveError> {
     let (here, other_accounts) = journals_here(aws, state_dir, run)?;
-    let mut found = Vec::new();
-    for (_, st) in here {
-        found.extend(st.pending);
+    let mut found: Vec<(Resource, String)> = Vec::new();
+    for (id, st) in here {
+        found.extend(st.pending.into_iter().map(|r| (r, id.to_string())));
     }
-    for r in tagged(aws, run).await? {
-        if !found.contains(&r) {
-            found.push(r);
+    for (r, id) in tagged(aws, run).await? {
+        if !found.iter().any(|(f, _)| *f == r) {
+            found.push((r, id));
         }
     }
     Ok(Found {
-        resources: deletion_order(found.into_iter().rev().collect()),
+        resources: deletion_order_by(found.into_iter().rev().collect(), |(r, _)| r),
         other_accounts,
     })
 }
@@ -91,8 +92,8 @@ pub async fn sweep(
         other_accounts: found.other_accounts,
         ..SweepReport::default()
     };
-    for r in found.resources {
-        match delete::delete(aws, &r).await {
+    for (r, owner) in found.resources {
+        match delete::delete(aws, &r, &owner).await {
             Ok(()) => report.deleted.push(r),
             Err(e) => report.failed.push((r, e.to_string())),
         }
@@ -113,14 +114,16 @@ fn ours(name: &str) -> bool {
     name.starts_with(NAME_PREFIX) || name.starts_with("BedrockAPIKey-")
 }
 
-fn tag_matches(tags: &[aws_sdk_iam::types::Tag], run: Option<&str>) -> bool {
+/// The run named by the resource's tag, if it is `run` (or any run).
+fn tag_matches(tags: &[aws_sdk_iam::types::Tag], run: Option<&str>) -> Option<String> {
     tags.iter()
-        .any(|t| t.key() == TAG_KEY && run.is_none_or(|r| t.value() == r))
+        .find(|t| t.key() == TAG_KEY && run.is_none_or(|r| t.value() == r))
+        .map(|t| t.value().to_string())
 }
 
 /// Users, roles and local policies with our names and our tag. The listing is cleanup: it
 /// spends from the budget's cleanup allowance, so a run that hit its cap can still be swept.
-async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError> {
+async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<(Resource, String)>, LiveError> {
     let iam = aws.iam_cleanup().clone();
     let mut out = Vec::new();
     let mut marker = None;
@@ -139,8 +142,8 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError
                 .send()
                 .await
                 .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:ListUserTags"))?;
-            if tag_matches(tags.tags(), run) {
-                out.push(Resource::User(u.user_name().to_string()));
+            if let Some(id) = tag_matches(tags.tags(), run) {
+                out.push((Resource::User(u.user_name().to_string()), id));
             }
         }
         match (page.is_truncated(), page.marker()) {
@@ -171,8 +174,8 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError
                 .send()
                 .await
                 .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:ListRoleTags"))?;
-            if tag_matches(tags.tags(), run) {
-                out.push(Resource::Role(r.role_name().to_string()));
+            if let Some(id) = tag_matches(tags.tags(), run) {
+                out.push((Resource::Role(r.role_name().to_string()), id));
             }
         }
         match (page.is_truncated(), page.marker()) {
@@ -203,8 +206,8 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError
                 .send()
                 .await
                 .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:ListPolicyTags"))?;
-            if tag_matches(tags.tags(), run) {
-                out.push(Resource::Policy(arn.to_string()));
+            if let Some(id) = tag_matches(tags.tags(), run) {
+                out.push((Resource::Policy(arn.to_string()), id));
             }
         }
         match (page.is_truncated(), page.marker()) {
