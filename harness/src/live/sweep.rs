@@ -33,6 +33,9 @@ pub struct Found {
     pub other_accounts: Vec<(String, String)>,
 }
 
+/// Journals of runs made in another account: (run, that account).
+type OtherAccounts = Vec<(String, String)>;
+
 /// The journals sweep may act on: those of `run` (or all), made in the credentials' account.
 /// A journal of another account names resources there, and names can repeat across accounts:
 /// asked for by `--run`, it is refused; otherwise it is left alone and reported.
@@ -40,7 +43,7 @@ fn journals_here(
     aws: &Aws,
     state_dir: &Path,
     run: Option<&str>,
-) -> Result<(Vec<(RunId, JournalState)>, Vec<(String, String)>), LiveError> {
+) -> Result<(Vec<(RunId, JournalState)>, OtherAccounts), LiveError> {
     let (mut here, mut elsewhere) = (Vec::new(), Vec::new());
     for (id, path) in journal::all(state_dir)? {
         if run.is_some_and(|r| r != id.as_str()) {
