@@ -930,9 +930,11 @@ async fn an_iam_access_denied_on_create_key_is_recorded_with_its_xml_body() {
             caller.contains(":user/keyward-") && caller.ends_with("-JohnDoe"),
             "{caller}"
         );
+        // Console-style and unguessable: no policy of the case holds a `?` that could tell
+        // the console's four characters from more.
         let target = call.param("UserName").unwrap();
         assert!(
-            target.starts_with("BedrockAPIKey-") && target.len() == 18,
+            target.starts_with("BedrockAPIKey-") && target.len() == 34,
             "{target}"
         );
         assert_eq!(call.param("CredentialAgeDays"), Some("91"));
@@ -2131,4 +2133,59 @@ fn sweep_deletes_only_what_carries_the_run_tag() {
     // The journal still names them, for a person to look at.
     let st = journal::read(&journal::runs_dir(&state).join("proof001.jsonl")).unwrap();
     assert_eq!(st.pending.len(), 2);
+}
+
+#[tokio::test]
+async fn console_user_names_are_unguessable_and_console_shaped_only_where_a_policy_needs_it() {
+    let run = RunId::parse("shape001").unwrap();
+    // A policy that can tell the length of the name: the console's four characters are kept,
+    // drawn afresh each time (the run id, which every name and the report show, does not
+    // give them away).
+    let shaped = console_case("t/shaped", "BedrockAPIKey-????");
+    let names: BTreeSet<String> = (0..8).map(|_| live_principal_user(&shaped, &run)).collect();
+    assert!(names.len() >= 7, "{names:?}");
+    for n in &names {
+        assert!(n.starts_with("BedrockAPIKey-") && n.len() == 18, "{n}");
+    }
+    // Otherwise the name is long enough that no one guesses it or already holds it.
+    let open = console_case("t/open", "BedrockAPIKey-*");
+    let long = live_principal_user(&open, &run);
+    assert!(
+        long.starts_with("BedrockAPIKey-") && long.len() >= 34,
+        "{long}"
+    );
+    assert_ne!(long, live_principal_user(&open, &run));
+
+    // Run live: the case's role creates the user, the runner tags it, and it is deleted.
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let aws = verified(&fake, dir.path()).await;
+    let report = run_cases(&aws, &RunId::new(), None, None, &[open], &opts()).await;
+    let c = only(&report);
+    assert!(!matches!(c.status, Status::Failed(_)), "{c:?}");
+    let created = fake.of("CreateUser");
+    assert!(!created.is_empty() && created.iter().all(|r| !r.by_runner));
+    let tagged = fake.of("TagUser");
+    assert_eq!(tagged.len(), created.len(), "{:?}", fake.ops());
+    for t in &tagged {
+        assert!(t.by_runner);
+        assert_eq!(t.param("Tags.member.1.Key"), Some("keyward:run"));
+        assert!(t.param("UserName").unwrap().len() >= 34);
+    }
+    assert_all_deleted(&fake);
+}
+
+/// The console-shaped user a create_key case of `run` plans for its target.
+fn live_principal_user(c: &Case, run: &RunId) -> String {
+    let ctx = PlanContext {
+        run: run.clone(),
+        index: 0,
+        account: SANDBOX.into(),
+        model: keyward::live::config::DEFAULT_MODEL.into(),
+        now: 1_750_000_000,
+    };
+    match plan(c, &ctx).expect("runs live").plan {
+        LivePlan::CreateKey { user, .. } => user,
+        other => panic!("{other:?}"),
+    }
 }

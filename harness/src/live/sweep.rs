@@ -1,10 +1,12 @@
 //! `keyward sweep`: deletes what earlier runs left behind. Two sources, so that neither a lost
 //! journal nor an untagged resource escapes:
-//! - the run journals under the state directory: everything written down as being created and
-//!   not as deleted (this is how users made by the console-style flow are found: the case's
-//!   principal creates them, without tags, but the runner journals their names first);
+//! - the run journals under the state directory: everything written down as created and not as
+//!   deleted, in journals of runs made in the credentials' account (the journal records it);
 //! - IAM itself: users, roles and local policies whose name starts with `keyward-` (or is
-//!   console-shaped, `BedrockAPIKey-`) *and* that carry the `keyward:run` tag.
+//!   console-style, `BedrockAPIKey-`) *and* that carry the `keyward:run` tag.
+//!
+//! Either way, nothing is deleted unless it carries the tag of its run ([`delete::delete`]): the
+//! runner tags what it creates, and the console flow's users as soon as IAM has created them.
 
 use std::path::Path;
 
