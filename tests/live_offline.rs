@@ -2189,3 +2189,44 @@ fn live_principal_user(c: &Case, run: &RunId) -> String {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_key_created_for_someone_elses_user_is_undone_without_touching_their_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let aws = verified(&fake, dir.path()).await;
+    // The API flow for a user the case says does not exist; in the sandbox, a user of that
+    // (console-shaped) name exists and holds a key of its own.
+    fake.hook(|r, w| {
+        if r.op == "CreateServiceSpecificCredential" && !r.by_runner {
+            let name = r.param("UserName")?.to_string();
+            if !w.users.contains_key(&name) {
+                w.users.insert(name.clone(), Principal::default());
+                w.creds.push(ServiceCred {
+                    id: "ACCATHEIRS".into(),
+                    user: name,
+                    service: "bedrock.amazonaws.com".into(),
+                    secret: "x".into(),
+                    active: true,
+                    seq: 0,
+                });
+            }
+        }
+        None
+    });
+    let c = case(&json!({
+        "id": "t/api-taken", "source": "live_offline", "provenance": "generated",
+        "policies": {"identity": [doc(json!([{"Effect": "Allow", "Action": "iam:*",
+            "Resource": "arn:aws:iam::123456789012:user/BedrockAPIKey-????"}]))]},
+        "scenario": {"create_key": {"caller": ROLE_ALICE, "user": "BedrockAPIKey-h42z",
+            "service": "bedrock.amazonaws.com", "flow": "api", "user_exists": false}}
+    }));
+    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let made = fake.count("CreateServiceSpecificCredential");
+    assert!(made >= 1, "{:?} {report:?}", fake.ops());
+    fake.world(|w| {
+        let ids: Vec<&str> = w.creds.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["ACCATHEIRS"], "only their key is left: {w:?}");
+        assert_eq!(w.users.len(), 1);
+    });
+}
