@@ -154,7 +154,7 @@ async fn provisioning_tags_everything_and_cleanup_removes_it() {
     let aws = connect(&m, &c).await;
     let run = RunId::parse("moto0001").unwrap();
     let j = Arc::new(Journal::open(dir.path(), &run).unwrap());
-    let ledger = Ledger::new(Some(j.clone()));
+    let ledger = Ledger::new(Some(j.clone()), run.clone());
     let pols = PrincipalPolicies {
         identity: vec![doc("bedrock:*"), doc("iam:CreateServiceSpecificCredential")],
         boundary: Some(doc("*")),
@@ -238,7 +238,7 @@ async fn a_crash_mid_case_is_cleaned_up_by_sweep() {
     };
     let planned = plan(&case, &ctx).expect("runnable");
     let j = Arc::new(Journal::open(dir.path(), &run).unwrap());
-    let ledger = Ledger::new(Some(j.clone()));
+    let ledger = Ledger::new(Some(j.clone()), run.clone());
     // The "crash": the case is dropped while it waits for IAM to settle, after provisioning.
     let settle = Settle {
         settle: Duration::from_secs(60),
@@ -251,18 +251,40 @@ async fn a_crash_mid_case_is_cleaned_up_by_sweep() {
     .await;
     assert!(r.is_err(), "the case was cut off mid-way");
     let pending = journal::read(j.path()).unwrap().pending;
-    let target = pending
+    assert_eq!(pending.len(), 2, "the role and its boundary: {pending:?}");
+    assert!(
+        !pending
+            .iter()
+            .any(|r| matches!(r, Resource::User(n) if n.starts_with("BedrockAPIKey-"))),
+        "the console user is journaled only once IAM has created it: {pending:?}"
+    );
+    let target = planned
+        .plan
+        .resources()
         .iter()
-        .find_map(|r| match r {
-            Resource::User(n) if n.starts_with("BedrockAPIKey-") => Some(n.clone()),
-            _ => None,
-        })
-        .expect("the console user is journaled before it is created");
-    // What the case's principal would have done: an untagged console-style user.
+        .find_map(|r| r.strip_prefix("user BedrockAPIKey-"))
+        .map(|s| format!("BedrockAPIKey-{s}"))
+        .expect("a console user is planned");
+    // What a crash right after the case's principal created it and the runner tagged it leaves:
+    // a tagged console-style user no journal names.
+    let run_tag = aws_sdk_iam::types::Tag::builder()
+        .key(TAG_KEY)
+        .value("moto0002")
+        .build()
+        .unwrap();
     aws.iam()
         .unwrap()
         .create_user()
         .user_name(&target)
+        .tags(run_tag)
+        .send()
+        .await
+        .unwrap();
+    // A real console key user of the account, in no journal and untagged: never touched.
+    aws.iam()
+        .unwrap()
+        .create_user()
+        .user_name("BedrockAPIKey-real")
         .send()
         .await
         .unwrap();
@@ -299,15 +321,15 @@ async fn a_crash_mid_case_is_cleaned_up_by_sweep() {
 
     // A dry run lists, and deletes nothing.
     let found = sweep::find(&aws, dir.path(), None).await.unwrap();
-    assert_eq!(found.len(), 4, "{found:?}");
-    assert_eq!(user_names(&aws).await.len(), 4);
+    assert_eq!(found.resources.len(), 4, "{found:?}");
+    assert_eq!(user_names(&aws).await.len(), 5);
 
     let report = sweep::sweep(&aws, dir.path(), None).await.unwrap();
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert_eq!(report.deleted.len(), 4, "{:?}", report.deleted);
     let mut left = user_names(&aws).await;
     left.sort();
-    assert_eq!(left, ["alice", "keyward-not-tagged"]);
+    assert_eq!(left, ["BedrockAPIKey-real", "alice", "keyward-not-tagged"]);
     assert!(role_names(&aws).await.is_empty());
     assert!(local_policy_names(&aws).await.is_empty());
     assert!(journal::read(j.path()).unwrap().pending.is_empty());

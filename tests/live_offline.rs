@@ -932,9 +932,11 @@ async fn an_iam_access_denied_on_create_key_is_recorded_with_its_xml_body() {
             caller.contains(":user/keyward-") && caller.ends_with("-JohnDoe"),
             "{caller}"
         );
+        // Console-style and unguessable: no policy of the case holds a `?` that could tell
+        // the console's four characters from more.
         let target = call.param("UserName").unwrap();
         assert!(
-            target.starts_with("BedrockAPIKey-") && target.len() == 18,
+            target.starts_with("BedrockAPIKey-") && target.len() == 34,
             "{target}"
         );
         assert_eq!(call.param("CredentialAgeDays"), Some("91"));
@@ -1325,10 +1327,10 @@ fn sweep_deletes_what_a_crashed_run_left_and_nothing_else() {
     let console_user = "BedrockAPIKey-zz99";
     // The journal of a run that crashed mid-case.
     let j = Journal::open(&state, &run).unwrap();
-    j.creating(&Resource::Role(role.into())).unwrap();
-    j.creating(&Resource::Policy(boundary.clone())).unwrap();
-    j.creating(&Resource::User(console_user.into())).unwrap();
-    j.creating(&Resource::User("keyward-crash001-2-u-gone".into()))
+    j.created(&Resource::Role(role.into())).unwrap();
+    j.created(&Resource::Policy(boundary.clone())).unwrap();
+    j.created(&Resource::User(console_user.into())).unwrap();
+    j.created(&Resource::User("keyward-crash001-2-u-gone".into()))
         .unwrap();
     j.deleted(&Resource::User("keyward-crash001-2-u-gone".into()))
         .unwrap();
@@ -1347,11 +1349,13 @@ fn sweep_deletes_what_a_crashed_run_left_and_nothing_else() {
         );
         w.policies.insert(boundary.clone());
         w.policy_tags.insert(boundary.clone(), tag("crash001"));
-        // Made by the case principal (console flow): untagged, holding a key and a policy.
+        // Made by the case principal (console flow), tagged by the runner, holding a key and a
+        // policy.
         w.users.insert(
             console_user.into(),
             Principal {
                 attached: ["arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess".to_string()].into(),
+                tags: tag("crash001"),
                 ..Principal::default()
             },
         );
@@ -1750,4 +1754,481 @@ fn probing_the_assumptions_reports_each_one() {
     );
     assert!(fake.count("Converse") > 0);
     assert_all_deleted(&fake);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. Never touching what the run did not create
+// ---------------------------------------------------------------------------------------------
+
+/// Another account than the sandbox of the tests.
+const OTHER_ACCOUNT: &str = "444455556666";
+
+/// A config for `account` whose state directory is `state`.
+fn config_with_state(dir: &Path, account: &str, state: &Path) -> PathBuf {
+    let f = dir.join(format!("keyward-{account}.toml"));
+    let text = format!(
+        "[live]\nstate_dir = {:?}\nsandbox_account = \"{account}\"\n",
+        state.display().to_string()
+    );
+    std::fs::write(&f, text).unwrap();
+    f
+}
+
+/// The run id a command printed first on stderr (`run <id> in account ...`).
+fn run_id_of(err: &str) -> String {
+    err.split_whitespace().nth(1).unwrap().to_string()
+}
+
+#[test]
+fn a_journal_of_another_account_is_neither_swept_nor_resumed_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let cfg = config_with_state(dir.path(), SANDBOX, &state);
+    let c = short_term_call("t/left", ROLE_ALICE, allow_all());
+    let fx = write_fixtures(dir.path(), &[&c]);
+    // A run in the sandbox whose role cannot be deleted: the journal keeps it pending.
+    let fake = Fake::new(SANDBOX);
+    service_failure(&fake, "DeleteRole");
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let (code, out, err) = run_cmd(check(args(&cfg), &fx, 0), setup);
+    assert_eq!(code, 1, "{out}{err}");
+    let run = run_id_of(&err);
+    let path = journal::runs_dir(&state).join(format!("{run}.jsonl"));
+    let pending = journal::read(&path).unwrap().pending;
+    let role = match &pending[..] {
+        [journal::Resource::Role(r)] => r.clone(),
+        other => panic!("{other:?}"),
+    };
+    // The journal says which account the run was in.
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .contains(&format!("\"account\":\"{SANDBOX}\"")));
+
+    // The same state directory, credentials of another account holding a role of that name.
+    let other = Fake::new(OTHER_ACCOUNT);
+    other.world_mut(|w| {
+        w.roles.insert(
+            role.clone(),
+            Principal {
+                inline: ["theirs".to_string()].into(),
+                ..Principal::default()
+            },
+        );
+    });
+    let other_cfg = config_with_state(dir.path(), OTHER_ACCOUNT, &state);
+    let setup = || Setup {
+        sdk: Some(other.sdk()),
+        ..no_env()
+    };
+    let sweep = LiveCommand::Sweep {
+        args: args(&other_cfg),
+        run: Some(run.clone()),
+    };
+    let (code, out, err) = run_cmd(sweep, setup());
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(SANDBOX) && err.contains(OTHER_ACCOUNT) && err.contains(&run),
+        "{err}"
+    );
+    // A sweep of every journal leaves that one alone too.
+    let sweep_all = LiveCommand::Sweep {
+        args: args(&other_cfg),
+        run: None,
+    };
+    let (code, out, err) = run_cmd(sweep_all, setup());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains(&run), "the skipped journal is named: {err}");
+    let mut resume = check(args(&other_cfg), &fx, 0);
+    if let LiveCommand::Check { resume: r, .. } = &mut resume {
+        *r = Some(run.clone());
+    }
+    let (code, out, err) = run_cmd(resume, setup());
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(SANDBOX) && err.contains(OTHER_ACCOUNT),
+        "{err}"
+    );
+    other.world(|w| assert!(w.roles.contains_key(&role), "{w:?}"));
+    assert!(
+        !other
+            .ops()
+            .iter()
+            .any(|o| o.starts_with("Delete") || o.starts_with("Create")),
+        "{:?}",
+        other.ops()
+    );
+    assert_eq!(journal::read(&path).unwrap().pending.len(), 1);
+}
+
+#[test]
+fn failure_reasons_are_redacted_in_the_journal_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let c = short_term_call("t/denied-setup", ROLE_ALICE, allow_all());
+    let fx = write_fixtures(dir.path(), &[&c]);
+    let fake = Fake::new(SANDBOX);
+    // The runner may not put the policy: IAM's AccessDenied names the runner and the role.
+    fake.hook(|r, w| {
+        (r.op == "PutRolePolicy").then(|| {
+            let role = r.param("RoleName").unwrap_or_default().to_string();
+            let caller = format!("arn:aws:sts::{}:assumed-role/{RUNNER_ROLE}/ci", w.account);
+            let resource = format!("arn:aws:iam::{}:role/{role}", w.account);
+            let msg = implicit_deny_message(&caller, "iam:PutRolePolicy", &resource);
+            iam_error(w, 403, "AccessDenied", &msg)
+        })
+    });
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let (code, out, err) = run_cmd(check(args(&cfg), &fx, 0), setup);
+    assert_eq!(code, 1, "{out}{err}");
+    let failed = out
+        .lines()
+        .find(|l| l.starts_with("FAILED t/denied-setup"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(failed.contains("iam:PutRolePolicy"), "{failed}");
+    let (_, text) = journals(&dir.path().join("state")).pop().unwrap();
+    let reasons: Vec<&str> = text.lines().filter(|l| l.contains("\"failed\"")).collect();
+    assert!(!reasons.is_empty(), "{text}");
+    for t in reasons.iter().copied().chain([failed]) {
+        assert!(!t.contains(SANDBOX), "the account leaked: {t}");
+        assert!(!t.contains("keyward-"), "a live name leaked: {t}");
+        assert!(t.contains(CASE_ACCOUNT), "{t}");
+    }
+}
+
+#[test]
+fn sweep_is_not_stopped_by_the_call_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let fake = Fake::new(SANDBOX);
+    fake.world_mut(|w| {
+        for i in 0..3 {
+            w.roles.insert(
+                format!("keyward-capped01-{i}-k-dev"),
+                Principal {
+                    inline: ["p0".to_string()].into(),
+                    tags: vec![("keyward:run".into(), "capped01".into())],
+                    ..Principal::default()
+                },
+            );
+        }
+    });
+    let mut a = args(&cfg);
+    a.max_calls = Some(1);
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let (code, out, err) = run_cmd(LiveCommand::Sweep { args: a, run: None }, setup);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 deleted, 0 not deleted"), "{out}");
+    fake.world(|w| assert!(w.roles.is_empty(), "{w:?}"));
+}
+
+/// The live name the plan gives the first principal of case `index` of `run`.
+fn live_principal(c: &Case, run: &RunId, index: u64) -> String {
+    let ctx = PlanContext {
+        run: run.clone(),
+        index,
+        account: SANDBOX.into(),
+        model: keyward::live::config::DEFAULT_MODEL.into(),
+        now: 1_750_000_000,
+    };
+    let r = plan(c, &ctx).expect("runs live").plan.resources();
+    r[0].split_once(' ').unwrap().1.to_string()
+}
+
+#[tokio::test]
+async fn a_principal_name_that_already_exists_is_neither_journaled_nor_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let aws = verified(&fake, dir.path()).await;
+    let run = RunId::parse("exists01").unwrap();
+    let cases = [
+        short_term_call("t/role-exists", ROLE_ALICE, allow_all()),
+        short_term_call(
+            "t/user-exists",
+            "arn:aws:iam::123456789012:user/bob",
+            allow_all(),
+        ),
+    ];
+    let role = live_principal(&cases[0], &run, 0);
+    let user = live_principal(&cases[1], &run, 1);
+    // Someone else's role and user hold those names, with policies and keys of their own.
+    fake.world_mut(|w| {
+        let theirs = || Principal {
+            inline: ["theirs".to_string()].into(),
+            attached: ["arn:aws:iam::aws:policy/ReadOnlyAccess".to_string()].into(),
+            ..Principal::default()
+        };
+        w.roles.insert(role.clone(), theirs());
+        w.users.insert(user.clone(), theirs());
+        w.access_keys
+            .insert("AKIDTHEIRS".into(), (user.clone(), "s".into()));
+        w.creds.push(ServiceCred {
+            id: "ACCATHEIRS".into(),
+            user: user.clone(),
+            service: "bedrock.amazonaws.com".into(),
+            secret: "x".into(),
+            active: true,
+            seq: 1,
+        });
+    });
+    let j = Arc::new(journal::Journal::open(dir.path(), &run).unwrap());
+    let report = run_cases(&aws, &run, Some(j.clone()), None, &cases, &opts()).await;
+    for c in &report.cases {
+        assert!(
+            matches!(&c.status, Status::Failed(why) if why.contains("EntityAlreadyExists")),
+            "{c:?}"
+        );
+    }
+    assert_eq!(fake.count("CreateRole") + fake.count("CreateUser"), 2);
+    for op in [
+        "DeleteRole",
+        "DeleteUser",
+        "DeleteRolePolicy",
+        "DeleteUserPolicy",
+        "DetachRolePolicy",
+        "DetachUserPolicy",
+        "DeleteAccessKey",
+        "DeleteServiceSpecificCredential",
+    ] {
+        assert_eq!(fake.count(op), 0, "{op}: {:?}", fake.ops());
+    }
+    fake.world(|w| {
+        assert_eq!(w.roles[&role].inline.len(), 1);
+        assert_eq!(w.users[&user].attached.len(), 1);
+        assert_eq!((w.access_keys.len(), w.creds.len()), (1, 1));
+    });
+    // Nothing AWS did not create for the run is in its journal, so sweep cannot reach it.
+    let text = std::fs::read_to_string(j.path()).unwrap();
+    assert!(!text.contains(&role) && !text.contains(&user), "{text}");
+}
+
+/// A console-flow key creation: the case's role creates `BedrockAPIKey-h42z` and its key.
+fn console_case(id: &str, user_pattern: &str) -> Case {
+    case(&json!({
+        "id": id, "source": "live_offline", "provenance": "generated",
+        "policies": {"identity": [doc(json!([
+            {"Effect": "Allow", "Action": "iam:*",
+             "Resource": format!("arn:aws:iam::123456789012:user/{user_pattern}")}]))]},
+        "scenario": {"create_key": {"caller": ROLE_ALICE, "user": "BedrockAPIKey-h42z",
+            "service": "bedrock.amazonaws.com", "flow": "console"}}
+    }))
+}
+
+#[tokio::test]
+async fn a_console_user_that_already_exists_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let aws = verified(&fake, dir.path()).await;
+    // A real console user of the account happens to have the name the case's principal asks
+    // for: IAM answers EntityAlreadyExists (409), as it does for any name in use.
+    let taken = Arc::new(std::sync::Mutex::new(None::<String>));
+    let seen = taken.clone();
+    fake.hook(move |r, w| {
+        if r.op == "CreateUser" && !r.by_runner {
+            let name = r.param("UserName")?.to_string();
+            let mut t = seen.lock().unwrap();
+            if t.is_none() {
+                w.users.insert(
+                    name.clone(),
+                    Principal {
+                        attached:
+                            ["arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess".to_string()]
+                                .into(),
+                        ..Principal::default()
+                    },
+                );
+                w.creds.push(ServiceCred {
+                    id: "ACCATHEIRS".into(),
+                    user: name.clone(),
+                    service: "bedrock.amazonaws.com".into(),
+                    secret: "x".into(),
+                    active: true,
+                    seq: 1,
+                });
+                *t = Some(name);
+            }
+        }
+        None
+    });
+    let run = RunId::new();
+    let j = Arc::new(journal::Journal::open(dir.path(), &run).unwrap());
+    let c = console_case("t/console-taken", "BedrockAPIKey-*");
+    let report = run_cases(&aws, &run, Some(j.clone()), None, &[c], &opts()).await;
+    let name = taken.lock().unwrap().clone().expect("the console flow ran");
+    assert!(fake.count("CreateUser") >= 1, "{:?} {report:?}", fake.ops());
+    fake.world(|w| {
+        let u = w
+            .users
+            .get(&name)
+            .unwrap_or_else(|| panic!("{name} was deleted: {w:?}"));
+        assert_eq!(u.attached.len(), 1);
+        assert_eq!(w.creds.len(), 1, "{w:?}");
+    });
+    let text = std::fs::read_to_string(j.path()).unwrap();
+    assert!(!text.contains(&name), "{text}");
+}
+
+#[test]
+fn sweep_deletes_only_what_carries_the_run_tag() {
+    use keyward::live::journal::{Journal, Resource};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let state = dir.path().join("state");
+    let run = RunId::parse("proof001").unwrap();
+    // A journal naming a user the account holds untagged (a real console key user of that
+    // name), and a role tagged by another run.
+    let j = Journal::open(&state, &run).unwrap();
+    j.created(&Resource::User("BedrockAPIKey-ab12".into()))
+        .unwrap();
+    j.created(&Resource::Role("keyward-proof001-0-k-dev".into()))
+        .unwrap();
+    drop(j);
+    let fake = Fake::new(SANDBOX);
+    fake.world_mut(|w| {
+        w.users.insert(
+            "BedrockAPIKey-ab12".into(),
+            Principal {
+                attached: ["arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess".to_string()].into(),
+                ..Principal::default()
+            },
+        );
+        w.roles.insert(
+            "keyward-proof001-0-k-dev".into(),
+            Principal {
+                tags: vec![("keyward:run".into(), "zzzz9999".into())],
+                ..Principal::default()
+            },
+        );
+    });
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let sweep = LiveCommand::Sweep {
+        args: args(&cfg),
+        run: Some("proof001".into()),
+    };
+    let (code, out, err) = run_cmd(sweep, setup);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("0 deleted, 2 not deleted"), "{out}");
+    assert!(
+        out.contains("NOT DELETED user BedrockAPIKey-ab12") && out.contains("keyward:run=proof001"),
+        "{out}"
+    );
+    assert!(
+        !fake
+            .ops()
+            .iter()
+            .any(|o| o.starts_with("Delete") || o.starts_with("Detach")),
+        "{:?}",
+        fake.ops()
+    );
+    fake.world(|w| assert_eq!((w.users.len(), w.roles.len()), (1, 1)));
+    // The journal still names them, for a person to look at.
+    let st = journal::read(&journal::runs_dir(&state).join("proof001.jsonl")).unwrap();
+    assert_eq!(st.pending.len(), 2);
+}
+
+#[tokio::test]
+async fn console_user_names_are_unguessable_and_console_shaped_only_where_a_policy_needs_it() {
+    let run = RunId::parse("shape001").unwrap();
+    // A policy that can tell the length of the name: the console's four characters are kept,
+    // drawn afresh each time (the run id, which every name and the report show, does not
+    // give them away).
+    let shaped = console_case("t/shaped", "BedrockAPIKey-????");
+    let names: BTreeSet<String> = (0..8).map(|_| live_principal_user(&shaped, &run)).collect();
+    assert!(names.len() >= 7, "{names:?}");
+    for n in &names {
+        assert!(n.starts_with("BedrockAPIKey-") && n.len() == 18, "{n}");
+    }
+    // Otherwise the name is long enough that no one guesses it or already holds it.
+    let open = console_case("t/open", "BedrockAPIKey-*");
+    let long = live_principal_user(&open, &run);
+    assert!(
+        long.starts_with("BedrockAPIKey-") && long.len() >= 34,
+        "{long}"
+    );
+    assert_ne!(long, live_principal_user(&open, &run));
+
+    // Run live: the case's role creates the user, the runner tags it, and it is deleted.
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let aws = verified(&fake, dir.path()).await;
+    let report = run_cases(&aws, &RunId::new(), None, None, &[open], &opts()).await;
+    let c = only(&report);
+    assert!(!matches!(c.status, Status::Failed(_)), "{c:?}");
+    let created = fake.of("CreateUser");
+    assert!(!created.is_empty() && created.iter().all(|r| !r.by_runner));
+    let tagged = fake.of("TagUser");
+    assert_eq!(tagged.len(), created.len(), "{:?}", fake.ops());
+    for t in &tagged {
+        assert!(t.by_runner);
+        assert_eq!(t.param("Tags.member.1.Key"), Some("keyward:run"));
+        assert!(t.param("UserName").unwrap().len() >= 34);
+    }
+    assert_all_deleted(&fake);
+}
+
+/// The console-shaped user a create_key case of `run` plans for its target.
+fn live_principal_user(c: &Case, run: &RunId) -> String {
+    let ctx = PlanContext {
+        run: run.clone(),
+        index: 0,
+        account: SANDBOX.into(),
+        model: keyward::live::config::DEFAULT_MODEL.into(),
+        now: 1_750_000_000,
+    };
+    match plan(c, &ctx).expect("runs live").plan {
+        LivePlan::CreateKey { user, .. } => user,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_key_created_for_someone_elses_user_is_undone_without_touching_their_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let aws = verified(&fake, dir.path()).await;
+    // The API flow for a user the case says does not exist; in the sandbox, a user of that
+    // (console-shaped) name exists and holds a key of its own.
+    fake.hook(|r, w| {
+        if r.op == "CreateServiceSpecificCredential" && !r.by_runner {
+            let name = r.param("UserName")?.to_string();
+            if !w.users.contains_key(&name) {
+                w.users.insert(name.clone(), Principal::default());
+                w.creds.push(ServiceCred {
+                    id: "ACCATHEIRS".into(),
+                    user: name,
+                    service: "bedrock.amazonaws.com".into(),
+                    secret: "x".into(),
+                    active: true,
+                    seq: 0,
+                });
+            }
+        }
+        None
+    });
+    let c = case(&json!({
+        "id": "t/api-taken", "source": "live_offline", "provenance": "generated",
+        "policies": {"identity": [doc(json!([{"Effect": "Allow", "Action": "iam:*",
+            "Resource": "arn:aws:iam::123456789012:user/BedrockAPIKey-????"}]))]},
+        "scenario": {"create_key": {"caller": ROLE_ALICE, "user": "BedrockAPIKey-h42z",
+            "service": "bedrock.amazonaws.com", "flow": "api", "user_exists": false}}
+    }));
+    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let made = fake.count("CreateServiceSpecificCredential");
+    assert!(made >= 1, "{:?} {report:?}", fake.ops());
+    fake.world(|w| {
+        let ids: Vec<&str> = w.creds.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["ACCATHEIRS"], "only their key is left: {w:?}");
+        assert_eq!(w.users.len(), 1);
+    });
 }

@@ -254,7 +254,7 @@ impl RunRequest {
         self.record.as_ref().is_some_and(|r| r.probe_assumptions)
     }
 
-    fn meta(&self, config: &LiveConfig) -> RunMeta {
+    fn meta(&self, config: &LiveConfig, account: &str) -> RunMeta {
         RunMeta {
             command: match self.record {
                 Some(_) => RunCommand::Record,
@@ -264,6 +264,7 @@ impl RunRequest {
             cases: self.cases,
             region: config.region.clone(),
             model: config.model.clone(),
+            account: Some(account.to_string()),
         }
     }
 }
@@ -304,11 +305,11 @@ async fn run_live(
         Ok(a) => a,
         Err(e) => return fail(err, &e),
     };
-    let (state, journal) = match open_journal(config, &run_id, req.resume.is_some()) {
+    let (state, journal) = match open_journal(config, &run_id, req.resume.is_some(), &aws) {
         Ok(j) => j,
         Err(e) => return fail(err, &e),
     };
-    let _ = journal.meta(&req.meta(config));
+    let _ = journal.meta(&req.meta(config, aws.account()));
     let _ = writeln!(
         err,
         "run {run_id} in account {} ({}); journal {}",
@@ -388,14 +389,24 @@ fn run_id_for(resume: Option<&str>) -> Result<RunId, String> {
 }
 
 /// The run's journal, opened for appending, and what it already holds when the run resumes.
+/// A run made in another account is not resumed here: its journal names resources there.
 fn open_journal(
     config: &LiveConfig,
     run_id: &RunId,
     resuming: bool,
+    aws: &Aws,
 ) -> Result<(Option<JournalState>, Arc<Journal>), LiveError> {
     let state = if resuming {
         let p = journal::runs_dir(&config.state_dir).join(format!("{run_id}.jsonl"));
-        Some(journal::read(&p)?)
+        let st = journal::read(&p)?;
+        if let Some(a) = st.account.as_deref().filter(|a| *a != aws.account()) {
+            return Err(LiveError::OtherAccount {
+                run: run_id.to_string(),
+                journal: a.to_string(),
+                actual: aws.account().to_string(),
+            });
+        }
+        Some(st)
     } else {
         None
     };
@@ -660,10 +671,11 @@ async fn sweep_command(
     if dry {
         return match sweep::find(&aws, &config.state_dir, run).await {
             Ok(found) => {
-                for r in &found {
+                print_other_accounts(&found.other_accounts, aws.account(), err);
+                for (r, _) in &found.resources {
                     let _ = writeln!(out, "would delete {r}");
                 }
-                let _ = writeln!(out, "{} resources would be deleted", found.len());
+                let _ = writeln!(out, "{} resources would be deleted", found.resources.len());
                 EXIT_OK
             }
             Err(e) => fail(err, &e),
@@ -671,6 +683,7 @@ async fn sweep_command(
     }
     match sweep::sweep(&aws, &config.state_dir, run).await {
         Ok(r) => {
+            print_other_accounts(&r.other_accounts, aws.account(), err);
             for d in &r.deleted {
                 let _ = writeln!(out, "deleted {d}");
             }
@@ -690,6 +703,16 @@ async fn sweep_command(
             }
         }
         Err(e) => fail(err, &e),
+    }
+}
+
+/// The journals a sweep left alone because their run was in another account.
+fn print_other_accounts(runs: &[(String, String)], account: &str, err: &mut dyn Write) {
+    for (run, other) in runs {
+        let _ = writeln!(
+            err,
+            "left run {run} alone: it was made in account {other}, not {account}; sweep it with credentials of {other}"
+        );
     }
 }
 

@@ -1,20 +1,62 @@
 //! Deleting what a run created: a user or role with everything hanging off it, or a managed
 //! policy. Used by a case's cleanup ([`super::ledger`]), by `keyward sweep` and by the undo step
-//! between enforcement attempts. Deleting what does not exist succeeds, so a journal entry
-//! written before a create that never happened resolves cleanly.
+//! between enforcement attempts. Deleting what does not exist succeeds.
+//!
+//! Nothing is deleted unless it carries the run's tag (`keyward:run=<run>`): a name alone proves
+//! nothing, since another principal of the account (a real console key user, another run, the
+//! same name in another account) may hold it. The runner tags everything it creates, and the
+//! users the console flow creates as soon as IAM has created them.
 
+use aws_sdk_iam::types::Tag;
 use keyward_bedrock::IamErrorCode;
 
 use super::aws::ApiFailure;
 use super::journal::Resource;
+use super::names::TAG_KEY;
 use super::{Aws, LiveError};
+
+macro_rules! call {
+    ($e:expr) => {
+        $e.send().await.map_err(|e| ApiFailure::from_sdk(&e))
+    };
+}
 
 fn gone(f: &ApiFailure) -> bool {
     f.iam_code() == Some(IamErrorCode::NoSuchEntity)
 }
 
-/// Deletes `r` and everything hanging off it. Deleting what does not exist succeeds.
-pub async fn delete(aws: &Aws, r: &Resource) -> Result<(), LiveError> {
+/// The tags of `r`, or `None` if it does not exist.
+async fn tags_of(aws: &Aws, r: &Resource) -> Result<Option<Vec<Tag>>, LiveError> {
+    let iam = aws.iam_cleanup().clone();
+    Ok(match r {
+        Resource::User(n) => {
+            ok_if_gone(call!(iam.list_user_tags().user_name(n)), "iam:ListUserTags")?
+                .map(|o| o.tags().to_vec())
+        }
+        Resource::Role(n) => {
+            ok_if_gone(call!(iam.list_role_tags().role_name(n)), "iam:ListRoleTags")?
+                .map(|o| o.tags().to_vec())
+        }
+        Resource::Policy(a) => ok_if_gone(
+            call!(iam.list_policy_tags().policy_arn(a)),
+            "iam:ListPolicyTags",
+        )?
+        .map(|o| o.tags().to_vec()),
+    })
+}
+
+/// Deletes `r` and everything hanging off it, if it carries the tag of `run`; refuses
+/// ([`LiveError::NotOurs`]) if it does not. Deleting what does not exist succeeds.
+pub async fn delete(aws: &Aws, r: &Resource, run: &str) -> Result<(), LiveError> {
+    let Some(tags) = tags_of(aws, r).await? else {
+        return Ok(());
+    };
+    if !tags.iter().any(|t| t.key() == TAG_KEY && t.value() == run) {
+        return Err(LiveError::NotOurs {
+            resource: r.to_string(),
+            run: run.to_string(),
+        });
+    }
     match r {
         Resource::User(n) => delete_user(aws, n).await,
         Resource::Role(n) => delete_role(aws, n).await,
@@ -31,13 +73,7 @@ fn ok_if_gone<T>(r: Result<T, ApiFailure>, op: &'static str) -> Result<Option<T>
     }
 }
 
-macro_rules! call {
-    ($e:expr) => {
-        $e.send().await.map_err(|e| ApiFailure::from_sdk(&e))
-    };
-}
-
-pub async fn delete_user(aws: &Aws, name: &str) -> Result<(), LiveError> {
+async fn delete_user(aws: &Aws, name: &str) -> Result<(), LiveError> {
     let iam = aws.iam_cleanup().clone();
     let Some(keys) = ok_if_gone(
         call!(iam.list_access_keys().user_name(name)),
@@ -106,7 +142,7 @@ pub async fn delete_user(aws: &Aws, name: &str) -> Result<(), LiveError> {
     Ok(())
 }
 
-pub async fn delete_role(aws: &Aws, name: &str) -> Result<(), LiveError> {
+async fn delete_role(aws: &Aws, name: &str) -> Result<(), LiveError> {
     let iam = aws.iam_cleanup().clone();
     let Some(ps) = ok_if_gone(
         call!(iam.list_role_policies().role_name(name)),
@@ -143,7 +179,7 @@ pub async fn delete_role(aws: &Aws, name: &str) -> Result<(), LiveError> {
 }
 
 /// A boundary policy is deleted after its principal (IAM refuses to delete an attached policy).
-pub async fn delete_policy(aws: &Aws, arn: &str) -> Result<(), LiveError> {
+async fn delete_policy(aws: &Aws, arn: &str) -> Result<(), LiveError> {
     let iam = aws.iam_cleanup().clone();
     let Some(vs) = ok_if_gone(
         call!(iam.list_policy_versions().policy_arn(arn)),

@@ -233,15 +233,22 @@ pub async fn enforce(
                 for _ in 0..*existing_keys {
                     existing_key(aws, user, service).await?;
                 }
-            } else {
-                // The case's principal may create it; journal it first so sweep finds it.
-                ledger.creating(super::journal::Resource::User(user.clone()))?;
             }
             let flow = *flow;
             // Answers are compared redacted: IAM's bodies carry a new request id every time.
             settled(settle, &planned.case.id, || async {
-                let a = create_key_once(aws, &creds, user, service, *age_days, flow).await;
-                undo_create_key(aws, user, flow, *existing_keys).await?;
+                let mut made = Attempt::default();
+                let a = create_key_once(
+                    aws,
+                    (ledger, run, &mut made),
+                    &creds,
+                    user,
+                    service,
+                    *age_days,
+                    flow,
+                )
+                .await;
+                undo_create_key(aws, run, user, flow, &made).await?;
                 a.map(|e| redacted(e, planned, aws.account()))
             })
             .await?
@@ -281,9 +288,23 @@ async fn existing_key(aws: &Aws, user: &str, service: &str) -> Result<(), LiveEr
     Ok(())
 }
 
+/// What one attempt at a key creation made, so that the undo removes exactly that.
+#[derive(Debug, Default)]
+struct Attempt {
+    /// The console flow's user was created by this attempt.
+    user_created: bool,
+    /// The id of the credential this attempt created.
+    credential: Option<String>,
+}
+
+/// Where the console flow's user goes once IAM has created it: the case's ledger, the run (for
+/// its tag), and what this attempt made.
+type Made<'a> = (&'a Ledger, &'a RunId, &'a mut Attempt);
+
 /// The recorded request of a create_key scenario, made as the case's principal.
 async fn create_key_once(
     aws: &Aws,
+    (ledger, run, made): Made<'_>,
     creds: &Credentials,
     user: &str,
     service: &str,
@@ -295,9 +316,23 @@ async fn create_key_once(
     let user_name = UserName::new(user).map_err(not_recordable)?;
     let mut effects = Vec::new();
     if flow == Flow::Console {
+        // A name already in use (EntityAlreadyExists) is someone else's user: it is recorded as
+        // the answer and never journaled, tagged or deleted.
         if let Err(e) = iam.create_user().user_name(user).send().await {
             return service_answer(&ApiFailure::from_sdk(&e), true, &effects);
         }
+        made.user_created = true;
+        // The case's principal creates the user as the console does, without tags; the runner
+        // tags it at once, since only the run's tag lets cleanup and sweep delete it (a crash
+        // before the journal line leaves a tagged user sweep finds).
+        aws.iam()?
+            .tag_user()
+            .user_name(user)
+            .tags(super::provision::tag(run))
+            .send()
+            .await
+            .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:TagUser"))?;
+        ledger.created(super::journal::Resource::User(user.to_string()))?;
         effects.push(SideEffect::UserCreated {
             user: user_name.clone(),
         });
@@ -326,7 +361,10 @@ async fn create_key_once(
         req = req.credential_age_days(i32::try_from(d).unwrap_or(i32::MAX));
     }
     match req.send().await {
-        Ok(_) => {
+        Ok(out) => {
+            made.credential = out
+                .service_specific_credential()
+                .map(|c| c.service_specific_credential_id().to_string());
             effects.push(SideEffect::CredentialCreated {
                 user: user_name,
                 service: ServiceName::new(service).map_err(not_recordable)?,
@@ -363,40 +401,42 @@ fn service_answer(f: &ApiFailure, iam: bool, effects: &[SideEffect]) -> Result<E
     Ok(answer_from_failure(f, iam, effects))
 }
 
-/// Back to the state before the recorded request: the new credential deleted (the existing ones
-/// kept) and, for the console flow, the user it created removed.
+/// Back to the state before the recorded request: the credential this attempt created deleted
+/// (nothing else: the user may hold keys that are not the run's, and may not even be the run's
+/// user) and, for the console flow, the user it created removed.
 async fn undo_create_key(
     aws: &Aws,
+    run: &RunId,
     user: &str,
     flow: Flow,
-    existing: u32,
+    made: &Attempt,
 ) -> Result<(), LiveError> {
-    if flow == Flow::Console {
-        return delete::delete_user(aws, user).await;
+    if flow == Flow::Console && made.user_created {
+        // Its credential goes with it; the user carries the run's tag.
+        let user = super::journal::Resource::User(user.to_string());
+        return delete::delete(aws, &user, run.as_str()).await;
     }
-    let iam = aws.iam_cleanup();
-    let Ok(list) = iam
-        .list_service_specific_credentials()
-        .user_name(user)
-        .send()
-        .await
-    else {
+    let Some(id) = &made.credential else {
         return Ok(());
     };
-    let mut creds = list.service_specific_credentials().to_vec();
-    creds.sort_by_key(|c| c.create_date().secs());
-    for c in creds.iter().skip(existing as usize) {
-        aws.budget().spend_cleanup();
-        iam.delete_service_specific_credential()
-            .user_name(user)
-            .service_specific_credential_id(c.service_specific_credential_id())
-            .send()
-            .await
-            .map_err(|e| {
-                ApiFailure::from_sdk(&e).into_error("iam:DeleteServiceSpecificCredential")
-            })?;
+    match aws
+        .iam_cleanup()
+        .delete_service_specific_credential()
+        .user_name(user)
+        .service_specific_credential_id(id)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let f = ApiFailure::from_sdk(&e);
+            if f.iam_code() == Some(keyward_bedrock::IamErrorCode::NoSuchEntity) {
+                Ok(())
+            } else {
+                Err(f.into_error("iam:DeleteServiceSpecificCredential"))
+            }
+        }
     }
-    Ok(())
 }
 
 /// The key of a call: generated from the principal's credentials, created for the user, or

@@ -1,11 +1,12 @@
 //! A run's journal: one JSON object per line under `<state_dir>/runs/<run>.jsonl`. Each IAM
-//! principal or policy is written down *before* it is created and again once it is deleted, so
-//! a crash leaves a list `keyward sweep` can finish; each finished case's answer is written too,
+//! principal or policy is written down once AWS has created it for the run (never before: a
+//! name already in use is not the run's) and again once it is deleted, so a crash leaves a list
+//! `keyward sweep` can finish; each finished case's answer is written too,
 //! so `--resume` skips it. Names, case ids and redacted answers only: never a key or a secret.
 //!
 //! The lines, each a serde type:
-//! - `{"meta": {"command": "record", "seed": 7, "cases": 20, "region": "...", "model": "..."}}`
-//!   ([`RunMeta`]), once per start or resume;
+//! - `{"meta": {"command": "record", "seed": 7, "cases": 20, "region": "...", "model": "...",
+//!   "account": "..."}}` ([`RunMeta`]), once per start or resume;
 //! - `{"creating": {"user": NAME}}` and `{"deleted": {"role": NAME}}` ([`Resource`]);
 //! - `{"case": 3, "record": {"id": ..., "oracle": "simulator", "status": "agreed", "reason": null,
 //!   "aws": {...}}}` ([`CaseRecord`]; a skipped case also has `"skip"`, its [`Skip`]).
@@ -65,6 +66,10 @@ pub struct RunMeta {
     pub cases: u64,
     pub region: String,
     pub model: String,
+    /// The account the run created its resources in. Journals written before it existed have
+    /// none; sweep and `--resume` refuse a journal of another account than the credentials'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 /// How a case ended, as the journal names it.
@@ -231,7 +236,9 @@ impl Journal {
         self.write(LineOut::Meta { meta })
     }
 
-    pub fn creating(&self, r: &Resource) -> Result<(), LiveError> {
+    /// `r` was created by this run (AWS said so). The line is still `{"creating": ...}`, as
+    /// journals have always written it.
+    pub fn created(&self, r: &Resource) -> Result<(), LiveError> {
         self.write(LineOut::Creating { creating: r })
     }
 
@@ -251,6 +258,8 @@ impl Journal {
 /// A journal read back.
 #[derive(Debug, Default)]
 pub struct JournalState {
+    /// The account the journal's run was in, as its first meta line with one says.
+    pub account: Option<String>,
     /// The last run metadata written (a resumed run writes its own).
     pub meta: Option<RunMeta>,
     /// Created (or about to be) and not known to be deleted, in creation order.
@@ -284,7 +293,12 @@ pub fn read(path: &Path) -> Result<JournalState, LiveError> {
             Err(_) => return Err(err(i + 1, "not a journal entry".into())),
         };
         match entry {
-            LineIn::Meta { meta } => st.meta = Some(meta),
+            LineIn::Meta { meta } => {
+                if st.account.is_none() {
+                    st.account.clone_from(&meta.account);
+                }
+                st.meta = Some(meta);
+            }
             LineIn::Creating { creating } => {
                 deleted.remove(&creating);
                 created.push(creating);
@@ -363,11 +377,12 @@ mod tests {
             cases: 20,
             region: "us-east-1".into(),
             model: "amazon.nova-micro-v1:0".into(),
+            account: Some("111122223333".into()),
         };
         j.meta(&meta).unwrap();
-        j.creating(&Resource::Role("keyward-abcd1234-0-dev".into()))
+        j.created(&Resource::Role("keyward-abcd1234-0-dev".into()))
             .unwrap();
-        j.creating(&Resource::User("BedrockAPIKey-ab12".into()))
+        j.created(&Resource::User("BedrockAPIKey-ab12".into()))
             .unwrap();
         j.deleted(&Resource::Role("keyward-abcd1234-0-dev".into()))
             .unwrap();
@@ -386,6 +401,7 @@ mod tests {
         assert_eq!(st.finished.len(), 1);
         assert_eq!(st.finished[&0], record("c0"));
         assert_eq!(st.meta, Some(meta));
+        assert_eq!(st.account.as_deref(), Some("111122223333"));
         assert_eq!(all(dir.path()).unwrap().len(), 1);
     }
 

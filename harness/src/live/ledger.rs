@@ -4,34 +4,42 @@
 use std::sync::{Arc, Mutex};
 
 use super::journal::{Journal, Resource};
+use super::names::RunId;
 use super::{delete, Aws, LiveError};
 
 #[derive(Debug, Clone)]
 pub struct Ledger {
     journal: Option<Arc<Journal>>,
+    run: RunId,
     live: Arc<Mutex<Vec<Resource>>>,
 }
 
 impl Ledger {
-    pub fn new(journal: Option<Arc<Journal>>) -> Ledger {
+    pub fn new(journal: Option<Arc<Journal>>, run: RunId) -> Ledger {
         Ledger {
             journal,
+            run,
             live: Arc::default(),
         }
     }
 
     /// A ledger for one case that also writes to the run's journal.
     pub fn child(&self) -> Ledger {
-        Ledger::new(self.journal.clone())
+        Ledger::new(self.journal.clone(), self.run.clone())
     }
 
-    /// Call before creating `r`: a crash between here and the create leaves a journal entry that
-    /// sweep resolves (deleting what does not exist is a no-op).
-    pub fn creating(&self, r: Resource) -> Result<(), LiveError> {
+    /// Call once AWS has answered that it created `r` for this run, never before: a create that
+    /// fails (a name already in use: `EntityAlreadyExists`) made nothing of ours. A crash between
+    /// the create and this entry leaves a tagged resource, which sweep finds by its tag.
+    pub fn created(&self, r: Resource) -> Result<(), LiveError> {
         if let Some(j) = &self.journal {
-            j.creating(&r)?;
+            j.created(&r)?;
         }
-        self.live.lock().unwrap_or_else(|p| p.into_inner()).push(r);
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        // The console flow creates its user again on every attempt.
+        if !live.contains(&r) {
+            live.push(r);
+        }
         Ok(())
     }
 
@@ -46,7 +54,7 @@ impl Ledger {
         let taken = std::mem::take(&mut *self.live.lock().unwrap_or_else(|p| p.into_inner()));
         let mut failed = Vec::new();
         for r in deletion_order(taken) {
-            match delete::delete(aws, &r).await {
+            match delete::delete(aws, &r, self.run.as_str()).await {
                 Ok(()) => {
                     if let Some(j) = &self.journal {
                         let _ = j.deleted(&r);
@@ -60,11 +68,16 @@ impl Ledger {
 }
 
 /// Newest first, managed policies last.
-pub fn deletion_order(mut rs: Vec<Resource>) -> Vec<Resource> {
+pub fn deletion_order(rs: Vec<Resource>) -> Vec<Resource> {
+    deletion_order_by(rs, |r| r)
+}
+
+/// [`deletion_order`] of items that each name a resource.
+pub fn deletion_order_by<T>(mut rs: Vec<T>, resource: impl Fn(&T) -> &Resource) -> Vec<T> {
     rs.reverse();
     let (policies, principals): (Vec<_>, Vec<_>) = rs
         .into_iter()
-        .partition(|r| matches!(r, Resource::Policy(_)));
+        .partition(|r| matches!(resource(r), Resource::Policy(_)));
     principals.into_iter().chain(policies).collect()
 }
 

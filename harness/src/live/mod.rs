@@ -60,6 +60,14 @@ pub enum LiveError {
     NotSettled { secs: u64, what: String },
     #[error("run journal {file}: {message}")]
     Journal { file: String, message: String },
+    #[error("run {run} was made in account {journal} (its journal says so), but the credentials are for account {actual}; refusing to sweep or resume it here (nothing was changed in AWS); use credentials of account {journal}")]
+    OtherAccount {
+        run: String,
+        journal: String,
+        actual: String,
+    },
+    #[error("{resource} was not deleted: it does not carry the tag {tag}={run}, so nothing proves run {run} created it; if it is a leftover of keyward, delete it by hand", tag = names::TAG_KEY)]
+    NotOurs { resource: String, run: String },
     #[error("interrupted")]
     Interrupted,
 }
@@ -75,6 +83,7 @@ impl LiveError {
                 | LiveError::WrongAccount { .. }
                 | LiveError::CannotVerify { .. }
                 | LiveError::Journal { .. }
+                | LiveError::OtherAccount { .. }
         )
     }
 }

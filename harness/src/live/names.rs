@@ -50,14 +50,36 @@ impl RunId {
         n.truncate(64);
         n
     }
+}
 
-    /// A user name shaped like the console's (`BedrockAPIKey-` and four characters), so that
-    /// patterns such as `user/BedrockAPIKey-????` match it as they match the case's name.
-    pub fn console_user_name(&self, case: u64, attempt: u32) -> String {
-        let mut h = DefaultHasher::new();
-        (&self.0, case, attempt).hash(&mut h);
-        format!("BedrockAPIKey-{}", base36(h.finish(), 4))
+/// The console's user names: `BedrockAPIKey-` and four characters.
+pub const CONSOLE_PREFIX: &str = "BedrockAPIKey-";
+
+/// A console-style user name no one can guess or already hold. With `shaped`, it has the
+/// console's shape (the prefix and four characters), so that patterns such as
+/// `user/BedrockAPIKey-????` match it as they match the case's name; otherwise twenty characters
+/// follow the prefix. The characters are drawn afresh from the OS's randomness (through std's
+/// `RandomState`), so nothing a run shows (its id, the case) gives them away. A name that is
+/// taken anyway answers EntityAlreadyExists and is never touched: only what carries the run's
+/// tag is ever deleted.
+pub fn console_user_name(shaped: bool) -> String {
+    format!(
+        "{CONSOLE_PREFIX}{}",
+        random_base36(if shaped { 4 } else { 20 })
+    )
+}
+
+/// `len` base-36 characters from the OS's randomness.
+fn random_base36(len: usize) -> String {
+    use std::hash::BuildHasher;
+    let mut out = String::with_capacity(len + 12);
+    while out.len() < len {
+        // Each RandomState has keys of its own, seeded from the OS's random source.
+        let h = std::collections::hash_map::RandomState::new();
+        out.push_str(&base36(h.hash_one((SystemTime::now(), out.len())), 12));
     }
+    out.truncate(len);
+    out
 }
 
 impl Default for RunId {
@@ -209,9 +231,14 @@ mod tests {
         let r = RunId::new();
         assert!(RunId::parse(r.as_str()).is_some());
         assert!(r.name(7, &"x".repeat(100)).len() <= 64);
-        let u = r.console_user_name(3, 0);
+        let u = console_user_name(true);
         assert!(u.starts_with("BedrockAPIKey-") && u.len() == 18, "{u}");
-        assert_ne!(u, r.console_user_name(3, 1));
+        let long = console_user_name(false);
+        assert!(
+            long.starts_with("BedrockAPIKey-") && long.len() == 34,
+            "{long}"
+        );
+        assert_ne!(long, console_user_name(false));
         assert!(RunId::parse("UPPER123").is_none());
     }
 }

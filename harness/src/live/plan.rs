@@ -12,7 +12,7 @@ use keyward_bedrock::{CallScenario, CreateKeyScenario, Flow, KeySpec, Scenario};
 use keyward_iam::{KeyType, Policy, PolicySet};
 use serde_json::{json, Value};
 
-use super::names::{Renamer, RunId, CASE_ACCOUNT};
+use super::names::{self, Renamer, RunId, CASE_ACCOUNT};
 use super::policies::PrincipalPolicies;
 use crate::case::{Case, Expect, Query};
 
@@ -583,7 +583,7 @@ fn principal_for(
         if !session_policies(policies).is_empty() {
             return Err(Skip::SessionPolicyOnUser);
         }
-        let live = live_user_name(path, ctx, tag);
+        let live = live_user_name(path, ctx, tag, policies, r);
         r.add(path, live.clone());
         let p = Principal::User {
             live_name: live,
@@ -596,11 +596,25 @@ fn principal_for(
     }
 }
 
-/// Console-shaped names stay console-shaped, so `BedrockAPIKey-????` patterns keep matching.
-fn live_user_name(case_name: &str, ctx: &PlanContext, tag: &str) -> String {
-    let console = case_name.len() == 18 && case_name.starts_with("BedrockAPIKey-");
+/// A console-style name becomes an unguessable console-style name: console-shaped (four
+/// characters) only when a policy of the case holds a `?` wildcard, the one thing that can tell
+/// four characters from more (the renamed case is evaluated again, so a policy that still tells
+/// them apart skips the case rather than skewing it).
+fn live_user_name(
+    case_name: &str,
+    ctx: &PlanContext,
+    tag: &str,
+    policies: &PolicySet,
+    r: &Renamer,
+) -> String {
+    let console = case_name.len() == 18 && case_name.starts_with(names::CONSOLE_PREFIX);
     if console {
-        ctx.run.console_user_name(ctx.index, tag.len() as u32)
+        // The names are drawn at random: the same case user (a caller creating its own key) is
+        // the same sandbox user.
+        if let Some((_, live)) = r.pairs().iter().find(|(c, _)| c == case_name) {
+            return live.clone();
+        }
+        names::console_user_name(policies.to_json().to_string().contains('?'))
     } else {
         ctx.run.name(ctx.index, &format!("{tag}-{case_name}"))
     }
@@ -616,7 +630,7 @@ fn create_key_plan(
         return Err(Skip::TooManyExistingKeys);
     }
     // The target first, so that a caller and target of the same name do not collide.
-    let user = live_user_name(c.user.as_str(), ctx, "t");
+    let user = live_user_name(c.user.as_str(), ctx, "t", policies, r);
     r.add(c.user.to_string(), user.clone());
     let caller = principal_for(&c.caller, policies, ctx, "c", r)?;
     Ok(LivePlan::CreateKey {

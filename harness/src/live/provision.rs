@@ -22,7 +22,8 @@ use super::{Aws, LiveError};
 /// AccessDenied with these waits (about a minute in all) unless the caller gives its own.
 pub const ASSUME_WAITS: [u64; 7] = [1, 2, 4, 8, 10, 15, 20];
 
-fn tag(run: &RunId) -> Tag {
+/// The run's tag, which proves a resource is the run's (nothing untagged is ever deleted).
+pub(super) fn tag(run: &RunId) -> Tag {
     Tag::builder()
         .key(TAG_KEY)
         .value(run.as_str())
@@ -105,7 +106,6 @@ pub async fn create_user(
     name: &str,
     policies: &PrincipalPolicies,
 ) -> Result<String, LiveError> {
-    ledger.creating(Resource::User(name.into()))?;
     let out = aws
         .iam()?
         .create_user()
@@ -114,6 +114,7 @@ pub async fn create_user(
         .send()
         .await
         .map_err(sdk_error("iam:CreateUser"))?;
+    ledger.created(Resource::User(name.into()))?;
     attach(aws, ledger, run, Holder::User(name), policies).await?;
     Ok(out.user().map(|u| u.arn().to_string()).unwrap_or_default())
 }
@@ -131,7 +132,6 @@ pub async fn create_role(
         "Statement": [{"Effect": "Allow", "Principal": {"AWS": aws.runner_trust_principal()},
                        "Action": "sts:AssumeRole"}]
     });
-    ledger.creating(Resource::Role(name.into()))?;
     let out = aws
         .iam()?
         .create_role()
@@ -142,6 +142,7 @@ pub async fn create_role(
         .send()
         .await
         .map_err(sdk_error("iam:CreateRole"))?;
+    ledger.created(Resource::Role(name.into()))?;
     attach(aws, ledger, run, Holder::Role(name), policies).await?;
     Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
 }
@@ -156,7 +157,6 @@ async fn create_boundary(
     let mut name = format!("{}{run}-b-{owner}", super::names::NAME_PREFIX);
     name.truncate(128);
     let arn = format!("arn:aws:iam::{}:policy/{name}", aws.account());
-    ledger.creating(Resource::Policy(arn.clone()))?;
     let out = aws
         .iam()?
         .create_policy()
@@ -166,10 +166,12 @@ async fn create_boundary(
         .send()
         .await
         .map_err(sdk_error("iam:CreatePolicy"))?;
-    Ok(out
+    let arn = out
         .policy()
         .and_then(|p| p.arn())
-        .map_or(arn, str::to_string))
+        .map_or(arn, str::to_string);
+    ledger.created(Resource::Policy(arn.clone()))?;
+    Ok(arn)
 }
 
 /// Long-term SigV4 credentials for a user (for users that sign a short-term key).

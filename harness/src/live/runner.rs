@@ -17,6 +17,7 @@ use super::journal::{CaseRecord, Journal, JournalState, RecordStatus, Resource};
 use super::ledger::Ledger;
 use super::names::RunId;
 use super::plan::{plan, LivePlan, PlanContext, Planned, SimPlan, Skip};
+use super::redact;
 use super::simulate::simulate_batch;
 use super::{Aws, LiveError};
 use keyward_iam::{Policy, PolicySet};
@@ -135,19 +136,25 @@ impl CaseReport {
         }
     }
 
-    /// A planned case and what its oracle answered, or why it could not.
+    /// A planned case and what its oracle answered, or why it could not. The reason of a
+    /// failure is AWS's words about the sandbox: it is redacted like an answer, since it goes to
+    /// the journal and the report.
     fn answered(
         index: u64,
         p: &Planned,
         oracle: OracleKind,
         answer: Result<Expect, String>,
+        account: &str,
     ) -> CaseReport {
         let (aws, status) = match answer {
             Ok(e) => {
                 let s = compare(&e, &p.local);
                 (Some(e), s)
             }
-            Err(why) => (None, Status::Failed(why)),
+            Err(why) => (
+                None,
+                Status::Failed(redact::for_storage(&why, &p.renamer, account)),
+            ),
         };
         CaseReport {
             index,
@@ -322,6 +329,7 @@ async fn simulate_all(
                 &p,
                 OracleKind::AwsSimulator,
                 answer,
+                aws.account(),
             ));
         }
     }
@@ -376,6 +384,7 @@ fn spawn_scenarios(
 
 /// Collects the scenario tasks as they finish. Returns what their cleanups could not delete.
 async fn collect_scenarios(
+    aws: &Aws,
     mut tasks: JoinSet<Enforced>,
     stopped: &mut Option<String>,
     done: &mut Finished,
@@ -400,6 +409,7 @@ async fn collect_scenarios(
             &p,
             OracleKind::AwsEnforcement,
             answer,
+            aws.account(),
         ));
     }
     cleanup_failures
@@ -414,7 +424,7 @@ pub async fn run_cases(
     cases: &[Case],
     opts: &LiveOptions,
 ) -> LiveReport {
-    let root = Ledger::new(journal.clone());
+    let root = Ledger::new(journal.clone(), run.clone());
     let mut done = Finished {
         journal: journal.clone(),
         reports: BTreeMap::new(),
@@ -429,7 +439,7 @@ pub async fn run_cases(
     )
     .await;
     let tasks = spawn_scenarios(aws, run, &root, to_run.scenarios, opts, stopped.is_some());
-    let mut cleanup_failures = collect_scenarios(tasks, &mut stopped, &mut done).await;
+    let mut cleanup_failures = collect_scenarios(aws, tasks, &mut stopped, &mut done).await;
     cleanup_failures.extend(
         root.cleanup(aws)
             .await

@@ -1,17 +1,19 @@
 //! `keyward sweep`: deletes what earlier runs left behind. Two sources, so that neither a lost
 //! journal nor an untagged resource escapes:
-//! - the run journals under the state directory: everything written down as being created and
-//!   not as deleted (this is how users made by the console-style flow are found: the case's
-//!   principal creates them, without tags, but the runner journals their names first);
+//! - the run journals under the state directory: everything written down as created and not as
+//!   deleted, in journals of runs made in the credentials' account (the journal records it);
 //! - IAM itself: users, roles and local policies whose name starts with `keyward-` (or is
-//!   console-shaped, `BedrockAPIKey-`) *and* that carry the `keyward:run` tag.
+//!   console-style, `BedrockAPIKey-`) *and* that carry the `keyward:run` tag.
+//!
+//! Either way, nothing is deleted unless it carries the tag of its run ([`delete::delete`]): the
+//! runner tags what it creates, and the console flow's users as soon as IAM has created them.
 
 use std::path::Path;
 
 use super::aws::ApiFailure;
-use super::journal::{self, Resource};
-use super::ledger::deletion_order;
-use super::names::{NAME_PREFIX, TAG_KEY};
+use super::journal::{self, JournalState, Resource};
+use super::ledger::deletion_order_by;
+use super::names::{RunId, NAME_PREFIX, TAG_KEY};
 use super::{delete, Aws, LiveError};
 
 #[derive(Debug, Default)]
@@ -20,27 +22,69 @@ pub struct SweepReport {
     pub failed: Vec<(Resource, String)>,
     /// Journals whose every resource is now gone.
     pub journals_done: Vec<String>,
+    /// Journals of runs made in another account, left alone: (run, that account).
+    pub other_accounts: Vec<(String, String)>,
 }
 
-/// What sweep would delete, without deleting: the `--dry-run` plan.
-pub async fn find(
+/// What sweep would delete, and the journals it leaves alone because their run was in another
+/// account.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Each with the run whose tag it must carry to be deleted.
+    pub resources: Vec<(Resource, String)>,
+    pub other_accounts: Vec<(String, String)>,
+}
+
+/// Journals of runs made in another account: (run, that account).
+type OtherAccounts = Vec<(String, String)>;
+
+/// The journals sweep may act on: those of `run` (or all), made in the credentials' account.
+/// A journal of another account names resources there, and names can repeat across accounts:
+/// asked for by `--run`, it is refused; otherwise it is left alone and reported.
+fn journals_here(
     aws: &Aws,
     state_dir: &Path,
     run: Option<&str>,
-) -> Result<Vec<Resource>, LiveError> {
-    let mut found = Vec::new();
+) -> Result<(Vec<(RunId, JournalState)>, OtherAccounts), LiveError> {
+    let (mut here, mut elsewhere) = (Vec::new(), Vec::new());
     for (id, path) in journal::all(state_dir)? {
         if run.is_some_and(|r| r != id.as_str()) {
             continue;
         }
-        found.extend(journal::read(&path)?.pending);
-    }
-    for r in tagged(aws, run).await? {
-        if !found.contains(&r) {
-            found.push(r);
+        let st = journal::read(&path)?;
+        match &st.account {
+            Some(a) if a != aws.account() => {
+                if run.is_some() {
+                    return Err(LiveError::OtherAccount {
+                        run: id.to_string(),
+                        journal: a.clone(),
+                        actual: aws.account().to_string(),
+                    });
+                }
+                elsewhere.push((id.to_string(), a.clone()));
+            }
+            _ => here.push((id, st)),
         }
     }
-    Ok(deletion_order(found.into_iter().rev().collect()))
+    Ok((here, elsewhere))
+}
+
+/// What sweep would delete, without deleting: the `--dry-run` plan.
+pub async fn find(aws: &Aws, state_dir: &Path, run: Option<&str>) -> Result<Found, LiveError> {
+    let (here, other_accounts) = journals_here(aws, state_dir, run)?;
+    let mut found: Vec<(Resource, String)> = Vec::new();
+    for (id, st) in here {
+        found.extend(st.pending.into_iter().map(|r| (r, id.to_string())));
+    }
+    for (r, id) in tagged(aws, run).await? {
+        if !found.iter().any(|(f, _)| *f == r) {
+            found.push((r, id));
+        }
+    }
+    Ok(Found {
+        resources: deletion_order_by(found.into_iter().rev().collect(), |(r, _)| r),
+        other_accounts,
+    })
 }
 
 pub async fn sweep(
@@ -48,18 +92,18 @@ pub async fn sweep(
     state_dir: &Path,
     run: Option<&str>,
 ) -> Result<SweepReport, LiveError> {
-    let mut report = SweepReport::default();
-    for r in find(aws, state_dir, run).await? {
-        match delete::delete(aws, &r).await {
+    let found = find(aws, state_dir, run).await?;
+    let mut report = SweepReport {
+        other_accounts: found.other_accounts,
+        ..SweepReport::default()
+    };
+    for (r, owner) in found.resources {
+        match delete::delete(aws, &r, &owner).await {
             Ok(()) => report.deleted.push(r),
             Err(e) => report.failed.push((r, e.to_string())),
         }
     }
-    for (id, path) in journal::all(state_dir)? {
-        if run.is_some_and(|r| r != id.as_str()) {
-            continue;
-        }
-        let st = journal::read(&path)?;
+    for (id, st) in journals_here(aws, state_dir, run)?.0 {
         if st.pending.iter().all(|r| report.deleted.contains(r)) {
             let j = journal::Journal::open(state_dir, &id)?;
             for r in &st.pending {
@@ -75,14 +119,17 @@ fn ours(name: &str) -> bool {
     name.starts_with(NAME_PREFIX) || name.starts_with("BedrockAPIKey-")
 }
 
-fn tag_matches(tags: &[aws_sdk_iam::types::Tag], run: Option<&str>) -> bool {
+/// The run named by the resource's tag, if it is `run` (or any run).
+fn tag_matches(tags: &[aws_sdk_iam::types::Tag], run: Option<&str>) -> Option<String> {
     tags.iter()
-        .any(|t| t.key() == TAG_KEY && run.is_none_or(|r| t.value() == r))
+        .find(|t| t.key() == TAG_KEY && run.is_none_or(|r| t.value() == r))
+        .map(|t| t.value().to_string())
 }
 
-/// Users, roles and local policies with our names and our tag.
-async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError> {
-    let iam = aws.iam()?.clone();
+/// Users, roles and local policies with our names and our tag. The listing is cleanup: it
+/// spends from the budget's cleanup allowance, so a run that hit its cap can still be swept.
+async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<(Resource, String)>, LiveError> {
+    let iam = aws.iam_cleanup().clone();
     let mut out = Vec::new();
     let mut marker = None;
     loop {
@@ -93,27 +140,27 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError
             .await
             .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:ListUsers"))?;
         for u in page.users().iter().filter(|u| ours(u.user_name())) {
-            aws.budget().spend()?;
+            aws.budget().spend_cleanup();
             let tags = iam
                 .list_user_tags()
                 .user_name(u.user_name())
                 .send()
                 .await
                 .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:ListUserTags"))?;
-            if tag_matches(tags.tags(), run) {
-                out.push(Resource::User(u.user_name().to_string()));
+            if let Some(id) = tag_matches(tags.tags(), run) {
+                out.push((Resource::User(u.user_name().to_string()), id));
             }
         }
         match (page.is_truncated(), page.marker()) {
             (true, Some(m)) => {
-                aws.budget().spend()?;
+                aws.budget().spend_cleanup();
                 marker = Some(m.to_string());
             }
             _ => break,
         }
     }
     loop {
-        aws.budget().spend()?;
+        aws.budget().spend_cleanup();
         let page = iam
             .list_roles()
             .set_marker(marker.take())
@@ -125,15 +172,15 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError
             .iter()
             .filter(|r| r.role_name().starts_with(NAME_PREFIX))
         {
-            aws.budget().spend()?;
+            aws.budget().spend_cleanup();
             let tags = iam
                 .list_role_tags()
                 .role_name(r.role_name())
                 .send()
                 .await
                 .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:ListRoleTags"))?;
-            if tag_matches(tags.tags(), run) {
-                out.push(Resource::Role(r.role_name().to_string()));
+            if let Some(id) = tag_matches(tags.tags(), run) {
+                out.push((Resource::Role(r.role_name().to_string()), id));
             }
         }
         match (page.is_truncated(), page.marker()) {
@@ -142,7 +189,7 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError
         }
     }
     loop {
-        aws.budget().spend()?;
+        aws.budget().spend_cleanup();
         let page = iam
             .list_policies()
             .scope(aws_sdk_iam::types::PolicyScopeType::Local)
@@ -157,15 +204,15 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<Resource>, LiveError
             if !name.starts_with(NAME_PREFIX) {
                 continue;
             }
-            aws.budget().spend()?;
+            aws.budget().spend_cleanup();
             let tags = iam
                 .list_policy_tags()
                 .policy_arn(arn)
                 .send()
                 .await
                 .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:ListPolicyTags"))?;
-            if tag_matches(tags.tags(), run) {
-                out.push(Resource::Policy(arn.to_string()));
+            if let Some(id) = tag_matches(tags.tags(), run) {
+                out.push((Resource::Policy(arn.to_string()), id));
             }
         }
         match (page.is_truncated(), page.marker()) {

@@ -46,6 +46,7 @@ pub fn answer(r: &Req, w: &mut World) -> Resp {
         "ListUsers" => list_entities(&c, w, User),
         "ListRoles" => list_entities(&c, w, Role),
         "ListPolicies" => list_policies(&c, w),
+        "TagUser" => tag_user(&c, w),
         "ListUserTags" => {
             let tags = w.users.get(&c.p("UserName")).map(|u| u.tags.clone());
             list_tags(&c, w, tags)
@@ -633,6 +634,19 @@ fn list_policies(c: &Call, w: &mut World) -> Resp {
 }
 
 /// The tags of a user, role or policy (`None`: no such entity).
+/// TagUser: adds the tags to the user (a key it already has takes the new value), or
+/// NoSuchEntity (404) for a user that does not exist, as the IAM API reference documents.
+fn tag_user(c: &Call, w: &mut World) -> Resp {
+    let Some(u) = w.users.get_mut(&c.p("UserName")) else {
+        return no_such(w, "user");
+    };
+    for (k, v) in c.r.tags() {
+        u.tags.retain(|(key, _)| *key != k);
+        u.tags.push((k, v));
+    }
+    c.ok(None)
+}
+
 fn list_tags(c: &Call, w: &mut World, tags: Option<Vec<(String, String)>>) -> Resp {
     let Some(tags) = tags else {
         return no_such(w, "entity");
