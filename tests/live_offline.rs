@@ -2232,3 +2232,52 @@ async fn a_key_created_for_someone_elses_user_is_undone_without_touching_their_k
         assert_eq!(w.users.len(), 1);
     });
 }
+
+/// Resuming matches generated cases by id (seed and index): a run whose generators drew other
+/// cases for that seed is refused, not resumed with answers attached to the wrong cases.
+#[test]
+fn a_run_of_other_generators_is_not_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let cfg = config_with_state(dir.path(), SANDBOX, &state);
+    let c = short_term_call("t/gen", ROLE_ALICE, allow_all());
+    let fx = write_fixtures(dir.path(), &[&c]);
+    let fake = Fake::new(SANDBOX);
+    let setup = || Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let (code, out, err) = run_cmd(check(args(&cfg), &fx, 2), setup());
+    assert_ne!(code, 2, "{out}{err}");
+    let run = run_id_of(&err);
+    let path = journal::runs_dir(&state).join(format!("{run}.jsonl"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let current = format!("\"generator\":{}", keyward::generate::GENERATOR_VERSION);
+    assert!(text.contains(&current), "{text}");
+    let resume = || {
+        let mut cmd = check(args(&cfg), &fx, 2);
+        if let LiveCommand::Check { resume: r, .. } = &mut cmd {
+            *r = Some(run.clone());
+        }
+        cmd
+    };
+    // The same generators resume the run.
+    let (code, out, err) = run_cmd(resume(), setup());
+    assert_ne!(code, 2, "{out}{err}");
+    // A journal written before generators had a version (version 1) is refused, and nothing is
+    // asked of AWS.
+    std::fs::write(&path, text.replace(&format!(",{current}"), "")).unwrap();
+    let before = fake.ops().len();
+    let (code, out, err) = run_cmd(resume(), setup());
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(&run) && err.contains("version 1") && err.contains("keyward sweep"),
+        "{err}"
+    );
+    let mutating: Vec<_> = fake.ops()[before..]
+        .iter()
+        .filter(|o| !o.starts_with("GetCallerIdentity"))
+        .cloned()
+        .collect();
+    assert!(mutating.is_empty(), "{mutating:?}");
+}

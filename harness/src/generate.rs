@@ -8,6 +8,12 @@ use std::sync::Arc;
 
 use keyward_iam::{BaseOp, Operator, PolicySet, PolicyType, SetQualifier};
 
+/// The version of what the generators draw for a seed. A live run journals it, and a run is not
+/// resumed by a keyward whose generators draw other cases for the same seed and index: the
+/// journal's answers would be attached to different cases. Bump it whenever a change to the
+/// generators changes what a seed draws.
+pub const GENERATOR_VERSION: u32 = 2;
+
 /// What the generators may produce.
 #[derive(Debug, Clone)]
 pub struct GenSettings {

@@ -265,6 +265,7 @@ impl RunRequest {
             region: config.region.clone(),
             model: config.model.clone(),
             account: Some(account.to_string()),
+            generator: Some(crate::generate::GENERATOR_VERSION),
         }
     }
 }
@@ -406,12 +407,30 @@ fn open_journal(
                 actual: aws.account().to_string(),
             });
         }
+        check_generator(run_id, &st)?;
         Some(st)
     } else {
         None
     };
     let journal = Journal::open(&config.state_dir, run_id)?;
     Ok((state, Arc::new(journal)))
+}
+
+/// A run with generated cases is resumed only by generators that draw the same cases: resuming
+/// matches cases by id, and a generated case's id is its seed and index.
+fn check_generator(run_id: &RunId, st: &JournalState) -> Result<(), LiveError> {
+    let Some(meta) = st.meta.as_ref().filter(|m| m.cases > 0) else {
+        return Ok(());
+    };
+    let journal = meta.generator.unwrap_or(1);
+    if journal == crate::generate::GENERATOR_VERSION {
+        return Ok(());
+    }
+    Err(LiveError::OtherGenerator {
+        run: run_id.to_string(),
+        journal,
+        current: crate::generate::GENERATOR_VERSION,
+    })
 }
 
 /// `work`'s result, or `None` if `interrupt` resolved first (the cases in flight are dropped;

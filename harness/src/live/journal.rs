@@ -70,6 +70,10 @@ pub struct RunMeta {
     /// none; sweep and `--resume` refuse a journal of another account than the credentials'.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// The generators' version ([`crate::generate::GENERATOR_VERSION`]); journals written before
+    /// it existed have none, which is version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<u32>,
 }
 
 /// How a case ended, as the journal names it.
@@ -378,6 +382,7 @@ mod tests {
             region: "us-east-1".into(),
             model: "amazon.nova-micro-v1:0".into(),
             account: Some("111122223333".into()),
+            generator: Some(crate::generate::GENERATOR_VERSION),
         };
         j.meta(&meta).unwrap();
         j.created(&Resource::Role("keyward-abcd1234-0-dev".into()))

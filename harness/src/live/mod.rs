@@ -66,6 +66,12 @@ pub enum LiveError {
         journal: String,
         actual: String,
     },
+    #[error("run {run} generated its cases with generators of version {journal}, and this keyward's draw other cases for the same seed (version {current}); refusing to resume it (its answers would be attached to other cases): start a new run, and run `keyward sweep --run {run}` to delete what it left")]
+    OtherGenerator {
+        run: String,
+        journal: u32,
+        current: u32,
+    },
     #[error("{resource} was not deleted: it does not carry the tag {tag}={run}, so nothing proves run {run} created it; if it is a leftover of keyward, delete it by hand", tag = names::TAG_KEY)]
     NotOurs { resource: String, run: String },
     #[error("interrupted")]
@@ -84,6 +90,7 @@ impl LiveError {
                 | LiveError::CannotVerify { .. }
                 | LiveError::Journal { .. }
                 | LiveError::OtherAccount { .. }
+                | LiveError::OtherGenerator { .. }
         )
     }
 }
