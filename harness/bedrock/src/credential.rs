@@ -349,7 +349,9 @@ impl CredentialAlias {
                     reason: "it has no `-at-<account id>`",
                 })?;
         let account_id = AccountId::new(account)?;
-        let (user, slot) = match user_part.rsplit_once('+') {
+        // A `+<n>` suffix is a slot only when a user name is left before it: `+1` alone is the
+        // user name `+1` (names may hold `+`, and may not be empty).
+        let (user, slot) = match user_part.rsplit_once('+').filter(|(u, _)| !u.is_empty()) {
             Some((user, digits)) => match canonical_slot(digits) {
                 Some(slot) => (user, Some(slot)),
                 None => (user_part, None),
@@ -746,6 +748,20 @@ mod tests {
             CredentialAlias::parse("nobody"),
             Err(CredentialError::InvalidAlias { .. })
         ));
+        // Found by the long-term round-trip property: the user `+1` without a slot. A `+<n>`
+        // with nothing before it is the user name, not a slot.
+        let plus = CredentialAlias::parse("+1-at-000000000000").unwrap();
+        assert_eq!(plus.user_name().as_str(), "+1");
+        assert_eq!(plus.slot(), None);
+        assert_eq!(plus.to_string(), "+1-at-000000000000");
+        let slotted = CredentialAlias::parse("+1+2-at-000000000000").unwrap();
+        assert_eq!(
+            (
+                slotted.user_name().as_str(),
+                slotted.slot().map(|n| n.get())
+            ),
+            ("+1", Some(2))
+        );
     }
 
     #[test]
