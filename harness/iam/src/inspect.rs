@@ -115,11 +115,6 @@ pub struct KeyValues {
 }
 
 impl Condition {
-    /// Every value as text, as written (numbers and booleans by their JSON text).
-    pub fn texts(&self) -> impl Iterator<Item = String> + '_ {
-        self.raw.iter().filter_map(scalar_text)
-    }
-
     /// The values that hold no policy variable: what the condition compares against literally.
     pub fn literals(&self) -> impl Iterator<Item = String> + '_ {
         self.values_with_templates()
