@@ -6,6 +6,7 @@
 mod aws_limits;
 mod fake;
 mod runner_policy;
+mod simulator;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -37,7 +38,7 @@ use serde_json::{json, Value};
 use crate::support::{case, fixture, root};
 use fake::{
     bedrock_error, iam_error, mix, query_error, query_ok, sim_pairs, simulate_answer, Fake,
-    Principal, Resp, ServiceCred, AUTH_FAILED, RUNNER_KEY, RUNNER_ROLE, STS_NS,
+    Principal, Resp, ServiceCred, SimResult, AUTH_FAILED, RUNNER_KEY, RUNNER_ROLE, STS_NS,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -416,15 +417,20 @@ fn sim_case(id: &str, action: &str, resource: &str) -> Case {
     }))
 }
 
-/// What the fake simulator decides for the policies of [`sim_policies`].
-fn sim_decide(action: &str, resource: &str) -> (&'static str, Option<&'static str>) {
+/// What the fake simulator decides for the policies of [`sim_policies`]: the decision, the
+/// matched statement, and whether the boundary allows.
+fn sim_decide(action: &str, resource: &str) -> (&'static str, Option<&'static str>, bool) {
     match (action, resource) {
-        ("bedrock:InvokeModel", r) if r == R2 => ("explicitDeny", Some("PolicyInputList.1")),
-        ("bedrock:InvokeModelWithResponseStream", r) if r == R1 => {
-            ("explicitDeny", Some("PermissionsBoundaryPolicyInputList.1"))
+        ("bedrock:InvokeModel", r) if r == R2 => ("explicitDeny", Some("PolicyInputList.1"), true),
+        ("bedrock:InvokeModelWithResponseStream", r) if r == R1 => (
+            "explicitDeny",
+            Some("PermissionsBoundaryPolicyInputList.1"),
+            false,
+        ),
+        ("bedrock:InvokeModel" | "bedrock:InvokeModelWithResponseStream", _) => {
+            ("allowed", None, true)
         }
-        ("bedrock:InvokeModel" | "bedrock:InvokeModelWithResponseStream", _) => ("allowed", None),
-        _ => ("implicitDeny", None),
+        _ => ("implicitDeny", None, false),
     }
 }
 
@@ -434,11 +440,14 @@ fn paged_simulator(fake: &Fake, page: usize) {
         if r.op != "SimulateCustomPolicy" {
             return None;
         }
-        let all: Vec<(String, String, &str, Option<&str>)> = sim_pairs(r)
+        let all: Vec<SimResult> = sim_pairs(r)
             .into_iter()
             .map(|(a, res)| {
-                let (d, s) = sim_decide(&a, &res);
-                (a, res, d, s)
+                let (d, s, boundary) = sim_decide(&a, &res);
+                SimResult {
+                    allowed_by_boundary: Some(boundary),
+                    ..(a, res, d, s).into()
+                }
             })
             .collect();
         let start: usize = r
@@ -592,8 +601,8 @@ async fn request_cases_run_through_the_simulator_agree_with_the_local_evaluator(
             let id = w.seq.to_string();
             let all: Vec<_> = sim_pairs(r)
                 .into_iter()
-                .map(|(a, res)| (a, res, "allowed", None))
-                .collect();
+                .map(|(a, res)| (a, res, "allowed", None).into())
+                .collect::<Vec<SimResult>>();
             simulate_answer(&all, None, &id)
         })
     });
@@ -1535,8 +1544,8 @@ fn record_writes_agreements_as_recorded_fixtures_and_sets_disagreements_aside() 
             let id = w.uuid();
             let all: Vec<_> = sim_pairs(r)
                 .into_iter()
-                .map(|(a, res)| (a, res, "implicitDeny", None))
-                .collect();
+                .map(|(a, res)| (a, res, "implicitDeny", None).into())
+                .collect::<Vec<SimResult>>();
             simulate_answer(&all, None, &id)
         })
     });

@@ -23,7 +23,9 @@ use crate::case::{Case, Expect, Query};
 pub enum Skip {
     /// SCPs and RCPs need an AWS Organizations management account; the sandbox is a member.
     OrganizationPolicies,
-    /// The simulator does not evaluate SCPs that use global condition keys (docs/aws-behaviour.md §6.4).
+    /// No longer planned: the current SimulateCustomPolicy reference says SCPs are simulated
+    /// with their condition keys (docs/aws-behaviour.md §6.4). Kept so that journals written by
+    /// earlier versions still read (and their runs can be swept).
     SimulatorScpGlobalKeys,
     /// RCPs are not simulated (docs/aws-behaviour.md §6.4).
     SimulatorRcp,
@@ -743,14 +745,11 @@ fn simulate_plan(req: &keyward_iam::Request, policies: &PolicySet) -> Result<Sim
         return Err(Skip::ResourcePolicy);
     }
     let mut scp_levels = Vec::new();
+    // SCPs go in with their conditions, global keys included: the current API reference says
+    // the simulator evaluates SCPs "including their condition keys and resource scoping"; an
+    // older user-guide text said SCPs with global keys were left out (docs/aws-behaviour.md §6.4).
+    // A first real run settles it: were the guide right, such cases would disagree on the SCP.
     for level in policies.scp.iter().flatten() {
-        let global_key = level
-            .iter()
-            .flat_map(Policy::conditions)
-            .any(|c| c.key().to_ascii_lowercase().starts_with("aws:"));
-        if global_key {
-            return Err(Skip::SimulatorScpGlobalKeys);
-        }
         scp_levels.push(level.iter().map(|p| p.to_json().to_string()).collect());
     }
     // Each key's type from the operators that read it.
@@ -968,7 +967,11 @@ mod tests {
         scp["policies"]["scp"] = json!([[{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
             "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}]}]]);
         let c = Case::from_json(&scp).unwrap();
-        assert_eq!(plan(&c, &ctx()).unwrap_err(), Skip::SimulatorScpGlobalKeys);
+        let LivePlan::Simulate(sim) = plan(&c, &ctx()).unwrap().plan else {
+            panic!("an SCP with a global key is simulated");
+        };
+        assert_eq!(sim.scp_levels.len(), 1);
+        assert!(sim.scp_levels[0][0].contains("aws:RequestedRegion"));
         let mut ambiguous = case.to_json();
         ambiguous["policies"]["identity"][0]["Statement"][0]["Condition"]["StringEquals"] =
             json!({"iam:ServiceSpecificCredentialAgeDays": "x"});

@@ -2,12 +2,24 @@
 //! in one call (their actions and resources as lists, at most [`RESOURCES_PER_CALL`] resources a
 //! call), and every page of the answer is read.
 //!
-//! Mapping: `allowed`, `explicitDeny`, `implicitDeny` are our three decisions. `by` is given for
-//! an explicit deny only, from the first matched statement's source (`PolicyInputList.N` is an
-//! identity policy, `PermissionsBoundaryPolicyInputList.N` the boundary): for an implicit deny
-//! the simulator lists no statement, and which policy type "lacked an Allow" is not reported
-//! when several did. Where the simulator and enforcement are known to differ (docs/aws-behaviour.md §6.4),
-//! [`super::plan`] skips the case.
+//! Mapping: `allowed`, `explicitDeny`, `implicitDeny` are our three decisions. `by`, the policy
+//! type the decision rests on, is read from what the answer says and left out (not compared)
+//! where the answer does not say it:
+//! - an explicit deny names the types of its matched statements (`PolicyInputList.N` is an
+//!   identity policy, `PermissionsBoundaryPolicyInputList.N` the boundary); with
+//!   `OrganizationsDecisionDetail.AllowedByOrganizations` false and no other statement matched,
+//!   the SCPs denied. Several types, or SCPs that did not allow beside a matched statement (the
+//!   SCP may have denied explicitly too, or only lacked an Allow), leave `by` out: which type
+//!   AWS names then is an assumption of the evaluator (A-DENY-PRECEDENCE), not something the
+//!   simulator reports.
+//! - an implicit deny: SCPs that did not allow come first (the evaluation flow chart stops
+//!   there); otherwise a boundary that allows leaves the identity policies as the type that
+//!   lacked an Allow; a boundary that does not allow leaves it open whether the identity
+//!   policies allowed, so `by` is left out.
+//!
+//! Sources: IAM API reference, `EvaluationResult`, `OrganizationsDecisionDetail` and
+//! `PermissionsBoundaryDecisionDetail` (docs/aws-behaviour.md §6.2). Where the simulator and
+//! enforcement are known to differ (docs/aws-behaviour.md §6.4), [`super::plan`] skips the case.
 
 use std::collections::HashMap;
 
@@ -26,34 +38,85 @@ use crate::case::Expect;
 pub const RESOURCES_PER_CALL: usize = 20;
 const PAGE_SIZE: i32 = 100;
 
-/// The answer for one (action, resource) result.
-pub fn map_result(r: &EvaluationResult) -> Expect {
+/// Which inputs a simulation was given, so that an answer's silence can be read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Inputs {
+    pub scps: bool,
+    pub boundary: bool,
+}
+
+impl Inputs {
+    pub fn of(plan: &SimPlan) -> Inputs {
+        Inputs {
+            scps: !plan.scp_levels.is_empty(),
+            boundary: plan.boundary.is_some(),
+        }
+    }
+}
+
+/// The answer for one (action, resource) result of a simulation given `inputs`.
+pub fn map_result(r: &EvaluationResult, inputs: Inputs) -> Expect {
     let decision = match r.eval_decision() {
         PolicyEvaluationDecisionType::Allowed => Some(DecisionKind::Allow),
         PolicyEvaluationDecisionType::ExplicitDeny => Some(DecisionKind::ExplicitDeny),
         PolicyEvaluationDecisionType::ImplicitDeny => Some(DecisionKind::ImplicitDeny),
         _ => None,
     };
-    let by = (decision == Some(DecisionKind::ExplicitDeny))
-        .then(|| {
-            r.matched_statements()
-                .first()
-                .and_then(|s| s.source_policy_id())
-                .and_then(|id| {
-                    if id.starts_with("PermissionsBoundaryPolicyInputList") {
-                        Some(PolicyType::PermissionsBoundary)
-                    } else if id.starts_with("PolicyInputList") {
-                        Some(PolicyType::Identity)
-                    } else {
-                        None
-                    }
-                })
-        })
-        .flatten();
+    let by = decision.and_then(|d| deciding_type(d, r, inputs));
     Expect {
         decision,
         by,
         ..Expect::default()
+    }
+}
+
+/// The policy type a deny rests on, where the answer says it (see the module comment).
+fn deciding_type(
+    decision: DecisionKind,
+    r: &EvaluationResult,
+    inputs: Inputs,
+) -> Option<PolicyType> {
+    // `None`: the simulation had no such input, or the answer left the detail out (which says
+    // nothing either way).
+    let scps_allow = inputs.scps.then(|| {
+        r.organizations_decision_detail()
+            .map(|d| d.allowed_by_organizations())
+    });
+    let boundary_allows = inputs.boundary.then(|| {
+        r.permissions_boundary_decision_detail()
+            .map(|d| d.allowed_by_permissions_boundary())
+    });
+    match decision {
+        DecisionKind::Allow => None,
+        DecisionKind::ExplicitDeny => {
+            let mut types = r
+                .matched_statements()
+                .iter()
+                .filter_map(|s| s.source_policy_id())
+                .filter_map(input_list_type);
+            match (types.next(), scps_allow) {
+                (None, Some(Some(false))) => Some(PolicyType::Scp),
+                (Some(t), None | Some(Some(true))) if types.all(|u| u == t) => Some(t),
+                _ => None,
+            }
+        }
+        DecisionKind::ImplicitDeny => match (scps_allow, boundary_allows) {
+            (Some(Some(false)), _) => Some(PolicyType::Scp),
+            (Some(None), _) => None,
+            (_, None | Some(Some(true))) => Some(PolicyType::Identity),
+            (_, Some(_)) => None,
+        },
+    }
+}
+
+/// The policy type of a matched statement's source, by the input list it came from.
+fn input_list_type(source_policy_id: &str) -> Option<PolicyType> {
+    if source_policy_id.starts_with("PermissionsBoundaryPolicyInputList") {
+        Some(PolicyType::PermissionsBoundary)
+    } else if source_policy_id.starts_with("PolicyInputList") {
+        Some(PolicyType::Identity)
+    } else {
+        None
     }
 }
 
@@ -115,7 +178,7 @@ pub async fn simulate_batch(
                     r.eval_action_name().to_ascii_lowercase(),
                     r.eval_resource_name().unwrap_or("*").to_string(),
                 );
-                answers.insert(key, map_result(r));
+                answers.insert(key, map_result(r, Inputs::of(first)));
             }
             match (out.is_truncated(), out.marker()) {
                 (true, Some(m)) => marker = Some(m.to_string()),

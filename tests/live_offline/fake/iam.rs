@@ -593,9 +593,19 @@ fn simulate_custom_policy(c: &Call, w: &mut World) -> Resp {
             "A required parameter for the specified action is not supplied.",
         );
     }
-    let results: Vec<(String, String, &str, Option<&str>)> = sim_pairs(c.r)
+    let results: Vec<SimResult> = sim_pairs(c.r)
         .into_iter()
-        .map(|(a, res)| (a, res, "allowed", None))
+        .map(|(a, res)| SimResult {
+            allowed_by_organizations: c
+                .r
+                .form
+                .iter()
+                .any(|(k, _)| k.starts_with("OrderedOrganizationPolicyInputList."))
+                .then_some(true),
+            allowed_by_boundary: (!c.r.members("PermissionsBoundaryPolicyInputList").is_empty())
+                .then_some(true),
+            ..(a, res, "allowed", None).into()
+        })
         .collect();
     simulate_answer(&results, None, &c.id)
 }
@@ -671,24 +681,58 @@ pub fn sim_pairs(r: &Req) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A SimulateCustomPolicy answer: (action, resource, decision, matched statement source).
-pub fn simulate_answer(
-    results: &[(String, String, &str, Option<&str>)],
-    marker: Option<&str>,
-    request_id: &str,
-) -> Resp {
+/// One result of a SimulateCustomPolicy answer. The two details are in the answer only when
+/// set: the API reference documents both fields (`OrganizationsDecisionDetail`,
+/// `PermissionsBoundaryDecisionDetail`) but not when they are left out, so a test says.
+pub struct SimResult<'a> {
+    pub action: String,
+    pub resource: String,
+    pub decision: &'a str,
+    /// The matched statement's `SourcePolicyId` (`PolicyInputList.1`, ...).
+    pub matched: Option<&'a str>,
+    pub allowed_by_organizations: Option<bool>,
+    pub allowed_by_boundary: Option<bool>,
+}
+
+impl<'a> From<(String, String, &'a str, Option<&'a str>)> for SimResult<'a> {
+    fn from(
+        (action, resource, decision, matched): (String, String, &'a str, Option<&'a str>),
+    ) -> Self {
+        SimResult {
+            action,
+            resource,
+            decision,
+            matched,
+            allowed_by_organizations: None,
+            allowed_by_boundary: None,
+        }
+    }
+}
+
+/// A SimulateCustomPolicy answer in the API's XML shape.
+pub fn simulate_answer(results: &[SimResult], marker: Option<&str>, request_id: &str) -> Resp {
     let members: String = results
         .iter()
-        .map(|(a, res, d, src)| {
-            let matched = src
+        .map(|r| {
+            let matched = r
+                .matched
                 .map(|s| {
                     format!(
                         "<member><SourcePolicyId>{s}</SourcePolicyId><SourcePolicyType>IAM Policy</SourcePolicyType><StartPosition><Line>1</Line><Column>39</Column></StartPosition><EndPosition><Line>1</Line><Column>120</Column></EndPosition></member>"
                     )
                 })
                 .unwrap_or_default();
+            let orgs = r
+                .allowed_by_organizations
+                .map(|b| format!("        <OrganizationsDecisionDetail><AllowedByOrganizations>{b}</AllowedByOrganizations></OrganizationsDecisionDetail>\n"))
+                .unwrap_or_default();
+            let boundary = r
+                .allowed_by_boundary
+                .map(|b| format!("        <PermissionsBoundaryDecisionDetail><AllowedByPermissionsBoundary>{b}</AllowedByPermissionsBoundary></PermissionsBoundaryDecisionDetail>\n"))
+                .unwrap_or_default();
             format!(
-                "      <member>\n        <EvalActionName>{a}</EvalActionName>\n        <EvalResourceName>{res}</EvalResourceName>\n        <EvalDecision>{d}</EvalDecision>\n        <MatchedStatements>{matched}</MatchedStatements>\n        <MissingContextValues/>\n      </member>\n"
+                "      <member>\n        <EvalActionName>{}</EvalActionName>\n        <EvalResourceName>{}</EvalResourceName>\n        <EvalDecision>{}</EvalDecision>\n        <MatchedStatements>{matched}</MatchedStatements>\n        <MissingContextValues/>\n{orgs}{boundary}      </member>\n",
+                r.action, r.resource, r.decision
             )
         })
         .collect();

@@ -21,7 +21,7 @@ use aws_smithy_http_client::test_util::infallible_client_fn;
 use aws_smithy_types::body::SdkBody;
 
 pub use bedrock::{bedrock_error, AUTH_FAILED};
-pub use iam::{iam_error, sim_pairs, simulate_answer};
+pub use iam::{iam_error, sim_pairs, simulate_answer, SimResult};
 pub use request::Req;
 pub use response::{query_error, query_ok, Resp};
 pub use sts::STS_NS;
