@@ -61,7 +61,9 @@ impl Runner {
     /// The IAM role or user behind the credentials, by its full ARN (path included).
     pub fn entity_arn(&self, account: &str) -> Option<String> {
         match self {
-            Runner::Role { path, name, .. } => Some(format!("arn:aws:iam::{account}:role{path}{name}")),
+            Runner::Role { path, name, .. } => {
+                Some(format!("arn:aws:iam::{account}:role{path}{name}"))
+            }
             Runner::User { path, name } => Some(format!("arn:aws:iam::{account}:user{path}{name}")),
             Runner::Root | Runner::FederatedUser(_) => None,
         }
@@ -175,7 +177,8 @@ fn assume_role(r: &Req, w: &mut World, id: &str) -> Resp {
             })
         });
     if !allowed {
-        return denied(&format!("User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+        return denied(&format!(
+            "User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
         ));
     }
     let akid = format!("ASIA{}", w.id(16));
