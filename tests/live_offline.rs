@@ -7,6 +7,7 @@ mod aws_limits;
 mod fake;
 mod runner_policy;
 mod simulator;
+mod trust;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -666,8 +667,8 @@ async fn throttled_get_caller_identity_is_retried_then_verified() {
     let aws = guard::verify(sdk, &live_config(dir.path())).await.unwrap();
     assert_eq!(aws.account(), SANDBOX);
     assert_eq!(
-        aws.runner_trust_principal(),
-        format!("arn:aws:iam::{SANDBOX}:role/{RUNNER_ROLE}")
+        aws.trust_principal(),
+        format!("arn:aws:iam::{SANDBOX}:root")
     );
     assert_eq!(replay.actual_requests().count(), 2);
     replay.relaxed_requests_match();
@@ -1221,7 +1222,7 @@ async fn everything_created_is_deleted() {
     assert_eq!(fake.count("DeleteRolePolicy"), 2);
     assert_eq!(fake.count("DeletePolicy"), 2, "both boundaries");
     assert_all_deleted(&fake);
-    // The case role trusts the runner's role (not its session), and only it.
+    // The case role trusts the sandbox account (the runner assumes it by its own policy).
     let trust: Value = serde_json::from_str(
         fake.of("CreateRole")[0]
             .param("AssumeRolePolicyDocument")
@@ -1230,7 +1231,7 @@ async fn everything_created_is_deleted() {
     .unwrap();
     assert_eq!(
         trust["Statement"][0]["Principal"]["AWS"],
-        format!("arn:aws:iam::{SANDBOX}:role/{RUNNER_ROLE}")
+        format!("arn:aws:iam::{SANDBOX}:root")
     );
     // Every resource carries the run's tag.
     for op in ["CreateRole", "CreateUser", "CreatePolicy"] {

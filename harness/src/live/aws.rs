@@ -111,14 +111,27 @@ impl Aws {
         &self.runner_arn
     }
 
-    /// The principal a trust policy names to let the runner assume case roles: a role session's
-    /// role, or the user itself.
-    pub fn runner_trust_principal(&self) -> String {
-        let arn = self.runner_arn.parse::<keyward_iam::Arn>().ok();
-        match arn.as_ref().and_then(|a| a.assumed_role_name()) {
-            Some(role) => format!("arn:aws:iam::{}:role/{role}", self.account),
-            None => self.runner_arn.clone(),
-        }
+    /// The principal every case role's trust policy names: the sandbox account itself
+    /// (`arn:aws:iam::ACCOUNT:root`), so that the runner assumes the roles by its own policy's
+    /// `sts:AssumeRole` on the run's roles. The AssumeRole API reference documents this for a
+    /// principal of the same account: a policy that allows it to call AssumeRole, "as long as
+    /// the role's trust policy trusts the account"
+    /// (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html).
+    ///
+    /// Not the runner's own role: STS names a role session `assumed-role/ROLE/SESSION`, without
+    /// the role's path (IAM identifiers,
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html), and IAM
+    /// Identity Center's roles live under `/aws-reserved/sso.amazonaws.com/`, so the role ARN
+    /// cannot be derived; a trust policy naming a role ARN that does not exist is refused
+    /// (`MalformedPolicyDocument: Invalid principal in policy`). Looking the ARN up with
+    /// iam:GetRole would cost a call and a permission on a role outside the run's `keyward-*`
+    /// names. Trusting the account works for every principal that can call AssumeRole at all
+    /// (an IAM user, any role, pathed or not), and also for a resumed run or a sweep made with
+    /// other credentials of the sandbox. What it opens: any principal of the sandbox whose own
+    /// policies allow sts:AssumeRole on a run's roles may assume them while they exist, which is
+    /// why the sandbox must hold nothing else (README).
+    pub fn trust_principal(&self) -> String {
+        format!("arn:aws:iam::{}:root", self.account)
     }
 
     pub fn budget(&self) -> &Budget {

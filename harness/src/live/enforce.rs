@@ -229,7 +229,10 @@ pub async fn enforce(
         } => {
             let creds = credentials_for(aws, ledger, run, caller, settle).await?;
             if *flow == Flow::Api && *user_exists {
-                provision::create_user(aws, ledger, run, user, &Default::default()).await?;
+                // A user creating its own key is the caller, made above.
+                if caller.user_name() != Some(user.as_str()) {
+                    provision::create_user(aws, ledger, run, user, &Default::default()).await?;
+                }
                 for _ in 0..*existing_keys {
                     existing_key(aws, user, service).await?;
                 }

@@ -47,5 +47,54 @@ pub async fn verify(sdk: SdkConfig, config: &LiveConfig) -> Result<Aws, LiveErro
         return Err(LiveError::WrongAccount { actual, expected });
     }
     let arn = who.arn().unwrap_or_default().to_string();
+    usable_runner(&arn)?;
     Ok(Aws::verified(sdk, actual, arn, config.max_calls))
+}
+
+/// Refuses credentials that cannot do a run's work, before anything is changed: otherwise
+/// every case would fail on its own, after AssumeRole's retries.
+fn usable_runner(arn: &str) -> Result<(), LiveError> {
+    let Ok(a) = arn.parse::<keyward_iam::Arn>() else {
+        return Ok(());
+    };
+    match (a.service(), a.resource()) {
+        // STS refuses the root user's AssumeRole (the API reference: "You must use IAM user
+        // credentials or role credentials"; public reports show the answer "Roles may not be
+        // assumed by root accounts."), and every role-based case assumes a role.
+        ("iam", "root") => Err(LiveError::UnusableRunner {
+            what: "the account's root user",
+            why: "cannot assume a role (STS refuses the root user), as every role-based case must",
+        }),
+        // GetFederationToken's API reference: its credentials cannot call any IAM operation
+        // through the API, nor any STS operation but GetCallerIdentity.
+        ("sts", r) if r.starts_with("federated-user/") => Err(LiveError::UnusableRunner {
+            what: "a federated user's session (sts:GetFederationToken)",
+            why: "cannot call IAM's API nor assume a role",
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_and_users_may_run_root_and_federated_users_may_not() {
+        for ok in [
+            "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com",
+            "arn:aws:sts::111122223333:assumed-role/KeywardRunner/ci",
+            "arn:aws:iam::111122223333:user/ops/runner",
+        ] {
+            assert!(usable_runner(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "arn:aws:iam::111122223333:root",
+            "arn:aws:sts::111122223333:federated-user/bob",
+        ] {
+            let e = usable_runner(bad).unwrap_err();
+            assert!(e.is_bad_input(), "{e}");
+            assert!(e.to_string().contains("nothing was changed in AWS"), "{e}");
+        }
+    }
 }

@@ -49,6 +49,11 @@ pub enum LiveError {
     WrongAccount { actual: String, expected: String },
     #[error("could not confirm the account with STS GetCallerIdentity: {detail}; nothing was changed in AWS")]
     CannotVerify { detail: String },
+    #[error("the credentials are {what}, which {why}; run keyward as an IAM role (an IAM Identity Center permission set, a CI role) or an IAM user of the sandbox account that holds the runner policy (`keyward runner-policy`); nothing was changed in AWS")]
+    UnusableRunner {
+        what: &'static str,
+        why: &'static str,
+    },
     #[error("the run reached its cap of {cap} AWS calls (max_calls in keyward.toml); stopped")]
     CallCapReached { cap: u32 },
     #[error("{operation} failed: {detail}")]
@@ -88,6 +93,7 @@ impl LiveError {
                 | LiveError::NoCredentials { .. }
                 | LiveError::WrongAccount { .. }
                 | LiveError::CannotVerify { .. }
+                | LiveError::UnusableRunner { .. }
                 | LiveError::Journal { .. }
                 | LiveError::OtherAccount { .. }
                 | LiveError::OtherGenerator { .. }

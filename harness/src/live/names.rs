@@ -155,6 +155,28 @@ impl Renamer {
         &self.pairs
     }
 
+    /// The live name of the case name `case`: the one it already has, or else the first of
+    /// `make(0)`, `make(1)`, ... that no other name of the renamer is, which `case` then keeps.
+    /// The renaming replaces a name wherever it stands whole, so one case name must be one
+    /// live name everywhere (a user that is both a key's caller and its target is one live
+    /// user), and two case names must never share one (the answers could not be mapped back).
+    /// `None` when `make` gives no free name in [`Renamer::MAX_ATTEMPTS`] tries.
+    pub fn live_name(&mut self, case: &str, mut make: impl FnMut(u32) -> String) -> Option<String> {
+        if let Some((_, live)) = self.pairs.iter().find(|(c, _)| c == case) {
+            return Some(live.clone());
+        }
+        (0..Self::MAX_ATTEMPTS).map(&mut make).find_map(|live| {
+            let taken = live == case || self.pairs.iter().any(|(c, l)| *l == live || *c == live);
+            (!taken).then(|| {
+                self.pairs.push((case.to_string(), live.clone()));
+                live
+            })
+        })
+    }
+
+    /// How many candidates [`Renamer::live_name`] tries.
+    pub const MAX_ATTEMPTS: u32 = 16;
+
     pub fn live_of(&self, case: &str) -> String {
         self.to_live(case)
     }
@@ -224,6 +246,28 @@ mod tests {
             "User: arn:aws:sts::999988887777:assumed-role/keyward-abcdefgh-3-dev/alice is not authorized"
         );
         assert_eq!(r.to_case(&live), s);
+    }
+
+    #[test]
+    fn a_case_name_keeps_one_live_name_and_no_two_share_one() {
+        let mut r = Renamer::new();
+        let first = r.live_name("alice", |n| format!("live-{n}")).unwrap();
+        assert_eq!(first, "live-0");
+        // The same case name again (a caller that is also the target) is the same live name.
+        assert_eq!(r.live_name("alice", |_| "other".into()).unwrap(), "live-0");
+        // Another case name whose first candidate is taken gets the next one.
+        assert_eq!(
+            r.live_name("bob", |n| format!("live-{n}")).unwrap(),
+            "live-1"
+        );
+        // A candidate that is the name of a case is never a live name.
+        assert_eq!(
+            r.live_name("carol", |n| ["bob", "live-9"][n.min(1) as usize].into())
+                .unwrap(),
+            "live-9"
+        );
+        assert_eq!(r.live_name("dave", |_| "live-0".into()), None);
+        assert_eq!(r.to_case("live-0 live-1 live-9"), "alice bob carol");
     }
 
     #[test]

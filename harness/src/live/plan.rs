@@ -71,6 +71,10 @@ pub enum Skip {
     /// SimulateCustomPolicy requires `PolicyInputList`, so a request case with no identity
     /// policy cannot be simulated.
     SimulatorNoIdentityPolicy,
+    /// The caller is the user the key is for, and the case has that user not exist yet (the
+    /// API flow with `user_exists: false`, or the console flow, which creates it): a user that
+    /// calls IAM exists.
+    CallerIsNewUser,
 }
 
 impl fmt::Display for Skip {
@@ -95,6 +99,7 @@ impl fmt::Display for Skip {
             Skip::CountTokensModel(m) => write!(f, "CountTokens is documented for some Anthropic Claude foundation models only, not for {m}"),
             Skip::PolicyTooLarge { quota, chars, limit } => write!(f, "{quota} would hold {chars} characters, over IAM's quota of {limit}"),
             Skip::SimulatorNoIdentityPolicy => write!(f, "SimulateCustomPolicy requires at least one identity policy (PolicyInputList)"),
+            Skip::CallerIsNewUser => write!(f, "the caller is the user the key is for, which the case says does not exist yet"),
         }
     }
 }
@@ -198,6 +203,16 @@ pub enum Principal {
         live_name: String,
         policies: PrincipalPoliciesJson,
     },
+}
+
+impl Principal {
+    /// The live name of a user principal.
+    pub fn user_name(&self) -> Option<&str> {
+        match self {
+            Principal::User { live_name, .. } => Some(live_name),
+            Principal::Role { .. } => None,
+        }
+    }
 }
 
 /// Policy documents as sent (already renamed).
@@ -322,6 +337,7 @@ impl LivePlan {
             LivePlan::Simulate(_) => out.push("iam:SimulateCustomPolicy".into()),
             LivePlan::CreateKey {
                 caller,
+                user,
                 flow,
                 existing_keys,
                 user_exists,
@@ -333,7 +349,10 @@ impl LivePlan {
                     Principal::User { .. } => "iam:CreateAccessKey".into(),
                 });
                 if *flow == Flow::Api && *user_exists {
-                    out.push("iam:CreateUser".into());
+                    // A user creating its own key already exists: it is the caller.
+                    if caller.user_name() != Some(user.as_str()) {
+                        out.push("iam:CreateUser".into());
+                    }
                     out.extend(
                         (0..*existing_keys)
                             .map(|_| "iam:CreateServiceSpecificCredential".to_string()),
@@ -404,7 +423,9 @@ impl LivePlan {
             LivePlan::Simulate(_) => {}
             LivePlan::CreateKey { caller, user, .. } => {
                 principal(caller, &mut out);
-                out.push(format!("user {user}"));
+                if caller.user_name() != Some(user.as_str()) {
+                    out.push(format!("user {user}"));
+                }
             }
             LivePlan::Call { key, .. } => match key {
                 KeyPlan::ShortTerm { principal: p, .. } => principal(p, &mut out),
@@ -568,11 +589,17 @@ fn principal_for(
         if role.is_empty() || session.is_empty() || session.contains('/') {
             return Err(Skip::Principal(arn.into()));
         }
-        let live = ctx.run.name(ctx.index, &format!("{tag}-{role}"));
-        r.add(role, live.clone());
+        let live = r
+            .live_name(role, |n| {
+                ctx.run
+                    .name(ctx.index, &format!("{}-{role}", attempt_tag(tag, n)))
+            })
+            .ok_or_else(|| Skip::Principal(arn.into()))?;
         let p = Principal::Role {
             live_name: live,
-            session: session.to_string(),
+            // The policies are renamed wherever a name stands whole, the session's included
+            // (a session named like the key's target user): the real session must match them.
+            session: r.to_live(session),
             policies: identity_docs(policies, r),
             session_policy: session_policy(policies, r)?,
         };
@@ -585,8 +612,8 @@ fn principal_for(
         if !session_policies(policies).is_empty() {
             return Err(Skip::SessionPolicyOnUser);
         }
-        let live = live_user_name(path, ctx, tag, policies, r);
-        r.add(path, live.clone());
+        let live = live_user_name(path, ctx, tag, policies, r)
+            .ok_or_else(|| Skip::Principal(arn.into()))?;
         let p = Principal::User {
             live_name: live,
             policies: identity_docs(policies, r),
@@ -598,28 +625,39 @@ fn principal_for(
     }
 }
 
-/// A console-style name becomes an unguessable console-style name: console-shaped (four
-/// characters) only when a policy of the case holds a `?` wildcard, the one thing that can tell
-/// four characters from more (the renamed case is evaluated again, so a policy that still tells
-/// them apart skips the case rather than skewing it).
+/// `tag`, then the attempt's number after the first: a name another case name holds is drawn
+/// again with another tag.
+fn attempt_tag(tag: &str, attempt: u32) -> String {
+    if attempt == 0 {
+        tag.to_string()
+    } else {
+        format!("{tag}{attempt}")
+    }
+}
+
+/// The live name of a case user, kept in `r` (see [`Renamer::live_name`]): the same case user
+/// (a caller creating its own key) is the same sandbox user. A console-style name becomes an
+/// unguessable console-style name: console-shaped (four characters) only when a policy of the
+/// case holds a `?` wildcard, the one thing that can tell four characters from more (the
+/// renamed case is evaluated again, so a policy that still tells them apart skips the case
+/// rather than skewing it).
 fn live_user_name(
     case_name: &str,
     ctx: &PlanContext,
     tag: &str,
     policies: &PolicySet,
-    r: &Renamer,
-) -> String {
+    r: &mut Renamer,
+) -> Option<String> {
     let console = case_name.len() == 18 && case_name.starts_with(names::CONSOLE_PREFIX);
-    if console {
-        // The names are drawn at random: the same case user (a caller creating its own key) is
-        // the same sandbox user.
-        if let Some((_, live)) = r.pairs().iter().find(|(c, _)| c == case_name) {
-            return live.clone();
+    let shaped = console && policies.to_json().to_string().contains('?');
+    r.live_name(case_name, |n| {
+        if console {
+            names::console_user_name(shaped)
+        } else {
+            ctx.run
+                .name(ctx.index, &format!("{}-{case_name}", attempt_tag(tag, n)))
         }
-        names::console_user_name(policies.to_json().to_string().contains('?'))
-    } else {
-        ctx.run.name(ctx.index, &format!("{tag}-{case_name}"))
-    }
+    })
 }
 
 fn create_key_plan(
@@ -631,9 +669,26 @@ fn create_key_plan(
     if c.existing_keys > 2 {
         return Err(Skip::TooManyExistingKeys);
     }
-    // The target first, so that a caller and target of the same name do not collide.
-    let user = live_user_name(c.user.as_str(), ctx, "t", policies, r);
-    r.add(c.user.to_string(), user.clone());
+    let target = c.user.as_str();
+    let caller_arn = c.caller.parse::<keyward_iam::Arn>().ok();
+    if caller_arn.as_ref().and_then(|a| a.assumed_role_name()) == Some(target) {
+        // One case name, two entities: renaming cannot tell the role from the user.
+        return Err(Skip::Principal(format!(
+            "{}, a role named like the key's user",
+            c.caller
+        )));
+    }
+    let caller_is_target = caller_arn
+        .as_ref()
+        .and_then(|a| a.resource().strip_prefix("user/"))
+        == Some(target);
+    if caller_is_target && (c.flow == Flow::Console || !c.user_exists) {
+        return Err(Skip::CallerIsNewUser);
+    }
+    // Every name is mapped before any policy is renamed: the target first, so that the
+    // caller's policies name its live name; a caller that is the target gets the same name.
+    let user = live_user_name(target, ctx, "t", policies, r)
+        .ok_or_else(|| Skip::Principal(c.user.to_string()))?;
     let caller = principal_for(&c.caller, policies, ctx, "c", r)?;
     Ok(LivePlan::CreateKey {
         caller,

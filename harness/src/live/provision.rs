@@ -119,7 +119,8 @@ pub async fn create_user(
     Ok(out.user().map(|u| u.arn().to_string()).unwrap_or_default())
 }
 
-/// Creates a role the runner may assume, carrying `policies`.
+/// Creates a role the runner may assume (its trust policy trusts the sandbox account, see
+/// [`Aws::trust_principal`]), carrying `policies`.
 pub async fn create_role(
     aws: &Aws,
     ledger: &Ledger,
@@ -129,7 +130,7 @@ pub async fn create_role(
 ) -> Result<String, LiveError> {
     let trust = serde_json::json!({
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": aws.runner_trust_principal()},
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": aws.trust_principal()},
                        "Action": "sts:AssumeRole"}]
     });
     let out = aws

@@ -24,7 +24,7 @@ pub use bedrock::{bedrock_error, AUTH_FAILED};
 pub use iam::{iam_error, sim_pairs, simulate_answer, SimResult};
 pub use request::Req;
 pub use response::{query_error, query_ok, Resp};
-pub use sts::STS_NS;
+pub use sts::{Runner, STS_NS};
 pub use world::{mix, Principal, ServiceCred, World};
 
 /// The runner's test credentials: not shaped like a real key.

@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{RUNNER_KEY, RUNNER_ROLE};
+use super::sts::Runner;
+use super::RUNNER_KEY;
 
 /// A user or a role: its inline policy names (with each document's size as IAM counts it),
 /// attached policy ARNs, boundary and tags.
@@ -48,6 +49,10 @@ pub struct World {
     /// `user N`, `role N`, `policy ARN`, in the order the fake created them.
     pub created: Vec<String>,
     pub deleted: Vec<String>,
+    /// Whose credentials the runner's are (GetCallerIdentity's answer).
+    pub runner: Runner,
+    /// Role name -> its trust policy, as last set.
+    pub trust: BTreeMap<String, String>,
 }
 
 impl World {
@@ -101,10 +106,7 @@ impl World {
     /// The ARN of the principal an access key id belongs to.
     pub fn principal_of_key(&self, akid: &str) -> Option<String> {
         if akid == RUNNER_KEY {
-            return Some(format!(
-                "arn:aws:sts::{}:assumed-role/{RUNNER_ROLE}/ci",
-                self.account
-            ));
+            return Some(self.runner.arn(&self.account));
         }
         if let Some((user, _)) = self.access_keys.get(akid) {
             return Some(self.user_arn(user));
