@@ -546,11 +546,10 @@ fn print_assumptions(probes: &Probes, report: &LiveReport, out: &mut dyn Write) 
     }
 }
 
-/// The closing count, and the exit code: a disagreement, a failure or anything left undeleted
-/// fails the run.
-/// The last lines: what to enable when the account could not run some cases (counted apart:
-/// they neither passed nor failed), then `N passed, M failed`. Cases the account could not run
-/// are a setup problem (exit 2), since the run could not check them.
+/// The closing lines and the exit code. What to enable when the account could not run some
+/// cases (counted apart: they neither passed nor failed), then `N passed, M failed`. Cases the
+/// account could not run are a setup problem (exit 2), since the run could not check them; a
+/// disagreement, a failure or anything left undeleted fails the run (exit 1).
 fn closing_line(report: &LiveReport, out: &mut dyn Write) -> u8 {
     let passed = report.count(|s| *s == Status::Agreed);
     let failed = report.count(|s| matches!(s, Status::Disagreed | Status::Failed(_)));
