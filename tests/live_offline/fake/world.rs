@@ -45,8 +45,9 @@ pub struct Lag {
 /// The lag of each kind of change the fake models.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Propagation {
-    /// A principal's policies put, attached, detached or deleted: until seen, the principal
-    /// acts with no policies (a fresh principal's previous state).
+    /// A principal's policies put, attached, detached or deleted: until seen, Bedrock takes the
+    /// principal to have no policies (a fresh principal's previous state). Only model calls are
+    /// subject to it; IAM answers the case principal's own requests at once.
     pub policies: Lag,
     /// A Bedrock long-term key created: until seen, Bedrock does not know the key.
     pub key_created: Lag,
