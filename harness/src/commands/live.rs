@@ -546,13 +546,35 @@ fn print_assumptions(probes: &Probes, report: &LiveReport, out: &mut dyn Write) 
     }
 }
 
-/// The closing count, and the exit code: a disagreement, a failure or anything left undeleted
-/// fails the run.
+/// The closing lines and the exit code. What to enable when the account could not run some
+/// cases (counted apart: they neither passed nor failed), then `N passed, M failed`. Cases the
+/// account could not run are a setup problem (exit 2), since the run could not check them; a
+/// disagreement, a failure or anything left undeleted fails the run (exit 1).
 fn closing_line(report: &LiveReport, out: &mut dyn Write) -> u8 {
     let passed = report.count(|s| *s == Status::Agreed);
     let failed = report.count(|s| matches!(s, Status::Disagreed | Status::Failed(_)));
+    let environment = report.count(|s| matches!(s, Status::Environment(_)));
+    if environment > 0 {
+        let mut remedies: Vec<String> = report
+            .cases
+            .iter()
+            .filter_map(|c| match &c.status {
+                Status::Environment(p) => Some(p.remedy()),
+                _ => None,
+            })
+            .collect();
+        remedies.sort();
+        remedies.dedup();
+        let _ = writeln!(
+            out,
+            "{environment} not run: the sandbox account cannot run them; {}",
+            remedies.join("; ")
+        );
+    }
     let _ = writeln!(out, "{passed} passed, {failed} failed");
-    if failed > 0 || !report.cleanup_failures.is_empty() {
+    if environment > 0 {
+        EXIT_BAD_INPUT
+    } else if failed > 0 || !report.cleanup_failures.is_empty() {
         EXIT_DISAGREE
     } else {
         EXIT_OK
@@ -592,6 +614,9 @@ fn print_report(report: &LiveReport, out: &mut dyn Write) {
             }
             Status::Failed(why) => {
                 let _ = writeln!(out, "FAILED {}: {why}", c.case.id);
+            }
+            Status::Environment(problem) => {
+                let _ = writeln!(out, "NOT RUN {}: {problem}", c.case.id);
             }
             _ => {}
         }
@@ -658,7 +683,7 @@ fn dry_run(cases: &[Case], run: &RunId, config: &LiveConfig, out: &mut dyn Write
     }
     let _ = writeln!(
         out,
-        "plan: {} cases, {} skipped; about {calls} API calls before batching and retries (cap {}), {sims} simulations, {model_calls} model calls to {} at 1 output token each (each repeated until two answers agree), {resources} IAM resources created and deleted",
+        "plan: {} cases, {} skipped; about {calls} API calls before batching and retries (cap {}), {sims} simulations, {model_calls} model calls to {} at 1 output token each (each repeated until three answers in a row agree over 30 s), {resources} IAM resources created and deleted",
         plans.len(),
         skipped,
         config.max_calls,

@@ -67,7 +67,9 @@ impl Default for LiveConfig {
             model: DEFAULT_MODEL.into(),
             max_calls: DEFAULT_MAX_CALLS,
             concurrency: DEFAULT_CONCURRENCY,
-            propagation_timeout: Duration::from_secs(60),
+            // Settling takes 30 s of agreeing answers, and a new long-term key 30 s more before
+            // "Authentication failed" counts (enforce::Settle): 60 s left no room for lag.
+            propagation_timeout: Duration::from_secs(120),
             state_dir: PathBuf::from(".keyward"),
         }
     }

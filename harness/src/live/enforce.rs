@@ -1,14 +1,21 @@
 //! The enforcement oracle: real requests, made as a principal that carries the case's policies.
 //!
-//! Eventual consistency: IAM changes reach enforcement after a delay (AWS: "changes ... take
-//! time to become visible"), so keyward never records the first answer after a change. It waits
-//! [`Settle::settle`], then repeats the recorded request (undoing its side effects in between)
-//! with growing waits until two answers in a row are the same, and records that answer. A case
-//! that does not settle within [`Settle::timeout`] is reported as unsettled, not recorded. A
-//! just-created role is retried until it can be assumed ([`super::provision::assume_role`]).
+//! Eventual consistency: IAM's changes are eventually consistent and take time to become visible
+//! from every endpoint (IAM User Guide, troubleshooting,
+//! https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency),
+//! with no documented bound, and a changing state may answer old and new in turn. So keyward never
+//! records the first answer after a change. It waits [`Settle::settle`], then repeats the recorded
+//! request (undoing its side effects in between) until [`Settle::agree`] answers in a row are the
+//! same and the first and the last of them are at least [`Settle::window`] apart, and records that
+//! answer: a stale state has to outlast the window, unchanged, to be taken for the truth. An
+//! answer that only says AWS has not caught up yet (a new access key unknown, "Authentication
+//! failed" for a long-term key younger than the window, a just-deactivated key still working)
+//! breaks the run and is never recorded. A case that does not settle within [`Settle::timeout`]
+//! is reported as unsettled, not recorded. A just-created role is retried until it can be assumed
+//! ([`super::provision::assume_role`]). Time is tokio's, so tests run all this on paused time.
 
 use std::future::Future;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_sdk_bedrockruntime::primitives::Blob;
@@ -16,12 +23,13 @@ use aws_sdk_bedrockruntime::types::{
     ContentBlock, ConversationRole, ConverseTokensRequest, CountTokensInput,
     InferenceConfiguration, Message,
 };
-use keyward_bedrock::{generate, ExpiresIn, SigningCredentials};
+use keyward_bedrock::{generate, ExpiresIn, SigningCredentials, AUTH_FAILED_MESSAGE};
 use keyward_bedrock::{
     CredentialError, Flow, Operation, ServiceName, SideEffect, UserName, LIMITED_ACCESS_POLICY,
 };
 use keyward_iam::{DecisionKind, PolicyType};
 use serde_json::Value;
+use tokio::time::Instant;
 
 use super::aws::{ApiFailure, Secret};
 use super::ledger::Ledger;
@@ -30,7 +38,7 @@ use super::plan::{KeyPlan, LivePlan, Planned, Principal};
 use super::{delete, provision, redact, Aws, LiveError};
 use crate::case::Expect;
 
-/// How long to wait for IAM to settle.
+/// How long to wait for IAM to settle, and what counts as settled.
 #[derive(Debug, Clone)]
 pub struct Settle {
     /// The wait after the last IAM change, before the first recorded attempt.
@@ -39,28 +47,49 @@ pub struct Settle {
     pub waits: Vec<Duration>,
     /// The waits between AssumeRole attempts on a role that is not assumable yet.
     pub assume_waits: Vec<Duration>,
+    /// How many equal answers in a row settle a case ...
+    pub agree: usize,
+    /// ... at least this far apart, first to last. Also how long a new long-term key's
+    /// "Authentication failed", or a deactivated key's working, is taken for lag.
+    pub window: Duration,
+    /// How long after the first attempt a case that has not settled is given up.
     pub timeout: Duration,
 }
 
 impl Settle {
+    /// The waits of a real run: three equal answers over at least 30 s, asked every 5 to 15 s.
     pub fn new(timeout: Duration) -> Settle {
         Settle {
             settle: Duration::from_secs(10),
-            waits: [2, 4, 8, 16].map(Duration::from_secs).to_vec(),
+            waits: [5, 10, 15].map(Duration::from_secs).to_vec(),
             assume_waits: provision::ASSUME_WAITS.map(Duration::from_secs).to_vec(),
+            agree: 3,
+            window: Duration::from_secs(30),
             timeout,
         }
     }
 
-    /// No waiting (for tests against canned answers).
+    /// No waiting (for tests against canned answers); still three equal answers in a row.
     pub fn immediate() -> Settle {
         Settle {
             settle: Duration::ZERO,
             waits: vec![Duration::ZERO],
             assume_waits: vec![Duration::ZERO; 3],
+            agree: 3,
+            window: Duration::ZERO,
             timeout: Duration::from_secs(5),
         }
     }
+}
+
+/// The time now, on tokio's clock: the system time moved on by however far tokio's clock is
+/// ahead of the monotonic one. The two are the same in a run; a test that pauses tokio's time
+/// lets sleeps pass at once, and a key signed "now" is then signed for the test's time.
+pub fn wall_clock() -> SystemTime {
+    let ahead = Instant::now()
+        .into_std()
+        .saturating_duration_since(std::time::Instant::now());
+    SystemTime::now() + ahead
 }
 
 /// Answers from a credential that is not yet usable everywhere; never taken as the answer.
@@ -68,34 +97,204 @@ fn is_transient(e: &Expect) -> bool {
     matches!(e.code.as_deref(), Some("InvalidClientTokenId"))
 }
 
-/// Repeats `attempt` until two answers in a row agree (see the module docs).
-pub async fn settled<F, Fut>(s: &Settle, what: &str, mut attempt: F) -> Result<Expect, LiveError>
+/// Repeats `attempt` until it settles (see the module docs). `not_yet` tells an answer that only
+/// shows AWS has not caught up with the case's changes.
+pub async fn settled<F, Fut>(
+    s: &Settle,
+    what: &str,
+    not_yet: impl Fn(&Expect) -> bool,
+    mut attempt: F,
+) -> Result<Expect, LiveError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Expect, LiveError>>,
 {
     tokio::time::sleep(s.settle).await;
     let start = Instant::now();
-    let mut last: Option<Expect> = None;
+    // The answer of the current run of equal answers, when it began, and how long it is.
+    let mut run: Option<(Expect, Instant, usize)> = None;
     let mut i = 0;
     loop {
         let a = attempt().await?;
-        if !is_transient(&a) {
-            if last.as_ref() == Some(&a) {
-                return Ok(a);
+        let now = Instant::now();
+        if is_transient(&a) || not_yet(&a) {
+            run = None;
+        } else {
+            match &mut run {
+                Some((last, _, n)) if *last == a => *n += 1,
+                _ => run = Some((a, now, 1)),
             }
-            last = Some(a);
+            if let Some((answer, first, n)) = &run {
+                if *n >= s.agree.max(1) && now.duration_since(*first) >= s.window {
+                    return Ok(answer.clone());
+                }
+            }
         }
-        if start.elapsed() >= s.timeout {
+        if now.duration_since(start) >= s.timeout {
             return Err(LiveError::NotSettled {
                 secs: s.timeout.as_secs(),
                 what: what.to_string(),
             });
         }
-        let w = s.waits[i.min(s.waits.len() - 1)];
+        let w = s.waits[i.min(s.waits.len().saturating_sub(1))];
         i += 1;
         tokio::time::sleep(w).await;
     }
+}
+
+/// Whether Bedrock said it could not authenticate the key (its body's `Message`).
+fn authentication_failed(e: &Expect) -> bool {
+    e.body
+        .as_deref()
+        .and_then(|b| serde_json::from_str::<Value>(b).ok())
+        .is_some_and(|v| {
+            [v.get("Message"), v.get("message")]
+                .into_iter()
+                .flatten()
+                .any(|m| m.as_str() == Some(AUTH_FAILED_MESSAGE))
+        })
+}
+
+/// Something about the sandbox account, not about the case, that stopped a model call: the
+/// model or inference profile cannot be used there. Not an answer to the case: nothing is
+/// compared or recorded, and the report says what to enable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvProblem {
+    /// Bedrock denies the account the model (model access not granted in the Region).
+    ModelAccess {
+        model: String,
+        region: String,
+        message: String,
+    },
+    /// Bedrock does not know the model or inference profile id in the Region.
+    UnknownModel {
+        model: String,
+        region: String,
+        code: String,
+        message: String,
+    },
+}
+
+impl std::fmt::Display for EnvProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EnvProblem::ModelAccess {
+                model,
+                region,
+                message,
+            } => write!(
+                f,
+                "the sandbox account has no access to model {model} in {region} (AccessDeniedException: {message})"
+            ),
+            EnvProblem::UnknownModel {
+                model,
+                region,
+                code,
+                message,
+            } => write!(
+                f,
+                "Bedrock does not know model or inference profile {model} in {region} ({code}: {message})"
+            ),
+        }
+    }
+}
+
+impl EnvProblem {
+    /// The same problem with AWS's message passed through `f` (redaction: the message goes to the
+    /// journal and the report).
+    pub fn map_message(self, f: impl FnOnce(&str) -> String) -> EnvProblem {
+        match self {
+            EnvProblem::ModelAccess {
+                model,
+                region,
+                message,
+            } => EnvProblem::ModelAccess {
+                model,
+                region,
+                message: f(&message),
+            },
+            EnvProblem::UnknownModel {
+                model,
+                region,
+                code,
+                message,
+            } => EnvProblem::UnknownModel {
+                model,
+                region,
+                code,
+                message: f(&message),
+            },
+        }
+    }
+
+    /// What a maintainer does about it, in one line.
+    pub fn remedy(&self) -> String {
+        match self {
+            EnvProblem::ModelAccess { model, region, .. } => format!(
+                "grant the sandbox account access to {model} in {region} (Amazon Bedrock console, Model access), or set `model` in keyward.toml to a model it can call"
+            ),
+            EnvProblem::UnknownModel { model, region, .. } => format!(
+                "{model} cannot be called in {region}: set `model` (and `region`) in keyward.toml to a model and Region where it exists"
+            ),
+        }
+    }
+}
+
+/// What Bedrock says about the account's use of the model, rather than about the case: a
+/// model-access denial (an AccessDeniedException like a policy's deny, told apart by its exact
+/// text, AWS re:Post https://repost.aws/knowledge-center/bedrock-invokemodel-api-error), any
+/// ResourceNotFoundException (a model or profile not found, or retired, in the Region), and the
+/// ValidationExceptions for an id Bedrock does not know or cannot call on demand (texts of public
+/// reports; AWS documents none).
+fn environment_problem(f: &ApiFailure, model: &str, region: &str) -> Option<EnvProblem> {
+    const NO_ACCESS: [&str; 2] = [
+        "You don't have access to the model with the specified model ID.",
+        "Your account is not authorized to invoke this API operation.",
+    ];
+    const UNKNOWN_ID: &str = "The provided model identifier is invalid.";
+    let message = bedrock_message(f).unwrap_or_default();
+    let problem_model = model.to_string();
+    match f.code.as_deref()? {
+        "AccessDeniedException" if NO_ACCESS.contains(&message.as_str()) => {
+            Some(EnvProblem::ModelAccess {
+                model: problem_model,
+                region: region.to_string(),
+                message,
+            })
+        }
+        code @ "ResourceNotFoundException" => Some(EnvProblem::UnknownModel {
+            model: problem_model,
+            region: region.to_string(),
+            code: code.to_string(),
+            message,
+        }),
+        code @ "ValidationException"
+            if message == UNKNOWN_ID
+                || (message.starts_with("Invocation of model ID ")
+                    && message.contains("with on-demand throughput")) =>
+        {
+            Some(EnvProblem::UnknownModel {
+                model: problem_model,
+                region: region.to_string(),
+                code: code.to_string(),
+                message,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The message of a Bedrock error, from the SDK or from the body (`Message` or `message`).
+fn bedrock_message(f: &ApiFailure) -> Option<String> {
+    f.message.clone().or_else(|| {
+        f.body.as_deref().and_then(|b| {
+            let v: Value = serde_json::from_str(b).ok()?;
+            v.get("Message")
+                .or_else(|| v.get("message"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+    })
 }
 
 /// The decision and deciding policy type an access-denied message states.
@@ -123,15 +322,7 @@ pub fn infer_decision(message: &str) -> (Option<DecisionKind>, Option<PolicyType
 
 /// An answer, as the case format's `expect`, before redaction.
 fn answer_from_failure(f: &ApiFailure, iam: bool, side_effects: &[SideEffect]) -> Expect {
-    let message = f.message.clone().or_else(|| {
-        f.body.as_deref().and_then(|b| {
-            let v: Value = serde_json::from_str(b).ok()?;
-            v.get("Message")
-                .or_else(|| v.get("message"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-    });
+    let message = bedrock_message(f);
     let (decision, by) = message.as_deref().map_or((None, None), infer_decision);
     Expect {
         decision,
@@ -239,21 +430,26 @@ pub async fn enforce(
             }
             let flow = *flow;
             // Answers are compared redacted: IAM's bodies carry a new request id every time.
-            settled(settle, &planned.case.id, || async {
-                let mut made = Attempt::default();
-                let a = create_key_once(
-                    aws,
-                    (ledger, run, &mut made),
-                    &creds,
-                    user,
-                    service,
-                    *age_days,
-                    flow,
-                )
-                .await;
-                undo_create_key(aws, run, user, flow, &made).await?;
-                a.map(|e| redacted(e, planned, aws.account()))
-            })
+            settled(
+                settle,
+                &planned.case.id,
+                |_| false,
+                || async {
+                    let mut made = Attempt::default();
+                    let a = create_key_once(
+                        aws,
+                        (ledger, run, &mut made),
+                        &creds,
+                        user,
+                        service,
+                        *age_days,
+                        flow,
+                    )
+                    .await;
+                    undo_create_key(aws, run, user, flow, &made).await?;
+                    a.map(|e| redacted(e, planned, aws.account()))
+                },
+            )
             .await?
         }
         LivePlan::Call {
@@ -263,8 +459,11 @@ pub async fn enforce(
             model,
         } => {
             let key = key_for(aws, ledger, run, key, settle).await?;
-            settled(settle, &planned.case.id, || async {
-                call_once(aws, region, &key, *operation, model)
+            let not_yet = |e: &Expect| key.not_yet(e, settle.window);
+            settled(settle, &planned.case.id, not_yet, || async {
+                // Signed for this attempt: a key signed before the waits may not outlive them.
+                let secret = key.secret()?;
+                call_once(aws, region, &secret, *operation, model)
                     .await
                     .map(|e| redacted(e, planned, aws.account()))
             })
@@ -442,17 +641,80 @@ async fn undo_create_key(
     }
 }
 
-/// The key of a call: generated from the principal's credentials, created for the user, or
-/// the malformed literal.
+/// The key of a call, as made before the attempts: a short-term key's credentials (the key
+/// itself is signed for each attempt), a long-term key with the times of its changes, or the
+/// malformed literal.
+enum CallKey {
+    Literal(Secret),
+    ShortTerm {
+        credentials: SigningCredentials,
+        region: String,
+        age: Duration,
+        expires: ExpiresIn,
+    },
+    LongTerm {
+        secret: Secret,
+        created: Instant,
+        deactivated: Option<Instant>,
+    },
+}
+
+impl CallKey {
+    /// The bearer key to send now.
+    fn secret(&self) -> Result<Secret, LiveError> {
+        match self {
+            CallKey::Literal(s) | CallKey::LongTerm { secret: s, .. } => Ok(s.clone()),
+            CallKey::ShortTerm {
+                credentials,
+                region,
+                age,
+                expires,
+            } => {
+                // The case's age: a key issued `age` before the call, made now.
+                let signed_at = wall_clock() - *age;
+                let token = generate(credentials, region, signed_at, *expires).map_err(|e| {
+                    LiveError::Aws {
+                        operation: "generate short-term key",
+                        detail: e.to_string(),
+                    }
+                })?;
+                Ok(Secret::new(token.expose_bearer()))
+            }
+        }
+    }
+
+    /// Whether `e` only shows that Bedrock has not caught up with the key yet: "Authentication
+    /// failed" for a long-term key younger than `window`, or any other answer for one
+    /// deactivated less than `window` ago (a deactivated key has to be seen inactive).
+    fn not_yet(&self, e: &Expect, window: Duration) -> bool {
+        let CallKey::LongTerm {
+            created,
+            deactivated,
+            ..
+        } = self
+        else {
+            return false;
+        };
+        let young = |t: &Instant| t.elapsed() < window;
+        if authentication_failed(e) {
+            young(created)
+        } else {
+            deactivated.as_ref().is_some_and(young)
+        }
+    }
+}
+
+/// Makes the key of a call: the principal (and its credentials) for a short-term key, the user
+/// and its long-term key (deactivated when the case says so) for a long-term one.
 async fn key_for(
     aws: &Aws,
     ledger: &Ledger,
     run: &RunId,
     key: &KeyPlan,
     settle: &Settle,
-) -> Result<Secret, LiveError> {
+) -> Result<CallKey, LiveError> {
     match key {
-        KeyPlan::Malformed(t) => Ok(Secret::new(t.clone())),
+        KeyPlan::Malformed(t) => Ok(CallKey::Literal(Secret::new(t.clone()))),
         KeyPlan::ShortTerm {
             principal,
             region,
@@ -460,20 +722,20 @@ async fn key_for(
             expires_in,
         } => {
             let c = credentials_for(aws, ledger, run, principal, settle).await?;
-            let mut sc = SigningCredentials::new(c.access_key_id(), c.secret_access_key());
+            let mut credentials = SigningCredentials::new(c.access_key_id(), c.secret_access_key());
             if let Some(t) = c.session_token() {
-                sc = sc.with_session_token(t);
+                credentials = credentials.with_session_token(t);
             }
-            let signed_at = SystemTime::now() - Duration::from_secs(*age_secs as u64);
             let expires = ExpiresIn::new(u64::from(*expires_in)).map_err(|e| LiveError::Aws {
                 operation: "generate short-term key",
                 detail: e.to_string(),
             })?;
-            let token = generate(&sc, region, signed_at, expires).map_err(|e| LiveError::Aws {
-                operation: "generate short-term key",
-                detail: e.to_string(),
-            })?;
-            Ok(Secret::new(token.expose_bearer()))
+            Ok(CallKey::ShortTerm {
+                credentials,
+                region: region.clone(),
+                age: Duration::from_secs(u64::try_from(*age_secs).unwrap_or(0)),
+                expires,
+            })
         }
         KeyPlan::LongTerm {
             user,
@@ -492,10 +754,17 @@ async fn key_for(
             };
             provision::create_user(aws, ledger, run, live_name, &policies.to_provision()).await?;
             let (secret, id) = provision::create_bedrock_key(aws, live_name, *age_days).await?;
+            let created = Instant::now();
+            let mut deactivated = None;
             if !active {
                 provision::deactivate_bedrock_key(aws, live_name, &id).await?;
+                deactivated = Some(Instant::now());
             }
-            Ok(secret)
+            Ok(CallKey::LongTerm {
+                secret,
+                created,
+                deactivated,
+            })
         }
     }
 }
@@ -574,7 +843,10 @@ pub async fn call_once(
     };
     match failure {
         None => Ok(success(&[])),
-        Some(f) => service_answer(&f, false, &[]),
+        Some(f) => match environment_problem(&f, model, region) {
+            Some(p) => Err(LiveError::Environment(p)),
+            None => service_answer(&f, false, &[]),
+        },
     }
 }
 
@@ -597,29 +869,31 @@ mod tests {
         assert_eq!(infer_decision("Authentication failed"), (None, None));
     }
 
+    fn status(n: u16) -> Expect {
+        Expect {
+            status: Some(n),
+            ..Expect::default()
+        }
+    }
+
     #[tokio::test]
-    async fn settling_takes_the_first_answer_seen_twice() {
+    async fn settling_takes_the_first_answer_seen_three_times_in_a_row() {
         let answers = std::sync::Mutex::new(vec![
-            Expect {
-                status: Some(200),
-                ..Expect::default()
-            },
-            Expect {
-                status: Some(200),
-                ..Expect::default()
-            },
-            Expect {
-                status: Some(403),
-                ..Expect::default()
-            },
+            status(200),
+            status(200),
+            status(200),
+            status(403),
             Expect {
                 code: Some("InvalidClientTokenId".into()),
                 ..Expect::default()
             },
         ]);
-        let got = settled(&Settle::immediate(), "t", || async {
-            Ok(answers.lock().unwrap().pop().unwrap())
-        })
+        let got = settled(
+            &Settle::immediate(),
+            "t",
+            |_| false,
+            || async { Ok(answers.lock().unwrap().pop().unwrap()) },
+        )
         .await
         .unwrap();
         assert_eq!(got.status, Some(200));
@@ -633,14 +907,168 @@ mod tests {
             timeout: Duration::ZERO,
             ..Settle::immediate()
         };
-        let e = settled(&s, "flapping", || async {
-            Ok(Expect {
-                status: Some(n.fetch_add(1, std::sync::atomic::Ordering::SeqCst)),
-                ..Expect::default()
-            })
-        })
+        let e = settled(
+            &s,
+            "flapping",
+            |_| false,
+            || async { Ok(status(n.fetch_add(1, std::sync::atomic::Ordering::SeqCst))) },
+        )
         .await
         .unwrap_err();
         assert!(matches!(e, LiveError::NotSettled { .. }), "{e}");
+    }
+
+    /// Asks `answer(seconds since the start)` under a real run's settling, on paused time;
+    /// returns what settled and when each attempt was made.
+    async fn settle_on(
+        answer: impl Fn(u64) -> Expect,
+        not_yet: impl Fn(&Expect) -> bool,
+    ) -> (Result<Expect, LiveError>, Vec<u64>) {
+        let t0 = Instant::now();
+        let asked = std::sync::Mutex::new(Vec::new());
+        let got = settled(
+            &Settle::new(Duration::from_secs(300)),
+            "t",
+            not_yet,
+            || async {
+                let t = t0.elapsed().as_secs();
+                asked.lock().unwrap().push(t);
+                Ok(answer(t))
+            },
+        )
+        .await;
+        (got, asked.into_inner().unwrap())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stale_state_of_a_few_seconds_is_not_taken_for_the_answer() {
+        // Denied from 10 to 14 s, allowed from then on: two equal answers 2 s apart were enough
+        // to record the denial.
+        let (got, asked) = settle_on(|t| status(if t < 15 { 403 } else { 200 }), |_| false).await;
+        assert_eq!(got.unwrap().status, Some(200), "{asked:?}");
+        let allowed: Vec<u64> = asked.iter().copied().filter(|t| *t >= 15).collect();
+        assert!(allowed.len() >= 3, "{asked:?}");
+        assert!(allowed.last().unwrap() - allowed[0] >= 30, "{asked:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_that_flaps_settles_only_once_it_stops() {
+        // The old and the new state answer in turn until 100 s.
+        let n = std::sync::atomic::AtomicU16::new(0);
+        let (got, asked) = settle_on(
+            |t| {
+                let flip = n
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                    .is_multiple_of(2);
+                status(if t < 100 && flip { 403 } else { 200 })
+            },
+            |_| false,
+        )
+        .await;
+        assert_eq!(got.unwrap().status, Some(200));
+        assert!(*asked.last().unwrap() >= 130, "{asked:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn answers_that_only_show_lag_never_settle_and_break_a_run() {
+        // A lagging answer between equal ones starts the count again.
+        let (got, asked) = settle_on(
+            |t| status(if (24..27).contains(&t) { 401 } else { 200 }),
+            |e| e.status == Some(401),
+        )
+        .await;
+        assert_eq!(got.unwrap().status, Some(200));
+        let after: Vec<u64> = asked.iter().copied().filter(|t| *t > 26).collect();
+        assert!(after.last().unwrap() - after[0] >= 30, "{asked:?}");
+        // Lag that never ends is never recorded.
+        let (got, _) = settle_on(|_| status(401), |e| e.status == Some(401)).await;
+        assert!(matches!(got, Err(LiveError::NotSettled { .. })), "{got:?}");
+    }
+
+    fn auth_failed() -> Expect {
+        Expect {
+            status: Some(403),
+            body: Some(serde_json::json!({ "Message": AUTH_FAILED_MESSAGE }).to_string()),
+            ..Expect::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_young_long_term_key_is_given_the_window_to_become_known_and_inactive() {
+        let window = Duration::from_secs(30);
+        let created = Instant::now();
+        let active = CallKey::LongTerm {
+            secret: Secret::new("ABSKx"),
+            created,
+            deactivated: None,
+        };
+        let inactive = CallKey::LongTerm {
+            secret: Secret::new("ABSKx"),
+            created,
+            deactivated: Some(created),
+        };
+        assert!(authentication_failed(&auth_failed()));
+        assert!(!authentication_failed(&status(200)));
+        // Young: "Authentication failed" is lag; a deactivated key still working is lag.
+        assert!(active.not_yet(&auth_failed(), window));
+        assert!(!active.not_yet(&status(200), window));
+        assert!(inactive.not_yet(&status(200), window));
+        assert!(inactive.not_yet(&auth_failed(), window));
+        tokio::time::sleep(window).await;
+        // Older than the window: every answer counts.
+        assert!(!active.not_yet(&auth_failed(), window));
+        assert!(!inactive.not_yet(&status(200), window));
+        assert!(!inactive.not_yet(&auth_failed(), window));
+        let literal = CallKey::Literal(Secret::new("x"));
+        assert!(!literal.not_yet(&auth_failed(), window));
+    }
+
+    fn failure(code: &str, status: u16, message: &str) -> ApiFailure {
+        ApiFailure {
+            status: Some(status),
+            code: Some(code.into()),
+            message: None,
+            body: Some(serde_json::json!({ "Message": message }).to_string()),
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn model_access_and_unknown_ids_are_the_environment_and_a_policy_deny_is_not() {
+        let m = "us.amazon.nova-micro-v1:0";
+        let no_access = failure(
+            "AccessDeniedException",
+            403,
+            "You don't have access to the model with the specified model ID.",
+        );
+        assert!(matches!(
+            environment_problem(&no_access, m, "us-east-1"),
+            Some(EnvProblem::ModelAccess { .. })
+        ));
+        let deny = failure("AccessDeniedException", 403, "User: arn:aws:iam::111122223333:user/u is not authorized to perform: bedrock:CallWithBearerToken on resource: * because no identity-based policy allows the bedrock:CallWithBearerToken action");
+        assert_eq!(environment_problem(&deny, m, "us-east-1"), None);
+        let auth = failure("AccessDeniedException", 403, AUTH_FAILED_MESSAGE);
+        assert_eq!(environment_problem(&auth, m, "us-east-1"), None);
+        for f in [
+            failure(
+                "ValidationException",
+                400,
+                "The provided model identifier is invalid.",
+            ),
+            failure("ResourceNotFoundException", 404, "Could not resolve the foundation model from the provided model identifier."),
+            failure("ValidationException", 400, "Invocation of model ID amazon.nova-micro-v1:0 with on-demand throughput isn\u{2019}t supported."),
+        ] {
+            let p = environment_problem(&f, m, "us-east-1").unwrap();
+            assert!(matches!(p, EnvProblem::UnknownModel { .. }), "{p:?}");
+            assert!(p.remedy().contains(m) && p.to_string().contains("us-east-1"));
+        }
+        let other = failure(
+            "ValidationException",
+            400,
+            "The provided model doesn't support counting tokens.",
+        );
+        assert_eq!(environment_problem(&other, m, "us-east-1"), None);
+        let p = environment_problem(&no_access, m, "us-east-1").unwrap();
+        assert!(p.remedy().contains("Model access"), "{}", p.remedy());
     }
 }

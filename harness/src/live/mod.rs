@@ -63,6 +63,9 @@ pub enum LiveError {
     },
     #[error("IAM did not settle within {secs} s: {what}")]
     NotSettled { secs: u64, what: String },
+    /// The sandbox account cannot run the case (a model it has no access to, say).
+    #[error("{0}")]
+    Environment(enforce::EnvProblem),
     #[error("run journal {file}: {message}")]
     Journal { file: String, message: String },
     #[error("run {run} was made in account {journal} (its journal says so), but the credentials are for account {actual}; refusing to sweep or resume it here (nothing was changed in AWS); use credentials of account {journal}")]

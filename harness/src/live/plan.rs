@@ -61,6 +61,9 @@ pub enum Skip {
     /// Claude foundation models only, so AWS would answer a ValidationException whatever the
     /// policies say.
     CountTokensModel(String),
+    /// The inference profile a call would send (the run's model in the case's geography) is
+    /// not one Amazon Bedrock documents, so the call would fail for the id alone.
+    NoSuchProfile(String),
     /// A principal's policies are over one of IAM's size quotas (counted as IAM counts, white
     /// space not counted), so IAM would refuse to store them: `quota` names which.
     PolicyTooLarge {
@@ -97,6 +100,7 @@ impl fmt::Display for Skip {
             Skip::TooManyExistingKeys => write!(f, "IAM allows at most 2 keys per user and service"),
             Skip::RenamingChangesVerdict => write!(f, "renaming for the sandbox changes the local verdict"),
             Skip::CountTokensModel(m) => write!(f, "CountTokens is documented for some Anthropic Claude foundation models only, not for {m}"),
+            Skip::NoSuchProfile(p) => write!(f, "Amazon Bedrock documents no inference profile {p} (the run's model in the case's geography)"),
             Skip::PolicyTooLarge { quota, chars, limit } => write!(f, "{quota} would hold {chars} characters, over IAM's quota of {limit}"),
             Skip::SimulatorNoIdentityPolicy => write!(f, "SimulateCustomPolicy requires at least one identity policy (PolicyInputList)"),
             Skip::CallerIsNewUser => write!(f, "the caller is the user the key is for, which the case says does not exist yet"),
@@ -134,6 +138,26 @@ const COUNT_TOKENS_MODELS: &[&str] = &[
     "anthropic.claude-opus-4-2",
     "anthropic.claude-sonnet-4-2",
 ];
+
+/// The system (cross-Region) inference profiles Amazon Bedrock documents for the models a run
+/// may use, by geography prefix. Nova Micro's are US, EU and APAC ("Supported Regions and models
+/// for inference profiles",
+/// https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html, and the
+/// Regions supporting its inference profile in "Supported Regions and models for batch
+/// inference", https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-supported.html):
+/// no `global.`, `jp.` or `au.` profile. A model not listed here is taken at its word, and a call
+/// to a profile it lacks is reported as an environment problem of the run.
+const DOCUMENTED_PROFILES: &[(&str, &[&str])] =
+    &[("amazon.nova-micro-v1:0", &["us", "eu", "apac"])];
+
+/// Whether Amazon Bedrock documents the profile `geo.model`; `None` when keyward does not know
+/// the model's profiles.
+pub fn profile_documented(geo: &str, model: &str) -> Option<bool> {
+    DOCUMENTED_PROFILES
+        .iter()
+        .find(|(m, _)| *m == model)
+        .map(|(_, geos)| geos.contains(&geo))
+}
 
 /// Whether CountTokens is documented for the model id a call sends.
 pub fn counts_tokens(model: &str) -> bool {
@@ -718,6 +742,9 @@ fn call_plan(
         Some((geo, base))
             if ["us", "eu", "apac", "global", "jp", "au"].contains(&geo) && base.contains('.') =>
         {
+            if profile_documented(geo, &ctx.model) == Some(false) {
+                return Err(Skip::NoSuchProfile(format!("{geo}.{}", ctx.model)));
+            }
             r.add(c.model.clone(), format!("{geo}.{}", ctx.model));
             r.add(base, ctx.model.clone());
             format!("{geo}.{}", ctx.model)
@@ -961,6 +988,35 @@ mod tests {
         assert_eq!(model, "us.amazon.nova-micro-v1:0");
         assert!(matches!(key, KeyPlan::ShortTerm { age_secs: 0, .. }));
         assert!(p.plan.calls().last().unwrap().contains("Converse"));
+    }
+
+    #[test]
+    fn a_profile_bedrock_does_not_document_for_the_run_model_is_a_skip() {
+        let pols = json!({"identity": [allow("bedrock:*")]});
+        for geo in ["global", "jp", "au"] {
+            let c =
+                call(json!({"model": format!("{geo}.anthropic.claude-sonnet-4-5-20250929-v1:0")}));
+            assert_eq!(
+                plan(&scenario(pols.clone(), c), &ctx()).unwrap_err(),
+                Skip::NoSuchProfile(format!("{geo}.amazon.nova-micro-v1:0"))
+            );
+        }
+        for geo in ["us", "eu", "apac"] {
+            let c =
+                call(json!({"model": format!("{geo}.anthropic.claude-3-5-haiku-20241022-v1:0")}));
+            let p = plan(&scenario(pols.clone(), c), &ctx()).unwrap();
+            assert!(
+                matches!(&p.plan, LivePlan::Call { model, .. } if *model == format!("{geo}.amazon.nova-micro-v1:0"))
+            );
+        }
+        // A model whose profiles keyward does not know is sent as asked.
+        let mut other = ctx();
+        other.model = "amazon.nova-lite-v1:0".into();
+        let c = call(json!({"model": "global.anthropic.claude-sonnet-4-5-20250929-v1:0"}));
+        assert!(plan(&scenario(pols, c), &other).is_ok());
+        assert!(Skip::NoSuchProfile("global.amazon.nova-micro-v1:0".into())
+            .to_string()
+            .contains("global.amazon.nova-micro-v1:0"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::enforce::{enforce, Settle};
+use super::enforce::{enforce, EnvProblem, Settle};
 use super::journal::{CaseRecord, Journal, JournalState, RecordStatus, Resource};
 use super::ledger::Ledger;
 use super::names::RunId;
@@ -32,6 +32,10 @@ pub enum Status {
     Skipped(Skip),
     /// AWS could not answer (an error, the call cap, IAM not settling).
     Failed(String),
+    /// The sandbox account cannot run the case (no access to the model, a model or profile id
+    /// the Region does not know): a problem of the run's environment, neither an answer nor a
+    /// disagreement. Journaled as failed, so a resumed run tries it again.
+    Environment(EnvProblem),
 }
 
 impl Status {
@@ -40,7 +44,7 @@ impl Status {
             Status::Agreed => RecordStatus::Agreed,
             Status::Disagreed => RecordStatus::Disagreed,
             Status::Skipped(_) => RecordStatus::Skipped,
-            Status::Failed(_) => RecordStatus::Failed,
+            Status::Failed(_) | Status::Environment(_) => RecordStatus::Failed,
         }
     }
 }
@@ -82,6 +86,7 @@ impl CaseReport {
             reason: match &self.status {
                 Status::Skipped(s) => Some(s.to_string()),
                 Status::Failed(r) => Some(r.clone()),
+                Status::Environment(p) => Some(p.to_string()),
                 Status::Agreed | Status::Disagreed => None,
             },
             skip: match &self.status {
@@ -123,6 +128,26 @@ impl CaseReport {
             local: planned.as_ref().ok().map(|p| p.local.clone()),
             status,
         })
+    }
+
+    /// A planned case the sandbox account could not run.
+    /// AWS's message is redacted like a failure's reason.
+    fn environment(
+        index: u64,
+        p: &Planned,
+        oracle: OracleKind,
+        problem: EnvProblem,
+        account: &str,
+    ) -> CaseReport {
+        let problem = problem.map_message(|m| redact::for_storage(m, &p.renamer, account));
+        CaseReport {
+            index,
+            case: p.case.clone(),
+            oracle: Some(oracle),
+            aws: None,
+            local: Some(p.local.clone()),
+            status: Status::Environment(problem),
+        }
     }
 
     fn skipped(index: u64, case: Case, why: Skip) -> CaseReport {
@@ -395,6 +420,16 @@ async fn collect_scenarios(
             continue;
         };
         cleanup_failures.extend(failed.into_iter().map(|(r, e)| format!("{r}: {e}")));
+        if let Err(LiveError::Environment(problem)) = answer {
+            done.add(CaseReport::environment(
+                i,
+                &p,
+                OracleKind::AwsEnforcement,
+                problem,
+                aws.account(),
+            ));
+            continue;
+        }
         let answer = answer.map_err(|e| match e {
             LiveError::Interrupted => "not run: the run stopped".to_string(),
             e => {

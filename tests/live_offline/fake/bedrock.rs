@@ -3,21 +3,73 @@
 
 use serde_json::json;
 
+use keyward_bedrock::ShortTermToken;
+
 use super::response::Resp;
+use super::world::wall_now;
 use super::{Req, World};
 
 /// What Bedrock answers a key it cannot authenticate.
 pub const AUTH_FAILED: &str = "Authentication failed: Please make sure your API Key is valid.";
 const CORAL: &str = ":http://internal.amazon.com/coral/com.amazon.coral.service/";
 
-/// Answers a model call: a key the fake does not know, or an inactive one, fails
-/// authentication; the operation decides the rest.
+/// What Bedrock answers a model the account has not been given access to: an
+/// AccessDeniedException like a policy's deny, told apart only by its text (AWS re:Post,
+/// https://repost.aws/knowledge-center/bedrock-invokemodel-api-error).
+pub const NO_MODEL_ACCESS: &str = "You don't have access to the model with the specified model ID.";
+/// What Bedrock answers a model or inference profile id it does not know: a ValidationException.
+/// The text is not in AWS's documentation; it is the one public reports show (for example
+/// https://github.com/langchain-ai/open_deep_research/issues/224).
+pub const INVALID_MODEL_ID: &str = "The provided model identifier is invalid.";
+
+/// The system inference profiles Amazon Bedrock documents for the models the fake knows, by
+/// geography prefix: Nova Micro's are the US, EU and APAC ones ("Supported Regions and models
+/// for inference profiles" and, for the Regions of each, "Supported Regions and models for batch
+/// inference", https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-supported.html).
+/// Profiles of other models are taken as they come.
+const DOCUMENTED_PROFILES: &[(&str, &[&str])] =
+    &[("amazon.nova-micro-v1:0", &["us", "eu", "apac"])];
+/// The geography prefixes Bedrock names system inference profiles with.
+const GEOGRAPHIES: &[&str] = &["us", "eu", "apac", "global", "us-gov", "jp", "au", "ca"];
+
+/// Answers a model call. Authentication first: a key the fake does not know, an inactive or
+/// expired one fails (a long-term key as Bedrock sees it: its creation and its status reach
+/// Bedrock after [`super::Propagation`]'s lag). Then authorization: a caller whose policies have
+/// not reached Bedrock yet has none. Then the model, then the operation.
 pub fn answer(r: &Req, w: &mut World) -> Resp {
     let auth = r.header("authorization").unwrap_or_default();
     let token = auth.strip_prefix("Bearer ").unwrap_or_default();
-    let inactive = w.creds.iter().any(|c| c.secret == token && !c.active);
-    if r.caller_arn.is_none() || inactive {
+    if let Some(c) = w.creds.iter().find(|c| c.secret == token).cloned() {
+        let (known, active) = w.key_seen(&c.id, c.active);
+        if !known || !active {
+            return bedrock_error(w, 403, "AccessDeniedException", AUTH_FAILED);
+        }
+    }
+    let expired = token.starts_with("bedrock-api-key-")
+        && ShortTermToken::parse(token).is_ok_and(|t| t.is_expired_at(wall_now()));
+    let Some(caller) = r.caller_arn.clone().filter(|_| !expired) else {
         return bedrock_error(w, 403, "AccessDeniedException", AUTH_FAILED);
+    };
+    if !w.policies_seen(&caller) {
+        let action = "bedrock:CallWithBearerToken";
+        let message = format!("User: {caller} is not authorized to perform: {action} on resource: * because no identity-based policy allows the {action} action");
+        return bedrock_error(w, 403, "AccessDeniedException", &message);
+    }
+    let model = model_id(r);
+    let (geo, base) = match model.split_once('.') {
+        Some((g, b)) if GEOGRAPHIES.contains(&g) => (Some(g), b),
+        _ => (None, model.as_str()),
+    };
+    let undocumented = geo.is_some_and(|g| {
+        DOCUMENTED_PROFILES
+            .iter()
+            .any(|(m, geos)| *m == base && !geos.contains(&g))
+    });
+    if undocumented {
+        return bedrock_error(w, 400, "ValidationException", INVALID_MODEL_ID);
+    }
+    if w.models_without_access.contains(base) {
+        return bedrock_error(w, 403, "AccessDeniedException", NO_MODEL_ACCESS);
     }
     match r.op.as_str() {
         "Converse" => converse(w),

@@ -20,12 +20,12 @@ use aws_config::SdkConfig;
 use aws_smithy_http_client::test_util::infallible_client_fn;
 use aws_smithy_types::body::SdkBody;
 
-pub use bedrock::{bedrock_error, AUTH_FAILED};
+pub use bedrock::{bedrock_error, AUTH_FAILED, INVALID_MODEL_ID, NO_MODEL_ACCESS};
 pub use iam::{iam_error, sim_pairs, simulate_answer, SimResult};
 pub use request::Req;
 pub use response::{query_error, query_ok, Resp};
 pub use sts::{Runner, STS_NS};
-pub use world::{mix, Principal, ServiceCred, World};
+pub use world::{mix, Lag, Principal, ServiceCred, World};
 
 /// The runner's test credentials: not shaped like a real key.
 pub const RUNNER_KEY: &str = "AKIDTEST";
@@ -108,7 +108,11 @@ impl Fake {
         let resp = hooks
             .iter_mut()
             .find_map(|h| h(&r, &mut *world))
-            .unwrap_or_else(|| dispatch(&r, world));
+            .unwrap_or_else(|| {
+                let resp = dispatch(&r, world);
+                world.note_change(&r, resp.status);
+                resp
+            });
         let mut b = http::Response::builder().status(resp.status);
         for (k, v) in &resp.headers {
             b = b.header(k.as_str(), v.as_str());
