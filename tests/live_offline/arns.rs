@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use super::*;
 use fake::{explicit_deny, is_aws_managed};
+use keyward::live::plan::{Skip, ATTACHED_MANAGED_POLICIES};
 
 const CASE_DENY_ARN: &str = "arn:aws:iam::123456789012:policy/DenyBearer";
 /// An AWS managed policy (its real document denies everything; the fake holds the case's).
@@ -241,4 +242,249 @@ async fn cleanup_and_sweep_never_delete_an_aws_managed_policy() {
     assert_eq!(fake.count("DeletePolicy"), 0);
     assert_eq!(fake.count("ListPolicyTags"), 0, "not even asked about");
     assert!(fake.world(|w| w.policy_docs.contains_key(AWS_DENY_ALL)));
+}
+
+#[tokio::test]
+async fn an_aws_managed_policy_whose_document_is_not_the_cases_is_not_attached() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let _seen = denies_seen(&fake);
+    // AWS's document (as the fake holds it) denies everything; the case says it denies one
+    // action: AWS would enforce its own, so the case cannot be answered for its policies.
+    fake.world_mut(|w| {
+        w.policy_docs
+            .insert(AWS_DENY_ALL.into(), deny("*").to_string())
+    });
+    let aws = verified(&fake, dir.path()).await;
+    let pols = json!({"identity": [allow_doc(),
+        managed("AWSDenyAll", AWS_DENY_ALL, deny("bedrock:InvokeModel"))]});
+    let c = short_term_call("arn/aws-managed-other", ROLE_ALICE, pols);
+    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let r = only(&report);
+    let Status::Failed(why) = &r.status else {
+        panic!("{r:?}")
+    };
+    assert!(
+        why.contains(AWS_DENY_ALL) && why.contains("not the one the case gives"),
+        "{why}"
+    );
+    assert!(r.aws.is_none(), "nothing recorded");
+    assert_eq!(fake.count("GetPolicyVersion"), 1);
+    assert_eq!(fake.count("AttachRolePolicy"), 0);
+    assert_eq!(fake.count("Converse"), 0);
+    assert_all_deleted(&fake);
+}
+
+#[tokio::test]
+async fn more_managed_policies_than_iam_attaches_are_planned_as_a_skip() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    let aws = verified(&fake, dir.path()).await;
+    // The fake refuses the eleventh attachment, as IAM's quota says.
+    let iam = aws.iam().unwrap().clone();
+    iam.create_role()
+        .role_name("keyward-quota")
+        .assume_role_policy_document("{}")
+        .send()
+        .await
+        .unwrap();
+    for i in 0..=ATTACHED_MANAGED_POLICIES {
+        let arn = format!("arn:aws:iam::aws:policy/P{i}");
+        let r = iam
+            .attach_role_policy()
+            .role_name("keyward-quota")
+            .policy_arn(arn)
+            .send()
+            .await;
+        if i < ATTACHED_MANAGED_POLICIES {
+            r.unwrap();
+        } else {
+            let e = r.unwrap_err();
+            let code = aws_sdk_iam::error::ProvideErrorMetadata::code(&e);
+            assert_eq!(code, Some("LimitExceeded"), "{e:?}");
+        }
+    }
+    assert_eq!(fake::ATTACHED_POLICIES, ATTACHED_MANAGED_POLICIES);
+    // Eleven identity policies with ARNs: planned as a skip, nothing sent.
+    let eleven: Vec<Value> = (0..=ATTACHED_MANAGED_POLICIES)
+        .map(|i| {
+            managed(
+                &format!("P{i}"),
+                &format!("arn:aws:iam::123456789012:policy/P{i}"),
+                allow_doc(),
+            )
+        })
+        .collect();
+    let c = short_term_call("arn/eleven", ROLE_ALICE, json!({ "identity": eleven }));
+    let before = fake.requests().len();
+    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    assert_eq!(
+        only(&report).status,
+        Status::Skipped(Skip::TooManyManagedPolicies {
+            count: 11,
+            limit: ATTACHED_MANAGED_POLICIES
+        })
+    );
+    assert_eq!(fake.requests().len(), before, "{:?}", fake.ops());
+}
+
+#[test]
+fn a_managed_session_policy_and_a_foreign_arn_are_planned_as_skips() {
+    let ctx = plan_ctx();
+    let mut pols = allow_all();
+    pols["session"] = json!([managed(
+        "S",
+        "arn:aws:iam::123456789012:policy/S",
+        allow_doc()
+    )]);
+    let c = short_term_call("arn/session", ROLE_ALICE, pols);
+    assert_eq!(
+        plan(&c, &ctx).unwrap_err(),
+        Skip::ManagedSessionPolicy("arn:aws:iam::123456789012:policy/S".into())
+    );
+    let scp_arn = "arn:aws:organizations::111122223333:policy/o-x/service_control_policy/p-x";
+    let c = short_term_call(
+        "arn/foreign",
+        ROLE_ALICE,
+        json!({"identity": [managed("X", scp_arn, allow_doc())]}),
+    );
+    assert_eq!(
+        plan(&c, &ctx).unwrap_err(),
+        Skip::NotAManagedPolicyArn(scp_arn.into())
+    );
+    let twice = json!({"identity": [managed("A", CASE_DENY_ARN, allow_doc())],
+        "permissions_boundary": managed("A", CASE_DENY_ARN, allow_doc())});
+    assert_eq!(
+        plan(&short_term_call("arn/twice", ROLE_ALICE, twice), &ctx).unwrap_err(),
+        Skip::RepeatedPolicyArn(CASE_DENY_ARN.into())
+    );
+}
+
+fn plan_ctx() -> PlanContext {
+    PlanContext {
+        run: RunId::parse("abcdefgh").unwrap(),
+        index: 4,
+        account: SANDBOX.into(),
+        model: keyward::live::config::DEFAULT_MODEL.into(),
+        now: 1_750_000_000,
+    }
+}
+
+#[test]
+fn the_dry_run_lists_the_managed_policies_it_creates_reads_and_attaches() {
+    let other = "arn:aws:iam::777788889999:policy/team/Other";
+    let pols = json!({"identity": [allow_doc(),
+            managed("DenyBearer", CASE_DENY_ARN, deny("bedrock:*")),
+            managed("Other", other, deny("s3:*")),
+            managed("AWSDenyAll", AWS_DENY_ALL, deny("*"))],
+        "permissions_boundary": allow_doc()});
+    let p = plan(&short_term_call("arn/dry", ROLE_ALICE, pols), &plan_ctx()).unwrap();
+    let calls = p.plan.calls();
+    let count = |c: &str| calls.iter().filter(|x| *x == c).count();
+    assert_eq!(count("iam:PutRolePolicy"), 1, "{calls:?}");
+    assert_eq!(
+        count("iam:CreatePolicy"),
+        3,
+        "two named, one boundary: {calls:?}"
+    );
+    assert_eq!(count("iam:AttachRolePolicy"), 3);
+    assert_eq!(count("iam:GetPolicy"), 1);
+    assert_eq!(count("iam:GetPolicyVersion"), 1);
+    assert_eq!(count("iam:PutRolePermissionsBoundary"), 1);
+    let resources = p.plan.resources();
+    assert_eq!(
+        resources,
+        [
+            "role keyward-abcdefgh-4-k-dev",
+            "policy keyward-abcdefgh-4-DenyBearer",
+            "policy keyward-abcdefgh-4-Other",
+            "policy keyward-abcdefgh-4-boundary (permissions boundary)",
+        ]
+    );
+    // Each live ARN reads as the case's again; the boundary's is not said.
+    let live = |n: &str| format!("arn:aws:iam::{SANDBOX}:policy/keyward-abcdefgh-4-{n}");
+    assert_eq!(p.renamer.to_case(&live("DenyBearer")), CASE_DENY_ARN);
+    assert_eq!(p.renamer.to_case(&live("Other")), other);
+    assert_eq!(
+        p.renamer
+            .to_case(&format!("in a permissions boundary: {}", live("boundary"))),
+        "in a permissions boundary"
+    );
+}
+
+#[tokio::test]
+async fn the_runner_policy_allows_attaching_exactly_what_the_runner_attaches() {
+    use keyward::commands::runner_policy::{policy, AccountId};
+    use keyward_iam::{evaluate, ContextValue, Policy, PolicySet, Request};
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    fake.world_mut(|w| {
+        w.policy_docs
+            .insert(AWS_DENY_ALL.into(), deny("*").to_string())
+    });
+    let aws = verified(&fake, dir.path()).await;
+    let pols = json!({"identity": [allow_doc(),
+            managed("DenyBearer", CASE_DENY_ARN, deny("s3:*")),
+            managed("AWSDenyAll", AWS_DENY_ALL, deny("*"))],
+        "permissions_boundary": managed("B", "arn:aws:iam::123456789012:policy/B", allow_doc())});
+    let cases = [
+        short_term_call("arn/p-role", ROLE_ALICE, pols.clone()),
+        long_term_call("arn/p-user", pols),
+    ];
+    run_cases(&aws, &RunId::new(), None, None, &cases, &opts()).await;
+    let set = PolicySet {
+        identity: vec![Policy::parse(
+            &policy(&AccountId::parse(SANDBOX).unwrap()),
+            keyward_iam::PolicyType::Identity,
+        )
+        .unwrap()],
+        ..PolicySet::default()
+    };
+    let runner = format!("arn:aws:sts::{SANDBOX}:assumed-role/{RUNNER_ROLE}/run");
+    let mut seen = BTreeSet::new();
+    for r in fake.requests() {
+        if !r.by_runner || r.op == "GetCallerIdentity" {
+            continue;
+        }
+        let action = format!("{}:{}", r.service, r.op);
+        // The resource as the Service Authorization Reference names it: the principal for an
+        // attachment (the policy is its iam:PolicyARN), else the policy read or written.
+        let resource = match (
+            r.param("RoleName"),
+            r.param("UserName"),
+            r.param("PolicyArn"),
+        ) {
+            (Some(n), _, _) => format!("arn:aws:iam::{SANDBOX}:role/{n}"),
+            (_, Some(n), _) => format!("arn:aws:iam::{SANDBOX}:user/{n}"),
+            (_, _, Some(a)) => a.to_string(),
+            _ => match (r.param("PolicyName"), r.param("RoleArn")) {
+                (Some(n), _) => format!("arn:aws:iam::{SANDBOX}:policy/{n}"),
+                (_, Some(a)) => a.to_string(),
+                _ => "*".into(),
+            },
+        };
+        let mut req = Request::new(runner.as_str(), action.as_str(), resource.as_str());
+        if let (true, Some(p)) = (r.op.starts_with("Attach"), r.param("PolicyArn")) {
+            req = req.with_context("iam:PolicyARN", ContextValue::single(p));
+        }
+        assert_eq!(
+            evaluate(&set, &req).kind,
+            DecisionKind::Allow,
+            "{action} on {resource}"
+        );
+        seen.insert(action);
+    }
+    for a in [
+        "iam:AttachRolePolicy",
+        "iam:AttachUserPolicy",
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
+        "iam:CreatePolicy",
+        "iam:DetachRolePolicy",
+        "iam:DetachUserPolicy",
+        "iam:DeletePolicy",
+    ] {
+        assert!(seen.contains(a), "{a} not exercised: {seen:?}");
+    }
+    assert_all_deleted(&fake);
 }

@@ -3,9 +3,9 @@
 //! [`bedrock`]), keeps the state a run creates ([`world`]: users, roles, policies, access keys,
 //! service-specific credentials, sessions), records every request, and answers in AWS's real
 //! shapes: IAM and STS XML ([`response`]; errors as `ErrorResponse` with the right status) and
-//! Bedrock JSON (errors with `x-amzn-ErrorType`). [`deny`] words explicit denies from the
-//! policies a principal carries, as AWS does, for tests that install it. Tests add hooks that answer particular requests
-//! differently (denials, throttling, 5xx, eventual consistency). Request ids in the fake's
+//! Bedrock JSON (errors with `x-amzn-ErrorType`). Tests add hooks that answer particular requests
+//! differently (denials, throttling, 5xx, eventual consistency); [`deny`] is one that words
+//! explicit denies from the policies a principal carries, as AWS does. Request ids in the fake's
 //! answers are random-looking, so redaction is exercised.
 
 mod bedrock;
