@@ -417,3 +417,26 @@ pub async fn deactivate_bedrock_key(aws: &Aws, user: &str, id: &str) -> Result<(
         .map_err(sdk_error("iam:UpdateServiceSpecificCredential"))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_aws_managed_document_is_compared_as_a_policy_once_decoded() {
+        // As GetPolicyVersion returns it: RFC 3986 encoded, laid out as AWS keeps it.
+        let theirs = "%7B%0A%20%20%22Version%22%3A%20%222012-10-17%22%2C%0A%20%20%22Statement%22%3A%20%5B%7B%22Effect%22%3A%20%22Deny%22%2C%20%22Action%22%3A%20%22%2A%22%2C%20%22Resource%22%3A%20%22%2A%22%7D%5D%0A%7D";
+        let ours = json!({"Version": "2012-10-17",
+            "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]});
+        let decoded = percent_decode(theirs);
+        assert!(decoded.contains("\n  \"Version\""), "{decoded}");
+        assert!(same_policy(&decoded, &ours, PolicyType::Identity));
+        let narrower = json!({"Version": "2012-10-17",
+            "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]});
+        assert!(!same_policy(&decoded, &narrower, PolicyType::Identity));
+        assert!(!same_policy("not json", &ours, PolicyType::Identity));
+        // A `%` that starts no escape is kept.
+        assert_eq!(percent_decode("100%25 %zz %4"), "100% %zz %4");
+    }
+}
