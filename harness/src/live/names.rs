@@ -141,6 +141,23 @@ pub fn replace_whole(s: &str, from: &str, to: &str) -> String {
     out
 }
 
+/// Removes every occurrence of `suffix` (`: <ARN>`) that ends where the ARN does: one that a
+/// name character continues is another, longer ARN.
+fn drop_suffix(s: &str, suffix: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(suffix) {
+        let end = i + suffix.len();
+        out.push_str(&rest[..i]);
+        if rest[end..].chars().next().is_some_and(is_name_char) {
+            out.push_str(suffix);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Pairs of (name in the case, name in AWS), whole managed-policy ARNs, and the ARNs of live
 /// policies the case has no ARN for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -205,7 +222,7 @@ impl Renamer {
         let s = self
             .unnamed
             .iter()
-            .fold(s.to_string(), |acc, l| acc.replace(&format!(": {l}"), ""));
+            .fold(s.to_string(), |acc, l| drop_suffix(&acc, &format!(": {l}")));
         let s = self
             .arns
             .iter()
@@ -303,6 +320,12 @@ mod tests {
         assert_eq!(
             r.to_case(&said),
             "{\"Message\":\"... in a permissions boundary\"}"
+        );
+        // Only where the ARN stands whole: a longer live name that starts with it is kept.
+        let longer = format!("in an identity-based policy: {boundary}-x");
+        assert_eq!(
+            r.to_case(&longer),
+            "in an identity-based policy: arn:aws:iam::123456789012:policy/keyward-abcdefgh-3-boundary-x"
         );
         // An AWS managed ARN is the same in both.
         let aws = "arn:aws:iam::aws:policy/AWSDenyAll";
