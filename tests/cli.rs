@@ -239,6 +239,12 @@ fn a_dry_run_prints_the_plan_and_needs_no_account() {
     );
 }
 
+/// The AWS managed policies, the same in every account: the runner reads them and attaches them
+/// to its own principals (the `iam:PolicyARN` condition of the attachment).
+const AWS_MANAGED: &str = "arn:aws:iam::aws:policy/*";
+/// What the runner may do to an AWS managed policy itself: read it.
+const AWS_MANAGED_ACTIONS: &[&str] = &["iam:GetPolicy", "iam:GetPolicyVersion"];
+
 /// The actions the runner policy may grant on `*`: they have no resource type to name, and none
 /// changes anything.
 const UNSCOPED: &[&str] = &[
@@ -263,13 +269,22 @@ fn runner_policy_names_that_account_only_and_scopes_every_resource() {
     let text = stdout(&o);
     let p: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
     assert_eq!(p["Version"], "2012-10-17");
-    // Every account the policy names is the one asked for: no `*`, no other.
+    // Every account the policy names is the one asked for: no `*`, no other (`aws`, AWS's own
+    // managed policies, is no account, and is named only as `arn:aws:iam::aws:policy/*`).
     let accounts: std::collections::BTreeSet<String> = regex::Regex::new(r"arn:aws:iam::([^:]*):")
         .unwrap()
         .captures_iter(&text)
         .map(|c| c[1].to_string())
         .collect();
-    assert_eq!(accounts.into_iter().collect::<Vec<_>>(), ["111122223333"]);
+    assert_eq!(
+        accounts.into_iter().collect::<Vec<_>>(),
+        ["111122223333", "aws"]
+    );
+    assert_eq!(
+        text.matches("arn:aws:iam::aws:").count(),
+        text.matches(AWS_MANAGED).count(),
+        "{text}"
+    );
     let statements = p["Statement"].as_array().unwrap();
     assert!(!statements.is_empty());
     for s in statements {
@@ -284,6 +299,15 @@ fn runner_policy_names_that_account_only_and_scopes_every_resource() {
             if r == "*" {
                 assert!(
                     actions.iter().all(|a| UNSCOPED.contains(&a.as_str())),
+                    "{s}"
+                );
+                continue;
+            }
+            if r == AWS_MANAGED {
+                assert!(
+                    actions
+                        .iter()
+                        .all(|a| AWS_MANAGED_ACTIONS.contains(&a.as_str())),
                     "{s}"
                 );
                 continue;

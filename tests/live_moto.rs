@@ -16,7 +16,7 @@ use keyward::live::journal::{self, Journal, Resource};
 use keyward::live::ledger::Ledger;
 use keyward::live::names::{RunId, TAG_KEY};
 use keyward::live::plan::{plan, PlanContext};
-use keyward::live::provision::{self, PrincipalPolicies};
+use keyward::live::provision::{self, ManagedPolicy, PrincipalPolicies};
 use keyward::live::{guard, sweep, Aws, LiveConfig};
 use serde_json::json;
 use std::sync::Arc;
@@ -155,11 +155,15 @@ async fn provisioning_tags_everything_and_cleanup_removes_it() {
     let run = RunId::parse("moto0001").unwrap();
     let j = Arc::new(Journal::open(dir.path(), &run).unwrap());
     let ledger = Ledger::new(Some(j.clone()), run.clone());
+    let role = run.name(0, "c-dev");
     let pols = PrincipalPolicies {
         identity: vec![doc("bedrock:*"), doc("iam:CreateServiceSpecificCredential")],
-        boundary: Some(doc("*")),
+        boundary: Some(ManagedPolicy::Create {
+            name: run.policy_name(0, "boundary"),
+            document: doc("*"),
+        }),
+        ..PrincipalPolicies::default()
     };
-    let role = run.name(0, "c-dev");
     let arn = provision::create_role(&aws, &ledger, &run, &role, &pols)
         .await
         .unwrap();
@@ -172,7 +176,7 @@ async fn provisioning_tags_everything_and_cleanup_removes_it() {
         &user,
         &PrincipalPolicies {
             identity: vec![doc("s3:*")],
-            boundary: None,
+            ..PrincipalPolicies::default()
         },
     )
     .await

@@ -3,6 +3,7 @@
 //!
 //! No test here touches the network: every SDK client gets the fake (or a StaticReplayClient).
 
+mod arns;
 mod aws_limits;
 mod fake;
 mod runner_policy;

@@ -1,7 +1,10 @@
 //! `keyward runner-policy --account ID`: the identity policy the live runner needs, for one
 //! account. Every statement that acts on a principal or a policy names that account and the
 //! names a run creates (`keyward-*`, and console-shaped `BedrockAPIKey-*` users); only the
-//! simulator and the listings sweep reads, which have no resource to name, use `*`.
+//! simulator and the listings sweep reads, which have no resource to name, use `*`. Attaching a
+//! managed policy names the principal as its resource (Service Authorization Reference), so the
+//! policy attached is fenced by the `iam:PolicyARN` condition key: the run's own `keyward-*`
+//! policies and AWS managed policies (which the runner only reads and attaches, never changes).
 //!
 //! What it allows is, in effect, administrator access to the account: the runner creates roles
 //! with any inline policy (the cases' policies can be anything) and assumes them. The policy keeps
@@ -79,7 +82,17 @@ const ROLE_ACTIONS: &[&str] = &[
     "iam:PutRolePermissionsBoundary",
 ];
 
-/// What the runner does to the managed policies (permissions boundaries) it creates.
+/// Attaching a managed policy to a user or role the runner created; which policy is fenced by
+/// `iam:PolicyARN` ([`ATTACHABLE`]).
+const ATTACH_ACTIONS: &[&str] = &["iam:AttachUserPolicy", "iam:AttachRolePolicy"];
+
+/// Reading an AWS managed policy's current document, to attach it only if it is the case's.
+const AWS_MANAGED_READ_ACTIONS: &[&str] = &["iam:GetPolicy", "iam:GetPolicyVersion"];
+
+/// The AWS managed policies: the same ARNs in every account.
+const AWS_MANAGED_POLICIES: &str = "arn:aws:iam::aws:policy/*";
+
+/// What the runner does to the managed policies (attached policies, boundaries) it creates.
 const POLICY_ACTIONS: &[&str] = &[
     "iam:CreatePolicy",
     "iam:DeletePolicy",
@@ -133,10 +146,30 @@ pub fn policy(account: &AccountId) -> Value {
                 "Resource": format!("arn:aws:iam::{a}:role/{NAME_PREFIX}*")
             },
             {
-                "Sid": "CaseBoundaries",
+                "Sid": "CasePolicies",
                 "Effect": "Allow",
                 "Action": POLICY_ACTIONS,
                 "Resource": format!("arn:aws:iam::{a}:policy/{NAME_PREFIX}*")
+            },
+            {
+                "Sid": "AttachCasePolicies",
+                "Effect": "Allow",
+                "Action": ATTACH_ACTIONS,
+                "Resource": [
+                    format!("arn:aws:iam::{a}:user/{NAME_PREFIX}*"),
+                    format!("arn:aws:iam::{a}:user/{CONSOLE_USER_PREFIX}*"),
+                    format!("arn:aws:iam::{a}:role/{NAME_PREFIX}*")
+                ],
+                "Condition": {"ArnLike": {"iam:PolicyARN": [
+                    format!("arn:aws:iam::{a}:policy/{NAME_PREFIX}*"),
+                    AWS_MANAGED_POLICIES
+                ]}}
+            },
+            {
+                "Sid": "ReadAwsManagedPolicies",
+                "Effect": "Allow",
+                "Action": AWS_MANAGED_READ_ACTIONS,
+                "Resource": AWS_MANAGED_POLICIES
             }
         ]
     })
@@ -166,7 +199,9 @@ pub fn run(account: &str, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keyward_iam::{evaluate, DecisionKind, Policy, PolicySet, PolicyType, Request};
+    use keyward_iam::{
+        evaluate, ContextValue, DecisionKind, Policy, PolicySet, PolicyType, Request,
+    };
 
     fn allows(p: &Value, action: &str, resource: &str) -> bool {
         let set = PolicySet {
@@ -217,6 +252,41 @@ mod tests {
             &p,
             "iam:AttachRolePolicy",
             &format!("{acct}:role/keyward-x")
+        ));
+        // With the policy it attaches named: the run's own and AWS managed ones only.
+        let attach = |role: &str, policy: &str| {
+            let set = PolicySet {
+                identity: vec![Policy::parse(&p, PolicyType::Identity).unwrap()],
+                ..PolicySet::default()
+            };
+            let req = Request::new(
+                "arn:aws:iam::111122223333:role/KeywardRunner",
+                "iam:AttachRolePolicy",
+                format!("{acct}:role/{role}"),
+            )
+            .with_context("iam:PolicyARN", ContextValue::single(policy));
+            evaluate(&set, &req).kind == DecisionKind::Allow
+        };
+        assert!(attach(
+            "keyward-x",
+            &format!("{acct}:policy/keyward-ab-1-Deny")
+        ));
+        assert!(attach("keyward-x", "arn:aws:iam::aws:policy/AWSDenyAll"));
+        assert!(!attach("keyward-x", &format!("{acct}:policy/Admin")));
+        assert!(!attach(
+            "keyward-x",
+            "arn:aws:iam::444455556666:policy/keyward-x"
+        ));
+        assert!(!attach("Admin", "arn:aws:iam::aws:policy/AWSDenyAll"));
+        assert!(allows(
+            &p,
+            "iam:GetPolicyVersion",
+            "arn:aws:iam::aws:policy/AWSDenyAll"
+        ));
+        assert!(!allows(
+            &p,
+            "iam:GetPolicyVersion",
+            &format!("{acct}:policy/Admin")
         ));
         assert!(!allows(
             &p,

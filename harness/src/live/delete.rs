@@ -5,7 +5,9 @@
 //! Nothing is deleted unless it carries the run's tag (`keyward:run=<run>`): a name alone proves
 //! nothing, since another principal of the account (a real console key user, another run, the
 //! same name in another account) may hold it. The runner tags everything it creates, and the
-//! users the console flow creates as soon as IAM has created them.
+//! users the console flow creates as soon as IAM has created them. An AWS managed policy is never
+//! deleted, whatever a journal says: the run only attaches it, and deleting a principal detaches
+//! every managed policy before the principal goes.
 
 use aws_sdk_iam::types::Tag;
 use keyward_bedrock::IamErrorCode;
@@ -13,6 +15,7 @@ use keyward_bedrock::IamErrorCode;
 use super::aws::ApiFailure;
 use super::journal::Resource;
 use super::names::TAG_KEY;
+use super::policies::is_aws_managed;
 use super::{Aws, LiveError};
 
 macro_rules! call {
@@ -48,6 +51,13 @@ async fn tags_of(aws: &Aws, r: &Resource) -> Result<Option<Vec<Tag>>, LiveError>
 /// Deletes `r` and everything hanging off it, if it carries the tag of `run`; refuses
 /// ([`LiveError::NotOurs`]) if it does not. Deleting what does not exist succeeds.
 pub async fn delete(aws: &Aws, r: &Resource, run: &str) -> Result<(), LiveError> {
+    // AWS's, not the run's: not even asked about.
+    if matches!(r, Resource::Policy(a) if is_aws_managed(a)) {
+        return Err(LiveError::NotOurs {
+            resource: r.to_string(),
+            run: run.to_string(),
+        });
+    }
     let Some(tags) = tags_of(aws, r).await? else {
         return Ok(());
     };
@@ -178,7 +188,8 @@ async fn delete_role(aws: &Aws, name: &str) -> Result<(), LiveError> {
     Ok(())
 }
 
-/// A boundary policy is deleted after its principal (IAM refuses to delete an attached policy).
+/// A managed policy the run created (an attached policy or a boundary) is deleted after its
+/// principal, whose deletion detached it (IAM refuses to delete an attached policy).
 async fn delete_policy(aws: &Aws, arn: &str) -> Result<(), LiveError> {
     let iam = aws.iam_cleanup().clone();
     let Some(vs) = ok_if_gone(

@@ -50,6 +50,14 @@ impl RunId {
         n.truncate(64);
         n
     }
+
+    /// `keyward-<run>-<case>-<what>` for a managed policy, cut to IAM's 128 characters for
+    /// policy names.
+    pub fn policy_name(&self, case: u64, what: &str) -> String {
+        let mut n = format!("{NAME_PREFIX}{}-{case}-{what}", self.0);
+        n.truncate(128);
+        n
+    }
 }
 
 /// The console's user names: `BedrockAPIKey-` and four characters.
@@ -133,10 +141,33 @@ pub fn replace_whole(s: &str, from: &str, to: &str) -> String {
     out
 }
 
-/// Pairs of (name in the case, name in AWS).
+/// Removes every occurrence of `suffix` (`: <ARN>`) that ends where the ARN does: one that a
+/// name character continues is another, longer ARN.
+fn drop_suffix(s: &str, suffix: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(suffix) {
+        let end = i + suffix.len();
+        out.push_str(&rest[..i]);
+        if rest[end..].chars().next().is_some_and(is_name_char) {
+            out.push_str(suffix);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Pairs of (name in the case, name in AWS), whole managed-policy ARNs, and the ARNs of live
+/// policies the case has no ARN for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Renamer {
     pairs: Vec<(String, String)>,
+    /// (case ARN, live ARN) of managed policies. Whole ARNs are mapped before names, both ways:
+    /// a case ARN may name another account or `aws` where the live one names the sandbox.
+    arns: Vec<(String, String)>,
+    /// Live policy ARNs with no case ARN (a boundary given as a bare document).
+    unnamed: Vec<String>,
 }
 
 impl Renamer {
@@ -148,6 +179,24 @@ impl Renamer {
         let (case, live) = (case.into(), live.into());
         if case != live && !self.pairs.iter().any(|(c, _)| *c == case) {
             self.pairs.push((case, live));
+        }
+    }
+
+    /// A managed policy the case names `case` that is `live` in the sandbox.
+    pub fn add_arn(&mut self, case: impl Into<String>, live: impl Into<String>) {
+        let (case, live) = (case.into(), live.into());
+        if case != live && !self.arns.iter().any(|(c, _)| *c == case) {
+            self.arns.push((case, live));
+        }
+    }
+
+    /// A live managed policy the case gives no ARN for. AWS names it after an explicit deny
+    /// (`... in a permissions boundary: <ARN>`); the case, which has no ARN to name, reads as
+    /// keyward-iam words a policy without one: with no suffix, so the suffix is dropped.
+    pub fn add_unnamed(&mut self, live_arn: impl Into<String>) {
+        let a = live_arn.into();
+        if !self.unnamed.contains(&a) {
+            self.unnamed.push(a);
         }
     }
 
@@ -182,16 +231,28 @@ impl Renamer {
     }
 
     pub fn to_live(&self, s: &str) -> String {
+        let s = self
+            .arns
+            .iter()
+            .fold(s.to_string(), |acc, (c, l)| replace_whole(&acc, c, l));
         self.pairs
             .iter()
-            .fold(s.to_string(), |acc, (c, l)| replace_whole(&acc, c, l))
+            .fold(s, |acc, (c, l)| replace_whole(&acc, c, l))
     }
 
     pub fn to_case(&self, s: &str) -> String {
+        let s = self
+            .unnamed
+            .iter()
+            .fold(s.to_string(), |acc, l| drop_suffix(&acc, &format!(": {l}")));
+        let s = self
+            .arns
+            .iter()
+            .fold(s, |acc, (c, l)| replace_whole(&acc, l, c));
         self.pairs
             .iter()
             .rev()
-            .fold(s.to_string(), |acc, (c, l)| replace_whole(&acc, l, c))
+            .fold(s, |acc, (c, l)| replace_whole(&acc, l, c))
     }
 
     /// Renames every string (keys included) of a JSON value for AWS.
@@ -268,6 +329,51 @@ mod tests {
         );
         assert_eq!(r.live_name("dave", |_| "live-0".into()), None);
         assert_eq!(r.to_case("live-0 live-1 live-9"), "alice bob carol");
+    }
+
+    #[test]
+    fn policy_arns_map_whole_and_unnamed_ones_are_dropped_from_messages() {
+        let mut r = Renamer::new();
+        r.add(CASE_ACCOUNT, "999988887777");
+        r.add("dev", "keyward-abcdefgh-3-k-dev");
+        let (case, live) = (
+            "arn:aws:iam::123456789012:policy/Deny",
+            "arn:aws:iam::999988887777:policy/keyward-abcdefgh-3-Deny",
+        );
+        r.add_arn(case, live);
+        let other = "arn:aws:iam::777788889999:policy/Other";
+        r.add_arn(
+            other,
+            "arn:aws:iam::999988887777:policy/keyward-abcdefgh-3-Other",
+        );
+        let boundary = "arn:aws:iam::999988887777:policy/keyward-abcdefgh-3-boundary";
+        r.add_unnamed(boundary);
+        let m = "User: arn:aws:sts::123456789012:assumed-role/dev/a is not authorized ... in an identity-based policy: ";
+        assert_eq!(
+            r.to_live(&format!("{m}{case}")),
+            format!("{}{live}", r.to_live(m))
+        );
+        assert_eq!(
+            r.to_case(&r.to_live(&format!("{m}{case}"))),
+            format!("{m}{case}")
+        );
+        // Another account's ARN is the case's again, not the case account's.
+        assert_eq!(r.to_case(&r.to_live(other)), other);
+        // A policy the case gives no ARN: its live ARN is not said at all.
+        let said = format!("{{\"Message\":\"... in a permissions boundary: {boundary}\"}}");
+        assert_eq!(
+            r.to_case(&said),
+            "{\"Message\":\"... in a permissions boundary\"}"
+        );
+        // Only where the ARN stands whole: a longer live name that starts with it is kept.
+        let longer = format!("in an identity-based policy: {boundary}-x");
+        assert_eq!(
+            r.to_case(&longer),
+            "in an identity-based policy: arn:aws:iam::123456789012:policy/keyward-abcdefgh-3-boundary-x"
+        );
+        // An AWS managed ARN is the same in both.
+        let aws = "arn:aws:iam::aws:policy/AWSDenyAll";
+        assert_eq!(r.to_case(&r.to_live(aws)), aws);
     }
 
     #[test]

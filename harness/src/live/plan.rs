@@ -13,7 +13,7 @@ use keyward_iam::{KeyType, Policy, PolicySet};
 use serde_json::{json, Value};
 
 use super::names::{self, Renamer, RunId, CASE_ACCOUNT};
-use super::policies::PrincipalPolicies;
+use super::policies::{is_aws_managed, ManagedPolicy, PrincipalPolicies};
 use crate::case::{Case, Expect, Query};
 
 /// Why a case is not run live. Each reason is a known limit of AWS's test surface, not a guess.
@@ -78,6 +78,16 @@ pub enum Skip {
     /// API flow with `user_exists: false`, or the console flow, which creates it): a user that
     /// calls IAM exists.
     CallerIsNewUser,
+    /// More managed policies (identity policies given with an ARN) than IAM lets a user or role
+    /// have attached by default (IAM and AWS STS quotas).
+    TooManyManagedPolicies { count: usize, limit: usize },
+    /// A session policy given with an ARN is a managed session policy (AssumeRole's
+    /// `PolicyArns`), which live mode does not pass: sent inline, AWS would not name it.
+    ManagedSessionPolicy(String),
+    /// A policy ARN live mode cannot stand in for: not an IAM managed policy's.
+    NotAManagedPolicyArn(String),
+    /// The same policy ARN given for more than one of the principal's policies.
+    RepeatedPolicyArn(String),
 }
 
 impl fmt::Display for Skip {
@@ -104,6 +114,10 @@ impl fmt::Display for Skip {
             Skip::PolicyTooLarge { quota, chars, limit } => write!(f, "{quota} would hold {chars} characters, over IAM's quota of {limit}"),
             Skip::SimulatorNoIdentityPolicy => write!(f, "SimulateCustomPolicy requires at least one identity policy (PolicyInputList)"),
             Skip::CallerIsNewUser => write!(f, "the caller is the user the key is for, which the case says does not exist yet"),
+            Skip::TooManyManagedPolicies { count, limit } => write!(f, "{count} managed policies would be attached to one principal, over IAM's default quota of {limit}"),
+            Skip::ManagedSessionPolicy(arn) => write!(f, "session policy {arn} is a managed session policy, which live mode does not pass to AssumeRole"),
+            Skip::NotAManagedPolicyArn(arn) => write!(f, "policy ARN {arn} is not an IAM managed policy's, so no sandbox policy can stand in for it"),
+            Skip::RepeatedPolicyArn(arn) => write!(f, "policy ARN {arn} is given for more than one policy of the principal"),
         }
     }
 }
@@ -170,8 +184,10 @@ pub fn counts_tokens(model: &str) -> bool {
 pub const USER_INLINE_CHARS: usize = 2_048;
 /// All inline policies of one role together.
 pub const ROLE_INLINE_CHARS: usize = 10_240;
-/// One managed policy (a permissions boundary here).
+/// One managed policy (a permissions boundary, or an identity policy given with an ARN).
 pub const MANAGED_POLICY_CHARS: usize = 6_144;
+/// Managed policies attached to one user or role (the default quota; the boundary is not one).
+pub const ATTACHED_MANAGED_POLICIES: usize = 10;
 
 /// A document's size as IAM counts it against those quotas: its characters as sent, white space
 /// not counted (IAM and AWS STS quotas).
@@ -201,14 +217,33 @@ fn check_sizes(p: &Principal) -> Result<(), Skip> {
             limit,
         });
     }
-    if let Some(b) = &policies.boundary {
-        let chars = policy_chars(b);
-        if chars > MANAGED_POLICY_CHARS {
-            return Err(Skip::PolicyTooLarge {
-                quota: "the permissions boundary (a managed policy)".into(),
-                chars,
-                limit: MANAGED_POLICY_CHARS,
-            });
+    if policies.managed.len() > ATTACHED_MANAGED_POLICIES {
+        return Err(Skip::TooManyManagedPolicies {
+            count: policies.managed.len(),
+            limit: ATTACHED_MANAGED_POLICIES,
+        });
+    }
+    // Only the policies the run creates: an AWS managed policy is AWS's, whatever its size.
+    let created = policies
+        .managed
+        .iter()
+        .map(|m| (m, "a managed policy"))
+        .chain(
+            policies
+                .boundary
+                .iter()
+                .map(|b| (b, "the permissions boundary (a managed policy)")),
+        );
+    for (m, quota) in created {
+        if let ManagedPolicy::Create { document, .. } = m {
+            let chars = policy_chars(document);
+            if chars > MANAGED_POLICY_CHARS {
+                return Err(Skip::PolicyTooLarge {
+                    quota: quota.into(),
+                    chars,
+                    limit: MANAGED_POLICY_CHARS,
+                });
+            }
         }
     }
     Ok(())
@@ -239,21 +274,8 @@ impl Principal {
     }
 }
 
-/// Policy documents as sent (already renamed).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PrincipalPoliciesJson {
-    pub identity: Vec<Value>,
-    pub boundary: Option<Value>,
-}
-
-impl PrincipalPoliciesJson {
-    pub fn to_provision(&self) -> PrincipalPolicies {
-        PrincipalPolicies {
-            identity: self.identity.clone(),
-            boundary: self.boundary.clone(),
-        }
-    }
-}
+/// Policy documents as sent (already renamed), with the live names of the managed ones.
+pub type PrincipalPoliciesJson = PrincipalPolicies;
 
 /// One SimulateCustomPolicy question.
 #[derive(Debug, Clone, PartialEq)]
@@ -335,24 +357,41 @@ impl LivePlan {
     /// not included).
     pub fn calls(&self) -> Vec<String> {
         fn principal(p: &Principal, out: &mut Vec<String>) {
-            let (create, put, pols, boundary) = match p {
+            let (create, put, pols, attach, boundary) = match p {
                 Principal::Role { policies, .. } => (
                     "iam:CreateRole",
                     "iam:PutRolePolicy",
                     policies,
+                    "iam:AttachRolePolicy",
                     "iam:PutRolePermissionsBoundary",
                 ),
                 Principal::User { policies, .. } => (
                     "iam:CreateUser",
                     "iam:PutUserPolicy",
                     policies,
+                    "iam:AttachUserPolicy",
                     "iam:PutUserPermissionsBoundary",
                 ),
             };
+            // A customer managed policy is created; an AWS managed one is read, to check it is
+            // the case's document, before it is attached.
+            fn managed(m: &ManagedPolicy, out: &mut Vec<String>) {
+                match m {
+                    ManagedPolicy::Create { .. } => out.push("iam:CreatePolicy".into()),
+                    ManagedPolicy::Aws { .. } => {
+                        out.push("iam:GetPolicy".into());
+                        out.push("iam:GetPolicyVersion".into());
+                    }
+                }
+            }
             out.push(create.into());
             out.extend(pols.identity.iter().map(|_| put.to_string()));
-            if pols.boundary.is_some() {
-                out.push("iam:CreatePolicy".into());
+            for m in &pols.managed {
+                managed(m, out);
+                out.push(attach.into());
+            }
+            if let Some(b) = &pols.boundary {
+                managed(b, out);
                 out.push(boundary.into());
             }
         }
@@ -420,26 +459,31 @@ impl LivePlan {
     /// The IAM resources the plan creates, by live name.
     pub fn resources(&self) -> Vec<String> {
         fn principal(p: &Principal, out: &mut Vec<String>) {
-            match p {
+            let policies = match p {
                 Principal::Role {
                     live_name,
                     policies,
                     ..
                 } => {
                     out.push(format!("role {live_name}"));
-                    if policies.boundary.is_some() {
-                        out.push(format!("boundary policy of {live_name}"));
-                    }
+                    policies
                 }
                 Principal::User {
                     live_name,
                     policies,
                 } => {
                     out.push(format!("user {live_name}"));
-                    if policies.boundary.is_some() {
-                        out.push(format!("boundary policy of {live_name}"));
-                    }
+                    policies
                 }
+            };
+            // AWS managed policies are attached, not created: they are not the run's.
+            for m in &policies.managed {
+                if let ManagedPolicy::Create { name, .. } = m {
+                    out.push(format!("policy {name}"));
+                }
+            }
+            if let Some(ManagedPolicy::Create { name, .. }) = &policies.boundary {
+                out.push(format!("policy {name} (permissions boundary)"));
             }
         }
         let mut out = Vec::new();
@@ -568,19 +612,124 @@ fn unrename(e: &mut Expect, r: &Renamer) {
     }
 }
 
-/// The documents sent to AWS: each compiled policy written back, with live names.
-fn identity_docs(policies: &PolicySet, r: &Renamer) -> PrincipalPoliciesJson {
-    PrincipalPoliciesJson {
-        identity: policies
-            .identity
-            .iter()
-            .map(|p| r.json_to_live(&p.to_json()))
-            .collect(),
-        boundary: policies
-            .permissions_boundary
-            .as_ref()
-            .map(|b| r.json_to_live(&b.to_json())),
+/// The policies sent to AWS: each compiled policy written back, with live names. A policy the
+/// case gives with an ARN becomes a managed policy: an AWS managed one is attached by its ARN, a
+/// customer managed one is created as `keyward-<run>-<case>-<Name>` and its live ARN maps back
+/// to the case's. The boundary is a managed policy even without an ARN; AWS's suffix naming it
+/// is then dropped from the answers ([`Renamer::add_unnamed`]).
+fn principal_policies(
+    policies: &PolicySet,
+    ctx: &PlanContext,
+    r: &mut Renamer,
+) -> Result<PrincipalPoliciesJson, Skip> {
+    if let Some(arn) = session_policies(policies)
+        .iter()
+        .find_map(|p| p.meta().arn.clone())
+    {
+        return Err(Skip::ManagedSessionPolicy(arn));
     }
+    // Where each policy goes, and its ARN mapped, before any document is renamed, so that every
+    // document is renamed with every ARN.
+    let mut names = Vec::new();
+    let mut seen = Vec::new();
+    let identity = policies
+        .identity
+        .iter()
+        .map(|p| place(p, ctx, r, &mut names, &mut seen))
+        .collect::<Result<Vec<_>, _>>()?;
+    let boundary = match &policies.permissions_boundary {
+        None => None,
+        Some(b) => Some(match place(b, ctx, r, &mut names, &mut seen)? {
+            Some(held) => held,
+            None => {
+                let n = unique_name(ctx, "boundary", &mut names);
+                r.add_unnamed(live_arn(ctx, &n));
+                Held::Create(n)
+            }
+        }),
+    };
+    let doc = |p: &Policy| r.json_to_live(&p.to_json());
+    let mut out = PrincipalPoliciesJson::default();
+    for (p, held) in policies.identity.iter().zip(identity) {
+        match held {
+            None => out.identity.push(doc(p)),
+            Some(h) => out.managed.push(h.with(doc(p))),
+        }
+    }
+    out.boundary = policies
+        .permissions_boundary
+        .as_ref()
+        .zip(boundary)
+        .map(|(b, h)| h.with(doc(b)));
+    Ok(out)
+}
+
+/// Where a case policy given with an ARN is held in the sandbox.
+enum Held {
+    /// Created under this live name.
+    Create(String),
+    /// AWS's, attached by this ARN.
+    Aws(String),
+}
+
+impl Held {
+    fn with(self, document: Value) -> ManagedPolicy {
+        match self {
+            Held::Create(name) => ManagedPolicy::Create { name, document },
+            Held::Aws(arn) => ManagedPolicy::Aws { arn, document },
+        }
+    }
+}
+
+/// Where `p` is held: `None` for a policy with no ARN (inline, or the run's own boundary).
+fn place(
+    p: &Policy,
+    ctx: &PlanContext,
+    r: &mut Renamer,
+    names: &mut Vec<String>,
+    seen: &mut Vec<String>,
+) -> Result<Option<Held>, Skip> {
+    let Some(arn) = p.meta().arn.as_deref() else {
+        return Ok(None);
+    };
+    if seen.iter().any(|s| s == arn) {
+        return Err(Skip::RepeatedPolicyArn(arn.into()));
+    }
+    seen.push(arn.to_string());
+    if is_aws_managed(arn) {
+        return Ok(Some(Held::Aws(arn.to_string())));
+    }
+    // `arn:aws:iam::<account>:policy/<path>/<Name>`: the live policy keeps the name.
+    let name = match arn.parse::<keyward_iam::Arn>() {
+        Ok(a) if a.service() == "iam" && a.account_id().is_some() => a
+            .resource()
+            .strip_prefix("policy/")
+            .and_then(|p| p.rsplit('/').next())
+            .filter(|n| !n.is_empty())
+            .map(str::to_string),
+        _ => None,
+    }
+    .ok_or_else(|| Skip::NotAManagedPolicyArn(arn.into()))?;
+    let live = unique_name(ctx, &name, names);
+    r.add_arn(arn, live_arn(ctx, &live));
+    Ok(Some(Held::Create(live)))
+}
+
+/// `keyward-<run>-<case>-<name>`, or `keyward-<run>-<case>-<k>-<name>` when the case already
+/// has a policy of that live name.
+fn unique_name(ctx: &PlanContext, name: &str, taken: &mut Vec<String>) -> String {
+    let mut n = ctx.run.policy_name(ctx.index, name);
+    let mut k = 1;
+    while taken.contains(&n) {
+        n = ctx.run.policy_name(ctx.index, &format!("{k}-{name}"));
+        k += 1;
+    }
+    taken.push(n.clone());
+    n
+}
+
+fn live_arn(ctx: &PlanContext, name: &str) -> String {
+    format!("arn:aws:iam::{}:policy/{name}", ctx.account)
 }
 
 fn session_policies(policies: &PolicySet) -> &[Policy] {
@@ -624,7 +773,7 @@ fn principal_for(
             // The policies are renamed wherever a name stands whole, the session's included
             // (a session named like the key's target user): the real session must match them.
             session: r.to_live(session),
-            policies: identity_docs(policies, r),
+            policies: principal_policies(policies, ctx, r)?,
             session_policy: session_policy(policies, r)?,
         };
         check_sizes(&p)?;
@@ -640,7 +789,7 @@ fn principal_for(
             .ok_or_else(|| Skip::Principal(arn.into()))?;
         let p = Principal::User {
             live_name: live,
-            policies: identity_docs(policies, r),
+            policies: principal_policies(policies, ctx, r)?,
         };
         check_sizes(&p)?;
         Ok(p)

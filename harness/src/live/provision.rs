@@ -1,21 +1,25 @@
 //! IAM principals that carry a case's policies, their credentials, and their deletion.
 //!
-//! Identity policies become inline policies (one per policy, named `p0`, `p1`, ...), a
-//! permissions boundary becomes a managed policy set as the principal's boundary, and a session
-//! policy is passed to AssumeRole. The runner creates and deletes everything with its own
-//! credentials; only the recorded request is made as the case's principal.
+//! Identity policies given without an ARN become inline policies (one per policy, named `p0`,
+//! `p1`, ...); those given with an ARN become managed policies attached to the principal (an AWS
+//! managed one by its ARN, once its document is found to be the case's; a customer managed one
+//! created under its live name); a permissions boundary becomes a managed policy set as the
+//! principal's boundary, and a session policy is passed to AssumeRole. The runner creates and
+//! deletes everything with its own credentials; only the recorded request is made as the case's
+//! principal.
 
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use aws_sdk_iam::types::{StatusType, Tag};
+use keyward_iam::{Policy, PolicyType};
 use serde_json::Value;
 
 use super::aws::{sdk_error, ApiFailure, Secret};
 use super::journal::Resource;
 use super::ledger::Ledger;
 use super::names::{RunId, TAG_KEY};
-pub use super::policies::PrincipalPolicies;
+pub use super::policies::{ManagedPolicy, PrincipalPolicies};
 use super::{Aws, LiveError};
 
 /// A new role can take a few seconds before it can be assumed; AssumeRole is retried on
@@ -38,7 +42,8 @@ enum Holder<'a> {
     Role(&'a str),
 }
 
-/// Puts the identity policies inline (`p0`, `p1`, ...) and the boundary as a managed policy.
+/// Puts the identity policies inline (`p0`, `p1`, ...), attaches the managed ones and sets the
+/// boundary.
 async fn attach(
     aws: &Aws,
     ledger: &Ledger,
@@ -70,11 +75,30 @@ async fn attach(
                 .map_err(sdk_error("iam:PutRolePolicy"))?,
         }
     }
+    for m in &policies.managed {
+        let arn = managed_arn(aws, ledger, run, m, PolicyType::Identity).await?;
+        let iam = aws.iam()?;
+        match holder {
+            Holder::User(u) => iam
+                .attach_user_policy()
+                .user_name(u)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map(drop)
+                .map_err(sdk_error("iam:AttachUserPolicy"))?,
+            Holder::Role(r) => iam
+                .attach_role_policy()
+                .role_name(r)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map(drop)
+                .map_err(sdk_error("iam:AttachRolePolicy"))?,
+        }
+    }
     if let Some(b) = &policies.boundary {
-        let owner = match holder {
-            Holder::User(n) | Holder::Role(n) => n,
-        };
-        let arn = create_boundary(aws, ledger, run, owner, b).await?;
+        let arn = managed_arn(aws, ledger, run, b, PolicyType::PermissionsBoundary).await?;
         let iam = aws.iam()?;
         match holder {
             Holder::User(u) => iam
@@ -148,20 +172,39 @@ pub async fn create_role(
     Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
 }
 
-async fn create_boundary(
+/// The ARN of a managed policy the principal is to carry: created for the run, or AWS's own
+/// once its current document is found to be the case's.
+async fn managed_arn(
     aws: &Aws,
     ledger: &Ledger,
     run: &RunId,
-    owner: &str,
+    m: &ManagedPolicy,
+    kind: PolicyType,
+) -> Result<String, LiveError> {
+    match m {
+        ManagedPolicy::Create { name, document } => {
+            create_policy(aws, ledger, run, name, document).await
+        }
+        ManagedPolicy::Aws { arn, document } => {
+            check_aws_managed(aws, arn, document, kind).await?;
+            Ok(arn.clone())
+        }
+    }
+}
+
+/// Creates a customer managed policy, tagged with the run, and journals it once IAM has.
+async fn create_policy(
+    aws: &Aws,
+    ledger: &Ledger,
+    run: &RunId,
+    name: &str,
     doc: &Value,
 ) -> Result<String, LiveError> {
-    let mut name = format!("{}{run}-b-{owner}", super::names::NAME_PREFIX);
-    name.truncate(128);
     let arn = format!("arn:aws:iam::{}:policy/{name}", aws.account());
     let out = aws
         .iam()?
         .create_policy()
-        .policy_name(&name)
+        .policy_name(name)
         .policy_document(doc.to_string())
         .tags(tag(run))
         .send()
@@ -173,6 +216,92 @@ async fn create_boundary(
         .map_or(arn, str::to_string);
     ledger.created(Resource::Policy(arn.clone()))?;
     Ok(arn)
+}
+
+/// AWS enforces its own document of an AWS managed policy, not the one the case gives: the
+/// policy is attached only if its current default version is the same policy (compared as
+/// keyward-iam reads both), else the case fails with the reason and nothing is attached.
+async fn check_aws_managed(
+    aws: &Aws,
+    arn: &str,
+    document: &Value,
+    kind: PolicyType,
+) -> Result<(), LiveError> {
+    let version = aws
+        .iam()?
+        .get_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(sdk_error("iam:GetPolicy"))?
+        .policy()
+        .and_then(|p| p.default_version_id())
+        .map(str::to_string)
+        .ok_or_else(|| LiveError::Aws {
+            operation: "iam:GetPolicy",
+            detail: format!("no default version for {arn}"),
+        })?;
+    let out = aws
+        .iam()?
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(&version)
+        .send()
+        .await
+        .map_err(sdk_error("iam:GetPolicyVersion"))?;
+    // IAM returns the document URL-encoded (RFC 3986), as the API reference says.
+    let theirs = out
+        .policy_version()
+        .and_then(|v| v.document())
+        .map(percent_decode)
+        .unwrap_or_default();
+    if same_policy(&theirs, document, kind) {
+        Ok(())
+    } else {
+        Err(LiveError::Aws {
+            operation: "iam:GetPolicyVersion",
+            detail: format!(
+                "AWS's document of {arn} ({version}) is not the one the case gives for it, and AWS enforces its own; the case is not run (give the case AWS's current document)"
+            ),
+        })
+    }
+}
+
+/// Whether two policy texts are the same policy as keyward-iam reads them (white space, and
+/// the order of an object's members, aside).
+pub fn same_policy(theirs: &str, ours: &Value, kind: PolicyType) -> bool {
+    let read = |v: &Value| Policy::parse(v, kind).map(|p| p.to_json()).ok();
+    let Ok(theirs) = serde_json::from_str::<Value>(theirs) else {
+        return false;
+    };
+    match (read(&theirs), read(ours)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Undoes RFC 3986 percent-encoding; a `%` not followed by two hex digits stays as it is.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Long-term SigV4 credentials for a user (for users that sign a short-term key).
@@ -288,4 +417,27 @@ pub async fn deactivate_bedrock_key(aws: &Aws, user: &str, id: &str) -> Result<(
         .await
         .map_err(sdk_error("iam:UpdateServiceSpecificCredential"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_aws_managed_document_is_compared_as_a_policy_once_decoded() {
+        // As GetPolicyVersion returns it: RFC 3986 encoded, laid out as AWS keeps it.
+        let theirs = "%7B%0A%20%20%22Version%22%3A%20%222012-10-17%22%2C%0A%20%20%22Statement%22%3A%20%5B%7B%22Effect%22%3A%20%22Deny%22%2C%20%22Action%22%3A%20%22%2A%22%2C%20%22Resource%22%3A%20%22%2A%22%7D%5D%0A%7D";
+        let ours = json!({"Version": "2012-10-17",
+            "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]});
+        let decoded = percent_decode(theirs);
+        assert!(decoded.contains("\n  \"Version\""), "{decoded}");
+        assert!(same_policy(&decoded, &ours, PolicyType::Identity));
+        let narrower = json!({"Version": "2012-10-17",
+            "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]});
+        assert!(!same_policy(&decoded, &narrower, PolicyType::Identity));
+        assert!(!same_policy("not json", &ours, PolicyType::Identity));
+        // A `%` that starts no escape is kept.
+        assert_eq!(percent_decode("100%25 %zz %4"), "100% %zz %4");
+    }
 }

@@ -23,7 +23,10 @@ pub fn answer(r: &Req, w: &mut World) -> Resp {
         "PutRolePolicy" => put_inline_policy(&c, w, Role),
         "PutUserPermissionsBoundary" => put_permissions_boundary(&c, w, User),
         "PutRolePermissionsBoundary" => put_permissions_boundary(&c, w, Role),
-        "AttachUserPolicy" => attach_user_policy(&c, w),
+        "AttachUserPolicy" => attach_policy(&c, w, User),
+        "AttachRolePolicy" => attach_policy(&c, w, Role),
+        "GetPolicy" => get_policy(&c, w),
+        "GetPolicyVersion" => get_policy_version(&c, w),
         "CreateAccessKey" => create_access_key(&c, w),
         "ListAccessKeys" => list_access_keys(&c, w),
         "DeleteAccessKey" => delete_access_key(&c, w),
@@ -294,6 +297,7 @@ fn create_policy(c: &Call, w: &mut World) -> Resp {
     }
     let arn = format!("arn:aws:iam::{}:policy/{name}", w.account);
     w.policies.insert(arn.clone());
+    w.policy_docs.insert(arn.clone(), c.p("PolicyDocument"));
     w.policy_tags.insert(arn.clone(), c.r.tags());
     w.created.push(format!("policy {arn}"));
     let pid = w.id(17);
@@ -335,13 +339,14 @@ fn put_inline_policy(c: &Call, w: &mut World, e: Entity) -> Resp {
         );
     }
     pr.inline.insert(policy.clone());
-    pr.inline_chars.insert(policy, chars);
+    pr.inline_chars.insert(policy.clone(), chars);
+    pr.inline_docs.insert(policy, c.p("PolicyDocument"));
     c.ok(None)
 }
 
 fn put_permissions_boundary(c: &Call, w: &mut World, e: Entity) -> Resp {
     let arn = c.p("PermissionsBoundary");
-    if !w.policies.contains(&arn) {
+    if !policy_exists(w, &arn) {
         return no_such(w, &format!("policy {arn}"));
     }
     let name = e.name(c);
@@ -354,15 +359,89 @@ fn put_permissions_boundary(c: &Call, w: &mut World, e: Entity) -> Resp {
     }
 }
 
-fn attach_user_policy(c: &Call, w: &mut World) -> Resp {
-    let name = c.p("UserName");
-    match w.users.get_mut(&name) {
-        Some(u) => {
-            u.attached.insert(c.p("PolicyArn"));
-            c.ok(None)
-        }
-        None => no_such(w, &format!("user with name {name}")),
+/// An AWS managed policy's ARN (`arn:aws:iam::aws:policy/...`).
+pub fn is_aws_managed(arn: &str) -> bool {
+    arn.starts_with("arn:aws:iam::aws:policy/")
+}
+
+/// A customer managed policy exists once CreatePolicy made it; the fake does not hold AWS's
+/// catalogue of AWS managed policies, so it takes every AWS managed ARN as existing.
+fn policy_exists(w: &World, arn: &str) -> bool {
+    w.policies.contains(arn) || is_aws_managed(arn)
+}
+
+/// Managed policies one user or role may have attached (IAM and AWS STS quotas, default; the
+/// boundary is not one of them).
+pub const ATTACHED_POLICIES: usize = 10;
+
+/// AttachUserPolicy / AttachRolePolicy. As the API reference documents: NoSuchEntity (404) for
+/// an entity or policy that does not exist, LimitExceeded (409) past the quota of attached
+/// managed policies. The reference gives no message texts; these follow IAM's quota wording
+/// (`Cannot exceed quota for ...`).
+fn attach_policy(c: &Call, w: &mut World, e: Entity) -> Resp {
+    let name = e.name(c);
+    let arn = c.p("PolicyArn");
+    if !policy_exists(w, &arn) {
+        return no_such(w, &format!("policy {arn}"));
     }
+    let Some(pr) = e.map_mut(w).get_mut(&name) else {
+        return no_such(w, &format!("{} with name {name}", e.what()));
+    };
+    if !pr.attached.contains(&arn) && pr.attached.len() >= ATTACHED_POLICIES {
+        let quota = match e {
+            Entity::User => "PoliciesPerUser",
+            Entity::Role => "PoliciesPerRole",
+        };
+        return iam_error(
+            w,
+            409,
+            "LimitExceeded",
+            &format!("Cannot exceed quota for {quota}: {ATTACHED_POLICIES}"),
+        );
+    }
+    pr.attached.insert(arn);
+    c.ok(None)
+}
+
+/// GetPolicy: the default version is `v1` (the fake keeps one version of each policy).
+fn get_policy(c: &Call, w: &mut World) -> Resp {
+    let arn = c.p("PolicyArn");
+    if !w.policy_docs.contains_key(&arn) {
+        return no_such(w, &format!("Policy {arn}"));
+    }
+    let name = arn.rsplit('/').next().unwrap_or_default().to_string();
+    let d = w.date();
+    c.ok(Some(format!(
+        "    <Policy>\n      <PolicyName>{name}</PolicyName>\n      <DefaultVersionId>v1</DefaultVersionId>\n      <PolicyId>ANPAEXAMPLE{}</PolicyId>\n      <Path>/</Path>\n      <Arn>{arn}</Arn>\n      <AttachmentCount>0</AttachmentCount>\n      <IsAttachable>true</IsAttachable>\n      <CreateDate>{d}</CreateDate>\n      <UpdateDate>{d}</UpdateDate>\n    </Policy>",
+        name.len()
+    )))
+}
+
+/// GetPolicyVersion: the document URL-encoded, as the API reference says IAM returns it
+/// (RFC 3986).
+fn get_policy_version(c: &Call, w: &mut World) -> Resp {
+    let arn = c.p("PolicyArn");
+    let v = c.p("VersionId");
+    let Some(doc) = w.policy_docs.get(&arn).filter(|_| v == "v1") else {
+        return no_such(w, &format!("Policy {arn} version {v}"));
+    };
+    let doc = url_encode(doc);
+    let d = w.date();
+    c.ok(Some(format!(
+        "    <PolicyVersion>\n      <Document>{doc}</Document>\n      <VersionId>v1</VersionId>\n      <IsDefaultVersion>true</IsDefaultVersion>\n      <CreateDate>{d}</CreateDate>\n    </PolicyVersion>"
+    )))
+}
+
+/// RFC 3986 percent-encoding of everything but the unreserved characters.
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn create_access_key(c: &Call, w: &mut World) -> Resp {
@@ -514,6 +593,7 @@ fn delete_inline_policy(c: &Call, w: &mut World, e: Entity) -> Resp {
     let pn = c.p("PolicyName");
     if e.map_mut(w).get_mut(&name).is_some_and(|pr| {
         pr.inline_chars.remove(&pn);
+        pr.inline_docs.remove(&pn);
         pr.inline.remove(&pn)
     }) {
         c.ok(None)
@@ -633,6 +713,7 @@ fn delete_policy(c: &Call, w: &mut World) -> Resp {
         );
     }
     w.policies.remove(&arn);
+    w.policy_docs.remove(&arn);
     w.policy_tags.remove(&arn);
     w.deleted.push(format!("policy {arn}"));
     c.ok(None)

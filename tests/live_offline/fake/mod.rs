@@ -4,10 +4,12 @@
 //! service-specific credentials, sessions), records every request, and answers in AWS's real
 //! shapes: IAM and STS XML ([`response`]; errors as `ErrorResponse` with the right status) and
 //! Bedrock JSON (errors with `x-amzn-ErrorType`). Tests add hooks that answer particular requests
-//! differently (denials, throttling, 5xx, eventual consistency). Request ids in the fake's
+//! differently (denials, throttling, 5xx, eventual consistency); [`deny`] is one that words
+//! explicit denies from the policies a principal carries, as AWS does. Request ids in the fake's
 //! answers are random-looking, so redaction is exercised.
 
 mod bedrock;
+mod deny;
 mod iam;
 mod request;
 mod response;
@@ -21,7 +23,10 @@ use aws_smithy_http_client::test_util::infallible_client_fn;
 use aws_smithy_types::body::SdkBody;
 
 pub use bedrock::{bedrock_error, AUTH_FAILED, INVALID_MODEL_ID, NO_MODEL_ACCESS};
-pub use iam::{iam_error, sim_pairs, simulate_answer, SimResult};
+pub use deny::explicit_deny;
+pub use iam::{
+    iam_error, is_aws_managed, sim_pairs, simulate_answer, SimResult, ATTACHED_POLICIES,
+};
 pub use request::Req;
 pub use response::{query_error, query_ok, Resp};
 pub use sts::{Runner, STS_NS};

@@ -7,14 +7,15 @@ use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 
 use super::sts::Runner;
-use super::{Req, RUNNER_KEY, RUNNER_ROLE};
+use super::{Req, RUNNER_KEY};
 
-/// A user or a role: its inline policy names (with each document's size as IAM counts it),
-/// attached policy ARNs, boundary and tags.
+/// A user or a role: its inline policy names (with each document's size as IAM counts it, and
+/// the document), attached policy ARNs, boundary and tags.
 #[derive(Debug, Default)]
 pub struct Principal {
     pub inline: BTreeSet<String>,
     pub inline_chars: BTreeMap<String, usize>,
+    pub inline_docs: BTreeMap<String, String>,
     pub attached: BTreeSet<String>,
     pub boundary: Option<String>,
     pub tags: Vec<(String, String)>,
@@ -66,6 +67,9 @@ pub struct World {
     pub roles: BTreeMap<String, Principal>,
     /// Managed policies by ARN.
     pub policies: BTreeSet<String>,
+    /// Managed policy documents by ARN: those CreatePolicy made, and the AWS managed policies a
+    /// test gives the fake (it does not hold AWS's catalogue).
+    pub policy_docs: BTreeMap<String, String>,
     pub policy_tags: BTreeMap<String, Vec<(String, String)>>,
     /// Access key id -> (user, secret).
     pub access_keys: BTreeMap<String, (String, String)>,
