@@ -6,6 +6,7 @@
 mod aws_limits;
 mod fake;
 mod runner_policy;
+mod smoke;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
