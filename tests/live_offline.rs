@@ -9,6 +9,7 @@ mod fake;
 mod runner_policy;
 mod settle;
 mod simulator;
+mod smoke;
 mod trust;
 
 use std::collections::BTreeSet;

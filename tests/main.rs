@@ -14,6 +14,7 @@ mod live_moto;
 mod live_offline;
 mod malformed;
 mod properties;
+mod release_workflow;
 mod secrets;
 mod snapshots;
 

@@ -111,6 +111,12 @@ enum Command {
         /// Resume an interrupted run (its id, as printed).
         #[arg(long, value_name = "RUN")]
         resume: Option<String>,
+        /// The first command on a new sandbox: instead of generated cases, cross every live path
+        /// once (guard, a simulator batch, long-term and short-term key calls, a denied key
+        /// creation, the console flow, sweep) and report each as passed or failed. Records
+        /// nothing.
+        #[arg(long, conflicts_with_all = ["fixtures", "out", "cases", "seed", "probe_assumptions", "shrink_attempts", "resume"])]
+        smoke: bool,
         #[command(flatten)]
         live_args: LiveFlags,
     },
@@ -241,6 +247,16 @@ fn main() -> ExitCode {
             check::run(&o, &mut out, &mut err)
         }
         Command::Record {
+            smoke: true,
+            live_args,
+            ..
+        } => {
+            let cmd = LiveCommand::Smoke {
+                args: live_args.args(),
+            };
+            live::run(cmd, Setup::from_process(), &mut out, &mut err)
+        }
+        Command::Record {
             fixtures,
             out: dir,
             cases,
@@ -249,6 +265,7 @@ fn main() -> ExitCode {
             shrink_attempts,
             resume,
             live_args,
+            smoke: false,
         } => {
             let cmd = LiveCommand::Record {
                 args: live_args.args(),

@@ -17,7 +17,7 @@ use crate::live::journal::{self, Journal, JournalState, RunCommand, RunMeta};
 use crate::live::names::RunId;
 use crate::live::plan::LivePlan;
 use crate::live::runner::{self, LiveOptions, LiveReport, Status};
-use crate::live::{guard, probe, sweep, Aws, LiveConfig, LiveError};
+use crate::live::{guard, probe, smoke, sweep, Aws, LiveConfig, LiveError};
 use crate::oracle::OracleKind;
 
 /// Exit code of a run stopped by Ctrl-C (128 + SIGINT), after cleanup.
@@ -54,6 +54,10 @@ pub enum LiveCommand {
     Sweep {
         args: LiveArgs,
         run: Option<String>,
+    },
+    /// `record --smoke`: every live path once ([`crate::live::smoke`]).
+    Smoke {
+        args: LiveArgs,
     },
 }
 
@@ -184,13 +188,17 @@ async fn run_async(
     let args = match &cmd {
         LiveCommand::Check { args, .. }
         | LiveCommand::Record { args, .. }
-        | LiveCommand::Sweep { args, .. } => args.clone(),
+        | LiveCommand::Sweep { args, .. }
+        | LiveCommand::Smoke { args } => args.clone(),
     };
     let config = match config_for(&args, &setup) {
         Ok(c) => c,
         Err(e) => return fail(err, &e),
     };
     let req = match cmd {
+        LiveCommand::Smoke { .. } => {
+            return smoke_command(&config, &mut setup, args.dry_run, out, err).await;
+        }
         LiveCommand::Sweep { run, .. } => {
             return sweep_command(&config, &mut setup, run.as_deref(), args.dry_run, out, err)
                 .await;
@@ -435,10 +443,10 @@ fn check_generator(run_id: &RunId, st: &JournalState) -> Result<(), LiveError> {
 
 /// `work`'s result, or `None` if `interrupt` resolved first (the cases in flight are dropped;
 /// what they created is in the journal).
-async fn until_interrupted(
-    work: impl std::future::Future<Output = LiveReport>,
+async fn until_interrupted<T>(
+    work: impl std::future::Future<Output = T>,
     interrupt: Option<Interrupt>,
-) -> Option<LiveReport> {
+) -> Option<T> {
     let interrupt = interrupt.unwrap_or_else(|| Box::pin(std::future::pending()));
     tokio::select! {
         r = work => Some(r),
@@ -689,6 +697,96 @@ fn dry_run(cases: &[Case], run: &RunId, config: &LiveConfig, out: &mut dyn Write
         config.max_calls,
         config.model
     );
+}
+
+/// `record --smoke`: the guard, the smoke cases through the runner, then a sweep of the run; one
+/// line per path and the closing count of paths. Its dry run needs no account and no network.
+async fn smoke_command(
+    config: &LiveConfig,
+    setup: &mut Setup,
+    dry: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let run_id = RunId::new();
+    if dry {
+        let account = config
+            .sandbox_account
+            .clone()
+            .unwrap_or_else(|| "000000000000".into());
+        smoke::print_plan(
+            &run_id,
+            &account,
+            &config.region,
+            &config.model,
+            config.max_calls,
+            out,
+        );
+        return EXIT_OK;
+    }
+    let aws = match verified(config, setup).await {
+        Ok(a) => a,
+        Err(e) => {
+            smoke::SmokeReport::refused(&run_id, &config.model, &e).print(out);
+            return fail(err, &e);
+        }
+    };
+    // Journaled like any run, so that `keyward sweep` finds what a crash leaves.
+    let journal = match Journal::open(&config.state_dir, &run_id) {
+        Ok(j) => Arc::new(j),
+        Err(e) => return fail(err, &e),
+    };
+    let _ = journal.meta(&RunMeta {
+        command: RunCommand::Record,
+        seed: 0,
+        cases: 0,
+        region: config.region.clone(),
+        model: config.model.clone(),
+        account: Some(aws.account().to_string()),
+        generator: None,
+    });
+    let _ = writeln!(
+        err,
+        "smoke run {run_id} in account {} ({}); journal {}",
+        aws.account(),
+        config.region,
+        journal.path().display()
+    );
+    let opts = LiveOptions {
+        first_index: 0,
+        settle: setup
+            .settle
+            .clone()
+            .unwrap_or_else(|| Settle::new(config.propagation_timeout)),
+        concurrency: config.concurrency,
+        model: config.model.clone(),
+    };
+    let work = smoke::run(
+        &aws,
+        &run_id,
+        journal,
+        &config.state_dir,
+        &config.region,
+        &opts,
+    );
+    let Some(report) = until_interrupted(work, setup.interrupt.take()).await else {
+        let _ = writeln!(
+            err,
+            "interrupted: deleting what smoke run {run_id} created ..."
+        );
+        let left = sweep::sweep(&aws, &config.state_dir, Some(run_id.as_str())).await;
+        let clean = left.as_ref().is_ok_and(|r| r.failed.is_empty());
+        if !clean {
+            let _ = writeln!(err, "run `keyward sweep --run {run_id}`");
+        }
+        return EXIT_INTERRUPTED;
+    };
+    report.print(out);
+    if report.failed() == 0 {
+        EXIT_OK
+    } else {
+        EXIT_DISAGREE
+    }
 }
 
 async fn sweep_command(

@@ -11,7 +11,8 @@
 //! ended, on disk and in memory), [`delete`] (removing what a run created), [`policies`] and
 //! [`provision`] (IAM principals carrying a case's policies), [`sweep`], [`plan`] (which cases can
 //! run live and how), [`simulate`] (iam:SimulateCustomPolicy), [`enforce`] (real requests),
-//! [`probe`] (the assumptions of keyward-bedrock), [`runner`] (check --live and record).
+//! [`probe`] (the assumptions of keyward-bedrock), [`runner`] (check --live and record), [`smoke`]
+//! (record --smoke: every live path once, for a new sandbox).
 //!
 //! Dependencies run one way: [`delete`] and [`journal`] below [`ledger`], [`ledger`] below
 //! [`provision`], and the pure [`plan`] below everything that talks to AWS.
@@ -31,6 +32,7 @@ pub mod provision;
 pub mod redact;
 pub mod runner;
 pub mod simulate;
+pub mod smoke;
 pub mod sweep;
 
 pub use aws::Aws;
