@@ -231,6 +231,54 @@ fn check_reports_a_planted_bug_with_its_minimal_case() {
     assert!(v["generated"]["properties"][0]["failures"][0]["minimal_case"]["policies"].is_object());
 }
 
+/// An oracle under test that allows everything.
+struct AllowsEverything;
+
+impl Oracle for AllowsEverything {
+    fn name(&self) -> &'static str {
+        "mutant-allows-everything"
+    }
+
+    fn answer(&self, _: &Case) -> Option<Expect> {
+        Some(Expect {
+            decision: Some(DecisionKind::Allow),
+            ..Expect::default()
+        })
+    }
+}
+
+/// A fixture an oracle under test disagrees on is reported with that oracle's answer (not the
+/// local evaluator's), under that oracle's name.
+#[test]
+fn check_reports_a_fixture_disagreement_with_the_tested_oracles_answer() {
+    use keyward::commands::check::{run_with_oracle, CheckOptions};
+    let mut o = CheckOptions::new(crate::support::root().join("fixtures/article"));
+    o.run.cases = 0;
+    o.progress = false;
+    let mut out = Vec::new();
+    let code = run_with_oracle(&o, &AllowsEverything, &mut out, &mut Vec::new());
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("oracle mutant-allows-everything vs fixture-store:"),
+        "{text}"
+    );
+    let disagreements: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("DISAGREE "))
+        .collect();
+    assert!(!disagreements.is_empty(), "{text}");
+    for l in &disagreements {
+        assert!(l.ends_with(", got allow"), "{l}");
+    }
+    assert!(
+        disagreements
+            .iter()
+            .any(|l| l.contains(": expected explicit_deny")),
+        "{text}"
+    );
+}
+
 // The properties as proptest tests too: a failure here is persisted by proptest in
 // tests/harness.proptest-regressions, which is committed and replayed first on every run.
 proptest::proptest! {

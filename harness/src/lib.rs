@@ -5,6 +5,7 @@
 
 pub mod case;
 pub mod commands;
+pub mod compare;
 pub mod generate;
 pub mod inputs;
 pub mod live;

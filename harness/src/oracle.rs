@@ -1,7 +1,15 @@
 //! Oracles: anything that answers a case. Every oracle speaks the case format's `expect` shape
 //! ([`Expect`]), so comparing two of them is comparing the fields both give.
+//!
+//! Two interfaces, one meaning: [`Oracle`] answers one case at a time, synchronously (the local
+//! evaluator and the fixture store, on the hot path of every property); [`BatchOracle`] is asked
+//! about many cases at once and may take its time (AWS: batched simulator calls, real requests
+//! a few at a time). Every [`Oracle`] is a [`BatchOracle`], so the comparison and the reports of
+//! `keyward check` ([`crate::compare`]) take any two of them.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +77,21 @@ pub trait Oracle: Sync {
     fn answer(&self, case: &Case) -> Option<Expect>;
 }
 
+/// A borrowed oracle is the oracle (so a `&dyn Oracle` can be asked as a [`BatchOracle`]).
+impl<T: Oracle + ?Sized> Oracle for &T {
+    fn kind(&self) -> Option<OracleKind> {
+        (**self).kind()
+    }
+
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn answer(&self, case: &Case) -> Option<Expect> {
+        (**self).answer(case)
+    }
+}
+
 /// The local evaluator (keyward-iam and keyward-bedrock).
 pub struct Local;
 
@@ -92,6 +115,73 @@ impl Oracle for Fixtures {
 
     fn answer(&self, case: &Case) -> Option<Expect> {
         case.expect.clone()
+    }
+}
+
+/// What an oracle said about one case.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// Its answer; `from` names which of keyward's oracles gave it, where an oracle answers
+    /// through several (AWS: the simulator for request cases, real requests for scenarios).
+    Given {
+        expect: Expect,
+        from: Option<OracleKind>,
+    },
+    /// No answer, and why.
+    Unanswered(Unanswered),
+}
+
+/// Why an oracle gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unanswered {
+    /// It holds nothing for this case (a fixture without `expect`).
+    NoExpectation,
+    /// The case cannot be put to it faithfully (live mode's planned skips), with the reason.
+    Skipped(String),
+    /// It was asked and could not answer (an AWS error, the call cap), with the reason.
+    Failed(String),
+}
+
+impl Answer {
+    /// The answer of a per-case oracle.
+    pub fn of(oracle: &(impl Oracle + ?Sized), case: &Case) -> Answer {
+        match oracle.answer(case) {
+            Some(expect) => Answer::Given {
+                expect,
+                from: oracle.kind(),
+            },
+            None => Answer::Unanswered(Unanswered::NoExpectation),
+        }
+    }
+
+    pub fn expect(&self) -> Option<&Expect> {
+        match self {
+            Answer::Given { expect, .. } => Some(expect),
+            Answer::Unanswered(_) => None,
+        }
+    }
+}
+
+/// A future an oracle hands back; boxed so that the trait stays object-safe.
+pub type AnswersFuture<'a> = Pin<Box<dyn Future<Output = Vec<Answer>> + Send + 'a>>;
+
+/// An oracle asked about many cases at once: batched and asynchronous where it needs to be.
+pub trait BatchOracle: Sync {
+    /// The name reports print (for an [`Oracle`], its [`Oracle::name`]).
+    fn label(&self) -> &'static str;
+
+    /// One answer per case, in the order of `cases`.
+    fn answer_all<'a>(&'a self, cases: &'a [Case]) -> AnswersFuture<'a>;
+}
+
+impl<O: Oracle + ?Sized> BatchOracle for O {
+    fn label(&self) -> &'static str {
+        self.name()
+    }
+
+    fn answer_all<'a>(&'a self, cases: &'a [Case]) -> AnswersFuture<'a> {
+        let answers = cases.iter().map(|c| Answer::of(self, c)).collect();
+        Box::pin(std::future::ready(answers))
     }
 }
 

@@ -2,15 +2,14 @@
 //! fixture store), then runs the properties on generated cases, and reports; the last line is
 //! `N passed, M failed`.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::eval::disagreement_line;
 use super::{Tally, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
+use crate::compare::{compare_now, Comparison};
 use crate::inputs::{expand, load, Loaded};
 use crate::oracle::{Fixtures, Local, Oracle};
 use crate::properties::Property;
@@ -60,10 +59,12 @@ struct FixtureProblem {
 }
 
 struct Report {
-    oracle: &'static str,
     files: usize,
-    per_provenance: BTreeMap<String, (Tally, usize)>,
-    fixtures: Tally,
+    /// The fixture store against the oracle under test.
+    fixtures: Comparison,
+    /// Fixtures that could not be read.
+    unreadable: usize,
+    /// Unreadable fixtures and disagreements, in the order the fixtures were read.
     problems: Vec<FixtureProblem>,
     run: RunResult,
     opts_seed: u64,
@@ -80,12 +81,19 @@ impl Report {
         }
     }
 
-    fn total(&self) -> Tally {
-        let g = self.generated_tally();
+    fn fixture_tally(&self) -> Tally {
         Tally {
-            passed: self.fixtures.passed + g.passed,
-            failed: self.fixtures.failed + g.failed,
-            unreadable: self.fixtures.unreadable,
+            unreadable: self.unreadable,
+            ..self.fixtures.tally()
+        }
+    }
+
+    fn total(&self) -> Tally {
+        let (f, g) = (self.fixture_tally(), self.generated_tally());
+        Tally {
+            passed: f.passed + g.passed,
+            failed: f.failed + g.failed,
+            unreadable: f.unreadable,
         }
     }
 
@@ -95,17 +103,7 @@ impl Report {
             fixtures.display(),
             self.files
         );
-        s.push_str(&format!("oracle {} vs {}:\n", self.oracle, Fixtures.name()));
-        for (prov, (t, n)) in &self.per_provenance {
-            s.push_str(&format!(
-                "  {prov:<12} {} agree, {} disagree",
-                t.passed, t.failed
-            ));
-            if *n > 0 {
-                s.push_str(&format!(", {n} without expectation"));
-            }
-            s.push('\n');
-        }
+        s.push_str(&self.fixtures.summary_text());
         for p in &self.problems {
             s.push_str(&p.text);
             s.push('\n');
@@ -113,7 +111,7 @@ impl Report {
         let r = &self.run;
         s.push_str(&format!(
             "properties of {} on generated cases (seed {}, shard {}/{}):\n",
-            self.oracle, self.opts_seed, self.shard.k, self.shard.n
+            self.fixtures.tested, self.opts_seed, self.shard.k, self.shard.n
         ));
         for (p, res) in &r.per_property {
             let stopped = if res.failures.is_empty() {
@@ -161,13 +159,14 @@ impl Report {
     fn json(&self) -> Value {
         let r = &self.run;
         let t = self.total();
+        let f = self.fixture_tally();
         json!({
             "fixtures": {
                 "files": self.files,
-                "passed": self.fixtures.passed,
-                "failed": self.fixtures.failed,
-                "unreadable": self.fixtures.unreadable,
-                "per_provenance": self.per_provenance.iter().map(|(k, (t, n))| (k.clone(), json!({"agree": t.passed, "disagree": t.failed, "without_expectation": n}))).collect::<serde_json::Map<_, _>>(),
+                "passed": f.passed,
+                "failed": f.failed,
+                "unreadable": f.unreadable,
+                "per_provenance": self.fixtures.per_provenance_json(),
                 "problems": self.problems.iter().map(|p| json!({"id": p.id, "file": p.file, "detail": p.text})).collect::<Vec<_>>(),
             },
             "generated": {
@@ -197,9 +196,10 @@ impl Report {
         };
         let mut suites = String::new();
         let fx_fail = self.problems.len();
+        let f = self.fixture_tally();
         suites.push_str(&format!(
             "  <testsuite name=\"fixtures\" tests=\"{}\" failures=\"{fx_fail}\">\n",
-            self.fixtures.passed + self.fixtures.failed + self.fixtures.unreadable
+            f.passed + f.failed + f.unreadable
         ));
         for p in &self.problems {
             suites.push_str(&format!(
@@ -211,7 +211,7 @@ impl Report {
         }
         suites.push_str(&format!(
             "    <testcase classname=\"fixtures\" name=\"agreeing fixtures ({})\"/>\n  </testsuite>\n",
-            self.fixtures.passed
+            f.passed
         ));
         for (p, res) in &self.run.per_property {
             suites.push_str(&format!(
@@ -274,46 +274,7 @@ pub fn run_with_oracle(
             return EXIT_BAD_INPUT;
         }
     };
-    // Oracle against oracle: the local evaluator against the fixture store.
-    let mut per_provenance: BTreeMap<String, (Tally, usize)> = BTreeMap::new();
-    let mut fixtures = Tally::default();
-    let mut problems = Vec::new();
-    for item in load(&files) {
-        match item {
-            Loaded::Error(e) => {
-                fixtures.unreadable += 1;
-                let _ = writeln!(err, "error: {e}");
-                problems.push(FixtureProblem {
-                    id: e.case.clone().unwrap_or_else(|| e.file.clone()),
-                    file: e.file.clone(),
-                    text: format!("UNREADABLE {e}"),
-                });
-            }
-            Loaded::Case { file, case } => {
-                let key = case
-                    .provenance
-                    .map_or("(no provenance)", |p| p.as_str())
-                    .to_string();
-                let slot = per_provenance.entry(key).or_default();
-                let agrees = match (Fixtures.answer(&case), oracle.answer(&case)) {
-                    (Some(want), Some(got)) => Some(want.matches(&got)),
-                    _ => None,
-                };
-                fixtures.record(agrees);
-                slot.0.record(agrees);
-                match agrees {
-                    Some(false) => problems.push(FixtureProblem {
-                        id: case.id.clone(),
-                        text: disagreement_line(&file, &case, &case.verdict()),
-                        file,
-                    }),
-                    None => slot.1 += 1,
-                    Some(true) => {}
-                }
-            }
-        }
-    }
-
+    let fixtures = compare_fixtures(&files, oracle, err);
     let shard = opts.run.shard;
     let expected = opts.run.cases / u64::from(shard.n);
     let bar = progress_bar(expected, opts.progress);
@@ -328,11 +289,10 @@ pub fn run_with_oracle(
     }
 
     let report = Report {
-        oracle: oracle.name(),
         files: files.len(),
-        per_provenance,
-        fixtures,
-        problems,
+        fixtures: fixtures.comparison,
+        unreadable: fixtures.unreadable,
+        problems: fixtures.problems,
         run,
         opts_seed: opts.run.seed,
         shard,
@@ -365,6 +325,65 @@ pub fn run_with_oracle(
         EXIT_DISAGREE
     } else {
         EXIT_OK
+    }
+}
+
+/// The fixtures, read and answered by the fixture store and by `oracle`.
+struct FixtureRun {
+    comparison: Comparison,
+    unreadable: usize,
+    problems: Vec<FixtureProblem>,
+}
+
+/// Oracle against oracle: the fixture store against `oracle` on every fixture of `files`.
+/// Unreadable cases are reported (to `err` as they are met) and the others compared.
+fn compare_fixtures(files: &[PathBuf], oracle: &dyn Oracle, err: &mut dyn Write) -> FixtureRun {
+    // Where each problem goes among the others: an unreadable case, or the k-th case read.
+    enum Slot {
+        Unreadable(FixtureProblem),
+        Case(usize),
+    }
+    let (mut cases, mut places, mut slots) = (Vec::new(), Vec::new(), Vec::new());
+    for item in load(files) {
+        match item {
+            Loaded::Error(e) => {
+                let _ = writeln!(err, "error: {e}");
+                slots.push(Slot::Unreadable(FixtureProblem {
+                    id: e.case.clone().unwrap_or_else(|| e.file.clone()),
+                    file: e.file.clone(),
+                    text: format!("UNREADABLE {e}"),
+                }));
+            }
+            Loaded::Case { file, case } => {
+                slots.push(Slot::Case(cases.len()));
+                cases.push(*case);
+                places.push(Some(file));
+            }
+        }
+    }
+    let comparison = compare_now(&Fixtures, &oracle, &cases, &places);
+    let mut unreadable = 0;
+    let problems = slots
+        .into_iter()
+        .filter_map(|slot| match slot {
+            Slot::Unreadable(p) => {
+                unreadable += 1;
+                Some(p)
+            }
+            Slot::Case(k) => {
+                let row = &comparison.rows[k];
+                row.problem().map(|text| FixtureProblem {
+                    id: row.id.clone(),
+                    file: row.file.clone().unwrap_or_default(),
+                    text,
+                })
+            }
+        })
+        .collect();
+    FixtureRun {
+        comparison,
+        unreadable,
+        problems,
     }
 }
 

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::{Tally, EXIT_BAD_INPUT};
 use crate::case::{Case, Verdict};
+use crate::compare::disagreement_text;
 use crate::inputs::{expand, load, Loaded};
 
 pub fn verdict_json(case: &Case, v: &Verdict) -> Value {
@@ -36,70 +37,10 @@ pub fn verdict_json(case: &Case, v: &Verdict) -> Value {
 
 /// One line (and details) saying how a case disagrees.
 pub fn disagreement_line(file: &str, case: &Case, v: &Verdict) -> String {
-    let Some(e) = &case.expect else {
-        return String::new();
-    };
-    let show = |d: Option<keyward_iam::DecisionKind>, by: Option<keyward_iam::PolicyType>| {
-        let d = d.map_or("no decision", |d| d.as_str());
-        match by {
-            Some(b) => format!("{d} by {b}"),
-            None => d.to_string(),
-        }
-    };
-    let mut s = format!("DISAGREE {} ({file})", case.id);
-    if e.decision.is_some() || e.by.is_some() {
-        s.push_str(&format!(
-            ": expected {}, got {}",
-            show(e.decision.or(v.decision), e.by),
-            show(v.decision, v.by)
-        ));
+    match &case.expect {
+        Some(e) => disagreement_text(&case.id, file, e, &v.answer()),
+        None => String::new(),
     }
-    let mut detail = |what: &str, want: String, got: String| {
-        if want != got {
-            s.push_str(&format!(
-                "\n  expected {what}: {want}\n       got {what}: {got}"
-            ));
-        }
-    };
-    if let Some(m) = &e.message {
-        detail(
-            "message",
-            m.clone(),
-            v.message.clone().unwrap_or_else(|| "(none)".into()),
-        );
-    }
-    let o = v.outcome.as_ref();
-    if let Some(st) = e.status {
-        detail(
-            "status",
-            st.to_string(),
-            o.map_or("(none)".into(), |o| o.status.to_string()),
-        );
-    }
-    if let Some(c) = &e.code {
-        detail(
-            "code",
-            c.clone(),
-            o.and_then(|o| o.code)
-                .map_or("(none)", |c| c.as_str())
-                .to_string(),
-        );
-    }
-    if let Some(b) = &e.body {
-        detail(
-            "body",
-            b.clone(),
-            o.map_or("(none)".into(), |o| o.body.clone()),
-        );
-    }
-    if let Some(se) = &e.side_effects {
-        detail(
-            "side effects",
-            format!("{se:?}"),
-            o.map_or("(none)".into(), |o| format!("{:?}", o.side_effect_texts())),
-        );
-    }
-    s
 }
 
 pub fn run(paths: &[PathBuf], summary: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {

@@ -121,6 +121,8 @@ impl ShortTermToken {
     }
 
     /// Reads the decoded body of a key: the presigned URL without its scheme, `&Version=` included.
+    /// Each parameter is checked in the order of the URL's query, so that the first problem a
+    /// reader of the key would see is the one reported.
     pub fn from_presigned_url(url: &str) -> Result<Self, TokenError> {
         let query = split_host_and_path(url)?;
         let mut params = collect_params(query)?;
@@ -131,96 +133,15 @@ impl ShortTermToken {
                 .ok_or(TokenError::MissingParameter(p))
         };
 
-        let action = require(Param::Action)?;
-        if action != ACTION {
-            return Err(TokenError::WrongAction {
-                found: echo(&action),
-            });
-        }
-        let algorithm = require(Param::Algorithm)?;
-        if algorithm != ALGORITHM {
-            return Err(malformed(
-                Param::Algorithm,
-                format!(
-                    "is `{}`, but Bedrock API keys are signed with `{ALGORITHM}`",
-                    echo(&algorithm)
-                ),
-            ));
-        }
+        check_action(&require(Param::Action)?)?;
+        check_algorithm(&require(Param::Algorithm)?)?;
         let scope = CredentialScope::parse(&require(Param::Credential)?)?;
-        let date = require(Param::Date)?;
-        let signing_time = dates::parse_basic_date_time(&date).ok_or_else(|| {
-            malformed(
-                Param::Date,
-                format!(
-                    "is `{}`, not a UTC time written yyyymmddThhmmssZ",
-                    echo(&date)
-                ),
-            )
-        })?;
-        if scope.date != signing_time.date() {
-            return Err(TokenError::BadCredentialScope {
-                reason: format!(
-                    "is dated {} but X-Amz-Date is {date}: both must be the same UTC day",
-                    dates::format_basic_date(scope.date)
-                ),
-            });
-        }
-        let expires = require(Param::Expires)?;
-        let expires_in = canonical_decimal(&expires)
-            .ok_or_else(|| {
-                malformed(
-                    Param::Expires,
-                    format!(
-                        "is `{}`, not a number of seconds written without sign or leading zeros",
-                        echo(&expires)
-                    ),
-                )
-            })
-            .and_then(ExpiresIn::new)?;
-        let signed_headers = require(Param::SignedHeaders)?;
-        if signed_headers != SIGNED_HEADERS {
-            return Err(malformed(
-                Param::SignedHeaders,
-                format!(
-                    "is `{}`, but a bearer token carries no headers and signs only `host`",
-                    echo(&signed_headers)
-                ),
-            ));
-        }
-        let session_token =
-            match session_token {
-                Some(t) if t.is_empty() => return Err(malformed(
-                    Param::SecurityToken,
-                    "is empty: it is left out, not empty, when the signing credentials are not \
-                     temporary"
-                        .into(),
-                )),
-                Some(t) => Some(Secret::new(t)),
-                None => None,
-            };
-        let signature = require(Param::Signature)?;
-        if !is_lower_hex_signature(&signature) {
-            return Err(malformed(
-                Param::Signature,
-                "is not 64 lower-case hexadecimal digits (a SigV4 HMAC-SHA256): the key was \
-                 probably cut short or altered"
-                    .into(),
-            ));
-        }
-        let version = require(Param::Version)?;
-        let version = canonical_decimal(&version)
-            .and_then(|v| u32::try_from(v).ok())
-            .filter(|v| *v >= 1)
-            .ok_or_else(|| {
-                malformed(
-                    Param::Version,
-                    format!(
-                        "is `{}`, not a positive whole number such as `{TOKEN_VERSION}`",
-                        echo(&version)
-                    ),
-                )
-            })?;
+        let signing_time = parse_signing_time(&require(Param::Date)?, &scope)?;
+        let expires_in = parse_expires(&require(Param::Expires)?)?;
+        check_signed_headers(&require(Param::SignedHeaders)?)?;
+        let session_token = session_token.map(check_session_token).transpose()?;
+        let signature = check_signature(require(Param::Signature)?)?;
+        let version = parse_version(&require(Param::Version)?)?;
         let expires_at = SystemTime::from(signing_time)
             .checked_add(expires_in.as_duration())
             .ok_or_else(|| {
@@ -239,7 +160,7 @@ impl ShortTermToken {
             expires_at,
             expires_in,
             session_token,
-            signature: Secret::new(signature),
+            signature,
             version,
         })
     }
@@ -392,6 +313,116 @@ impl fmt::Display for ShortTermToken {
             },
         )
     }
+}
+
+fn check_action(action: &str) -> Result<(), TokenError> {
+    if action == ACTION {
+        Ok(())
+    } else {
+        Err(TokenError::WrongAction {
+            found: echo(action),
+        })
+    }
+}
+
+fn check_algorithm(algorithm: &str) -> Result<(), TokenError> {
+    if algorithm == ALGORITHM {
+        return Ok(());
+    }
+    Err(malformed(
+        Param::Algorithm,
+        format!(
+            "is `{}`, but Bedrock API keys are signed with `{ALGORITHM}`",
+            echo(algorithm)
+        ),
+    ))
+}
+
+/// `X-Amz-Date`, which must fall on the credential scope's day.
+fn parse_signing_time(date: &str, scope: &CredentialScope) -> Result<OffsetDateTime, TokenError> {
+    let signing_time = dates::parse_basic_date_time(date).ok_or_else(|| {
+        malformed(
+            Param::Date,
+            format!(
+                "is `{}`, not a UTC time written yyyymmddThhmmssZ",
+                echo(date)
+            ),
+        )
+    })?;
+    if scope.date != signing_time.date() {
+        return Err(TokenError::BadCredentialScope {
+            reason: format!(
+                "is dated {} but X-Amz-Date is {date}: both must be the same UTC day",
+                dates::format_basic_date(scope.date)
+            ),
+        });
+    }
+    Ok(signing_time)
+}
+
+fn parse_expires(expires: &str) -> Result<ExpiresIn, TokenError> {
+    canonical_decimal(expires)
+        .ok_or_else(|| {
+            malformed(
+                Param::Expires,
+                format!(
+                    "is `{}`, not a number of seconds written without sign or leading zeros",
+                    echo(expires)
+                ),
+            )
+        })
+        .and_then(ExpiresIn::new)
+}
+
+fn check_signed_headers(signed_headers: &str) -> Result<(), TokenError> {
+    if signed_headers == SIGNED_HEADERS {
+        return Ok(());
+    }
+    Err(malformed(
+        Param::SignedHeaders,
+        format!(
+            "is `{}`, but a bearer token carries no headers and signs only `host`",
+            echo(signed_headers)
+        ),
+    ))
+}
+
+fn check_session_token(token: String) -> Result<Secret, TokenError> {
+    if token.is_empty() {
+        return Err(malformed(
+            Param::SecurityToken,
+            "is empty: it is left out, not empty, when the signing credentials are not temporary"
+                .into(),
+        ));
+    }
+    Ok(Secret::new(token))
+}
+
+fn check_signature(signature: String) -> Result<Secret, TokenError> {
+    if is_lower_hex_signature(&signature) {
+        return Ok(Secret::new(signature));
+    }
+    Err(malformed(
+        Param::Signature,
+        "is not 64 lower-case hexadecimal digits (a SigV4 HMAC-SHA256): the key was probably \
+         cut short or altered"
+            .into(),
+    ))
+}
+
+fn parse_version(version: &str) -> Result<u32, TokenError> {
+    canonical_decimal(version)
+        .and_then(|v| u32::try_from(v).ok())
+        .filter(|v| *v >= 1)
+        .ok_or_else(|| {
+            malformed(
+                Param::Version,
+                format!(
+                    "is `{}`, not a positive whole number such as `{TOKEN_VERSION}`",
+                    echo(version)
+                ),
+            )
+        })
 }
 
 /// Writes a presigned URL with the parameters `value_of` gives, in the order of AWS's Python

@@ -1,0 +1,379 @@
+//! Two oracles on the same cases: which cases they agree on, which they do not, which could not
+//! be compared and why; and the report of it that `keyward check` prints (text, JSON, JUnit),
+//! whichever the two oracles are: the fixture store and the local evaluator (`check`), or AWS
+//! and the local evaluator (`check --live`). The first oracle is the reference: every field its
+//! answer gives must match.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use keyward_iam::{DecisionKind, PolicyType};
+use serde_json::{json, Value};
+
+use crate::case::{Case, Expect, Provenance};
+use crate::commands::Tally;
+use crate::oracle::{Answer, BatchOracle, OracleKind, Unanswered};
+
+/// One case, as both oracles answered it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: String,
+    /// The file the case was read from; none for a generated case.
+    pub file: Option<String>,
+    pub provenance: Option<Provenance>,
+    pub reference: Answer,
+    pub tested: Answer,
+}
+
+/// How a row came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome<'a> {
+    Agreed,
+    Disagreed,
+    /// One of the two had no answer.
+    NotCompared(&'a Unanswered),
+}
+
+impl Row {
+    pub fn outcome(&self) -> Outcome<'_> {
+        match (&self.reference, &self.tested) {
+            (Answer::Unanswered(u), _) | (_, Answer::Unanswered(u)) => Outcome::NotCompared(u),
+            (Answer::Given { expect: want, .. }, Answer::Given { expect: got, .. }) => {
+                if want.matches(got) {
+                    Outcome::Agreed
+                } else {
+                    Outcome::Disagreed
+                }
+            }
+        }
+    }
+
+    /// Where the case came from and, for AWS, which of its oracles answered, as a disagreement
+    /// line shows it.
+    fn place(&self) -> String {
+        let mut at = self.file.clone().unwrap_or_else(|| "generated".into());
+        if let Answer::Given {
+            from: Some(k @ (OracleKind::AwsSimulator | OracleKind::AwsEnforcement)),
+            ..
+        } = &self.reference
+        {
+            at.push_str(&format!(", answered by {k}"));
+        }
+        at
+    }
+
+    /// What a report says about this row, when there is something to say: a disagreement with
+    /// the fields that differ, or why an oracle that was asked could not answer.
+    pub fn problem(&self) -> Option<String> {
+        match self.outcome() {
+            Outcome::Disagreed => {
+                let (want, got) = (self.reference.expect()?, self.tested.expect()?);
+                Some(disagreement_text(&self.id, &self.place(), want, got))
+            }
+            Outcome::NotCompared(Unanswered::Failed(why)) => {
+                Some(format!("FAILED {} ({}): {why}", self.id, self.place()))
+            }
+            Outcome::Agreed | Outcome::NotCompared(_) => None,
+        }
+    }
+}
+
+/// The counts of one provenance (or of the whole comparison).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub agree: usize,
+    pub disagree: usize,
+    pub without_expectation: usize,
+    pub skipped: usize,
+    pub failed: usize,
+}
+
+impl Counts {
+    fn add(&mut self, o: Outcome<'_>) {
+        match o {
+            Outcome::Agreed => self.agree += 1,
+            Outcome::Disagreed => self.disagree += 1,
+            Outcome::NotCompared(Unanswered::NoExpectation) => self.without_expectation += 1,
+            Outcome::NotCompared(Unanswered::Skipped(_)) => self.skipped += 1,
+            Outcome::NotCompared(Unanswered::Failed(_)) => self.failed += 1,
+        }
+    }
+}
+
+/// Both oracles' answers to the same cases.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub reference: &'static str,
+    pub tested: &'static str,
+    pub rows: Vec<Row>,
+}
+
+/// Asks both oracles about `cases` (`files[k]` is where case `k` was read from) and pairs their
+/// answers.
+pub async fn compare(
+    reference: &dyn BatchOracle,
+    tested: &dyn BatchOracle,
+    cases: &[Case],
+    files: &[Option<String>],
+) -> Comparison {
+    let want = reference.answer_all(cases).await;
+    let got = tested.answer_all(cases).await;
+    let rows = cases
+        .iter()
+        .zip(want.into_iter().zip(got))
+        .enumerate()
+        .map(|(k, (case, (reference, tested)))| Row {
+            id: case.id.clone(),
+            file: files.get(k).cloned().flatten(),
+            provenance: case.provenance,
+            reference,
+            tested,
+        })
+        .collect();
+    Comparison {
+        reference: reference.label(),
+        tested: tested.label(),
+        rows,
+    }
+}
+
+/// [`compare`] where no oracle needs to wait (the local evaluator, the fixture store, an
+/// oracle under test): answered on the calling thread.
+pub fn compare_now(
+    reference: &dyn BatchOracle,
+    tested: &dyn BatchOracle,
+    cases: &[Case],
+    files: &[Option<String>],
+) -> Comparison {
+    let mut fut = std::pin::pin!(compare(reference, tested, cases, files));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        // Per-case oracles answer with ready futures, so the first poll finishes; the loop
+        // only keeps an oracle that yields once in a while correct, if slow.
+        if let std::task::Poll::Ready(c) = fut.as_mut().poll(&mut cx) {
+            return c;
+        }
+        std::thread::yield_now();
+    }
+}
+
+impl Comparison {
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for r in &self.rows {
+            c.add(r.outcome());
+        }
+        c
+    }
+
+    /// Counts per provenance, by the provenance's name (`(no provenance)` for cases without).
+    pub fn per_provenance(&self) -> BTreeMap<String, Counts> {
+        let mut m: BTreeMap<String, Counts> = BTreeMap::new();
+        for r in &self.rows {
+            let key = r.provenance.map_or("(no provenance)", |p| p.as_str());
+            m.entry(key.to_string()).or_default().add(r.outcome());
+        }
+        m
+    }
+
+    /// Passed and failed cases: a disagreement and an oracle that failed to answer both fail a
+    /// run; cases without an answer for another reason are not counted.
+    pub fn tally(&self) -> Tally {
+        let c = self.counts();
+        Tally {
+            passed: c.agree,
+            failed: c.disagree + c.failed,
+            unreadable: 0,
+        }
+    }
+
+    /// The heading and one line per provenance.
+    pub fn summary_text(&self) -> String {
+        let mut s = format!("oracle {} vs {}:\n", self.tested, self.reference);
+        for (prov, c) in self.per_provenance() {
+            s.push_str(&format!(
+                "  {prov:<12} {} agree, {} disagree",
+                c.agree, c.disagree
+            ));
+            for (n, what) in [
+                (c.without_expectation, "without expectation"),
+                (c.skipped, "skipped"),
+                (c.failed, "not answered"),
+            ] {
+                if n > 0 {
+                    s.push_str(&format!(", {n} {what}"));
+                }
+            }
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Why cases were skipped, with how many each reason skipped, most frequent first.
+    pub fn skip_reasons(&self) -> Vec<(String, usize)> {
+        let mut m: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in &self.rows {
+            if let Outcome::NotCompared(Unanswered::Skipped(why)) = r.outcome() {
+                *m.entry(why).or_default() += 1;
+            }
+        }
+        let mut v: Vec<(String, usize)> = m.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    }
+
+    /// The per-provenance counts as `check --json` gives them.
+    pub fn per_provenance_json(&self) -> Value {
+        self.per_provenance()
+            .into_iter()
+            .map(|(k, c)| {
+                let mut o = json!({"agree": c.agree, "disagree": c.disagree, "without_expectation": c.without_expectation});
+                if c.skipped > 0 || c.failed > 0 {
+                    o["skipped"] = json!(c.skipped);
+                    o["not_answered"] = json!(c.failed);
+                }
+                (k, o)
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+}
+
+/// One line (and details) saying how `got` differs from `want` for case `id` read at `place`.
+pub fn disagreement_text(id: &str, place: &str, want: &Expect, got: &Expect) -> String {
+    let show = |d: Option<DecisionKind>, by: Option<PolicyType>| {
+        let d = d.map_or("no decision", |d| d.as_str());
+        match by {
+            Some(b) => format!("{d} by {b}"),
+            None => d.to_string(),
+        }
+    };
+    let mut s = format!("DISAGREE {id} ({place})");
+    if want.decision.is_some() || want.by.is_some() {
+        s.push_str(&format!(
+            ": expected {}, got {}",
+            show(want.decision.or(got.decision), want.by),
+            show(got.decision, got.by)
+        ));
+    }
+    let mut detail = |what: &str, want: Option<String>, got: Option<String>| {
+        let Some(want) = want else { return };
+        let got = got.unwrap_or_else(|| "(none)".into());
+        if want != got {
+            s.push_str(&format!(
+                "\n  expected {what}: {want}\n       got {what}: {got}"
+            ));
+        }
+    };
+    detail("message", want.message.clone(), got.message.clone());
+    detail(
+        "status",
+        want.status.map(|s| s.to_string()),
+        got.status.map(|s| s.to_string()),
+    );
+    detail("code", want.code.clone(), got.code.clone());
+    detail("body", want.body.clone(), got.body.clone());
+    detail(
+        "side effects",
+        want.side_effects.as_ref().map(|v| format!("{v:?}")),
+        got.side_effects.as_ref().map(|v| format!("{v:?}")),
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn given(decision: DecisionKind, by: Option<PolicyType>) -> Answer {
+        Answer::Given {
+            expect: Expect {
+                decision: Some(decision),
+                by,
+                ..Expect::default()
+            },
+            from: None,
+        }
+    }
+
+    fn row(id: &str, reference: Answer, tested: Answer) -> Row {
+        Row {
+            id: id.into(),
+            file: Some("f.json".into()),
+            provenance: Some(Provenance::Recorded),
+            reference,
+            tested,
+        }
+    }
+
+    #[test]
+    fn the_reference_decides_which_fields_are_compared_and_unanswered_rows_are_counted_apart() {
+        let allow = || given(DecisionKind::Allow, None);
+        let c = Comparison {
+            reference: "aws",
+            tested: "local",
+            rows: vec![
+                row("a", allow(), allow()),
+                // The reference gives no `by`: only the decision is compared.
+                row(
+                    "b",
+                    given(DecisionKind::ImplicitDeny, None),
+                    given(DecisionKind::ImplicitDeny, Some(PolicyType::Scp)),
+                ),
+                row(
+                    "c",
+                    given(DecisionKind::ImplicitDeny, Some(PolicyType::Identity)),
+                    given(DecisionKind::ImplicitDeny, Some(PolicyType::Scp)),
+                ),
+                row(
+                    "d",
+                    Answer::Unanswered(Unanswered::Skipped("why".into())),
+                    allow(),
+                ),
+                row(
+                    "e",
+                    Answer::Unanswered(Unanswered::Failed("throttled".into())),
+                    allow(),
+                ),
+            ],
+        };
+        let n = c.counts();
+        assert_eq!((n.agree, n.disagree, n.skipped, n.failed), (2, 1, 1, 1));
+        let t = c.tally();
+        assert_eq!(
+            (t.passed, t.failed),
+            (2, 2),
+            "a failure to answer fails the run"
+        );
+        let problems: Vec<String> = c.rows.iter().filter_map(Row::problem).collect();
+        assert_eq!(
+            problems,
+            [
+                "DISAGREE c (f.json): expected implicit_deny by identity, got implicit_deny by scp",
+                "FAILED e (f.json): throttled",
+            ]
+        );
+        assert_eq!(
+            c.summary_text(),
+            "oracle local vs aws:\n  recorded     2 agree, 1 disagree, 1 skipped, 1 not answered\n"
+        );
+        assert_eq!(c.skip_reasons(), [("why".to_string(), 1)]);
+    }
+
+    #[test]
+    fn a_disagreement_answered_by_aws_says_which_oracle_answered() {
+        let mut r = row(
+            "x",
+            given(DecisionKind::ExplicitDeny, Some(PolicyType::Scp)),
+            given(DecisionKind::Allow, None),
+        );
+        if let Answer::Given { from, .. } = &mut r.reference {
+            *from = Some(OracleKind::AwsSimulator);
+        }
+        r.file = None;
+        assert_eq!(
+            r.problem().unwrap(),
+            "DISAGREE x (generated, answered by simulator): expected explicit_deny by scp, got allow"
+        );
+    }
+}
