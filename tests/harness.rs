@@ -268,7 +268,7 @@ fn check_reports_a_fixture_disagreement_with_the_tested_oracles_answer() {
         .filter(|l| l.starts_with("DISAGREE "))
         .collect();
     assert!(!disagreements.is_empty(), "{text}");
-    for l in &disagreements {
+    for l in disagreements.iter().filter(|l| l.contains(": expected ")) {
         assert!(l.ends_with(", got allow"), "{l}");
     }
     assert!(

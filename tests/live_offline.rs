@@ -6,6 +6,7 @@
 mod arns;
 mod aws_limits;
 mod fake;
+mod one_oracle;
 mod runner_policy;
 mod settle;
 mod simulator;
@@ -256,6 +257,8 @@ fn check(args: LiveArgs, fixtures: &Path, cases: u64) -> LiveCommand {
         cases,
         seed: 7,
         resume: None,
+        json: false,
+        junit: None,
     }
 }
 
@@ -1530,6 +1533,8 @@ fn check_live_reports_every_case_and_its_closing_line_counts_them() {
         cases: 0,
         seed: 7,
         resume: Some(run),
+        json: false,
+        junit: None,
     };
     let (code, out, _) = run_cmd(cmd, setup);
     assert_eq!(code, 0, "{out}");

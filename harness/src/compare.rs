@@ -73,6 +73,9 @@ impl Row {
             Outcome::NotCompared(Unanswered::Failed(why)) => {
                 Some(format!("FAILED {} ({}): {why}", self.id, self.place()))
             }
+            Outcome::NotCompared(Unanswered::Environment { problem, .. }) => {
+                Some(format!("NOT RUN {} ({}): {problem}", self.id, self.place()))
+            }
             Outcome::Agreed | Outcome::NotCompared(_) => None,
         }
     }
@@ -86,6 +89,7 @@ pub struct Counts {
     pub without_expectation: usize,
     pub skipped: usize,
     pub failed: usize,
+    pub not_run: usize,
 }
 
 impl Counts {
@@ -96,6 +100,7 @@ impl Counts {
             Outcome::NotCompared(Unanswered::NoExpectation) => self.without_expectation += 1,
             Outcome::NotCompared(Unanswered::Skipped(_)) => self.skipped += 1,
             Outcome::NotCompared(Unanswered::Failed(_)) => self.failed += 1,
+            Outcome::NotCompared(Unanswered::Environment { .. }) => self.not_run += 1,
         }
     }
 }
@@ -199,6 +204,7 @@ impl Comparison {
                 (c.without_expectation, "without expectation"),
                 (c.skipped, "skipped"),
                 (c.failed, "not answered"),
+                (c.not_run, "not run"),
             ] {
                 if n > 0 {
                     s.push_str(&format!(", {n} {what}"));
@@ -222,21 +228,127 @@ impl Comparison {
         v
     }
 
+    /// What to change in the environment, once each, for the cases it kept from running.
+    pub fn remedies(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .rows
+            .iter()
+            .filter_map(|r| match r.outcome() {
+                Outcome::NotCompared(Unanswered::Environment { remedy, .. }) => {
+                    Some(remedy.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// One JUnit test suite, one test case per case: a disagreement or a failure to answer is
+    /// a `<failure>`, a case not compared is `<skipped>` with its reason.
+    pub fn junit_suite(&self, name: &str) -> String {
+        let c = self.counts();
+        let mut s = format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
+            xml_escape(name),
+            self.rows.len(),
+            c.disagree + c.failed,
+            c.without_expectation + c.skipped + c.not_run
+        );
+        for r in &self.rows {
+            let class = r.provenance.map_or("cases", |p| p.as_str());
+            s.push_str(&format!(
+                "    <testcase classname=\"{class}\" name=\"{}\"",
+                xml_escape(&r.id)
+            ));
+            let body = match (r.outcome(), r.problem()) {
+                (Outcome::Agreed, _) => None,
+                (Outcome::NotCompared(u), None) => Some(format!(
+                    "<skipped message=\"{}\"/>",
+                    xml_escape(&unanswered_reason(u))
+                )),
+                (_, problem) => {
+                    let text = problem.unwrap_or_default();
+                    Some(format!(
+                        "<failure message=\"{}\">{}</failure>",
+                        xml_escape(text.lines().next().unwrap_or_default()),
+                        xml_escape(&text)
+                    ))
+                }
+            };
+            match body {
+                None => s.push_str("/>\n"),
+                Some(b) => s.push_str(&format!(">{b}</testcase>\n")),
+            }
+        }
+        s.push_str("  </testsuite>\n");
+        s
+    }
+
+    /// Every row as JSON: the case, both answers and how they compare.
+    pub fn rows_json(&self) -> Value {
+        let answer = |a: &Answer| match a {
+            Answer::Given { expect, from } => {
+                json!({"answer": expect.to_json(), "from": from.map(OracleKind::name)})
+            }
+            Answer::Unanswered(u) => json!({"unanswered": unanswered_reason(u)}),
+        };
+        self.rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "id": r.id,
+                    "file": r.file,
+                    "provenance": r.provenance.map(|p| p.as_str()),
+                    "outcome": match r.outcome() {
+                        Outcome::Agreed => "agree",
+                        Outcome::Disagreed => "disagree",
+                        Outcome::NotCompared(Unanswered::NoExpectation) => "without_expectation",
+                        Outcome::NotCompared(Unanswered::Skipped(_)) => "skipped",
+                        Outcome::NotCompared(Unanswered::Failed(_)) => "not_answered",
+                        Outcome::NotCompared(Unanswered::Environment { .. }) => "not_run",
+                    },
+                    self.reference: answer(&r.reference),
+                    self.tested: answer(&r.tested),
+                })
+            })
+            .collect()
+    }
+
     /// The per-provenance counts as `check --json` gives them.
     pub fn per_provenance_json(&self) -> Value {
         self.per_provenance()
             .into_iter()
             .map(|(k, c)| {
                 let mut o = json!({"agree": c.agree, "disagree": c.disagree, "without_expectation": c.without_expectation});
-                if c.skipped > 0 || c.failed > 0 {
+                if c.skipped > 0 || c.failed > 0 || c.not_run > 0 {
                     o["skipped"] = json!(c.skipped);
                     o["not_answered"] = json!(c.failed);
+                    o["not_run"] = json!(c.not_run);
                 }
                 (k, o)
             })
             .collect::<serde_json::Map<_, _>>()
             .into()
     }
+}
+
+/// Why an oracle did not answer, in words.
+fn unanswered_reason(u: &Unanswered) -> String {
+    match u {
+        Unanswered::NoExpectation => "no expectation".into(),
+        Unanswered::Skipped(why) => format!("skipped: {why}"),
+        Unanswered::Failed(why) => format!("not answered: {why}"),
+        Unanswered::Environment { problem, .. } => format!("not run: {problem}"),
+    }
+}
+
+pub fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// One line (and details) saying how `got` differs from `want` for case `id` read at `place`.

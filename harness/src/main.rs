@@ -191,12 +191,35 @@ fn main() -> ExitCode {
         Command::Eval { files, summary } => eval::run(&files, summary, &mut out, &mut err),
         Command::Explain { file, case } => explain::run(&file, case.as_deref(), &mut out, &mut err),
         Command::Check {
+            live: true,
+            time_budget,
+            shard,
+            properties,
+            threads,
+            save_failures,
+            ..
+        } if time_budget.is_some()
+            || shard.is_some()
+            || !properties.is_empty()
+            || threads.is_some()
+            || save_failures.is_some() =>
+        {
+            // They steer the property run, which --live does not make: refused, not ignored.
+            let _ = writeln!(
+                err,
+                "error: --time-budget, --shard, --property, --threads and --save-failures do not apply to --live (it compares AWS's answers with the local evaluator's case by case)"
+            );
+            2
+        }
+        Command::Check {
             fixtures,
             cases,
             seed,
             live: true,
             live_args,
             resume,
+            json,
+            junit,
             ..
         } => {
             let cmd = LiveCommand::Check {
@@ -205,6 +228,8 @@ fn main() -> ExitCode {
                 cases: cases.unwrap_or(DEFAULT_LIVE_CASES),
                 seed,
                 resume,
+                json,
+                junit,
             };
             live::run(cmd, Setup::from_process(), &mut out, &mut err)
         }

@@ -140,6 +140,9 @@ pub enum Unanswered {
     Skipped(String),
     /// It was asked and could not answer (an AWS error, the call cap), with the reason.
     Failed(String),
+    /// The run's environment, not the case, kept it from answering (the sandbox account has
+    /// no access to the model): what is wrong, and what to change.
+    Environment { problem: String, remedy: String },
 }
 
 impl Answer {

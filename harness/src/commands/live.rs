@@ -10,15 +10,17 @@ use aws_config::SdkConfig;
 
 use super::{EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
 use crate::case::Case;
+use crate::compare::{compare, Comparison};
 use crate::generate::{GenSettings, SetSettings};
 use crate::inputs::{expand, load, Loaded};
 use crate::live::enforce::Settle;
 use crate::live::journal::{self, Journal, JournalState, RunCommand, RunMeta};
 use crate::live::names::RunId;
+use crate::live::oracle::AwsOracle;
 use crate::live::plan::LivePlan;
 use crate::live::runner::{self, LiveOptions, LiveReport, Status};
 use crate::live::{guard, probe, smoke, sweep, Aws, LiveConfig, LiveError};
-use crate::oracle::OracleKind;
+use crate::oracle::Local;
 
 /// Exit code of a run stopped by Ctrl-C (128 + SIGINT), after cleanup.
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -40,6 +42,10 @@ pub enum LiveCommand {
         cases: u64,
         seed: u64,
         resume: Option<String>,
+        /// The report as JSON.
+        json: bool,
+        /// Also a JUnit report, to this file.
+        junit: Option<PathBuf>,
     },
     Record {
         args: LiveArgs,
@@ -134,7 +140,8 @@ fn fail(err: &mut dyn Write, e: &LiveError) -> u8 {
 }
 
 /// The fixture cases under `dir`, or the first unreadable one's error.
-fn fixture_cases(dir: &Path) -> Result<Vec<Case>, String> {
+/// The fixtures under `dir`, each with the file it was read from.
+fn fixture_cases(dir: &Path) -> Result<Vec<(String, Case)>, String> {
     if !dir.is_dir() {
         return Err(format!("{}: no fixtures directory", dir.display()));
     }
@@ -142,7 +149,7 @@ fn fixture_cases(dir: &Path) -> Result<Vec<Case>, String> {
     let mut out = Vec::new();
     for item in load(&files) {
         match item {
-            Loaded::Case { case, .. } => out.push(*case),
+            Loaded::Case { file, case } => out.push((file, *case)),
             Loaded::Error(e) => return Err(e.to_string()),
         }
     }
@@ -208,12 +215,16 @@ async fn run_async(
             cases,
             seed,
             resume,
+            json,
+            junit,
             ..
         } => RunRequest {
             fixtures,
             cases,
             seed,
             resume,
+            json,
+            junit,
             record: None,
         },
         LiveCommand::Record {
@@ -230,6 +241,8 @@ async fn run_async(
             cases,
             seed,
             resume,
+            json: false,
+            junit: None,
             record: Some(RecordRequest {
                 out,
                 probe_assumptions,
@@ -247,6 +260,10 @@ struct RunRequest {
     cases: u64,
     seed: u64,
     resume: Option<String>,
+    /// `check --live --json`: the report as JSON.
+    json: bool,
+    /// `check --live --junit FILE`: also a JUnit report.
+    junit: Option<PathBuf>,
     /// `record` only.
     record: Option<RecordRequest>,
 }
@@ -298,7 +315,7 @@ async fn run_live(
             return EXIT_BAD_INPUT;
         }
     };
-    let (cases, probes) = cases_for(req, fixtures);
+    let (cases, files, probes) = cases_for(req, fixtures);
     let run_id = match run_id_for(req.resume.as_deref()) {
         Ok(id) => id,
         Err(message) => {
@@ -335,19 +352,21 @@ async fn run_live(
         concurrency: config.concurrency,
         model: config.model.clone(),
     };
-    let work = runner::run_cases(
-        &aws,
-        &run_id,
-        Some(journal.clone()),
-        state.as_ref(),
-        &cases,
-        &opts,
-    );
-    let Some(report) = until_interrupted(work, setup.interrupt.take()).await else {
+    // `check --live` is `check`'s comparison with AWS as the reference oracle.
+    let aws_oracle = AwsOracle::new(&aws, &run_id, Some(journal.clone()), state.as_ref(), &opts);
+    let work = compare(&aws_oracle, &Local, &cases, &files);
+    let Some(comparison) = until_interrupted(work, setup.interrupt.take()).await else {
         clean_up_interrupted(&aws, config, &run_id, err).await;
         return EXIT_INTERRUPTED;
     };
-    print_report(&report, out);
+    let Some(report) = aws_oracle.take_report() else {
+        let _ = writeln!(err, "error: the live run kept no report");
+        return EXIT_DISAGREE;
+    };
+    if let Err(e) = write_reports(req, &comparison, &report, out) {
+        let _ = writeln!(err, "error: {e}");
+        return EXIT_BAD_INPUT;
+    }
     if let Some(rec) = &req.record {
         let minimal = shrink_disagreements(&aws, &run_id, &journal, &report, &opts, rec).await;
         if let Err(e) = write_recorded(config, &run_id, &report, rec, out) {
@@ -358,13 +377,17 @@ async fn run_live(
     if let Some(probes) = &probes {
         print_assumptions(probes, &report, out);
     }
-    closing_line(&report, out)
+    closing_line(&comparison, &report, req.json, out)
 }
 
 /// The cases of a run: the probes of each assumption (`record --probe-assumptions`), generated
 /// cases (`record`), or the fixtures and generated cases (`check --live`).
-fn cases_for(req: &RunRequest, fixtures: Vec<Case>) -> (Vec<Case>, Option<Probes>) {
+fn cases_for(
+    req: &RunRequest,
+    fixtures: Vec<(String, Case)>,
+) -> (Vec<Case>, Vec<Option<String>>, Option<Probes>) {
     if req.probing() {
+        let fixtures: Vec<Case> = fixtures.into_iter().map(|(_, c)| c).collect();
         let mut probe_ids = Vec::new();
         let mut cs: Vec<Case> = Vec::new();
         for (id, ps) in probe::probes(&fixtures) {
@@ -375,13 +398,19 @@ fn cases_for(req: &RunRequest, fixtures: Vec<Case>) -> (Vec<Case>, Option<Probes
                 }
             }
         }
-        (cs, Some(probe_ids))
+        let files = vec![None; cs.len()];
+        (cs, files, Some(probe_ids))
     } else if req.record.is_some() {
-        (generated(req.seed, req.cases), None)
+        let cs = generated(req.seed, req.cases);
+        let files = vec![None; cs.len()];
+        (cs, files, None)
     } else {
-        let mut cs = fixtures;
-        cs.extend(generated(req.seed, req.cases));
-        (cs, None)
+        let (mut files, mut cs): (Vec<Option<String>>, Vec<Case>) =
+            fixtures.into_iter().map(|(f, c)| (Some(f), c)).unzip();
+        let more = generated(req.seed, req.cases);
+        files.extend(more.iter().map(|_| None));
+        cs.extend(more);
+        (cs, files, None)
     }
 }
 
@@ -558,31 +587,29 @@ fn print_assumptions(probes: &Probes, report: &LiveReport, out: &mut dyn Write) 
 /// cases (counted apart: they neither passed nor failed), then `N passed, M failed`. Cases the
 /// account could not run are a setup problem (exit 2), since the run could not check them; a
 /// disagreement, a failure or anything left undeleted fails the run (exit 1).
-fn closing_line(report: &LiveReport, out: &mut dyn Write) -> u8 {
-    let passed = report.count(|s| *s == Status::Agreed);
-    let failed = report.count(|s| matches!(s, Status::Disagreed | Status::Failed(_)));
-    let environment = report.count(|s| matches!(s, Status::Environment(_)));
-    if environment > 0 {
-        let mut remedies: Vec<String> = report
-            .cases
-            .iter()
-            .filter_map(|c| match &c.status {
-                Status::Environment(p) => Some(p.remedy()),
-                _ => None,
-            })
-            .collect();
-        remedies.sort();
-        remedies.dedup();
+fn closing_line(
+    comparison: &Comparison,
+    report: &LiveReport,
+    json: bool,
+    out: &mut dyn Write,
+) -> u8 {
+    let t = comparison.tally();
+    let not_run = comparison.counts().not_run;
+    if json {
+        // The JSON report holds the counts and the remedies.
+    } else if not_run > 0 {
         let _ = writeln!(
             out,
-            "{environment} not run: the sandbox account cannot run them; {}",
-            remedies.join("; ")
+            "{not_run} not run: the sandbox account cannot run them; {}",
+            comparison.remedies().join("; ")
         );
     }
-    let _ = writeln!(out, "{passed} passed, {failed} failed");
-    if environment > 0 {
+    if !json {
+        let _ = writeln!(out, "{}", t.summary_line());
+    }
+    if not_run > 0 {
         EXIT_BAD_INPUT
-    } else if failed > 0 || !report.cleanup_failures.is_empty() {
+    } else if t.failed > 0 || !report.cleanup_failures.is_empty() {
         EXIT_DISAGREE
     } else {
         EXIT_OK
@@ -599,53 +626,60 @@ fn today() -> String {
     )
 }
 
-fn print_report(report: &LiveReport, out: &mut dyn Write) {
-    for c in &report.cases {
-        match &c.status {
-            Status::Disagreed => {
-                let aws = c
-                    .aws
-                    .as_ref()
-                    .map(|e| e.to_json().to_string())
-                    .unwrap_or_default();
-                let local = c
-                    .local
-                    .as_ref()
-                    .map(|e| e.to_json().to_string())
-                    .unwrap_or_default();
-                let oracle = c.oracle.map_or("", OracleKind::name);
-                let _ = writeln!(
-                    out,
-                    "DISAGREE {} ({oracle})\n  aws:   {aws}\n  local: {local}",
-                    c.case.id
-                );
-            }
-            Status::Failed(why) => {
-                let _ = writeln!(out, "FAILED {}: {why}", c.case.id);
-            }
-            Status::Environment(problem) => {
-                let _ = writeln!(out, "NOT RUN {}: {problem}", c.case.id);
-            }
-            _ => {}
-        }
+/// The report of a live run: `check`'s comparison (AWS the reference, the local evaluator
+/// under test), then what only a live run has: calls, skips, cleanup. `--json` and `--junit`
+/// give the same comparison.
+fn write_reports(
+    req: &RunRequest,
+    comparison: &Comparison,
+    report: &LiveReport,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if let Some(path) = &req.junit {
+        let xml = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"keyward check --live\">\n{}</testsuites>\n",
+            comparison.junit_suite(&format!("{} vs {}", comparison.tested, comparison.reference))
+        );
+        std::fs::write(path, xml).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("--junit {}: {e}", path.display()))
+        })?;
     }
-    let skipped = report.count(|s| matches!(s, Status::Skipped(_)));
-    // By the reason's words, as the report prints them.
-    let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
-    for c in &report.cases {
-        if let Status::Skipped(r) = &c.status {
-            *reasons.entry(r.to_string()).or_default() += 1;
-        }
+    if req.json {
+        let t = comparison.tally();
+        let v = serde_json::json!({
+            "run": report.run.to_string(),
+            "calls": report.calls,
+            "per_provenance": comparison.per_provenance_json(),
+            "cases": comparison.rows_json(),
+            "skipped": comparison.skip_reasons().into_iter().map(|(r, n)| serde_json::json!({"reason": r, "cases": n})).collect::<Vec<_>>(),
+            "not_run": comparison.counts().not_run,
+            "remedies": comparison.remedies(),
+            "not_deleted": report.cleanup_failures,
+            "stopped": report.stopped,
+            "passed": t.passed,
+            "failed": t.failed,
+        });
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        );
+        return Ok(());
     }
+    let _ = write!(out, "{}", comparison.summary_text());
+    for problem in comparison.rows.iter().filter_map(|r| r.problem()) {
+        let _ = writeln!(out, "{problem}");
+    }
+    let c = comparison.counts();
     let _ = writeln!(
         out,
         "run {}: {} cases, {} skipped, {} AWS calls",
         report.run,
-        report.cases.len(),
-        skipped,
+        comparison.rows.len(),
+        c.skipped,
         report.calls
     );
-    for (r, n) in reasons {
+    for (r, n) in comparison.skip_reasons() {
         let _ = writeln!(out, "  skipped {n}: {r}");
     }
     for f in &report.cleanup_failures {
@@ -654,6 +688,7 @@ fn print_report(report: &LiveReport, out: &mut dyn Write) {
     if let Some(s) = &report.stopped {
         let _ = writeln!(out, "stopped early: {s}");
     }
+    Ok(())
 }
 
 /// The plan of a run: cases, API calls and resources; nothing is sent to AWS.

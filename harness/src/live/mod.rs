@@ -25,6 +25,7 @@ pub mod guard;
 pub mod journal;
 pub mod ledger;
 pub mod names;
+pub mod oracle;
 pub mod plan;
 pub mod policies;
 pub mod probe;

@@ -310,30 +310,27 @@ impl SmokeReport {
     }
 }
 
-/// Why a case did not pass, or `None` when AWS answered as the local evaluator did. The runner
-/// may grow statuses; any status but agreement fails the path, named as the runner names it.
+/// Why a case did not pass, or `None` when AWS answered as the local evaluator did.
 fn why_not(c: &CaseReport) -> Option<String> {
-    if c.status == Status::Agreed {
-        return None;
-    }
     let json = |e: &Option<crate::case::Expect>| {
         e.as_ref()
             .map_or_else(|| "none".to_string(), |e| e.to_json().to_string())
     };
-    Some(if c.status == Status::Disagreed {
-        format!(
-            "{}: AWS and the local evaluator disagree; aws: {} local: {}",
-            c.case.id,
+    let id = &c.case.id;
+    match &c.status {
+        Status::Agreed => None,
+        Status::Disagreed => Some(format!(
+            "{id}: AWS and the local evaluator disagree; aws: {} local: {}",
             json(&c.aws),
             json(&c.local)
-        )
-    } else if let Status::Failed(why) = &c.status {
-        format!("{}: {why}", c.case.id)
-    } else if let Status::Skipped(skip) = &c.status {
-        format!("{}: not run, the plan skips it: {skip}", c.case.id)
-    } else {
-        format!("{}: {:?}", c.case.id, c.status)
-    })
+        )),
+        Status::Failed(why) => Some(format!("{id}: {why}")),
+        Status::Skipped(skip) => Some(format!("{id}: not run, the plan skips it: {skip}")),
+        Status::Environment(p) => Some(format!(
+            "{id}: not run, the sandbox cannot: {p}; {}",
+            p.remedy()
+        )),
+    }
 }
 
 /// A case path's result from the runner's report of its cases.
