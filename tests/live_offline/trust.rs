@@ -107,12 +107,12 @@ async fn role_cases_run_for_sso_pathed_and_user_runners() {
         Runner::sso(),
         Runner::Role {
             path: "/ci/release/".into(),
-            name: "keyward-ci".into(),
+            name: "release-ci".into(),
             session: "GitHubActions".into(),
         },
         Runner::User {
             path: "/ops/".into(),
-            name: "keyward-runner".into(),
+            name: "runner".into(),
         },
     ];
     for runner in runners {

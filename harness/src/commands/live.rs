@@ -15,9 +15,11 @@ use crate::generate::{GenSettings, SetSettings};
 use crate::inputs::{expand, load, Loaded};
 use crate::live::enforce::Settle;
 use crate::live::journal::{self, Journal, JournalState, RunCommand, RunMeta};
+use crate::live::names::Renamer;
 use crate::live::names::RunId;
 use crate::live::oracle::AwsOracle;
 use crate::live::plan::LivePlan;
+use crate::live::redact;
 use crate::live::runner::{self, LiveOptions, LiveReport, Status};
 use crate::live::{guard, probe, smoke, sweep, Aws, LiveConfig, LiveError};
 use crate::oracle::Local;
@@ -363,7 +365,7 @@ async fn run_live(
         let _ = writeln!(err, "error: the live run kept no report");
         return EXIT_DISAGREE;
     };
-    if let Err(e) = write_reports(req, &comparison, &report, out) {
+    if let Err(e) = write_reports(req, &comparison, &report, aws.account(), out) {
         let _ = writeln!(err, "error: {e}");
         return EXIT_BAD_INPUT;
     }
@@ -633,6 +635,7 @@ fn write_reports(
     req: &RunRequest,
     comparison: &Comparison,
     report: &LiveReport,
+    aws_account: &str,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     if let Some(path) = &req.junit {
@@ -654,7 +657,7 @@ fn write_reports(
             "skipped": comparison.skip_reasons().into_iter().map(|(r, n)| serde_json::json!({"reason": r, "cases": n})).collect::<Vec<_>>(),
             "not_run": comparison.counts().not_run,
             "remedies": comparison.remedies(),
-            "not_deleted": report.cleanup_failures,
+            "not_deleted": report.cleanup_failures.iter().map(|f| redact::for_storage(f, &Renamer::new(), aws_account)).collect::<Vec<_>>(),
             "stopped": report.stopped,
             "passed": t.passed,
             "failed": t.failed,
@@ -683,6 +686,7 @@ fn write_reports(
         let _ = writeln!(out, "  skipped {n}: {r}");
     }
     for f in &report.cleanup_failures {
+        let f = redact::for_storage(f, &Renamer::new(), aws_account);
         let _ = writeln!(out, "NOT DELETED {f} (run `keyward sweep`)");
     }
     if let Some(s) = &report.stopped {
@@ -850,6 +854,7 @@ async fn sweep_command(
             Ok(found) => {
                 print_other_accounts(&found.other_accounts, aws.account(), err);
                 for (r, _) in &found.resources {
+                    let r = redact::for_storage(&r.to_string(), &Renamer::new(), aws.account());
                     let _ = writeln!(out, "would delete {r}");
                 }
                 let _ = writeln!(out, "{} resources would be deleted", found.resources.len());
@@ -861,11 +866,14 @@ async fn sweep_command(
     match sweep::sweep(&aws, &config.state_dir, run).await {
         Ok(r) => {
             print_other_accounts(&r.other_accounts, aws.account(), err);
+            // Live names stay (they are what to delete by hand); the account and anything
+            // secret in AWS's words do not reach the output, which CI keeps as an artifact.
+            let shown = |t: &str| redact::for_storage(t, &Renamer::new(), aws.account());
             for d in &r.deleted {
-                let _ = writeln!(out, "deleted {d}");
+                let _ = writeln!(out, "deleted {}", shown(&d.to_string()));
             }
             for (d, why) in &r.failed {
-                let _ = writeln!(out, "NOT DELETED {d}: {why}");
+                let _ = writeln!(out, "NOT DELETED {}: {}", shown(&d.to_string()), shown(why));
             }
             let _ = writeln!(
                 out,

@@ -71,8 +71,31 @@ fn usable_runner(arn: &str) -> Result<(), LiveError> {
             what: "a federated user's session (sts:GetFederationToken)",
             why: "cannot call IAM's API nor assume a role",
         }),
-        _ => Ok(()),
+        _ => own_name_outside_scope(&a),
     }
+}
+
+/// The runner policy lets keyward change and delete the IAM users and roles named like what it
+/// creates (`keyward-*`, and `BedrockAPIKey-*` for console-style users): a runner named so
+/// could be changed by its own run, or deleted by a sweep of it were it ever tagged.
+fn own_name_outside_scope(runner: &keyward_iam::Arn) -> Result<(), LiveError> {
+    let name = runner
+        .assumed_role_name()
+        .or_else(|| {
+            runner
+                .resource()
+                .strip_prefix("user/")
+                .map(|p| p.rsplit('/').next().unwrap_or(p))
+        })
+        .unwrap_or_default();
+    if name.starts_with(super::names::NAME_PREFIX) || name.starts_with(super::names::CONSOLE_PREFIX)
+    {
+        return Err(LiveError::UnusableRunner {
+            what: "named like the users and roles keyward creates (keyward-* or BedrockAPIKey-*)",
+            why: "the runner policy lets a run change and delete",
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -91,6 +114,9 @@ mod tests {
         for bad in [
             "arn:aws:iam::111122223333:root",
             "arn:aws:sts::111122223333:federated-user/bob",
+            "arn:aws:sts::111122223333:assumed-role/keyward-ci/GitHubActions",
+            "arn:aws:iam::111122223333:user/ops/keyward-runner",
+            "arn:aws:iam::111122223333:user/BedrockAPIKey-ab12",
         ] {
             let e = usable_runner(bad).unwrap_err();
             assert!(e.is_bad_input(), "{e}");
