@@ -10,6 +10,7 @@ mod runner_policy;
 mod settle;
 mod simulator;
 mod smoke;
+mod steps;
 mod trust;
 
 use std::collections::BTreeSet;
