@@ -56,7 +56,15 @@ async fn run_alone(c: &Case, prepare: impl FnOnce(&Fake)) -> (LiveReport, Vec<St
     prepare(&fake);
     let aws = verified(&fake, dir.path()).await;
     let guard = fake.requests().len();
-    let report = run_cases(&aws, &RunId::new(), None, None, &[c.clone()], &opts()).await;
+    let report = run_cases(
+        &aws,
+        &RunId::new(),
+        None,
+        None,
+        std::slice::from_ref(c),
+        &opts(),
+    )
+    .await;
     let seen = fake.requests()[guard..].iter().map(seen_op).collect();
     (report, seen)
 }
@@ -313,7 +321,15 @@ async fn the_budget_charges_each_request_once_and_a_cap_of_n_sends_exactly_n() {
         .await
         .unwrap();
     let guard_requests = fake.requests().len();
-    let report = run_cases(&aws, &RunId::new(), None, None, &[c.clone()], &opts()).await;
+    let report = run_cases(
+        &aws,
+        &RunId::new(),
+        None,
+        None,
+        std::slice::from_ref(&c),
+        &opts(),
+    )
+    .await;
     assert!(report.stopped.is_none(), "{report:?}");
     let sent = fake.requests().len() - guard_requests;
     assert_eq!(report.calls as usize, sent, "{:?}", fake.ops());
@@ -330,7 +346,15 @@ async fn the_budget_charges_each_request_once_and_a_cap_of_n_sends_exactly_n() {
             .await
             .unwrap();
         let guard_requests = fake.requests().len();
-        let report = run_cases(&aws, &RunId::new(), None, None, &[c.clone()], &opts()).await;
+        let report = run_cases(
+            &aws,
+            &RunId::new(),
+            None,
+            None,
+            std::slice::from_ref(&c),
+            &opts(),
+        )
+        .await;
         let ops = fake.ops()[guard_requests..].to_vec();
         let not_cleanup = ops.iter().filter(|op| !is_cleanup(op)).count();
         assert_eq!(not_cleanup, n, "cap {n}: {ops:?}");
