@@ -604,3 +604,74 @@ pub fn listing(id: &str, steps: &[Step], indent: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::Case;
+    use crate::live::names::RunId;
+    use crate::live::plan::{plan, PlanContext};
+    use serde_json::json;
+
+    const ROLE: &str = "arn:aws:sts::123456789012:assumed-role/dev/alice";
+
+    fn planned(policies: Value, scenario: Value) -> Vec<Step> {
+        let case = Case::from_json(&json!({"id": "t", "policies": policies, "scenario": scenario}))
+            .unwrap();
+        let ctx = PlanContext {
+            run: RunId::parse("abcdefgh").unwrap(),
+            index: 1,
+            account: "111122223333".into(),
+            model: "amazon.nova-micro-v1:0".into(),
+            now: 1_800_000_000,
+        };
+        plan(&case, &ctx).unwrap().plan.steps()
+    }
+
+    fn allow() -> Value {
+        json!({"identity": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]})
+    }
+
+    fn create(flow: &str, user_exists: bool) -> Value {
+        json!({"create_key": {"caller": ROLE, "user": "bob", "service": "bedrock.amazonaws.com",
+                              "flow": flow, "user_exists": user_exists}})
+    }
+
+    #[test]
+    fn the_steps_that_settle_are_the_last_and_end_with_the_recorded_one() {
+        let call = json!({"call": {"operation": "Converse", "key": {"type": "SHORT_TERM", "principal": ROLE,
+            "region": "us-east-1"}, "model": "amazon.nova-micro-v1:0", "region": "us-east-1"}});
+        for steps in [
+            planned(allow(), create("api", true)),
+            planned(allow(), create("api", false)),
+            planned(allow(), call),
+        ] {
+            let (once, attempt) = split(&steps);
+            assert!(once
+                .iter()
+                .all(|s| s.repeats() != Some(Repeat::UntilSettled)));
+            assert!(attempt
+                .iter()
+                .all(|s| s.repeats() == Some(Repeat::UntilSettled)));
+            assert!(attempt.last().unwrap().is_recorded(), "{steps:?}");
+            assert_eq!(attempt.iter().filter(|s| s.is_recorded()).count(), 1);
+            // A document is never printed, only its name.
+            assert!(steps.iter().all(|s| !s.to_string().contains('{')));
+        }
+    }
+
+    #[test]
+    fn a_target_user_that_does_not_exist_yet_is_not_created_nor_listed() {
+        let exists = planned(allow(), create("api", true));
+        let absent = planned(allow(), create("api", false));
+        let users = |s: &[Step]| {
+            s.iter()
+                .filter_map(Step::creates)
+                .filter(|r| r.starts_with("user "))
+                .count()
+        };
+        assert_eq!(users(&exists), 1);
+        assert_eq!(users(&absent), 0);
+        assert_eq!(exists.len(), absent.len() + 1);
+    }
+}
