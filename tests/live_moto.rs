@@ -92,7 +92,7 @@ async fn connect(m: &Moto, c: &LiveConfig) -> Aws {
 }
 
 async fn user_names(aws: &Aws) -> Vec<String> {
-    let out = aws.iam().unwrap().list_users().send().await.unwrap();
+    let out = aws.iam().list_users().send().await.unwrap();
     out.users()
         .iter()
         .map(|u| u.user_name().to_string())
@@ -100,7 +100,7 @@ async fn user_names(aws: &Aws) -> Vec<String> {
 }
 
 async fn role_names(aws: &Aws) -> Vec<String> {
-    let out = aws.iam().unwrap().list_roles().send().await.unwrap();
+    let out = aws.iam().list_roles().send().await.unwrap();
     out.roles()
         .iter()
         .map(|r| r.role_name().to_string())
@@ -110,7 +110,6 @@ async fn role_names(aws: &Aws) -> Vec<String> {
 async fn local_policy_names(aws: &Aws) -> Vec<String> {
     let out = aws
         .iam()
-        .unwrap()
         .list_policies()
         .scope(aws_sdk_iam::types::PolicyScopeType::Local)
         .send()
@@ -181,7 +180,7 @@ async fn provisioning_tags_everything_and_cleanup_removes_it() {
     )
     .await
     .unwrap();
-    let iam = aws.iam().unwrap().clone();
+    let iam = aws.iam().clone();
     // The role carries both inline policies, its boundary and the run tag.
     let inline = iam
         .list_role_policies()
@@ -277,7 +276,6 @@ async fn a_crash_mid_case_is_cleaned_up_by_sweep() {
         .build()
         .unwrap();
     aws.iam()
-        .unwrap()
         .create_user()
         .user_name(&target)
         .tags(run_tag)
@@ -286,7 +284,6 @@ async fn a_crash_mid_case_is_cleaned_up_by_sweep() {
         .unwrap();
     // A real console key user of the account, in no journal and untagged: never touched.
     aws.iam()
-        .unwrap()
         .create_user()
         .user_name("BedrockAPIKey-real")
         .send()
@@ -299,7 +296,6 @@ async fn a_crash_mid_case_is_cleaned_up_by_sweep() {
         .build()
         .unwrap();
     aws.iam()
-        .unwrap()
         .create_user()
         .user_name("keyward-oldrun01-3-u-x")
         .tags(tag)
@@ -307,14 +303,12 @@ async fn a_crash_mid_case_is_cleaned_up_by_sweep() {
         .await
         .unwrap();
     aws.iam()
-        .unwrap()
         .create_user()
         .user_name("keyward-not-tagged")
         .send()
         .await
         .unwrap();
     aws.iam()
-        .unwrap()
         .create_user()
         .user_name("alice")
         .send()

@@ -11,6 +11,7 @@ mod runner_policy;
 mod settle;
 mod simulator;
 mod smoke;
+mod steps;
 mod trust;
 
 use std::collections::BTreeSet;
@@ -1315,9 +1316,13 @@ fn a_dry_run_prints_the_plan_and_sends_nothing() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("nothing is sent to AWS"), "{out}");
     assert!(out.lines().any(|l| l.starts_with("plan: ")), "{out}");
-    assert!(out.contains("case t/short: iam:CreateRole"), "{out}");
+    // Each case, then its steps, one a line, first to last.
     assert!(
-        out.contains("case sim/allowed: iam:SimulateCustomPolicy"),
+        out.contains("case t/short:\n  iam:CreateRole role "),
+        "{out}"
+    );
+    assert!(
+        out.contains("case sim/allowed:\n  iam:SimulateCustomPolicy bedrock:InvokeModel on "),
         "{out}"
     );
     assert!(fake.requests().is_empty(), "{:?}", fake.ops());

@@ -219,9 +219,7 @@ async fn the_fake_refuses_a_profile_that_does_not_exist_as_bedrock_does() {
         })
     });
     let aws = verified(&fake, dir.path()).await;
-    let client = aws
-        .bedrock_with_key("us-east-1", &keyward::live::aws::Secret::new(secret))
-        .unwrap();
+    let client = aws.bedrock_with_key("us-east-1", &keyward::live::aws::Secret::new(secret));
     let send = |model: &'static str| {
         let client = client.clone();
         async move {

@@ -291,8 +291,10 @@ fn the_smoke_dry_run_lists_every_path_with_no_account_and_sends_nothing() {
         );
     }
     // The plan's calls are the runner's, per case.
-    assert!(out.contains("case smoke/simulator/allow: iam:SimulateCustomPolicy"));
-    assert!(out.contains("iam:AttachUserPolicy (as the case principal)"));
+    assert!(out.contains("case smoke/simulator/allow:\n    iam:SimulateCustomPolicy "));
+    assert!(out
+        .lines()
+        .any(|l| l.contains("iam:AttachUserPolicy ") && l.contains(" as the case principal")));
     assert!(out.contains("bedrock-runtime:Converse"));
     assert!(out
         .lines()

@@ -21,6 +21,7 @@ use crate::live::oracle::AwsOracle;
 use crate::live::plan::LivePlan;
 use crate::live::redact;
 use crate::live::runner::{self, LiveOptions, LiveReport, Status};
+use crate::live::steps::{self, Step};
 use crate::live::{guard, probe, smoke, sweep, Aws, LiveConfig, LiveError};
 use crate::oracle::Local;
 
@@ -712,25 +713,22 @@ fn dry_run(cases: &[Case], run: &RunId, config: &LiveConfig, out: &mut dyn Write
                 let _ = writeln!(out, "skip {}: {reason}", case.id);
             }
             Ok(p) => {
-                let c = p.plan.calls();
-                let r = p.plan.resources();
-                calls += c.len();
-                resources += r.len();
+                // The steps the run executes for the case, as it executes them.
+                let steps = p.plan.steps();
+                calls += steps.len();
+                resources += steps.iter().filter_map(Step::creates).count();
                 match &p.plan {
                     LivePlan::Simulate(_) => sims += 1,
                     LivePlan::Call { .. } => model_calls += 1,
                     LivePlan::CreateKey { .. } => {}
                 }
-                let _ = writeln!(out, "case {}: {}", case.id, c.join(", "));
-                if !r.is_empty() {
-                    let _ = writeln!(out, "  creates: {}", r.join(", "));
-                }
+                let _ = write!(out, "{}", steps::listing(&case.id, &steps, ""));
             }
         }
     }
     let _ = writeln!(
         out,
-        "plan: {} cases, {} skipped; about {calls} API calls before batching and retries (cap {}), {sims} simulations, {model_calls} model calls to {} at 1 output token each (each repeated until three answers in a row agree over 30 s), {resources} IAM resources created and deleted",
+        "plan: {} cases, {} skipped; {calls} steps, about as many API calls before batching, repeats and retries (cap {}), {sims} simulations, {model_calls} model calls to {} at 1 output token each (the steps marked so are repeated until three answers in a row agree over 30 s), {resources} resources created and deleted",
         plans.len(),
         skipped,
         config.max_calls,

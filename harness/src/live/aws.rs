@@ -1,4 +1,4 @@
-//! The AWS clients of a verified run, the call budget every request spends from, and how AWS's
+//! The AWS clients of a verified run, the call budget every request they send spends from, and how AWS's
 //! errors are read back (status, code, message and the raw body).
 
 use std::fmt;
@@ -7,9 +7,13 @@ use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
+use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::auth::http::HTTP_BEARER_AUTH_SCHEME_ID;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -37,8 +41,10 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// The most AWS calls a run may make. Cleanup is counted but never refused: a run that hit its
-/// cap must still delete what it created.
+/// The most AWS requests a run may make. Every request a client of [`Aws`] sends is charged
+/// here, once, by the [`Charge`] interceptor those clients carry, before it is sent: the SDK's
+/// own retries of it are not charged again. Cleanup is counted but never refused: a run that hit
+/// its cap must still delete what it created.
 #[derive(Debug)]
 pub struct Budget {
     cap: u32,
@@ -71,14 +77,67 @@ impl Budget {
     }
 }
 
+/// Why the budget stopped a request before it was sent; found again in the SDK's error by
+/// [`ApiFailure::from_sdk`], so that the run stops as capped rather than failing a case.
+#[derive(Debug, thiserror::Error)]
+#[error("the run reached its cap of {cap} AWS calls")]
+struct CapReached {
+    cap: u32,
+}
+
+/// The one place a request is charged: an SDK interceptor on every client [`Aws`] hands out.
+/// `read_before_execution` runs once per operation, whatever the retry strategy does after it.
+#[derive(Debug, Clone)]
+struct Charge {
+    budget: Arc<Budget>,
+    cleanup: bool,
+}
+
+impl Intercept for Charge {
+    fn name(&self) -> &'static str {
+        "keyward call budget"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if self.cleanup {
+            self.budget.spend_cleanup();
+            return Ok(());
+        }
+        self.budget.spend().map_err(|_| {
+            Box::new(CapReached {
+                cap: self.budget.cap,
+            }) as BoxError
+        })
+    }
+}
+
+/// The cap that refused the request `e` failed as, if the budget refused it.
+fn refused_by_budget(e: &(dyn std::error::Error + 'static)) -> Option<u32> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(c) = err.downcast_ref::<CapReached>() {
+            return Some(c.cap);
+        }
+        cur = err.source();
+    }
+    None
+}
+
 /// A verified connection to the sandbox account. Built only by [`super::guard::verify`], so
-/// holding one proves the account check passed.
+/// holding one proves the account check passed. Every client it hands out charges the run's
+/// [`Budget`] for each request it sends.
 #[derive(Clone)]
 pub struct Aws {
     account: String,
     runner_arn: String,
     sdk: SdkConfig,
     iam: aws_sdk_iam::Client,
+    iam_cleanup: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
     budget: Arc<Budget>,
 }
 
@@ -93,12 +152,37 @@ impl fmt::Debug for Aws {
 
 impl Aws {
     pub(super) fn verified(sdk: SdkConfig, account: String, runner_arn: String, cap: u32) -> Aws {
+        let budget = Arc::new(Budget::new(cap));
+        let charge = |cleanup| Charge {
+            budget: budget.clone(),
+            cleanup,
+        };
+        let iam = |cleanup| {
+            aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(&sdk)
+                    .interceptor(charge(cleanup))
+                    .build(),
+            )
+        };
         Aws {
             account,
             runner_arn,
-            iam: aws_sdk_iam::Client::new(&sdk),
+            iam: iam(false),
+            iam_cleanup: iam(true),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(&sdk)
+                    .interceptor(charge(false))
+                    .build(),
+            ),
             sdk,
-            budget: Arc::new(Budget::new(cap)),
+            budget,
+        }
+    }
+
+    fn charge(&self) -> Charge {
+        Charge {
+            budget: self.budget.clone(),
+            cleanup: false,
         }
     }
 
@@ -142,39 +226,33 @@ impl Aws {
         &self.sdk
     }
 
-    /// The runner's IAM client, after spending one call.
-    pub fn iam(&self) -> Result<&aws_sdk_iam::Client, LiveError> {
-        self.budget.spend()?;
-        Ok(&self.iam)
-    }
-
-    /// The runner's IAM client for cleanup (never refused).
-    pub fn iam_cleanup(&self) -> &aws_sdk_iam::Client {
-        self.budget.spend_cleanup();
+    /// The runner's IAM client; a request the cap refuses fails as
+    /// [`LiveError::CallCapReached`] (through [`ApiFailure::from_sdk`]) without being sent.
+    pub fn iam(&self) -> &aws_sdk_iam::Client {
         &self.iam
     }
 
-    pub fn sts(&self) -> Result<aws_sdk_sts::Client, LiveError> {
-        self.budget.spend()?;
-        Ok(aws_sdk_sts::Client::new(&self.sdk))
+    /// The runner's IAM client for cleanup: its requests are counted, never refused.
+    pub fn iam_cleanup(&self) -> &aws_sdk_iam::Client {
+        &self.iam_cleanup
+    }
+
+    /// The runner's STS client.
+    pub fn sts(&self) -> &aws_sdk_sts::Client {
+        &self.sts
     }
 
     /// An IAM client acting as a case principal.
-    pub fn iam_as(&self, creds: &Credentials) -> Result<aws_sdk_iam::Client, LiveError> {
-        self.budget.spend()?;
+    pub fn iam_as(&self, creds: &Credentials) -> aws_sdk_iam::Client {
         let conf = aws_sdk_iam::config::Builder::from(&self.sdk)
             .credentials_provider(creds.clone())
+            .interceptor(self.charge())
             .build();
-        Ok(aws_sdk_iam::Client::from_conf(conf))
+        aws_sdk_iam::Client::from_conf(conf)
     }
 
     /// A bedrock-runtime client that authenticates with `Authorization: Bearer <key>` only.
-    pub fn bedrock_with_key(
-        &self,
-        region: &str,
-        key: &Secret,
-    ) -> Result<aws_sdk_bedrockruntime::Client, LiveError> {
-        self.budget.spend()?;
+    pub fn bedrock_with_key(&self, region: &str, key: &Secret) -> aws_sdk_bedrockruntime::Client {
         let conf = aws_sdk_bedrockruntime::config::Builder::from(&self.sdk)
             .region(aws_config::Region::new(region.to_string()))
             .bearer_token(aws_sdk_bedrockruntime::config::Token::new(
@@ -182,8 +260,9 @@ impl Aws {
                 None,
             ))
             .auth_scheme_preference([HTTP_BEARER_AUTH_SCHEME_ID])
+            .interceptor(self.charge())
             .build();
-        Ok(aws_sdk_bedrockruntime::Client::from_conf(conf))
+        aws_sdk_bedrockruntime::Client::from_conf(conf)
     }
 }
 
@@ -196,6 +275,8 @@ pub struct ApiFailure {
     pub message: Option<String>,
     pub body: Option<String>,
     pub detail: String,
+    /// The cap, when the run's budget refused the request before it was sent.
+    pub capped: Option<u32>,
 }
 
 impl ApiFailure {
@@ -219,6 +300,7 @@ impl ApiFailure {
                 .and_then(|r| r.body().bytes())
                 .map(|b| String::from_utf8_lossy(b).into_owned()),
             detail: DisplayErrorContext(e).to_string(),
+            capped: refused_by_budget(e),
         }
     }
 
@@ -242,6 +324,9 @@ impl ApiFailure {
     }
 
     pub fn into_error(self, operation: &'static str) -> LiveError {
+        if let Some(cap) = self.capped {
+            return LiveError::CallCapReached { cap };
+        }
         LiveError::Aws {
             operation,
             detail: self.detail,

@@ -94,19 +94,16 @@ async fn delete_user(aws: &Aws, name: &str) -> Result<(), LiveError> {
     };
     for k in keys.access_key_metadata() {
         if let Some(id) = k.access_key_id() {
-            aws.budget().spend_cleanup();
             ok_if_gone(
                 call!(iam.delete_access_key().user_name(name).access_key_id(id)),
                 "iam:DeleteAccessKey",
             )?;
         }
     }
-    aws.budget().spend_cleanup();
     // Services without service-specific credentials (and emulators) may not answer this call;
     // DeleteUser below then reports any credential that is left.
     if let Ok(creds) = call!(iam.list_service_specific_credentials().user_name(name)) {
         for c in creds.service_specific_credentials() {
-            aws.budget().spend_cleanup();
             ok_if_gone(
                 call!(iam
                     .delete_service_specific_credential()
@@ -116,27 +113,23 @@ async fn delete_user(aws: &Aws, name: &str) -> Result<(), LiveError> {
             )?;
         }
     }
-    aws.budget().spend_cleanup();
     if let Some(ps) = ok_if_gone(
         call!(iam.list_user_policies().user_name(name)),
         "iam:ListUserPolicies",
     )? {
         for p in ps.policy_names() {
-            aws.budget().spend_cleanup();
             ok_if_gone(
                 call!(iam.delete_user_policy().user_name(name).policy_name(p)),
                 "iam:DeleteUserPolicy",
             )?;
         }
     }
-    aws.budget().spend_cleanup();
     if let Some(ps) = ok_if_gone(
         call!(iam.list_attached_user_policies().user_name(name)),
         "iam:ListAttachedUserPolicies",
     )? {
         for p in ps.attached_policies() {
             if let Some(arn) = p.policy_arn() {
-                aws.budget().spend_cleanup();
                 ok_if_gone(
                     call!(iam.detach_user_policy().user_name(name).policy_arn(arn)),
                     "iam:DetachUserPolicy",
@@ -144,10 +137,8 @@ async fn delete_user(aws: &Aws, name: &str) -> Result<(), LiveError> {
             }
         }
     }
-    aws.budget().spend_cleanup();
     // The console flow never sets a password, but a case principal with iam:* might have.
     let _ = call!(iam.delete_login_profile().user_name(name));
-    aws.budget().spend_cleanup();
     ok_if_gone(call!(iam.delete_user().user_name(name)), "iam:DeleteUser")?;
     Ok(())
 }
@@ -162,20 +153,17 @@ async fn delete_role(aws: &Aws, name: &str) -> Result<(), LiveError> {
         return Ok(());
     };
     for p in ps.policy_names() {
-        aws.budget().spend_cleanup();
         ok_if_gone(
             call!(iam.delete_role_policy().role_name(name).policy_name(p)),
             "iam:DeleteRolePolicy",
         )?;
     }
-    aws.budget().spend_cleanup();
     if let Some(ps) = ok_if_gone(
         call!(iam.list_attached_role_policies().role_name(name)),
         "iam:ListAttachedRolePolicies",
     )? {
         for p in ps.attached_policies() {
             if let Some(arn) = p.policy_arn() {
-                aws.budget().spend_cleanup();
                 ok_if_gone(
                     call!(iam.detach_role_policy().role_name(name).policy_arn(arn)),
                     "iam:DetachRolePolicy",
@@ -183,7 +171,6 @@ async fn delete_role(aws: &Aws, name: &str) -> Result<(), LiveError> {
             }
         }
     }
-    aws.budget().spend_cleanup();
     ok_if_gone(call!(iam.delete_role().role_name(name)), "iam:DeleteRole")?;
     Ok(())
 }
@@ -201,14 +188,12 @@ async fn delete_policy(aws: &Aws, arn: &str) -> Result<(), LiveError> {
     };
     for v in vs.versions() {
         if let (false, Some(id)) = (v.is_default_version(), v.version_id()) {
-            aws.budget().spend_cleanup();
             ok_if_gone(
                 call!(iam.delete_policy_version().policy_arn(arn).version_id(id)),
                 "iam:DeletePolicyVersion",
             )?;
         }
     }
-    aws.budget().spend_cleanup();
     ok_if_gone(
         call!(iam.delete_policy().policy_arn(arn)),
         "iam:DeletePolicy",

@@ -17,16 +17,13 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::{
     ContentBlock, ConversationRole, ConverseTokensRequest, CountTokensInput,
     InferenceConfiguration, Message,
 };
 use keyward_bedrock::{generate, ExpiresIn, SigningCredentials, AUTH_FAILED_MESSAGE};
-use keyward_bedrock::{
-    CredentialError, Flow, Operation, ServiceName, SideEffect, UserName, LIMITED_ACCESS_POLICY,
-};
+use keyward_bedrock::{CredentialError, Operation, ServiceName, SideEffect, UserName};
 use keyward_iam::{DecisionKind, PolicyType};
 use serde_json::Value;
 use tokio::time::Instant;
@@ -34,7 +31,8 @@ use tokio::time::Instant;
 use super::aws::{ApiFailure, Secret};
 use super::ledger::Ledger;
 use super::names::RunId;
-use super::plan::{KeyPlan, LivePlan, Planned, Principal};
+use super::plan::Planned;
+use super::steps::{self, By, Holder, KeyRef, PolicyRef, Purpose, Step};
 use super::{delete, provision, redact, Aws, LiveError};
 use crate::case::Expect;
 
@@ -364,37 +362,12 @@ pub fn redacted(mut e: Expect, planned: &Planned, account: &str) -> Expect {
     e
 }
 
-async fn credentials_for(
-    aws: &Aws,
-    ledger: &Ledger,
-    run: &RunId,
-    p: &Principal,
-    settle: &Settle,
-) -> Result<Credentials, LiveError> {
-    match p {
-        Principal::Role {
-            live_name,
-            session,
-            policies,
-            session_policy,
-        } => {
-            let arn = provision::create_role(aws, ledger, run, live_name, &policies.to_provision())
-                .await?;
-            let policy = session_policy.as_ref();
-            provision::assume_role(aws, &arn, session, policy, &settle.assume_waits).await
-        }
-        Principal::User {
-            live_name,
-            policies,
-        } => {
-            provision::create_user(aws, ledger, run, live_name, &policies.to_provision()).await?;
-            provision::create_access_key(aws, live_name).await
-        }
-    }
-}
-
 /// Runs a create_key or call plan and returns AWS's answer, redacted, in the case's names.
 /// Everything created goes into `ledger`; the caller cleans it up.
+///
+/// The plan's [`steps`] are what runs: the steps made once, in order ([`provision::execute`]),
+/// then the steps of one attempt at the recorded request, repeated until the answers settle
+/// ([`settled`]), with what each attempt made undone before the next.
 pub async fn enforce(
     aws: &Aws,
     ledger: &Ledger,
@@ -402,180 +375,172 @@ pub async fn enforce(
     planned: &Planned,
     settle: &Settle,
 ) -> Result<Expect, LiveError> {
-    let answer = match &planned.plan {
-        LivePlan::Simulate(_) => {
-            return Err(LiveError::Aws {
-                operation: "enforce",
-                detail: "a request case is answered by the simulator".into(),
-            })
-        }
-        LivePlan::CreateKey {
-            caller,
-            user,
-            service,
-            age_days,
-            flow,
-            existing_keys,
-            user_exists,
-        } => {
-            let creds = credentials_for(aws, ledger, run, caller, settle).await?;
-            if *flow == Flow::Api && *user_exists {
-                // A user creating its own key is the caller, made above.
-                if caller.user_name() != Some(user.as_str()) {
-                    provision::create_user(aws, ledger, run, user, &Default::default()).await?;
-                }
-                for _ in 0..*existing_keys {
-                    existing_key(aws, user, service).await?;
-                }
-            }
-            let flow = *flow;
-            // Answers are compared redacted: IAM's bodies carry a new request id every time.
-            settled(
-                settle,
-                &planned.case.id,
-                |_| false,
-                || async {
-                    let mut made = Attempt::default();
-                    let a = create_key_once(
-                        aws,
-                        (ledger, run, &mut made),
-                        &creds,
-                        user,
-                        service,
-                        *age_days,
-                        flow,
-                    )
-                    .await;
-                    undo_create_key(aws, run, user, flow, &made).await?;
-                    a.map(|e| redacted(e, planned, aws.account()))
-                },
-            )
-            .await?
-        }
-        LivePlan::Call {
-            key,
-            operation,
-            region,
-            model,
-        } => {
-            let key = key_for(aws, ledger, run, key, settle).await?;
-            let not_yet = |e: &Expect| key.not_yet(e, settle.window);
-            settled(settle, &planned.case.id, not_yet, || async {
-                // Signed for this attempt: a key signed before the waits may not outlive them.
-                let secret = key.secret()?;
-                call_once(aws, region, &secret, *operation, model)
-                    .await
-                    .map(|e| redacted(e, planned, aws.account()))
-            })
-            .await?
-        }
+    let all = steps::steps(&planned.plan);
+    let (once, attempt) = steps::split(&all);
+    if attempt.is_empty() {
+        return Err(LiveError::Aws {
+            operation: "enforce",
+            detail: "a request case is answered by the simulator".into(),
+        });
+    }
+    let mut made = provision::Made::default();
+    for step in once {
+        provision::execute(aws, ledger, run, step, &mut made, &settle.assume_waits).await?;
+    }
+    let call_key = match attempt.last() {
+        Some(Step::Call { key, .. }) => Some(CallKey::of(key, &mut made)?),
+        _ => None,
     };
-    Ok(answer)
+    let made = &made;
+    let call_key = call_key.as_ref();
+    let not_yet = |e: &Expect| call_key.is_some_and(|k| k.not_yet(e, settle.window));
+    // Answers are compared redacted: IAM's bodies carry a new request id every time.
+    settled(settle, &planned.case.id, not_yet, || async move {
+        let mut tried = Attempt::default();
+        let a = attempt_once(aws, ledger, run, attempt, made, call_key, &mut tried).await;
+        undo(aws, run, &tried).await?;
+        a.map(|e| redacted(e, planned, aws.account()))
+    })
+    .await
 }
 
-/// A credential the case says the user already holds.
-async fn existing_key(aws: &Aws, user: &str, service: &str) -> Result<(), LiveError> {
-    // IAM makes no credential for a service that takes none: such existing keys are Bedrock's.
-    let service = ServiceName::new(service)
-        .ok()
-        .filter(ServiceName::is_supported)
-        .unwrap_or_else(ServiceName::bedrock);
-    aws.iam()?
-        .create_service_specific_credential()
-        .user_name(user)
-        .service_name(service.as_str())
-        .send()
-        .await
-        .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:CreateServiceSpecificCredential"))?;
-    Ok(())
-}
-
-/// What one attempt at a key creation made, so that the undo removes exactly that.
+/// What one attempt made, so that the undo removes exactly that.
 #[derive(Debug, Default)]
 struct Attempt {
-    /// The console flow's user was created by this attempt.
-    user_created: bool,
-    /// The id of the credential this attempt created.
-    credential: Option<String>,
+    /// The console flow's user, once this attempt created it.
+    user_created: Option<String>,
+    /// The user and id of the credential this attempt created.
+    credential: Option<(String, String)>,
 }
 
-/// Where the console flow's user goes once IAM has created it: the case's ledger, the run (for
-/// its tag), and what this attempt made.
-type Made<'a> = (&'a Ledger, &'a RunId, &'a mut Attempt);
-
-/// The recorded request of a create_key scenario, made as the case's principal.
-async fn create_key_once(
+/// One attempt at the recorded request: its steps in order, as the case principal (the run's
+/// tag on a user it created aside). A step AWS refuses ends the attempt: the refusal is the
+/// answer, with the side effects of the steps before it.
+async fn attempt_once(
     aws: &Aws,
-    (ledger, run, made): Made<'_>,
-    creds: &Credentials,
-    user: &str,
-    service: &str,
-    age_days: Option<i64>,
-    flow: Flow,
+    ledger: &Ledger,
+    run: &RunId,
+    steps: &[Step],
+    made: &provision::Made,
+    call_key: Option<&CallKey>,
+    tried: &mut Attempt,
 ) -> Result<Expect, LiveError> {
-    let iam = aws.iam_as(creds)?;
-    // The names the side effects are told in; the case reader and the planner made them.
-    let user_name = UserName::new(user).map_err(not_recordable)?;
+    let iam = || {
+        made.credentials
+            .as_ref()
+            .map(|c| aws.iam_as(c))
+            .ok_or_else(|| LiveError::Aws {
+                operation: "iam",
+                detail: "the case principal has no credentials: no AssumeRole or CreateAccessKey step before".into(),
+            })
+    };
     let mut effects = Vec::new();
-    if flow == Flow::Console {
-        // A name already in use (EntityAlreadyExists) is someone else's user: it is recorded as
-        // the answer and never journaled, tagged or deleted.
-        if let Err(e) = iam.create_user().user_name(user).send().await {
-            return service_answer(&ApiFailure::from_sdk(&e), true, &effects);
+    for step in steps {
+        match step {
+            Step::CreateUser { user, by: By::Case } => {
+                // A name already in use (EntityAlreadyExists) is someone else's user: it is
+                // recorded as the answer and never journaled, tagged or deleted.
+                if let Err(e) = iam()?.create_user().user_name(user).send().await {
+                    return service_answer(&ApiFailure::from_sdk(&e), true, &effects);
+                }
+                tried.user_created = Some(user.clone());
+                effects.push(SideEffect::UserCreated {
+                    user: user_name(user)?,
+                });
+            }
+            Step::TagUser { user } => {
+                // The case's principal creates the user as the console does, without tags; the
+                // runner tags it at once, since only the run's tag lets cleanup and sweep delete
+                // it (a crash before the journal line leaves a tagged user sweep finds).
+                aws.iam()
+                    .tag_user()
+                    .user_name(user)
+                    .tags(provision::tag(run))
+                    .send()
+                    .await
+                    .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:TagUser"))?;
+                ledger.created(super::journal::Resource::User(user.clone()))?;
+            }
+            Step::AttachPolicy {
+                holder: Holder::User(user),
+                policy: PolicyRef::Aws(arn),
+                by: By::Case,
+            } => {
+                let sent = iam()?
+                    .attach_user_policy()
+                    .user_name(user)
+                    .policy_arn(arn)
+                    .send()
+                    .await;
+                if let Err(e) = sent {
+                    return service_answer(&ApiFailure::from_sdk(&e), true, &effects);
+                }
+                effects.push(SideEffect::PolicyAttached {
+                    user: user_name(user)?,
+                    policy_arn: arn.clone(),
+                });
+            }
+            Step::CreateServiceSpecificCredential {
+                user,
+                service,
+                age_days,
+                purpose: Purpose::Recorded,
+            } => {
+                let mut req = iam()?
+                    .create_service_specific_credential()
+                    .user_name(user)
+                    .service_name(service);
+                if let Some(d) = age_days {
+                    // Out-of-range ages are sent as asked: IAM's validation is part of what is
+                    // recorded.
+                    req = req.credential_age_days(i32::try_from(*d).unwrap_or(i32::MAX));
+                }
+                return match req.send().await {
+                    Ok(out) => {
+                        tried.credential = out.service_specific_credential().map(|c| {
+                            (user.clone(), c.service_specific_credential_id().to_string())
+                        });
+                        effects.push(SideEffect::CredentialCreated {
+                            user: user_name(user)?,
+                            service: ServiceName::new(service).map_err(not_recordable)?,
+                            age: *age_days,
+                        });
+                        Ok(success(&effects))
+                    }
+                    Err(e) => service_answer(&ApiFailure::from_sdk(&e), true, &effects),
+                };
+            }
+            Step::Call {
+                operation,
+                model,
+                region,
+                ..
+            } => {
+                let key = call_key.ok_or_else(|| LiveError::Aws {
+                    operation: step.operation(),
+                    detail: "no key for the call".into(),
+                })?;
+                // Signed for this attempt: a key signed before the waits may not outlive them.
+                let secret = key.secret()?;
+                return call_once(aws, region, &secret, *operation, model).await;
+            }
+            other => {
+                return Err(LiveError::Aws {
+                    operation: other.operation(),
+                    detail: "not a step of an attempt at the recorded request".into(),
+                })
+            }
         }
-        made.user_created = true;
-        // The case's principal creates the user as the console does, without tags; the runner
-        // tags it at once, since only the run's tag lets cleanup and sweep delete it (a crash
-        // before the journal line leaves a tagged user sweep finds).
-        aws.iam()?
-            .tag_user()
-            .user_name(user)
-            .tags(super::provision::tag(run))
-            .send()
-            .await
-            .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:TagUser"))?;
-        ledger.created(super::journal::Resource::User(user.to_string()))?;
-        effects.push(SideEffect::UserCreated {
-            user: user_name.clone(),
-        });
-        aws.budget().spend()?;
-        if let Err(e) = iam
-            .attach_user_policy()
-            .user_name(user)
-            .policy_arn(LIMITED_ACCESS_POLICY)
-            .send()
-            .await
-        {
-            return service_answer(&ApiFailure::from_sdk(&e), true, &effects);
-        }
-        effects.push(SideEffect::PolicyAttached {
-            user: user_name.clone(),
-            policy_arn: LIMITED_ACCESS_POLICY.to_string(),
-        });
-        aws.budget().spend()?;
     }
-    let mut req = iam
-        .create_service_specific_credential()
-        .user_name(user)
-        .service_name(service);
-    if let Some(d) = age_days {
-        // Out-of-range ages are sent as asked: IAM's validation is part of what is recorded.
-        req = req.credential_age_days(i32::try_from(d).unwrap_or(i32::MAX));
-    }
-    match req.send().await {
-        Ok(out) => {
-            made.credential = out
-                .service_specific_credential()
-                .map(|c| c.service_specific_credential_id().to_string());
-            effects.push(SideEffect::CredentialCreated {
-                user: user_name,
-                service: ServiceName::new(service).map_err(not_recordable)?,
-                age: age_days,
-            });
-            Ok(success(&effects))
-        }
-        Err(e) => service_answer(&ApiFailure::from_sdk(&e), true, &effects),
-    }
+    Err(LiveError::Aws {
+        operation: "enforce",
+        detail: "the attempt's steps end before the recorded request".into(),
+    })
+}
+
+/// The name a side effect is told in; the case reader and the planner made it.
+fn user_name(user: &str) -> Result<UserName, LiveError> {
+    UserName::new(user).map_err(not_recordable)
 }
 
 /// A side effect AWS made that keyward-bedrock's model cannot state (a name or age it holds
@@ -605,20 +570,14 @@ fn service_answer(f: &ApiFailure, iam: bool, effects: &[SideEffect]) -> Result<E
 
 /// Back to the state before the recorded request: the credential this attempt created deleted
 /// (nothing else: the user may hold keys that are not the run's, and may not even be the run's
-/// user) and, for the console flow, the user it created removed.
-async fn undo_create_key(
-    aws: &Aws,
-    run: &RunId,
-    user: &str,
-    flow: Flow,
-    made: &Attempt,
-) -> Result<(), LiveError> {
-    if flow == Flow::Console && made.user_created {
+/// user) or, for the console flow, the user it created removed. Cleanup, not a step.
+async fn undo(aws: &Aws, run: &RunId, tried: &Attempt) -> Result<(), LiveError> {
+    if let Some(user) = &tried.user_created {
         // Its credential goes with it; the user carries the run's tag.
-        let user = super::journal::Resource::User(user.to_string());
+        let user = super::journal::Resource::User(user.clone());
         return delete::delete(aws, &user, run.as_str()).await;
     }
-    let Some(id) = &made.credential else {
+    let Some((user, id)) = &tried.credential else {
         return Ok(());
     };
     match aws
@@ -704,67 +663,53 @@ impl CallKey {
     }
 }
 
-/// Makes the key of a call: the principal (and its credentials) for a short-term key, the user
-/// and its long-term key (deactivated when the case says so) for a long-term one.
-async fn key_for(
-    aws: &Aws,
-    ledger: &Ledger,
-    run: &RunId,
-    key: &KeyPlan,
-    settle: &Settle,
-) -> Result<CallKey, LiveError> {
-    match key {
-        KeyPlan::Malformed(t) => Ok(CallKey::Literal(Secret::new(t.clone()))),
-        KeyPlan::ShortTerm {
-            principal,
-            region,
-            age_secs,
-            expires_in,
-        } => {
-            let c = credentials_for(aws, ledger, run, principal, settle).await?;
-            let mut credentials = SigningCredentials::new(c.access_key_id(), c.secret_access_key());
-            if let Some(t) = c.session_token() {
-                credentials = credentials.with_session_token(t);
+impl CallKey {
+    /// The key a call step sends, from what the steps before it made.
+    fn of(key: &KeyRef, made: &mut provision::Made) -> Result<CallKey, LiveError> {
+        let missing = |what: &str| LiveError::Aws {
+            operation: "bearer key",
+            detail: format!("no {what} was made for the call's key"),
+        };
+        match key {
+            KeyRef::Malformed(t) => Ok(CallKey::Literal(Secret::new(t.clone()))),
+            KeyRef::ShortTerm {
+                region,
+                age_secs,
+                expires_in,
+                ..
+            } => {
+                let c = made
+                    .credentials
+                    .as_ref()
+                    .ok_or_else(|| missing("principal credentials"))?;
+                let mut credentials =
+                    SigningCredentials::new(c.access_key_id(), c.secret_access_key());
+                if let Some(t) = c.session_token() {
+                    credentials = credentials.with_session_token(t);
+                }
+                let expires =
+                    ExpiresIn::new(u64::from(*expires_in)).map_err(|e| LiveError::Aws {
+                        operation: "generate short-term key",
+                        detail: e.to_string(),
+                    })?;
+                Ok(CallKey::ShortTerm {
+                    credentials,
+                    region: region.clone(),
+                    age: Duration::from_secs(u64::try_from(*age_secs).unwrap_or(0)),
+                    expires,
+                })
             }
-            let expires = ExpiresIn::new(u64::from(*expires_in)).map_err(|e| LiveError::Aws {
-                operation: "generate short-term key",
-                detail: e.to_string(),
-            })?;
-            Ok(CallKey::ShortTerm {
-                credentials,
-                region: region.clone(),
-                age: Duration::from_secs(u64::try_from(*age_secs).unwrap_or(0)),
-                expires,
-            })
-        }
-        KeyPlan::LongTerm {
-            user,
-            age_days,
-            active,
-        } => {
-            let Principal::User {
-                live_name,
-                policies,
-            } = user
-            else {
-                return Err(LiveError::Aws {
-                    operation: "long-term key",
-                    detail: "long-term keys belong to IAM users".into(),
-                });
-            };
-            provision::create_user(aws, ledger, run, live_name, &policies.to_provision()).await?;
-            let (secret, id) = provision::create_bedrock_key(aws, live_name, *age_days).await?;
-            let created = Instant::now();
-            let mut deactivated = None;
-            if !active {
-                provision::deactivate_bedrock_key(aws, live_name, &id).await?;
-                deactivated = Some(Instant::now());
+            KeyRef::LongTerm { .. } => {
+                let k = made
+                    .long_term
+                    .take()
+                    .ok_or_else(|| missing("long-term key"))?;
+                Ok(CallKey::LongTerm {
+                    secret: k.secret,
+                    created: k.created,
+                    deactivated: k.deactivated,
+                })
             }
-            Ok(CallKey::LongTerm {
-                secret,
-                created,
-                deactivated,
-            })
         }
     }
 }
@@ -783,7 +728,7 @@ pub async fn call_once(
     op: Operation,
     model: &str,
 ) -> Result<Expect, LiveError> {
-    let client = aws.bedrock_with_key(region, key)?;
+    let client = aws.bedrock_with_key(region, key);
     let message = Message::builder()
         .role(ConversationRole::User)
         .content(ContentBlock::Text(PROMPT.into()))
@@ -1030,6 +975,7 @@ mod tests {
             message: None,
             body: Some(serde_json::json!({ "Message": message }).to_string()),
             detail: String::new(),
+            capped: None,
         }
     }
 

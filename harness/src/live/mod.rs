@@ -34,6 +34,7 @@ pub mod redact;
 pub mod runner;
 pub mod simulate;
 pub mod smoke;
+pub mod steps;
 pub mod sweep;
 
 pub use aws::Aws;

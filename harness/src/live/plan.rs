@@ -1,6 +1,6 @@
 //! Which cases can run against AWS, and how: a pure translation from a case to a live plan, with
 //! the reason when a case cannot run faithfully. Nothing here talks to AWS, so `--dry-run` prints
-//! exactly what a run would do.
+//! exactly what a run would do ([`super::steps`]).
 //!
 //! The translation renames the case for the sandbox ([`Renamer`]) and then re-evaluates the
 //! renamed case locally: if renaming changed the local verdict (a pattern that depended on a
@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use super::names::{self, Renamer, RunId, CASE_ACCOUNT};
 use super::policies::{is_aws_managed, ManagedPolicy, PrincipalPolicies};
+use super::steps::{self, Step};
 use crate::case::{Case, Expect, Query};
 
 /// Why a case is not run live. Each reason is a known limit of AWS's test surface, not a guess.
@@ -353,158 +354,15 @@ pub enum LivePlan {
 }
 
 impl LivePlan {
-    /// The AWS calls the plan makes, in order, for `--dry-run` and the cost estimate (cleanup
-    /// not included).
-    pub fn calls(&self) -> Vec<String> {
-        fn principal(p: &Principal, out: &mut Vec<String>) {
-            let (create, put, pols, attach, boundary) = match p {
-                Principal::Role { policies, .. } => (
-                    "iam:CreateRole",
-                    "iam:PutRolePolicy",
-                    policies,
-                    "iam:AttachRolePolicy",
-                    "iam:PutRolePermissionsBoundary",
-                ),
-                Principal::User { policies, .. } => (
-                    "iam:CreateUser",
-                    "iam:PutUserPolicy",
-                    policies,
-                    "iam:AttachUserPolicy",
-                    "iam:PutUserPermissionsBoundary",
-                ),
-            };
-            // A customer managed policy is created; an AWS managed one is read, to check it is
-            // the case's document, before it is attached.
-            fn managed(m: &ManagedPolicy, out: &mut Vec<String>) {
-                match m {
-                    ManagedPolicy::Create { .. } => out.push("iam:CreatePolicy".into()),
-                    ManagedPolicy::Aws { .. } => {
-                        out.push("iam:GetPolicy".into());
-                        out.push("iam:GetPolicyVersion".into());
-                    }
-                }
-            }
-            out.push(create.into());
-            out.extend(pols.identity.iter().map(|_| put.to_string()));
-            for m in &pols.managed {
-                managed(m, out);
-                out.push(attach.into());
-            }
-            if let Some(b) = &pols.boundary {
-                managed(b, out);
-                out.push(boundary.into());
-            }
-        }
-        let mut out = Vec::new();
-        match self {
-            LivePlan::Simulate(_) => out.push("iam:SimulateCustomPolicy".into()),
-            LivePlan::CreateKey {
-                caller,
-                user,
-                flow,
-                existing_keys,
-                user_exists,
-                ..
-            } => {
-                principal(caller, &mut out);
-                out.push(match caller {
-                    Principal::Role { .. } => "sts:AssumeRole".into(),
-                    Principal::User { .. } => "iam:CreateAccessKey".into(),
-                });
-                if *flow == Flow::Api && *user_exists {
-                    // A user creating its own key already exists: it is the caller.
-                    if caller.user_name() != Some(user.as_str()) {
-                        out.push("iam:CreateUser".into());
-                    }
-                    out.extend(
-                        (0..*existing_keys)
-                            .map(|_| "iam:CreateServiceSpecificCredential".to_string()),
-                    );
-                }
-                if *flow == Flow::Console {
-                    out.push("iam:CreateUser (as the case principal)".into());
-                    out.push("iam:AttachUserPolicy (as the case principal)".into());
-                }
-                out.push(
-                    "iam:CreateServiceSpecificCredential (as the case principal, recorded)".into(),
-                );
-            }
-            LivePlan::Call { key, operation, .. } => {
-                match key {
-                    KeyPlan::ShortTerm { principal: p, .. } => {
-                        principal(p, &mut out);
-                        out.push(match p {
-                            Principal::Role { .. } => "sts:AssumeRole".into(),
-                            Principal::User { .. } => "iam:CreateAccessKey".into(),
-                        });
-                    }
-                    KeyPlan::LongTerm { user, active, .. } => {
-                        principal(user, &mut out);
-                        out.push("iam:CreateServiceSpecificCredential".into());
-                        if !active {
-                            out.push("iam:UpdateServiceSpecificCredential".into());
-                        }
-                    }
-                    KeyPlan::Malformed(_) => {}
-                }
-                out.push(format!(
-                    "bedrock-runtime:{} (bearer key, recorded)",
-                    operation.name()
-                ));
-            }
-        }
-        out
+    /// The AWS requests a run makes for the plan, in order: what `--dry-run` prints and what
+    /// [`super::enforce`] executes ([`super::steps`]).
+    pub fn steps(&self) -> Vec<Step> {
+        steps::steps(self)
     }
 
-    /// The IAM resources the plan creates, by live name.
+    /// The IAM resources (and Bedrock key) the plan creates, by live name: those of its steps.
     pub fn resources(&self) -> Vec<String> {
-        fn principal(p: &Principal, out: &mut Vec<String>) {
-            let policies = match p {
-                Principal::Role {
-                    live_name,
-                    policies,
-                    ..
-                } => {
-                    out.push(format!("role {live_name}"));
-                    policies
-                }
-                Principal::User {
-                    live_name,
-                    policies,
-                } => {
-                    out.push(format!("user {live_name}"));
-                    policies
-                }
-            };
-            // AWS managed policies are attached, not created: they are not the run's.
-            for m in &policies.managed {
-                if let ManagedPolicy::Create { name, .. } = m {
-                    out.push(format!("policy {name}"));
-                }
-            }
-            if let Some(ManagedPolicy::Create { name, .. }) = &policies.boundary {
-                out.push(format!("policy {name} (permissions boundary)"));
-            }
-        }
-        let mut out = Vec::new();
-        match self {
-            LivePlan::Simulate(_) => {}
-            LivePlan::CreateKey { caller, user, .. } => {
-                principal(caller, &mut out);
-                if caller.user_name() != Some(user.as_str()) {
-                    out.push(format!("user {user}"));
-                }
-            }
-            LivePlan::Call { key, .. } => match key {
-                KeyPlan::ShortTerm { principal: p, .. } => principal(p, &mut out),
-                KeyPlan::LongTerm { user, .. } => {
-                    principal(user, &mut out);
-                    out.push("a Bedrock long-term key".into());
-                }
-                KeyPlan::Malformed(_) => {}
-            },
-        }
-        out
+        self.steps().iter().filter_map(Step::creates).collect()
     }
 }
 
@@ -1086,9 +944,9 @@ mod tests {
         );
         assert!(p
             .plan
-            .calls()
+            .steps()
             .iter()
-            .any(|c| c.starts_with("iam:AttachUserPolicy")));
+            .any(|c| c.operation() == "iam:AttachUserPolicy"));
         assert_eq!(
             p.renamer.to_case(&format!("user {user}")),
             "user BedrockAPIKey-h42z"
@@ -1136,7 +994,10 @@ mod tests {
         };
         assert_eq!(model, "us.amazon.nova-micro-v1:0");
         assert!(matches!(key, KeyPlan::ShortTerm { age_secs: 0, .. }));
-        assert!(p.plan.calls().last().unwrap().contains("Converse"));
+        assert_eq!(
+            p.plan.steps().last().unwrap().operation(),
+            "bedrock-runtime:Converse"
+        );
     }
 
     #[test]

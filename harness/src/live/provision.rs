@@ -7,19 +7,25 @@
 //! principal's boundary, and a session policy is passed to AssumeRole. The runner creates and
 //! deletes everything with its own credentials; only the recorded request is made as the case's
 //! principal.
+//!
+//! Each of these requests is one [`Step`] of a plan's step list ([`super::steps`]): [`execute`]
+//! makes one step, so what runs is what `--dry-run` lists.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use aws_sdk_iam::types::{StatusType, Tag};
 use keyward_iam::{Policy, PolicyType};
 use serde_json::Value;
+use tokio::time::Instant;
 
 use super::aws::{sdk_error, ApiFailure, Secret};
 use super::journal::Resource;
 use super::ledger::Ledger;
 use super::names::{RunId, TAG_KEY};
 pub use super::policies::{ManagedPolicy, PrincipalPolicies};
+use super::steps::{self, By, Holder, PolicyRef, Purpose, Step};
 use super::{Aws, LiveError};
 
 /// A new role can take a few seconds before it can be assumed; AssumeRole is retried on
@@ -35,94 +41,174 @@ pub(super) fn tag(run: &RunId) -> Tag {
         .expect("key and value are set")
 }
 
-/// A principal the runner made: where its policies go.
-#[derive(Debug, Clone, Copy)]
-enum Holder<'a> {
-    User(&'a str),
-    Role(&'a str),
+/// What the steps made so far that later steps need: ARNs IAM answered, an AWS managed
+/// policy's default version, the case principal's credentials, the call's long-term key.
+#[derive(Debug, Default)]
+pub struct Made {
+    role_arns: HashMap<String, String>,
+    policy_arns: HashMap<String, String>,
+    versions: HashMap<String, String>,
+    /// The case principal's SigV4 credentials (AssumeRole or CreateAccessKey).
+    pub credentials: Option<Credentials>,
+    /// The long-term key a call is made with.
+    pub long_term: Option<LongTermKey>,
 }
 
-/// Puts the identity policies inline (`p0`, `p1`, ...), attaches the managed ones and sets the
-/// boundary.
-async fn attach(
+/// A Bedrock long-term key the runner made for a call, and when it changed (lag is judged by
+/// how long ago).
+#[derive(Debug)]
+pub struct LongTermKey {
+    pub secret: Secret,
+    pub id: String,
+    pub created: Instant,
+    pub deactivated: Option<Instant>,
+}
+
+impl Made {
+    /// The ARN of a managed policy a step attaches.
+    fn policy_arn(&self, p: &PolicyRef) -> Result<String, LiveError> {
+        match p {
+            PolicyRef::Aws(arn) => Ok(arn.clone()),
+            PolicyRef::Created(name) => self.policy_arns.get(name).cloned().ok_or_else(|| {
+                out_of_order("iam:CreatePolicy", format!("policy {name} was not created"))
+            }),
+        }
+    }
+}
+
+/// A step whose input an earlier step should have made: a step list out of order.
+fn out_of_order(operation: &'static str, detail: String) -> LiveError {
+    LiveError::Aws { operation, detail }
+}
+
+/// Makes one step that is made once, before the recorded request, as the runner (see
+/// [`super::steps`]); what it made goes into `made`, and everything it created into `ledger`
+/// once IAM has answered that it did. The recorded steps are made by [`super::enforce`].
+pub async fn execute(
     aws: &Aws,
     ledger: &Ledger,
     run: &RunId,
-    holder: Holder<'_>,
-    policies: &PrincipalPolicies,
+    step: &Step,
+    made: &mut Made,
+    assume_waits: &[Duration],
 ) -> Result<(), LiveError> {
-    for (i, p) in policies.identity.iter().enumerate() {
-        let (name, doc) = (format!("p{i}"), p.to_string());
-        let iam = aws.iam()?;
-        match holder {
-            Holder::User(u) => iam
-                .put_user_policy()
-                .user_name(u)
-                .policy_name(name)
-                .policy_document(doc)
-                .send()
-                .await
-                .map(drop)
-                .map_err(sdk_error("iam:PutUserPolicy"))?,
-            Holder::Role(r) => iam
-                .put_role_policy()
-                .role_name(r)
-                .policy_name(name)
-                .policy_document(doc)
-                .send()
-                .await
-                .map(drop)
-                .map_err(sdk_error("iam:PutRolePolicy"))?,
+    match step {
+        Step::CreateUser {
+            user,
+            by: By::Runner,
+        } => {
+            new_user(aws, ledger, run, user).await?;
         }
-    }
-    for m in &policies.managed {
-        let arn = managed_arn(aws, ledger, run, m, PolicyType::Identity).await?;
-        let iam = aws.iam()?;
-        match holder {
-            Holder::User(u) => iam
-                .attach_user_policy()
-                .user_name(u)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map(drop)
-                .map_err(sdk_error("iam:AttachUserPolicy"))?,
-            Holder::Role(r) => iam
-                .attach_role_policy()
-                .role_name(r)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map(drop)
-                .map_err(sdk_error("iam:AttachRolePolicy"))?,
+        Step::CreateRole { role } => {
+            let arn = new_role(aws, ledger, run, role).await?;
+            made.role_arns.insert(role.clone(), arn);
         }
-    }
-    if let Some(b) = &policies.boundary {
-        let arn = managed_arn(aws, ledger, run, b, PolicyType::PermissionsBoundary).await?;
-        let iam = aws.iam()?;
-        match holder {
-            Holder::User(u) => iam
-                .put_user_permissions_boundary()
-                .user_name(u)
-                .permissions_boundary(arn)
-                .send()
-                .await
-                .map(drop)
-                .map_err(sdk_error("iam:PutUserPermissionsBoundary"))?,
-            Holder::Role(r) => iam
-                .put_role_permissions_boundary()
-                .role_name(r)
-                .permissions_boundary(arn)
-                .send()
-                .await
-                .map(drop)
-                .map_err(sdk_error("iam:PutRolePermissionsBoundary"))?,
+        Step::PutPolicy {
+            holder,
+            name,
+            document,
+        } => put_policy(aws, holder, name, document).await?,
+        Step::CreatePolicy { name, document } => {
+            let arn = create_policy(aws, ledger, run, name, document).await?;
+            made.policy_arns.insert(name.clone(), arn);
+        }
+        Step::GetPolicy { arn } => {
+            let v = default_version(aws, arn).await?;
+            made.versions.insert(arn.clone(), v);
+        }
+        Step::GetPolicyVersion {
+            arn,
+            document,
+            kind,
+        } => {
+            let v = made.versions.get(arn).ok_or_else(|| {
+                out_of_order(
+                    "iam:GetPolicy",
+                    format!("no default version read for {arn}"),
+                )
+            })?;
+            check_version(aws, arn, v, document, *kind).await?;
+        }
+        Step::AttachPolicy {
+            holder,
+            policy,
+            by: By::Runner,
+        } => attach_policy(aws, holder, &made.policy_arn(policy)?).await?,
+        Step::PutPermissionsBoundary { holder, policy } => {
+            put_boundary(aws, holder, &made.policy_arn(policy)?).await?
+        }
+        Step::CreateAccessKey { user } => {
+            made.credentials = Some(create_access_key(aws, user).await?);
+        }
+        Step::AssumeRole {
+            role,
+            session,
+            session_policy,
+        } => {
+            let arn = made.role_arns.get(role).ok_or_else(|| {
+                out_of_order("iam:CreateRole", format!("role {role} was not created"))
+            })?;
+            let c = assume_role(aws, arn, session, session_policy.as_ref(), assume_waits).await?;
+            made.credentials = Some(c);
+        }
+        Step::CreateServiceSpecificCredential {
+            user,
+            service,
+            age_days,
+            purpose: Purpose::CallKey,
+        } => {
+            let age = age_days.map(|d| i32::try_from(d).unwrap_or(i32::MAX));
+            let (secret, id) = create_credential(aws, user, service, age).await?;
+            made.long_term = Some(LongTermKey {
+                secret,
+                id,
+                created: Instant::now(),
+                deactivated: None,
+            });
+        }
+        Step::CreateServiceSpecificCredential {
+            user,
+            service,
+            purpose: Purpose::Existing,
+            ..
+        } => {
+            create_credential(aws, user, service, None).await?;
+        }
+        Step::UpdateServiceSpecificCredential { user } => {
+            let key = made.long_term.as_mut().ok_or_else(|| {
+                out_of_order(
+                    "iam:CreateServiceSpecificCredential",
+                    format!("no key was created for user {user}"),
+                )
+            })?;
+            deactivate_credential(aws, user, &key.id).await?;
+            key.deactivated = Some(Instant::now());
+        }
+        other => {
+            return Err(out_of_order(
+                other.operation(),
+                "a step of the recorded request, made only as part of an attempt".into(),
+            ))
         }
     }
     Ok(())
 }
 
-/// Creates a user carrying `policies`.
+/// Executes `steps` in order.
+async fn execute_all(
+    aws: &Aws,
+    ledger: &Ledger,
+    run: &RunId,
+    steps: &[Step],
+    made: &mut Made,
+) -> Result<(), LiveError> {
+    for s in steps {
+        execute(aws, ledger, run, s, made, &[]).await?;
+    }
+    Ok(())
+}
+
+/// Creates a user carrying `policies` (the steps [`steps::provision`] lists).
 pub async fn create_user(
     aws: &Aws,
     ledger: &Ledger,
@@ -130,21 +216,21 @@ pub async fn create_user(
     name: &str,
     policies: &PrincipalPolicies,
 ) -> Result<String, LiveError> {
-    let out = aws
-        .iam()?
-        .create_user()
-        .user_name(name)
-        .tags(tag(run))
-        .send()
-        .await
-        .map_err(sdk_error("iam:CreateUser"))?;
-    ledger.created(Resource::User(name.into()))?;
-    attach(aws, ledger, run, Holder::User(name), policies).await?;
-    Ok(out.user().map(|u| u.arn().to_string()).unwrap_or_default())
+    let arn = new_user(aws, ledger, run, name).await?;
+    let h = Holder::User(name.to_string());
+    execute_all(
+        aws,
+        ledger,
+        run,
+        &steps::provision(&h, policies),
+        &mut Made::default(),
+    )
+    .await?;
+    Ok(arn)
 }
 
-/// Creates a role the runner may assume (its trust policy trusts the sandbox account, see
-/// [`Aws::trust_principal`]), carrying `policies`.
+/// Creates a role the runner may assume, carrying `policies` (the steps [`steps::provision`]
+/// lists).
 pub async fn create_role(
     aws: &Aws,
     ledger: &Ledger,
@@ -152,13 +238,56 @@ pub async fn create_role(
     name: &str,
     policies: &PrincipalPolicies,
 ) -> Result<String, LiveError> {
+    let arn = new_role(aws, ledger, run, name).await?;
+    let h = Holder::Role(name.to_string());
+    execute_all(
+        aws,
+        ledger,
+        run,
+        &steps::provision(&h, policies),
+        &mut Made::default(),
+    )
+    .await?;
+    Ok(arn)
+}
+
+/// A user, tagged with the run, journaled once IAM has created it.
+async fn new_user(
+    aws: &Aws,
+    ledger: &Ledger,
+    run: &RunId,
+    name: &str,
+) -> Result<String, LiveError> {
+    let out = aws
+        .iam()
+        .create_user()
+        .user_name(name)
+        .tags(tag(run))
+        .send()
+        .await
+        .map_err(sdk_error("iam:CreateUser"))?;
+    ledger.created(Resource::User(name.into()))?;
+    Ok(out.user().map_or_else(
+        || format!("arn:aws:iam::{}:user/{name}", aws.account()),
+        |u| u.arn().to_string(),
+    ))
+}
+
+/// A role whose trust policy trusts the sandbox account (see [`Aws::trust_principal`]), tagged
+/// with the run, journaled once IAM has created it.
+async fn new_role(
+    aws: &Aws,
+    ledger: &Ledger,
+    run: &RunId,
+    name: &str,
+) -> Result<String, LiveError> {
     let trust = serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"AWS": aws.trust_principal()},
                        "Action": "sts:AssumeRole"}]
     });
     let out = aws
-        .iam()?
+        .iam()
         .create_role()
         .role_name(name)
         .assume_role_policy_document(trust.to_string())
@@ -168,27 +297,77 @@ pub async fn create_role(
         .await
         .map_err(sdk_error("iam:CreateRole"))?;
     ledger.created(Resource::Role(name.into()))?;
-    attach(aws, ledger, run, Holder::Role(name), policies).await?;
-    Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
+    Ok(out.role().map_or_else(
+        || format!("arn:aws:iam::{}:role/{name}", aws.account()),
+        |r| r.arn().to_string(),
+    ))
 }
 
-/// The ARN of a managed policy the principal is to carry: created for the run, or AWS's own
-/// once its current document is found to be the case's.
-async fn managed_arn(
-    aws: &Aws,
-    ledger: &Ledger,
-    run: &RunId,
-    m: &ManagedPolicy,
-    kind: PolicyType,
-) -> Result<String, LiveError> {
-    match m {
-        ManagedPolicy::Create { name, document } => {
-            create_policy(aws, ledger, run, name, document).await
-        }
-        ManagedPolicy::Aws { arn, document } => {
-            check_aws_managed(aws, arn, document, kind).await?;
-            Ok(arn.clone())
-        }
+async fn put_policy(aws: &Aws, h: &Holder, name: &str, doc: &Value) -> Result<(), LiveError> {
+    let iam = aws.iam();
+    match h {
+        Holder::User(u) => iam
+            .put_user_policy()
+            .user_name(u)
+            .policy_name(name)
+            .policy_document(doc.to_string())
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error("iam:PutUserPolicy")),
+        Holder::Role(r) => iam
+            .put_role_policy()
+            .role_name(r)
+            .policy_name(name)
+            .policy_document(doc.to_string())
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error("iam:PutRolePolicy")),
+    }
+}
+
+async fn attach_policy(aws: &Aws, h: &Holder, arn: &str) -> Result<(), LiveError> {
+    let iam = aws.iam();
+    match h {
+        Holder::User(u) => iam
+            .attach_user_policy()
+            .user_name(u)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error("iam:AttachUserPolicy")),
+        Holder::Role(r) => iam
+            .attach_role_policy()
+            .role_name(r)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error("iam:AttachRolePolicy")),
+    }
+}
+
+async fn put_boundary(aws: &Aws, h: &Holder, arn: &str) -> Result<(), LiveError> {
+    let iam = aws.iam();
+    match h {
+        Holder::User(u) => iam
+            .put_user_permissions_boundary()
+            .user_name(u)
+            .permissions_boundary(arn)
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error("iam:PutUserPermissionsBoundary")),
+        Holder::Role(r) => iam
+            .put_role_permissions_boundary()
+            .role_name(r)
+            .permissions_boundary(arn)
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error("iam:PutRolePermissionsBoundary")),
     }
 }
 
@@ -202,7 +381,7 @@ async fn create_policy(
 ) -> Result<String, LiveError> {
     let arn = format!("arn:aws:iam::{}:policy/{name}", aws.account());
     let out = aws
-        .iam()?
+        .iam()
         .create_policy()
         .policy_name(name)
         .policy_document(doc.to_string())
@@ -218,17 +397,9 @@ async fn create_policy(
     Ok(arn)
 }
 
-/// AWS enforces its own document of an AWS managed policy, not the one the case gives: the
-/// policy is attached only if its current default version is the same policy (compared as
-/// keyward-iam reads both), else the case fails with the reason and nothing is attached.
-async fn check_aws_managed(
-    aws: &Aws,
-    arn: &str,
-    document: &Value,
-    kind: PolicyType,
-) -> Result<(), LiveError> {
-    let version = aws
-        .iam()?
+/// The default version of an AWS managed policy.
+async fn default_version(aws: &Aws, arn: &str) -> Result<String, LiveError> {
+    aws.iam()
         .get_policy()
         .policy_arn(arn)
         .send()
@@ -240,12 +411,24 @@ async fn check_aws_managed(
         .ok_or_else(|| LiveError::Aws {
             operation: "iam:GetPolicy",
             detail: format!("no default version for {arn}"),
-        })?;
+        })
+}
+
+/// AWS enforces its own document of an AWS managed policy, not the one the case gives: the
+/// policy is attached only if its current default version is the same policy (compared as
+/// keyward-iam reads both), else the case fails with the reason and nothing is attached.
+async fn check_version(
+    aws: &Aws,
+    arn: &str,
+    version: &str,
+    document: &Value,
+    kind: PolicyType,
+) -> Result<(), LiveError> {
     let out = aws
-        .iam()?
+        .iam()
         .get_policy_version()
         .policy_arn(arn)
-        .version_id(&version)
+        .version_id(version)
         .send()
         .await
         .map_err(sdk_error("iam:GetPolicyVersion"))?;
@@ -307,7 +490,7 @@ fn percent_decode(s: &str) -> String {
 /// Long-term SigV4 credentials for a user (for users that sign a short-term key).
 pub async fn create_access_key(aws: &Aws, user: &str) -> Result<Credentials, LiveError> {
     let out = aws
-        .iam()?
+        .iam()
         .create_access_key()
         .user_name(user)
         .send()
@@ -338,7 +521,7 @@ pub async fn assume_role(
     let mut waits = waits.iter();
     loop {
         let mut req = aws
-            .sts()?
+            .sts()
             .assume_role()
             .role_arn(role_arn)
             .role_session_name(session)
@@ -371,18 +554,19 @@ pub async fn assume_role(
     }
 }
 
-/// A Bedrock long-term key for `user`, made by the runner. Returns the key (memory only) and
-/// the credential id.
-pub async fn create_bedrock_key(
+/// A service-specific credential for `user`, made by the runner. Returns the secret (memory
+/// only) and the credential id.
+async fn create_credential(
     aws: &Aws,
     user: &str,
+    service: &str,
     age_days: Option<i32>,
 ) -> Result<(Secret, String), LiveError> {
     let mut req = aws
-        .iam()?
+        .iam()
         .create_service_specific_credential()
         .user_name(user)
-        .service_name("bedrock.amazonaws.com");
+        .service_name(service);
     if let Some(d) = age_days {
         req = req.credential_age_days(d);
     }
@@ -407,8 +591,8 @@ pub async fn create_bedrock_key(
     ))
 }
 
-pub async fn deactivate_bedrock_key(aws: &Aws, user: &str, id: &str) -> Result<(), LiveError> {
-    aws.iam()?
+async fn deactivate_credential(aws: &Aws, user: &str, id: &str) -> Result<(), LiveError> {
+    aws.iam()
         .update_service_specific_credential()
         .user_name(user)
         .service_specific_credential_id(id)

@@ -142,7 +142,7 @@ pub async fn simulate_batch(
     for chunk in resources.chunks(RESOURCES_PER_CALL) {
         let mut marker: Option<String> = None;
         loop {
-            let iam = aws.iam()?;
+            let iam = aws.iam();
             let mut req = iam
                 .simulate_custom_policy()
                 .set_policy_input_list(Some(first.identity.clone()))

@@ -27,6 +27,7 @@ use super::journal::Journal;
 use super::names::{RunId, CASE_ACCOUNT};
 use super::plan::LivePlan;
 use super::runner::{self, CaseReport, LiveOptions, LiveReport, Status};
+use super::steps::{self, Step};
 use super::{redact, sweep, Aws, LiveError};
 use crate::case::Case;
 
@@ -537,24 +538,21 @@ pub fn print_plan(
                     let _ = writeln!(out, "  skip {}: {skip} (the path would fail)", case.id);
                 }
                 Ok(p) => {
-                    let c = p.plan.calls();
-                    let r = p.plan.resources();
-                    calls += c.len();
-                    resources += r.len();
+                    // The steps the run executes for the case, as it executes them.
+                    let steps = p.plan.steps();
+                    calls += steps.len();
+                    resources += steps.iter().filter_map(Step::creates).count();
                     if matches!(p.plan, LivePlan::Call { .. }) {
                         model_calls += 1;
                     }
-                    let _ = writeln!(out, "  case {}: {}", case.id, c.join(", "));
-                    if !r.is_empty() {
-                        let _ = writeln!(out, "    creates: {}", r.join(", "));
-                    }
+                    let _ = write!(out, "{}", steps::listing(&case.id, &steps, "  "));
                 }
             }
         }
     }
     let _ = writeln!(
         out,
-        "plan: {} paths, {} cases, {skipped} skipped; about {calls} API calls before batching, settling repeats and retries (cap {max_calls}), {model_calls} model calls to {model} (each repeated until its answer settles), {resources} IAM resources created and deleted; no fixtures are written",
+        "plan: {} paths, {} cases, {skipped} skipped; {calls} steps, about as many API calls before batching, repeats and retries (cap {max_calls}), {model_calls} model calls to {model} (each repeated until its answer settles), {resources} resources created and deleted; no fixtures are written",
         SmokePath::ALL.len(),
         plans.len(),
     );

@@ -140,7 +140,6 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<(Resource, String)>,
             .await
             .map_err(|e| ApiFailure::from_sdk(&e).into_error("iam:ListUsers"))?;
         for u in page.users().iter().filter(|u| ours(u.user_name())) {
-            aws.budget().spend_cleanup();
             let tags = iam
                 .list_user_tags()
                 .user_name(u.user_name())
@@ -153,14 +152,12 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<(Resource, String)>,
         }
         match (page.is_truncated(), page.marker()) {
             (true, Some(m)) => {
-                aws.budget().spend_cleanup();
                 marker = Some(m.to_string());
             }
             _ => break,
         }
     }
     loop {
-        aws.budget().spend_cleanup();
         let page = iam
             .list_roles()
             .set_marker(marker.take())
@@ -172,7 +169,6 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<(Resource, String)>,
             .iter()
             .filter(|r| r.role_name().starts_with(NAME_PREFIX))
         {
-            aws.budget().spend_cleanup();
             let tags = iam
                 .list_role_tags()
                 .role_name(r.role_name())
@@ -189,7 +185,6 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<(Resource, String)>,
         }
     }
     loop {
-        aws.budget().spend_cleanup();
         let page = iam
             .list_policies()
             .scope(aws_sdk_iam::types::PolicyScopeType::Local)
@@ -204,7 +199,6 @@ async fn tagged(aws: &Aws, run: Option<&str>) -> Result<Vec<(Resource, String)>,
             if !name.starts_with(NAME_PREFIX) {
                 continue;
             }
-            aws.budget().spend_cleanup();
             let tags = iam
                 .list_policy_tags()
                 .policy_arn(arn)
