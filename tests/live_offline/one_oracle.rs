@@ -157,3 +157,34 @@ fn check_live_refuses_the_options_of_the_property_run() {
         );
     }
 }
+
+#[test]
+fn what_cleanup_could_not_delete_is_reported_without_the_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), Some(SANDBOX));
+    let c = short_term_call("t/role", ROLE_ALICE, allow_all());
+    let fx = write_fixtures(dir.path(), &[&c]);
+    let fake = Fake::new(SANDBOX);
+    // IAM refuses to delete the case's role, in words that name the account.
+    fake.hook(|r, w| {
+        (r.op == "DeleteRole").then(|| {
+            let role = r.param("RoleName").unwrap_or_default().to_string();
+            let message = format!(
+                "Cannot delete entity, must delete policies first: arn:aws:iam::{SANDBOX}:role/{role}"
+            );
+            iam_error(w, 409, "DeleteConflict", &message)
+        })
+    });
+    let setup = Setup {
+        sdk: Some(fake.sdk()),
+        ..no_env()
+    };
+    let (code, out, err) = run_cmd(check(args(&cfg), &fx, 0), setup);
+    assert_eq!(code, 1, "something was left: {out}{err}");
+    let left: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("NOT DELETED role keyward-"))
+        .collect();
+    assert!(!left.is_empty(), "{out}");
+    assert!(!out.contains(SANDBOX), "{out}");
+}
