@@ -134,6 +134,26 @@ async fn a_deactivated_key_is_recorded_only_once_bedrock_sees_it_inactive() {
     }
 }
 
+/// A deactivated key Bedrock keeps accepting past the window (here, past the whole timeout) is
+/// never recorded as working: the case ends as not settled, with its reason.
+#[tokio::test(start_paused = true)]
+async fn a_deactivated_key_that_keeps_working_is_not_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(SANDBOX);
+    fake.world_mut(|w| w.propagation.key_status = lag(10_000, 0));
+    let aws = verified(&fake, dir.path()).await;
+    let c = keyward::live::probe::probe_case("B-AUTH-FAILED-MESSAGE").unwrap();
+    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &real_opts()).await;
+    let r = only(&report);
+    assert!(r.aws.is_none(), "{r:?}");
+    match &r.status {
+        Status::Failed(why) => assert!(why.contains("did not settle"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(fake.count("Converse") >= 3, "{:?}", fake.ops());
+    assert_all_deleted(&fake);
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_short_term_key_is_signed_for_each_attempt() {
     let dir = tempfile::tempdir().unwrap();

@@ -643,8 +643,10 @@ impl CallKey {
     }
 
     /// Whether `e` only shows that Bedrock has not caught up with the key yet: "Authentication
-    /// failed" for a long-term key younger than `window`, or any other answer for one
-    /// deactivated less than `window` ago (a deactivated key has to be seen inactive).
+    /// failed" for a long-term key younger than `window`; for a deactivated key, a call that
+    /// worked, however long ago it was deactivated (a deactivated key must be seen inactive
+    /// before anything is recorded: one that keeps working ends as not settled, with the
+    /// reason, rather than recorded), and any other answer less than `window` after it.
     fn not_yet(&self, e: &Expect, window: Duration) -> bool {
         let CallKey::LongTerm {
             created,
@@ -657,8 +659,10 @@ impl CallKey {
         let young = |t: &Instant| t.elapsed() < window;
         if authentication_failed(e) {
             young(created)
+        } else if let Some(d) = deactivated {
+            e.status == Some(200) || young(d)
         } else {
-            deactivated.as_ref().is_some_and(young)
+            false
         }
     }
 }
@@ -960,9 +964,11 @@ mod tests {
         assert!(inactive.not_yet(&status(200), window));
         assert!(inactive.not_yet(&auth_failed(), window));
         tokio::time::sleep(window).await;
-        // Older than the window: every answer counts.
+        // Older than the window, every answer counts but a deactivated key working.
         assert!(!active.not_yet(&auth_failed(), window));
-        assert!(!inactive.not_yet(&status(200), window));
+        // A deactivated key that still works is never taken for an answer, however old.
+        assert!(inactive.not_yet(&status(200), window));
+        assert!(!inactive.not_yet(&status(403), window));
         assert!(!inactive.not_yet(&auth_failed(), window));
         let literal = CallKey::Literal(Secret::new("x"));
         assert!(!literal.not_yet(&auth_failed(), window));
