@@ -88,6 +88,9 @@ pub enum LiveError {
     NotOurs { resource: String, run: String },
     #[error("interrupted")]
     Interrupted,
+    /// The case cannot be run faithfully, as found at run time (the plan could not know).
+    #[error("skipped: {0}")]
+    Skip(plan::Skip),
 }
 
 impl LiveError {

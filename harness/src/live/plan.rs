@@ -87,6 +87,9 @@ pub enum Skip {
     ManagedSessionPolicy(String),
     /// A policy ARN live mode cannot stand in for: not an IAM managed policy's.
     NotAManagedPolicyArn(String),
+    /// Found at run time: AWS's current document of an AWS managed policy the case gives is not
+    /// the case's, and AWS enforces its own, so the case cannot be run for its policies.
+    AwsManagedPolicyDiffers { arn: String, version: String },
     /// The same policy ARN given for more than one of the principal's policies.
     RepeatedPolicyArn(String),
 }
@@ -117,6 +120,7 @@ impl fmt::Display for Skip {
             Skip::CallerIsNewUser => write!(f, "the caller is the user the key is for, which the case says does not exist yet"),
             Skip::TooManyManagedPolicies { count, limit } => write!(f, "{count} managed policies would be attached to one principal, over IAM's default quota of {limit}"),
             Skip::ManagedSessionPolicy(arn) => write!(f, "session policy {arn} is a managed session policy, which live mode does not pass to AssumeRole"),
+            Skip::AwsManagedPolicyDiffers { arn, version } => write!(f, "AWS's current document of {arn} ({version}) is not the one the case gives, and AWS enforces its own (give the case AWS's document to run it)"),
             Skip::NotAManagedPolicyArn(arn) => write!(f, "policy ARN {arn} is not an IAM managed policy's, so no sandbox policy can stand in for it"),
             Skip::RepeatedPolicyArn(arn) => write!(f, "policy ARN {arn} is given for more than one policy of the principal"),
         }

@@ -420,6 +420,10 @@ async fn collect_scenarios(
             continue;
         };
         cleanup_failures.extend(failed.into_iter().map(|(r, e)| format!("{r}: {e}")));
+        if let Err(LiveError::Skip(why)) = answer {
+            done.add(CaseReport::skipped(i, p.case.clone(), why));
+            continue;
+        }
         if let Err(LiveError::Environment(problem)) = answer {
             done.add(CaseReport::environment(
                 i,
