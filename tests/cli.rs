@@ -343,3 +343,76 @@ fn runner_policy_refuses_a_bad_account_id_with_exit_2() {
     let o = keyward(&["runner-policy"]);
     assert_eq!(o.status.code(), Some(2), "--account is required");
 }
+
+/// JSON Lines of `n` generated request cases (some with duplicate Sids or other problems the
+/// reader must report), and in the middle one line that is not JSON.
+fn generated_lines(n: usize) -> String {
+    use keyward::generate::{case, GenSettings, SetSettings};
+    use proptest::strategy::{Strategy, ValueTree};
+    let strat = case(&GenSettings::default(), &SetSettings::default());
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut lines: Vec<String> = (0..n)
+        .map(|i| {
+            let g = strat.new_tree(&mut runner).unwrap().current();
+            serde_json::json!({"id": format!("g{i}"), "policies": *g.policies, "request": g.request})
+                .to_string()
+        })
+        .collect();
+    lines.insert(n / 2, "{\"id\": \"broken\", \"policies\": ".to_string());
+    lines.join("\n")
+}
+
+/// `eval` on every core prints what it prints on one, byte for byte, on the shipped fixtures
+/// and on generated cases; a broken line in the middle is one error, and every other case is
+/// still evaluated.
+#[test]
+fn eval_on_every_core_prints_what_one_thread_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "generated.jsonl", &generated_lines(400));
+    let gen = dir.path().join("generated.jsonl").display().to_string();
+    for input in ["fixtures", gen.as_str()] {
+        let one = keyward(&["eval", "--threads", "1", input]);
+        for threads in ["2", "7"] {
+            let many = keyward(&["eval", "--threads", threads, input]);
+            assert_eq!(stdout(&many), stdout(&one), "{input}, {threads} threads");
+            assert_eq!(stderr(&many), stderr(&one), "{input}, {threads} threads");
+            assert_eq!(many.status.code(), one.status.code(), "{input}");
+        }
+        let summary_one = keyward(&["eval", "--summary", "--threads", "1", input]);
+        let summary_many = keyward(&["eval", "--summary", input]);
+        assert_eq!(stdout(&summary_many), stdout(&summary_one), "{input}");
+    }
+    let out = keyward(&["eval", "--threads", "3", &gen]);
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        401,
+        "one line per case, the broken one included"
+    );
+    assert_eq!(out.status.code(), Some(2), "an unreadable line is exit 2");
+    let broken: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l.get("error").is_some()).collect();
+    assert!(
+        broken
+            .iter()
+            .any(|l| l["id"].as_str().is_some_and(|id| id.contains("(line 201)"))),
+        "{broken:?}"
+    );
+    // Every other case, before and after the broken line, in input order.
+    let ids: Vec<&str> = lines.iter().filter_map(|l| l["id"].as_str()).collect();
+    assert_eq!(ids[0], "g0");
+    assert_eq!(ids[199], "g199");
+    assert_eq!(ids[201], "g200");
+    assert_eq!(ids[400], "g399");
+    assert!(lines.iter().filter(|l| l["decision"].is_string()).count() > 300);
+}
+
+#[test]
+fn eval_refuses_zero_threads() {
+    let o = keyward(&["eval", "--threads", "0", "fixtures"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--threads"), "{}", stderr(&o));
+}

@@ -30,6 +30,9 @@ enum Command {
         /// Print only disagreements and a last line `N passed, M failed`.
         #[arg(long)]
         summary: bool,
+        /// Worker threads (default: the number of cores). The output is the same for any number.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
     },
     /// Explain each case's decision: every policy, statement and condition.
     Explain {
@@ -188,7 +191,17 @@ fn main() -> ExitCode {
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
     let code = match cli.command {
-        Command::Eval { files, summary } => eval::run(&files, summary, &mut out, &mut err),
+        Command::Eval {
+            files,
+            summary,
+            threads,
+        } => eval::run(
+            &files,
+            summary,
+            threads.map_or(0, usize::from),
+            &mut out,
+            &mut err,
+        ),
         Command::Explain { file, case } => explain::run(&file, case.as_deref(), &mut out, &mut err),
         Command::Check {
             live: true,

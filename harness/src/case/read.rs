@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use keyward_iam::{DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Request};
+use rayon::prelude::*;
 use serde_json::Value;
 
 use super::json::{as_array, as_object, context_value, kind, Fail};
@@ -47,7 +48,7 @@ pub fn read_cases(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>
         None => Err(file_err("the file is empty".into())),
         Some('[') => match serde_json::from_str::<Value>(text) {
             Ok(Value::Array(items)) => Ok(items
-                .iter()
+                .par_iter()
                 .enumerate()
                 .map(|(i, v)| {
                     parse_case(
@@ -90,31 +91,37 @@ fn is_case_line(line: &str) -> bool {
 }
 
 fn read_lines(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>, CaseError> {
-    let mut out = Vec::new();
-    let mut parsed_any = false;
-    for (n, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.is_empty() || t.starts_with("//") {
-            continue;
-        }
-        let src = CaseSource {
-            index: out.len(),
-            line: Some(n + 1),
-        };
-        match serde_json::from_str::<Value>(t) {
-            Ok(v) => {
-                parsed_any = true;
-                out.push(parse_case(file, &v, src));
+    // Which lines hold cases is found in order; each is then read on its own, on every core
+    // (rayon keeps the input order).
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .map(|(n, line)| (n + 1, line.trim()))
+        .filter(|(_, t)| !t.is_empty() && !t.starts_with("//"))
+        .collect();
+    let read: Vec<(bool, Result<Case, CaseError>)> = lines
+        .par_iter()
+        .enumerate()
+        .map(|(index, &(line, t))| {
+            let src = CaseSource {
+                index,
+                line: Some(line),
+            };
+            match serde_json::from_str::<Value>(t) {
+                Ok(v) => (true, parse_case(file, &v, src)),
+                Err(e) => (
+                    false,
+                    Err(CaseError {
+                        file: file.to_string(),
+                        case: Some(format!("#{index} (line {line})")),
+                        path: "$".into(),
+                        message: format!("not valid JSON: {e}"),
+                    }),
+                ),
             }
-            Err(e) => out.push(Err(CaseError {
-                file: file.to_string(),
-                case: Some(format!("#{} (line {})", src.index, n + 1)),
-                path: "$".into(),
-                message: format!("not valid JSON: {e}"),
-            })),
-        }
-    }
-    if !parsed_any {
+        })
+        .collect();
+    if !read.iter().any(|(json, _)| *json) {
         return Err(CaseError {
             file: file.to_string(),
             case: None,
@@ -122,7 +129,7 @@ fn read_lines(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>, Ca
             message: "not JSON: no line holds a JSON case".into(),
         });
     }
-    Ok(out)
+    Ok(read.into_iter().map(|(_, c)| c).collect())
 }
 
 /// Reads one case. Errors carry the case's id when it has one, else its index.
