@@ -658,7 +658,9 @@ fn statement_json(s: &Statement) -> Value {
 fn bad_char(s: &str) -> Option<char> {
     // Nearly every policy is ASCII: a scan of the bytes, which the compiler vectorizes, clears
     // it without decoding a character.
-    if s.bytes().all(|b| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7f)) {
+    if s.bytes()
+        .all(|b| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7f))
+    {
         return None;
     }
     s.chars()
