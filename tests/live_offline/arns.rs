@@ -423,8 +423,6 @@ fn the_dry_run_lists_the_managed_policies_it_creates_reads_and_attaches() {
 
 #[tokio::test]
 async fn the_runner_policy_allows_attaching_exactly_what_the_runner_attaches() {
-    use keyward::commands::runner_policy::{policy, AccountId};
-    use keyward_iam::{evaluate, ContextValue, Policy, PolicySet, Request};
     let dir = tempfile::tempdir().unwrap();
     let fake = Fake::new(SANDBOX);
     fake.world_mut(|w| {
@@ -441,48 +439,7 @@ async fn the_runner_policy_allows_attaching_exactly_what_the_runner_attaches() {
         long_term_call("arn/p-user", pols),
     ];
     run_cases(&aws, &RunId::new(), None, None, &cases, &opts()).await;
-    let set = PolicySet {
-        identity: vec![Policy::parse(
-            &policy(&AccountId::parse(SANDBOX).unwrap()),
-            keyward_iam::PolicyType::Identity,
-        )
-        .unwrap()],
-        ..PolicySet::default()
-    };
-    let runner = format!("arn:aws:sts::{SANDBOX}:assumed-role/{RUNNER_ROLE}/run");
-    let mut seen = BTreeSet::new();
-    for r in fake.requests() {
-        if !r.by_runner || r.op == "GetCallerIdentity" {
-            continue;
-        }
-        let action = format!("{}:{}", r.service, r.op);
-        // The resource as the Service Authorization Reference names it: the principal for an
-        // attachment (the policy is its iam:PolicyARN), else the policy read or written.
-        let resource = match (
-            r.param("RoleName"),
-            r.param("UserName"),
-            r.param("PolicyArn"),
-        ) {
-            (Some(n), _, _) => format!("arn:aws:iam::{SANDBOX}:role/{n}"),
-            (_, Some(n), _) => format!("arn:aws:iam::{SANDBOX}:user/{n}"),
-            (_, _, Some(a)) => a.to_string(),
-            _ => match (r.param("PolicyName"), r.param("RoleArn")) {
-                (Some(n), _) => format!("arn:aws:iam::{SANDBOX}:policy/{n}"),
-                (_, Some(a)) => a.to_string(),
-                _ => "*".into(),
-            },
-        };
-        let mut req = Request::new(runner.as_str(), action.as_str(), resource.as_str());
-        if let (true, Some(p)) = (r.op.starts_with("Attach"), r.param("PolicyArn")) {
-            req = req.with_context("iam:PolicyARN", ContextValue::single(p));
-        }
-        assert_eq!(
-            evaluate(&set, &req).kind,
-            DecisionKind::Allow,
-            "{action} on {resource}"
-        );
-        seen.insert(action);
-    }
+    let seen = super::runner_policy::runner_requests_allowed(&fake);
     for a in [
         "iam:AttachRolePolicy",
         "iam:AttachUserPolicy",

@@ -5,10 +5,11 @@
 
 use super::*;
 use keyward::commands::runner_policy::{policy, AccountId};
-use keyward_iam::{evaluate, Policy, PolicySet, Request};
+use keyward_iam::{evaluate, ContextValue, Policy, PolicySet, Request};
 
 /// The resource a runner request acts on, as the Service Authorization Reference names it: the
-/// user or role it names, else the managed policy, else (simulator, listings) none.
+/// user or role it names (for an attachment, the principal; the policy is its `iam:PolicyARN`),
+/// else the managed policy, else (simulator, listings) none.
 fn resource_of(r: &fake::Req) -> String {
     let arn = |kind: &str, name: &str| format!("arn:aws:iam::{SANDBOX}:{kind}/{name}");
     if let Some(role) = r.param("RoleArn") {
@@ -27,6 +28,41 @@ fn resource_of(r: &fake::Req) -> String {
         return arn("policy", p);
     }
     "*".into()
+}
+
+/// Checks every request the runner made with its own credentials against the runner policy for
+/// the sandbox account (keyward's evaluator, the resource the request names, and for an
+/// attachment the attached policy as `iam:PolicyARN`); returns the actions seen.
+pub(super) fn runner_requests_allowed(fake: &Fake) -> BTreeSet<String> {
+    let set = PolicySet {
+        identity: vec![Policy::parse(
+            &policy(&AccountId::parse(SANDBOX).unwrap()),
+            keyward_iam::PolicyType::Identity,
+        )
+        .unwrap()],
+        ..PolicySet::default()
+    };
+    let runner = format!("arn:aws:sts::{SANDBOX}:assumed-role/{RUNNER_ROLE}/run");
+    let mut seen = BTreeSet::new();
+    for r in fake.requests() {
+        // GetCallerIdentity needs no permission (STS API reference).
+        if !r.by_runner || r.op == "GetCallerIdentity" {
+            continue;
+        }
+        let action = format!("{}:{}", r.service, r.op);
+        let resource = resource_of(&r);
+        let mut req = Request::new(runner.as_str(), action.as_str(), resource.as_str());
+        if let (true, Some(p)) = (r.op.starts_with("Attach"), r.param("PolicyArn")) {
+            req = req.with_context("iam:PolicyARN", ContextValue::single(p));
+        }
+        assert_eq!(
+            evaluate(&set, &req).kind,
+            DecisionKind::Allow,
+            "{action} on {resource}"
+        );
+        seen.insert(action);
+    }
+    seen
 }
 
 fn create_key(id: &str, flow: &str, user_exists: bool) -> Case {
@@ -67,30 +103,7 @@ async fn every_request_the_runner_makes_is_allowed_by_the_runner_policy() {
             "every kind of case ran: {c:?}"
         );
     }
-    let set = PolicySet {
-        identity: vec![Policy::parse(
-            &policy(&AccountId::parse(SANDBOX).unwrap()),
-            keyward_iam::PolicyType::Identity,
-        )
-        .unwrap()],
-        ..PolicySet::default()
-    };
-    let runner = format!("arn:aws:sts::{SANDBOX}:assumed-role/{RUNNER_ROLE}/run");
-    let mut seen = BTreeSet::new();
-    for r in fake.requests() {
-        // GetCallerIdentity needs no permission (STS API reference).
-        if !r.by_runner || r.op == "GetCallerIdentity" {
-            continue;
-        }
-        let action = format!("{}:{}", r.service, r.op);
-        let resource = resource_of(&r);
-        let d = evaluate(
-            &set,
-            &Request::new(runner.as_str(), action.as_str(), resource.as_str()),
-        );
-        assert_eq!(d.kind, DecisionKind::Allow, "{action} on {resource}");
-        seen.insert(action);
-    }
+    let seen = runner_requests_allowed(&fake);
     // The run crossed every kind of thing the runner does.
     for a in [
         "iam:CreateRole",

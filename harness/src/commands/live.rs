@@ -346,20 +346,12 @@ async fn run_live(
         config.region,
         journal.path().display()
     );
-    let opts = LiveOptions {
-        first_index: 0,
-        settle: setup
-            .settle
-            .clone()
-            .unwrap_or_else(|| Settle::new(config.propagation_timeout)),
-        concurrency: config.concurrency,
-        model: config.model.clone(),
-    };
+    let opts = live_options(config, setup);
     // `check --live` is `check`'s comparison with AWS as the reference oracle.
     let aws_oracle = AwsOracle::new(&aws, &run_id, Some(journal.clone()), state.as_ref(), &opts);
     let work = compare(&aws_oracle, &Local, &cases, &files);
     let Some(comparison) = until_interrupted(work, setup.interrupt.take()).await else {
-        clean_up_interrupted(&aws, config, &run_id, err).await;
+        clean_up_interrupted(&aws, config, &run_id, true, err).await;
         return EXIT_INTERRUPTED;
     };
     let Some(report) = aws_oracle.take_report() else {
@@ -487,7 +479,14 @@ async fn until_interrupted<T>(
 }
 
 /// After an interruption: deletes what the run created, from its journal and tags.
-async fn clean_up_interrupted(aws: &Aws, config: &LiveConfig, run_id: &RunId, err: &mut dyn Write) {
+/// After Ctrl-C: sweeps what the run created; a run that can be resumed says how.
+async fn clean_up_interrupted(
+    aws: &Aws,
+    config: &LiveConfig,
+    run_id: &RunId,
+    resumable: bool,
+    err: &mut dyn Write,
+) {
     let _ = writeln!(err, "interrupted: deleting what run {run_id} created ...");
     match sweep::sweep(aws, &config.state_dir, Some(run_id.as_str())).await {
         Ok(r) => {
@@ -505,7 +504,23 @@ async fn clean_up_interrupted(aws: &Aws, config: &LiveConfig, run_id: &RunId, er
             );
         }
     }
-    let _ = writeln!(err, "resume with --resume {run_id}");
+    if resumable {
+        let _ = writeln!(err, "resume with --resume {run_id}");
+    }
+}
+
+/// How a live run waits and how many cases it runs at once, from the configuration (a test's
+/// setup may give its own settling).
+fn live_options(config: &LiveConfig, setup: &Setup) -> LiveOptions {
+    LiveOptions {
+        first_index: 0,
+        settle: setup
+            .settle
+            .clone()
+            .unwrap_or_else(|| Settle::new(config.propagation_timeout)),
+        concurrency: config.concurrency,
+        model: config.model.clone(),
+    }
 }
 
 /// The smallest version of each disagreeing case that AWS still disagrees on.
@@ -789,15 +804,7 @@ async fn smoke_command(
         config.region,
         journal.path().display()
     );
-    let opts = LiveOptions {
-        first_index: 0,
-        settle: setup
-            .settle
-            .clone()
-            .unwrap_or_else(|| Settle::new(config.propagation_timeout)),
-        concurrency: config.concurrency,
-        model: config.model.clone(),
-    };
+    let opts = live_options(config, setup);
     let work = smoke::run(
         &aws,
         &run_id,
@@ -807,15 +814,7 @@ async fn smoke_command(
         &opts,
     );
     let Some(report) = until_interrupted(work, setup.interrupt.take()).await else {
-        let _ = writeln!(
-            err,
-            "interrupted: deleting what smoke run {run_id} created ..."
-        );
-        let left = sweep::sweep(&aws, &config.state_dir, Some(run_id.as_str())).await;
-        let clean = left.as_ref().is_ok_and(|r| r.failed.is_empty());
-        if !clean {
-            let _ = writeln!(err, "run `keyward sweep --run {run_id}`");
-        }
+        clean_up_interrupted(&aws, config, &run_id, false, err).await;
         return EXIT_INTERRUPTED;
     };
     report.print(out);
