@@ -107,9 +107,8 @@ fn read_lines(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>, Ca
                 index,
                 line: Some(line),
             };
-            match serde_json::from_str::<Value>(t) {
-                Ok(v) => (true, parse_case(file, &v, src)),
-                Err(e) => (
+            match read_case_text(file, t, src) {
+                Err(TextError::NotJson(e)) => (
                     false,
                     Err(CaseError {
                         file: file.to_string(),
@@ -118,6 +117,8 @@ fn read_lines(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>, Ca
                         message: format!("not valid JSON: {e}"),
                     }),
                 ),
+                Err(TextError::Case(e)) => (true, Err(e)),
+                Ok(c) => (true, Ok(c)),
             }
         })
         .collect();
@@ -130,6 +131,20 @@ fn read_lines(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>, Ca
         });
     }
     Ok(read.into_iter().map(|(_, c)| c).collect())
+}
+
+/// Why the text of one case could not be read.
+pub(crate) enum TextError {
+    /// The text is not JSON at all.
+    NotJson(serde_json::Error),
+    /// The text is JSON but not a valid case.
+    Case(CaseError),
+}
+
+/// Reads one case from its text (a JSON Lines line, or an array item).
+pub(crate) fn read_case_text(file: &str, text: &str, src: CaseSource) -> Result<Case, TextError> {
+    let v = serde_json::from_str::<Value>(text).map_err(TextError::NotJson)?;
+    parse_case(file, &v, src).map_err(TextError::Case)
 }
 
 /// Reads one case. Errors carry the case's id when it has one, else its index.
