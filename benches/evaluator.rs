@@ -1,5 +1,6 @@
-//! Pre-compiled policies evaluated against requests: the article's two guardrails, and policies
-//! of 10, 100 and 1,000 statements (cost should grow linearly with statements).
+//! Pre-compiled policies evaluated against requests: the article's two guardrails; growth with
+//! the statements of a policy (10, 100, 1,000), the policies of a set (1, 10, 100) and the values
+//! of a condition key (1 to 1,000): the cost should grow at most linearly with each.
 //! Run: `cargo bench --bench evaluator`.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -111,6 +112,78 @@ fn statements(c: &mut Criterion) {
     g.finish();
 }
 
+/// A set of N identity policies of two statements each, none of which applies until the last:
+/// every policy is looked at.
+fn policies(c: &mut Criterion) {
+    let mut g = c.benchmark_group("policies");
+    for n in [1usize, 10, 100] {
+        let identity = (0..n)
+            .map(|i| {
+                let last = i + 1 == n;
+                let doc = json!({
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Action": format!("bedrock:Other{i}"), "Resource": "*"},
+                        {"Effect": if last { "Allow" } else { "Deny" },
+                         "Action": "bedrock:CallWithBearerToken", "Resource": "*",
+                         "Condition": {"StringEquals": {
+                             "bedrock:bearerTokenType": if last { "SHORT_TERM" } else { "LONG_TERM" }
+                         }}}
+                    ]
+                });
+                Policy::parse(&doc, PolicyType::Identity).expect("valid policy")
+            })
+            .collect();
+        let s = PolicySet {
+            identity,
+            ..PolicySet::default()
+        };
+        let r = Request::new(PRINCIPAL, "bedrock:CallWithBearerToken", "*").with_context(
+            "bedrock:bearerTokenType",
+            ContextValue::single("SHORT_TERM"),
+        );
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &(s, r), |b, (s, r)| {
+            b.iter(|| evaluate(black_box(s), black_box(r)))
+        });
+    }
+    g.finish();
+}
+
+/// One condition whose key has N values in the policy and matches only the last: every value is
+/// compared (StringLike, so each is a pattern).
+fn condition_values(c: &mut Criterion) {
+    let mut g = c.benchmark_group("condition_values");
+    for n in [1usize, 10, 100, 1000] {
+        let values: Vec<String> = (0..n)
+            .map(|i| {
+                if i + 1 == n {
+                    "us-east-*".to_string()
+                } else {
+                    format!("xx-region-{i}*")
+                }
+            })
+            .collect();
+        let s = set(json!({
+            "Version": "2012-10-17",
+            "Statement": {"Effect": "Allow", "Action": "bedrock:CallWithBearerToken", "Resource": "*",
+                          "Condition": {"StringLike": {"aws:RequestedRegion": values}}}
+        }));
+        let r = Request::new(PRINCIPAL, "bedrock:CallWithBearerToken", "*")
+            .with_context("aws:RequestedRegion", ContextValue::single("us-east-1"));
+        assert_eq!(
+            evaluate(&s, &r).kind,
+            keyward_iam::DecisionKind::Allow,
+            "the last value matches"
+        );
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &(s, r), |b, (s, r)| {
+            b.iter(|| evaluate(black_box(s), black_box(r)))
+        });
+    }
+    g.finish();
+}
+
 /// One generated case per iteration, per property: generation, the oracle's answers on the case
 /// and its transformed twin, and the comparison. The harness's own speed figure.
 fn generated_cases(c: &mut Criterion) {
@@ -146,5 +219,12 @@ fn generated_cases(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, article, statements, generated_cases);
+criterion_group!(
+    benches,
+    article,
+    statements,
+    policies,
+    condition_values,
+    generated_cases
+);
 criterion_main!(benches);

@@ -5,11 +5,9 @@
 //! on one thread and on every core.
 //! Run: `cargo bench --bench stages`.
 
-use std::io::Write;
-
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use keyward::case::read_cases;
-use keyward::commands::eval::{self, verdict_json};
+use keyward::commands::eval::{self, write_verdict};
 use keyward::generate::{case, GenSettings, SetSettings};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
@@ -72,7 +70,8 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             out.clear();
             for (c, v) in cases.iter().zip(&verdicts) {
-                let _ = writeln!(out, "{}", verdict_json(c, v));
+                write_verdict(&mut out, c, v);
+                out.push(b'\n');
             }
             black_box(out.len())
         })

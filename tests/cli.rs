@@ -1,7 +1,7 @@
 //! The CLI contract (docs/cli.md) through the real binary: output shapes, the closing
 //! line, and exit codes 0 / 1 / 2.
 
-use crate::support::{keyward, keyward_offline, root, stderr, stdout, write};
+use crate::support::{generated_case_lines, keyward, keyward_offline, root, stderr, stdout, write};
 
 const ALLOW_ALL: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"bedrock:*","Resource":"*"}}"#;
 
@@ -347,17 +347,7 @@ fn runner_policy_refuses_a_bad_account_id_with_exit_2() {
 /// JSON Lines of `n` generated request cases (some with duplicate Sids or other problems the
 /// reader must report), and in the middle one line that is not JSON.
 fn generated_lines(n: usize) -> String {
-    use keyward::generate::{case, GenSettings, SetSettings};
-    use proptest::strategy::{Strategy, ValueTree};
-    let strat = case(&GenSettings::default(), &SetSettings::default());
-    let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let mut lines: Vec<String> = (0..n)
-        .map(|i| {
-            let g = strat.new_tree(&mut runner).unwrap().current();
-            serde_json::json!({"id": format!("g{i}"), "policies": *g.policies, "request": g.request})
-                .to_string()
-        })
-        .collect();
+    let mut lines = generated_case_lines(n);
     lines.insert(n / 2, "{\"id\": \"broken\", \"policies\": ".to_string());
     lines.join("\n")
 }

@@ -17,6 +17,7 @@ mod properties;
 mod release_workflow;
 mod secrets;
 mod snapshots;
+mod streaming;
 
 #[test]
 fn every_test_file_is_declared() {

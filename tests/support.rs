@@ -56,15 +56,17 @@ fn run(cmd: &mut Command, args: &[&str], input: Option<&str>) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("run the keyward binary");
-    if let Some(text) = input {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(text.as_bytes())
-            .expect("write stdin");
-    }
+    // Written from another thread: keyward prints while it reads, so a large input written
+    // before its output is read would fill both pipes and wait forever.
+    let writer = input.map(|text| {
+        let mut stdin = child.stdin.take().expect("stdin");
+        let text = text.to_string();
+        std::thread::spawn(move || stdin.write_all(text.as_bytes()))
+    });
     let out = child.wait_with_output().expect("wait for keyward");
+    if let Some(w) = writer {
+        w.join().expect("the stdin writer").expect("write stdin");
+    }
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         !err.contains("panicked"),
@@ -119,4 +121,20 @@ pub fn fixture(id: &str) -> Case {
         .into_iter()
         .find_map(|(_, c)| (c.id == id).then_some(c))
         .unwrap_or_else(|| panic!("no fixture {id}"))
+}
+
+/// `n` generated request cases (the check generators, deterministic), one JSON object per line,
+/// with ids `g0`, `g1`, ...
+pub fn generated_case_lines(n: usize) -> Vec<String> {
+    use keyward::generate::{case, GenSettings, SetSettings};
+    use proptest::strategy::{Strategy, ValueTree};
+    let strat = case(&GenSettings::default(), &SetSettings::default());
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    (0..n)
+        .map(|i| {
+            let g = strat.new_tree(&mut runner).unwrap().current();
+            serde_json::json!({"id": format!("g{i}"), "policies": *g.policies, "request": g.request})
+                .to_string()
+        })
+        .collect()
 }

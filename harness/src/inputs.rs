@@ -2,9 +2,14 @@
 //! stable order, `-` is standard input, and ids must be unique within a run.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
-use crate::case::{read_cases, read_file, Case, CaseError};
+use rayon::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+use crate::case::stream::stream_file;
+use crate::case::{read_item, Case, CaseError};
 
 /// A case, or why it could not be read, with the file it came from.
 pub enum Loaded {
@@ -57,36 +62,106 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Reads every case of every file, in order. Later cases reusing an id are errors.
-pub fn load(files: &[PathBuf]) -> Vec<Loaded> {
-    let mut out = Vec::new();
-    let mut seen = HashSet::new();
-    for f in files {
-        let name = f.display().to_string();
-        let cases = read_file(f).and_then(|text| read_cases(&name, &text));
-        match cases {
-            Err(e) => out.push(Loaded::Error(e)),
-            Ok(cases) => {
-                for c in cases {
-                    out.push(match c {
-                        Ok(c) if !seen.insert(c.id.clone()) => Loaded::Error(CaseError {
-                            file: name.clone(),
-                            case: Some(c.id.clone()),
-                            path: "$.id".into(),
-                            message: format!(
-                                "duplicate id {:?}: ids must be unique within a run",
-                                c.id
-                            ),
-                        }),
-                        Ok(c) => Loaded::Case {
-                            file: name.clone(),
-                            case: Box::new(c),
-                        },
-                        Err(e) => Loaded::Error(e),
-                    });
-                }
-            }
+/// Reads every case of every file, in order, and hands them on batch by batch (see
+/// [`crate::case::stream`]: memory stays bounded however large the input). Each batch is read on
+/// every core of `pool`. A later case reusing an id is an error; only the ids'
+/// fingerprints are remembered.
+pub fn for_each_batch(files: &[PathBuf], pool: &ThreadPool, mut f: impl FnMut(Vec<Loaded>)) {
+    let mut ids = IdSet::default();
+    for path in files {
+        let name = path.display().to_string();
+        let streamed = stream_file(path, &mut |items| {
+            let read: Vec<Result<Case, CaseError>> = pool.install(|| {
+                items
+                    .into_par_iter()
+                    .map(|item| read_item(&name, item))
+                    .collect()
+            });
+            f(read
+                .into_iter()
+                .map(|c| match c {
+                    Ok(c) if !ids.insert(&c.id) => Loaded::Error(CaseError {
+                        file: name.clone(),
+                        case: Some(c.id.clone()),
+                        path: "$.id".into(),
+                        message: format!(
+                            "duplicate id {:?}: ids must be unique within a run",
+                            c.id
+                        ),
+                    }),
+                    Ok(c) => Loaded::Case {
+                        file: name.clone(),
+                        case: Box::new(c),
+                    },
+                    Err(e) => Loaded::Error(e),
+                })
+                .collect())
+        });
+        if let Err(e) = streamed {
+            f(vec![Loaded::Error(e)]);
         }
     }
+}
+
+/// Reads every case of every file, in order, all at once (for inputs that are kept whole anyway,
+/// such as the fixtures).
+pub fn load(files: &[PathBuf]) -> Vec<Loaded> {
+    let mut out = Vec::new();
+    // When no thread can be started, the cases are read on this one.
+    let pool = ThreadPoolBuilder::new().build().or_else(|_| {
+        ThreadPoolBuilder::new()
+            .num_threads(1)
+            .use_current_thread()
+            .build()
+    });
+    match pool {
+        Ok(pool) => for_each_batch(files, &pool, |batch| out.extend(batch)),
+        Err(e) => out.push(Loaded::Error(CaseError {
+            file: "(all inputs)".into(),
+            case: None,
+            path: "$".into(),
+            message: format!("cannot start a thread to read the cases: {e}"),
+        })),
+    }
     out
+}
+
+/// The ids seen in a run, as 128-bit fingerprints: a million ids take 16 MB and not the ids'
+/// text. Two different ids share a fingerprint with a chance near 2^-128 per pair, which would
+/// report a false duplicate; nothing else depends on it.
+#[derive(Default)]
+struct IdSet(HashSet<u128, BuildHasherDefault<Fingerprinted>>);
+
+impl IdSet {
+    /// Whether `id` is new.
+    fn insert(&mut self, id: &str) -> bool {
+        let half = |salt: u8| {
+            let mut h = std::hash::DefaultHasher::new();
+            h.write_u8(salt);
+            h.write(id.as_bytes());
+            h.finish()
+        };
+        self.0
+            .insert(u128::from(half(0)) << 64 | u128::from(half(1)))
+    }
+}
+
+/// The set's own hasher: a fingerprint is already well mixed, so its low bits are the hash.
+#[derive(Default)]
+struct Fingerprinted(u64);
+
+impl Hasher for Fingerprinted {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
+    }
 }

@@ -5,8 +5,10 @@
 mod json;
 pub(crate) mod read;
 mod scenario;
+pub mod stream;
 mod write;
 
+pub(crate) use read::read_item;
 pub use read::{read_cases, read_file, read_policies, CaseSource};
 
 use keyward_bedrock::Outcome;

@@ -3,8 +3,11 @@
 
 use std::path::Path;
 
+use std::borrow::Cow;
+
 use keyward_iam::{DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Request};
 use rayon::prelude::*;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::json::{as_array, as_object, context_value, kind, Fail};
@@ -34,103 +37,161 @@ pub fn read_file(path: &Path) -> Result<String, CaseError> {
     })
 }
 
+/// The text of one case before it is read, or why a part of a file holds no case.
+pub(crate) enum Item<'a> {
+    Text { text: Cow<'a, str>, src: CaseSource },
+    Error(CaseError),
+}
+
 /// Every case of a file, each read on its own: one bad case does not hide the others. An `Err`
 /// for the whole file means it is not JSON at all.
 pub fn read_cases(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>, CaseError> {
-    let file_err = |message: String| CaseError {
+    Ok(split_text(file, text)?
+        .into_par_iter()
+        .map(|item| read_item(file, item))
+        .collect())
+}
+
+/// Reads one item: its case, or its error.
+pub(crate) fn read_item(file: &str, item: Item<'_>) -> Result<Case, CaseError> {
+    match item {
+        Item::Error(e) => Err(e),
+        Item::Text { text, src } => read_case_text(file, &text, src).map_err(|e| match e {
+            TextError::Case(e) => e,
+            TextError::NotJson(e) => CaseError {
+                file: file.to_string(),
+                case: src.line.map(|line| format!("#{} (line {line})", src.index)),
+                path: "$".into(),
+                message: format!("not valid JSON: {e}"),
+            },
+        }),
+    }
+}
+
+fn file_error(file: &str, message: String) -> CaseError {
+    CaseError {
         file: file.to_string(),
         case: None,
         path: "$".into(),
         message,
-    };
+    }
+}
+
+/// Where the cases of a whole text are, by the layout rule of docs/case-format.md (the first
+/// non-blank character decides). Nothing is read as a case yet.
+pub(crate) fn split_text<'a>(file: &str, text: &'a str) -> Result<Vec<Item<'a>>, CaseError> {
     let first = text.trim_start().chars().next();
     match first {
-        None => Err(file_err("the file is empty".into())),
-        Some('[') => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Array(items)) => Ok(items
-                .par_iter()
+        None => Err(file_error(file, "the file is empty".into())),
+        Some('[') => match serde_json::from_str::<Vec<&RawValue>>(text) {
+            Ok(items) => Ok(items
+                .into_iter()
                 .enumerate()
-                .map(|(i, v)| {
-                    parse_case(
-                        file,
-                        v,
-                        CaseSource {
-                            index: i,
-                            line: None,
-                        },
-                    )
+                .map(|(index, raw)| Item::Text {
+                    text: Cow::Borrowed(raw.get()),
+                    src: CaseSource { index, line: None },
                 })
                 .collect()),
-            Ok(_) => Err(file_err("expected an array of cases".into())),
-            Err(e) => Err(file_err(format!("not valid JSON: {e}"))),
+            Err(e) => Err(file_error(file, format!("not valid JSON: {e}"))),
         },
-        Some('{') => match serde_json::from_str::<Value>(text) {
-            Ok(v) => Ok(vec![parse_case(
-                file,
-                &v,
-                CaseSource {
+        // The whole text, not the raw value: errors then give positions in the file.
+        Some('{') => match serde_json::from_str::<&RawValue>(text) {
+            Ok(_) => Ok(vec![Item::Text {
+                text: Cow::Borrowed(text),
+                src: CaseSource {
                     index: 0,
                     line: None,
                 },
-            )]),
+            }]),
             // JSON Lines only when some unindented line holds a JSON object on its own; else it
             // is one broken (e.g. pretty-printed) object: one error for the whole file, not one
             // per line.
-            Err(_) if text.lines().any(is_case_line) => read_lines(file, text),
-            Err(e) => Err(file_err(format!("not valid JSON: {e}"))),
+            Err(_) if text.lines().any(is_case_line) => Ok(LineItems::new(file).split(text)),
+            Err(e) => Err(file_error(file, format!("not valid JSON: {e}"))),
         },
-        Some('/') => read_lines(file, text),
-        Some(c) => Err(file_err(format!(
-            "not JSON: a case file starts with '{{', '[' or a JSON Lines comment, found {c:?}"
-        ))),
-    }
-}
-
-fn is_case_line(line: &str) -> bool {
-    line.starts_with('{') && matches!(serde_json::from_str::<Value>(line), Ok(Value::Object(_)))
-}
-
-fn read_lines(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>, CaseError> {
-    // Which lines hold cases is found in order; each is then read on its own, on every core
-    // (rayon keeps the input order).
-    let lines: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .map(|(n, line)| (n + 1, line.trim()))
-        .filter(|(_, t)| !t.is_empty() && !t.starts_with("//"))
-        .collect();
-    let read: Vec<(bool, Result<Case, CaseError>)> = lines
-        .par_iter()
-        .enumerate()
-        .map(|(index, &(line, t))| {
-            let src = CaseSource {
-                index,
-                line: Some(line),
-            };
-            match read_case_text(file, t, src) {
-                Err(TextError::NotJson(e)) => (
-                    false,
-                    Err(CaseError {
-                        file: file.to_string(),
-                        case: Some(format!("#{index} (line {line})")),
-                        path: "$".into(),
-                        message: format!("not valid JSON: {e}"),
-                    }),
-                ),
-                Err(TextError::Case(e)) => (true, Err(e)),
-                Ok(c) => (true, Ok(c)),
+        Some('/') => {
+            if !text.lines().any(|l| is_json(l.trim())) {
+                return Err(file_error(
+                    file,
+                    "not JSON: no line holds a JSON case".into(),
+                ));
             }
-        })
-        .collect();
-    if !read.iter().any(|(json, _)| *json) {
-        return Err(CaseError {
-            file: file.to_string(),
-            case: None,
-            path: "$".into(),
-            message: "not JSON: no line holds a JSON case".into(),
-        });
+            Ok(LineItems::new(file).split(text))
+        }
+        Some(c) => Err(file_error(
+            file,
+            format!(
+                "not JSON: a case file starts with '{{', '[' or a JSON Lines comment, found {c:?}"
+            ),
+        )),
     }
-    Ok(read.into_iter().map(|(_, c)| c).collect())
+}
+
+fn is_json(line: &str) -> bool {
+    serde_json::from_str::<Value>(line).is_ok()
+}
+
+/// Whether a line (untrimmed) starts in column one and holds a JSON object on its own.
+pub(crate) fn is_case_line(line: &str) -> bool {
+    line.starts_with('{') && is_json(line)
+}
+
+/// Numbers the lines of a JSON Lines file as they come, across the blocks of a streamed file.
+pub(crate) struct LineItems<'f> {
+    file: &'f str,
+    /// Lines seen so far.
+    line: usize,
+    /// Cases (lines that are neither blank nor comments) seen so far.
+    index: usize,
+}
+
+impl<'f> LineItems<'f> {
+    pub(crate) fn new(file: &'f str) -> LineItems<'f> {
+        LineItems {
+            file,
+            line: 0,
+            index: 0,
+        }
+    }
+
+    /// The item of the next line, `None` for a blank line or a comment. Lines are trimmed as
+    /// `str::trim` trims them (a line that is not UTF-8 is an error for that line only).
+    pub(crate) fn next_line<'a>(&mut self, bytes: &'a [u8]) -> Option<Item<'a>> {
+        self.line += 1;
+        let line = self.line;
+        let text = std::str::from_utf8(bytes).map(str::trim);
+        let t = match &text {
+            Ok(t) => t.as_bytes(),
+            Err(_) => bytes.trim_ascii(),
+        };
+        if t.is_empty() || t.starts_with(b"//") {
+            return None;
+        }
+        let index = self.index;
+        self.index += 1;
+        let src = CaseSource {
+            index,
+            line: Some(line),
+        };
+        Some(match text {
+            Ok(text) => Item::Text {
+                text: Cow::Borrowed(text),
+                src,
+            },
+            Err(e) => Item::Error(CaseError {
+                file: self.file.to_string(),
+                case: Some(format!("#{index} (line {line})")),
+                path: "$".into(),
+                message: format!("not valid UTF-8: {e}"),
+            }),
+        })
+    }
+
+    fn split<'a>(mut self, text: &'a str) -> Vec<Item<'a>> {
+        text.lines()
+            .filter_map(|l| self.next_line(l.as_bytes()))
+            .collect()
+    }
 }
 
 /// Why the text of one case could not be read.

@@ -3,37 +3,61 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{Tally, EXIT_BAD_INPUT};
 use crate::case::{Case, Verdict};
 use crate::compare::disagreement_text;
-use crate::inputs::{expand, load, Loaded};
+use crate::inputs::{expand, for_each_batch, Loaded};
 use rayon::prelude::*;
 
-pub fn verdict_json(case: &Case, v: &Verdict) -> Value {
-    let mut line = json!({
-        "id": case.id,
-        "decision": v.decision.map(|d| d.as_str()),
-        "by": v.by.map(|b| b.as_str()),
-        "message": v.message,
-        "agrees": v.agrees,
+/// Appends a case's output line (without its newline) to `buf`: the fields of docs/cli.md, in
+/// their order, written straight into the buffer (no JSON tree per case).
+pub fn write_verdict(buf: &mut Vec<u8>, case: &Case, v: &Verdict) {
+    fn opt_str(buf: &mut Vec<u8>, s: Option<&str>) {
+        match s {
+            Some(s) => string(buf, s),
+            None => buf.extend_from_slice(b"null"),
+        }
+    }
+    fn string(buf: &mut Vec<u8>, s: &str) {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *buf, s);
+    }
+    buf.extend_from_slice(b"{\"id\":");
+    string(buf, &case.id);
+    buf.extend_from_slice(b",\"decision\":");
+    opt_str(buf, v.decision.map(|d| d.as_str()));
+    buf.extend_from_slice(b",\"by\":");
+    opt_str(buf, v.by.map(|b| b.as_str()));
+    buf.extend_from_slice(b",\"message\":");
+    opt_str(buf, v.message.as_deref());
+    buf.extend_from_slice(match v.agrees {
+        Some(true) => b",\"agrees\":true",
+        Some(false) => b",\"agrees\":false",
+        None => b",\"agrees\":null",
     });
-    let Value::Object(m) = &mut line else {
-        return line;
-    };
     if let Some(o) = &v.outcome {
-        m.insert("status".into(), json!(o.status));
-        m.insert("code".into(), json!(o.code.map(|c| c.as_str())));
-        m.insert("body".into(), json!(o.body));
-        m.insert("side_effects".into(), json!(o.side_effect_texts()));
+        let _ = write!(buf, ",\"status\":{},\"code\":", o.status);
+        opt_str(buf, o.code.map(|c| c.as_str()));
+        buf.extend_from_slice(b",\"body\":");
+        string(buf, &o.body);
+        buf.extend_from_slice(b",\"side_effects\":[");
+        for (i, e) in o.side_effects.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            string(buf, &e.to_string());
+        }
+        buf.push(b']');
     }
     if v.agrees == Some(false) {
         if let Some(e) = &case.expect {
-            m.insert("expected".into(), e.to_json());
+            buf.extend_from_slice(b",\"expected\":");
+            let _ = serde_json::to_writer(&mut *buf, &e.to_json());
         }
     }
-    line
+    buf.push(b'}');
 }
 
 /// One line (and details) saying how a case disagrees.
@@ -46,7 +70,7 @@ pub fn disagreement_line(file: &str, case: &Case, v: &Verdict) -> String {
 
 /// What one case (or one unreadable input) prints, and how it counts.
 struct Printed {
-    out: Option<String>,
+    out: Vec<u8>,
     err: Option<String>,
     agrees: Option<bool>,
     unreadable: bool,
@@ -57,10 +81,15 @@ fn render(item: &Loaded, summary: bool) -> Printed {
     match item {
         Loaded::Error(e) => {
             let id = e.case.clone().unwrap_or_else(|| e.file.clone());
+            let out = if summary {
+                Vec::new()
+            } else {
+                json!({"id": id, "decision": null, "error": e.to_string()})
+                    .to_string()
+                    .into_bytes()
+            };
             Printed {
-                out: (!summary).then(|| {
-                    json!({"id": id, "decision": null, "error": e.to_string()}).to_string()
-                }),
+                out,
                 err: Some(format!("error: {e}")),
                 agrees: None,
                 unreadable: true,
@@ -68,11 +97,13 @@ fn render(item: &Loaded, summary: bool) -> Printed {
         }
         Loaded::Case { file, case } => {
             let v = case.verdict();
-            let out = if summary {
-                (v.agrees == Some(false)).then(|| disagreement_line(file, case, &v))
-            } else {
-                Some(verdict_json(case, &v).to_string())
-            };
+            let mut out = Vec::new();
+            if !summary {
+                out.reserve(256);
+                write_verdict(&mut out, case, &v);
+            } else if v.agrees == Some(false) {
+                out = disagreement_line(file, case, &v).into_bytes();
+            }
             Printed {
                 out,
                 err: None,
@@ -84,7 +115,8 @@ fn render(item: &Loaded, summary: bool) -> Printed {
 }
 
 /// `keyward eval` on `threads` cores (0: all of them). The output is the same whatever the
-/// number of threads: every line in input order.
+/// number of threads: every line in input order. The input is read batch by batch, so memory
+/// stays bounded however large it is.
 pub fn run(
     paths: &[PathBuf],
     summary: bool,
@@ -106,25 +138,34 @@ pub fn run(
             return EXIT_BAD_INPUT;
         }
     };
-    let printed: Vec<Printed> = pool.install(|| {
-        load(&files)
-            .par_iter()
-            .map(|i| render(i, summary))
-            .collect()
-    });
     let mut tally = Tally::default();
-    for p in printed {
-        if p.unreadable {
-            tally.unreadable += 1;
-        } else {
-            tally.record(p.agrees);
-        }
-        if let Some(e) = p.err {
-            let _ = writeln!(err, "{e}");
-        }
-        if let Some(o) = p.out {
-            let _ = writeln!(out, "{o}");
-        }
+    // One write per batch, not one per line (standard output is line-buffered).
+    let mut text = Vec::new();
+    let mut errors = Vec::new();
+    {
+        for_each_batch(&files, &pool, |batch| {
+            let printed: Vec<Printed> =
+                pool.install(|| batch.par_iter().map(|i| render(i, summary)).collect());
+            for p in printed {
+                if p.unreadable {
+                    tally.unreadable += 1;
+                } else {
+                    tally.record(p.agrees);
+                }
+                if let Some(e) = p.err {
+                    errors.extend_from_slice(e.as_bytes());
+                    errors.push(b'\n');
+                }
+                if !p.out.is_empty() {
+                    text.extend_from_slice(&p.out);
+                    text.push(b'\n');
+                }
+            }
+            let _ = err.write_all(&errors);
+            let _ = out.write_all(&text);
+            errors.clear();
+            text.clear();
+        })
     }
     if summary {
         let _ = writeln!(out, "{}", tally.summary_line());

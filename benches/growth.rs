@@ -1,0 +1,118 @@
+//! `keyward eval` time and peak memory against input size: JSON Lines files of 10 MB, 100 MB and
+//! 1 GB, generated on the fly into a temporary directory (never into the repository) from 1,000
+//! generated request cases (the check generators, seed fixed) repeated under new ids. Each size
+//! runs three times on every core; the table gives the median wall time, the time per case and
+//! the largest peak resident memory (wait4's ru_maxrss of the child).
+//!
+//! Run: `cargo bench --bench growth` (all three sizes: about 2 GB of temporary disk at most, one
+//! file at a time), or `KEYWARD_GROWTH_MB=10,100 cargo bench --bench growth` for some sizes.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use keyward::generate::{case, GenSettings, SetSettings};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
+
+const DISTINCT: usize = 1_000;
+const RUNS: usize = 3;
+
+/// The distinct cases, each a JSON object without its id (added per copy).
+fn cases() -> Vec<String> {
+    let strat = case(&GenSettings::default(), &SetSettings::default());
+    let mut runner = TestRunner::deterministic();
+    (0..DISTINCT)
+        .map(|_| {
+            let g = strat
+                .new_tree(&mut runner)
+                .expect("the generators draw")
+                .current();
+            let body =
+                serde_json::json!({"policies": *g.policies, "request": g.request}).to_string();
+            // `{"policies":...}` without its opening brace, to follow an id.
+            body[1..].to_string()
+        })
+        .collect()
+}
+
+/// Writes at least `bytes` of cases; the number of cases written.
+fn write_input(path: &Path, bytes: u64, cases: &[String]) -> usize {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("a temporary file"));
+    let (mut written, mut n) = (0u64, 0usize);
+    while written < bytes {
+        let line = format!("{{\"id\":\"c{n}\",{}\n", cases[n % cases.len()]);
+        out.write_all(line.as_bytes())
+            .expect("room on the temporary disk");
+        written += line.len() as u64;
+        n += 1;
+    }
+    out.flush().expect("room on the temporary disk");
+    n
+}
+
+/// One run of `keyward eval FILE`: wall seconds and peak resident KiB.
+fn run(file: &Path) -> (f64, i64) {
+    let start = Instant::now();
+    // Waited for with wait4 below, not Child::wait.
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args(["eval", file.to_str().expect("a UTF-8 temporary path")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the keyward binary");
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data that wait4 fills in; the pid is our own child, not yet
+    // waited for.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let wall = start.elapsed().as_secs_f64();
+    assert_eq!(pid, child.id() as i32, "wait4 on the child");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "keyward eval failed on {}",
+        file.display()
+    );
+    (wall, usage.ru_maxrss)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not used.
+    let sizes: Vec<u64> = std::env::var("KEYWARD_GROWTH_MB")
+        .ok()
+        .map(|s| {
+            s.split(',')
+                .map(|x| {
+                    x.trim()
+                        .parse()
+                        .expect("KEYWARD_GROWTH_MB: sizes in MB, e.g. 10,100")
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| vec![10, 100, 1000]);
+    let cases = cases();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    println!("| input | cases | wall (median of {RUNS}) | per case | peak memory |");
+    println!("|---|---|---|---|---|");
+    for mb in sizes {
+        let file = dir.path().join(format!("{mb}MB.jsonl"));
+        let n = write_input(&file, mb * 1_000_000, &cases);
+        let mut walls = Vec::new();
+        let mut peak = 0;
+        for _ in 0..RUNS {
+            let (wall, rss) = run(&file);
+            walls.push(wall);
+            peak = peak.max(rss);
+        }
+        walls.sort_by(f64::total_cmp);
+        let wall = walls[RUNS / 2];
+        println!(
+            "| {mb} MB | {n} | {wall:.2} s | {:.1} µs | {:.1} MiB |",
+            wall * 1e6 / n as f64,
+            peak as f64 / 1024.0
+        );
+        std::fs::remove_file(&file).expect("the temporary file");
+    }
+}

@@ -1,0 +1,245 @@
+//! Reading a case file in bounded memory. A file of up to [`BLOCK`] bytes is read whole and
+//! split by the layout rule ([`split_text`]); a larger one is streamed when its first block shows
+//! its layout: JSON Lines block by block, an array item by item (after a first pass that checks
+//! the whole file is one JSON array, so that a broken array is still one error and no case).
+//! Cases are handed on in batches of at most [`BATCH`], in input order, as text not yet read:
+//! the caller reads them on every core.
+//!
+//! What is held at once is one block (or the longest line, if longer), one batch of case texts
+//! and what the caller keeps of a batch: never the whole file. Two inputs are still read whole,
+//! because nothing short of the whole text tells their layout or they cannot be read twice: a
+//! large file that starts with `{` whose first line is not a JSON object on its own (a
+//! pretty-printed object, or JSON Lines whose first line is broken), and a large array on
+//! standard input.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::read::{is_case_line, split_text, CaseSource, Item, LineItems};
+use super::CaseError;
+
+/// Files up to this size are read whole; larger ones are read this much at a time.
+pub const BLOCK: usize = 1 << 20;
+/// Cases handed on at a time: enough to keep every core busy, few enough to bound memory.
+pub const BATCH: usize = 512;
+
+/// Where the text comes from: a file (which can be read twice) or standard input.
+enum Input {
+    File(File),
+    Stdin(io::Stdin),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Input::File(f) => f.read(buf),
+            Input::Stdin(s) => s.read(buf),
+        }
+    }
+}
+
+/// Reads `path` (`-`: standard input) and hands its cases to `sink` batch by batch. An `Err` is
+/// about the whole file, given after the batches read before it (an I/O error in the middle).
+pub(crate) fn stream_file(
+    path: &Path,
+    sink: &mut dyn for<'a> FnMut(Vec<Item<'a>>),
+) -> Result<(), CaseError> {
+    let file = path.display().to_string();
+    let cannot_read = |e: io::Error| CaseError {
+        file: file.clone(),
+        case: None,
+        path: "$".into(),
+        message: format!("cannot read: {e}"),
+    };
+    let mut input = if file == "-" {
+        Input::Stdin(io::stdin())
+    } else {
+        Input::File(File::open(path).map_err(cannot_read)?)
+    };
+    let mut buf = Vec::with_capacity(BLOCK);
+    let eof = fill(&mut input, &mut buf, BLOCK).map_err(cannot_read)?;
+    if !eof {
+        let first = buf.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        let first_line = buf
+            .split(|&b| b == b'\n')
+            .find(|l| !l.trim_ascii().is_empty())
+            .unwrap_or_default();
+        let streams = match first {
+            Some(b'{') => std::str::from_utf8(first_line).is_ok_and(is_case_line),
+            Some(b'/') => has_json_line(&buf),
+            Some(b'[') => matches!(input, Input::File(_)),
+            _ => false,
+        };
+        if streams && first == Some(b'[') {
+            let Input::File(f) = &mut input else {
+                unreachable!("only a file streams an array")
+            };
+            return stream_array(&file, f, sink);
+        }
+        if streams {
+            return stream_lines(&file, &mut input, buf, sink).map_err(cannot_read);
+        }
+        input.read_to_end(&mut buf).map_err(cannot_read)?;
+    }
+    let text = String::from_utf8(buf).map_err(|_| {
+        cannot_read(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+    })?;
+    let mut items = split_text(&file, &text)?.into_iter();
+    loop {
+        let batch: Vec<Item<'_>> = items.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        sink(batch);
+    }
+}
+
+/// Reads until `buf` holds `want` bytes or the input ends; whether it ended.
+fn fill(input: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
+    while buf.len() < want {
+        let before = buf.len();
+        input.take((want - before) as u64).read_to_end(buf)?;
+        if buf.len() == before {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether some complete line of a first block holds JSON (the rule for a file that starts with
+/// a comment).
+fn has_json_line(block: &[u8]) -> bool {
+    let complete = match block.iter().rposition(|&b| b == b'\n') {
+        Some(end) => &block[..end],
+        None => return false,
+    };
+    complete.split(|&b| b == b'\n').any(|l| {
+        std::str::from_utf8(l)
+            .is_ok_and(|t| serde_json::from_str::<serde_json::Value>(t.trim()).is_ok())
+    })
+}
+
+/// JSON Lines, block by block: each block is cut after its last complete line; the rest starts
+/// the next block.
+fn stream_lines(
+    file: &str,
+    input: &mut Input,
+    mut buf: Vec<u8>,
+    sink: &mut dyn for<'a> FnMut(Vec<Item<'a>>),
+) -> io::Result<()> {
+    let mut lines = LineItems::new(file);
+    let mut eof = false;
+    loop {
+        let end = if eof {
+            buf.len()
+        } else {
+            match buf.iter().rposition(|&b| b == b'\n') {
+                Some(nl) => nl + 1,
+                // A line longer than a block: read on until it ends.
+                None => {
+                    let want = buf.len() + BLOCK;
+                    eof = fill(input, &mut buf, want)?;
+                    continue;
+                }
+            }
+        };
+        let mut batch = Vec::with_capacity(BATCH);
+        let block = &buf[..end];
+        let mut rest = block;
+        while !rest.is_empty() {
+            let (line, after) = match rest.iter().position(|&b| b == b'\n') {
+                Some(nl) => (&rest[..nl], &rest[nl + 1..]),
+                None => (rest, &rest[rest.len()..]),
+            };
+            rest = after;
+            if let Some(item) = lines.next_line(line) {
+                batch.push(item);
+                if batch.len() == BATCH {
+                    sink(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                }
+            }
+        }
+        if !batch.is_empty() {
+            sink(batch);
+        }
+        if eof {
+            return Ok(());
+        }
+        buf.drain(..end);
+        let want = buf.len() + BLOCK;
+        eof = fill(input, &mut buf, want)?;
+    }
+}
+
+/// A large array in a file: a first pass checks that the whole file is one JSON array (reading
+/// nothing into memory), the second hands its items on.
+fn stream_array(
+    file: &str,
+    f: &mut File,
+    sink: &mut dyn for<'a> FnMut(Vec<Item<'a>>),
+) -> Result<(), CaseError> {
+    let whole = |message: String| CaseError {
+        file: file.to_string(),
+        case: None,
+        path: "$".into(),
+        message,
+    };
+    let pass = |f: &mut File, seed: Option<Items<'_>>| -> Result<(), serde_json::Error> {
+        f.seek(SeekFrom::Start(0)).map_err(serde_json::Error::io)?;
+        let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(BLOCK, f));
+        match seed {
+            None => IgnoredAny::deserialize(&mut de).map(drop)?,
+            Some(items) => de.deserialize_seq(items)?,
+        }
+        de.end()
+    };
+    pass(f, None).map_err(|e| whole(format!("not valid JSON: {e}")))?;
+    pass(f, Some(Items { sink })).map_err(|e| {
+        whole(format!(
+            "cannot read: the file changed while it was read ({e})"
+        ))
+    })
+}
+
+/// The second pass over an array: each item's text, in batches.
+struct Items<'s> {
+    sink: &'s mut dyn for<'a> FnMut(Vec<Item<'a>>),
+}
+
+impl<'de> Visitor<'de> for Items<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of cases")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut index = 0;
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            let text: Box<str> = raw.into();
+            batch.push(Item::Text {
+                text: Cow::Owned(text.into()),
+                src: CaseSource { index, line: None },
+            });
+            index += 1;
+            if batch.len() == BATCH {
+                (self.sink)(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            }
+        }
+        if !batch.is_empty() {
+            (self.sink)(batch);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,213 @@
+//! Inputs larger than the reader's block are streamed (docs/case-format.md, "Files"): JSON Lines
+//! block by block and arrays item by item. What is printed must not depend on it: the same cases
+//! in small files (each read whole) print the same lines, errors name the same lines and cases,
+//! and memory does not grow with the input.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use keyward::case::stream::BLOCK;
+use serde_json::Value;
+
+use crate::support::{generated_case_lines, keyward, keyward_with_input, root, stderr, stdout};
+
+/// Generated case lines whose total size is at least `bytes`.
+fn lines_of_size(bytes: usize) -> Vec<String> {
+    let base = generated_case_lines(400);
+    let mut out = Vec::new();
+    let mut size = 0;
+    // Copies of the 400 cases under new ids: as varied as 400 generated cases, any length.
+    for round in 0.. {
+        for line in &base {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            v["id"] = Value::String(format!("r{round}/{}", v["id"].as_str().unwrap()));
+            let text = v.to_string();
+            size += text.len() + 1;
+            out.push(text);
+        }
+        if size >= bytes {
+            return out;
+        }
+    }
+    unreachable!()
+}
+
+/// `eval` on the same cases cut into files smaller than a block, each read whole: the reference
+/// output the streamed reads must reproduce.
+fn eval_in_small_files(dir: &Path, lines: &[String]) -> String {
+    let small = dir.join("small");
+    std::fs::create_dir(&small).unwrap();
+    let mut part = 0;
+    let mut text = String::new();
+    for l in lines {
+        if text.len() + l.len() + 1 > BLOCK / 2 {
+            std::fs::write(small.join(format!("part{part:04}.jsonl")), &text).unwrap();
+            part += 1;
+            text.clear();
+        }
+        text.push_str(l);
+        text.push('\n');
+    }
+    std::fs::write(small.join(format!("part{part:04}.jsonl")), &text).unwrap();
+    assert!(part >= 2, "the reference is cut into several files");
+    let o = keyward(&["eval", small.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    stdout(&o)
+}
+
+#[test]
+fn a_large_json_lines_file_and_array_print_what_the_same_cases_print_in_small_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = lines_of_size(3 * BLOCK);
+    let reference = eval_in_small_files(dir.path(), &lines);
+    assert_eq!(reference.lines().count(), lines.len());
+
+    let jsonl = dir.path().join("big.jsonl");
+    std::fs::write(&jsonl, lines.join("\n")).unwrap();
+    let o = keyward(&["eval", jsonl.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), reference, "JSON Lines, streamed");
+
+    let from_stdin = keyward_with_input(&["eval", "-"], &lines.join("\n"));
+    assert_eq!(
+        stdout(&from_stdin),
+        reference,
+        "JSON Lines on standard input"
+    );
+
+    let array = dir.path().join("big.json");
+    std::fs::write(&array, format!("[\n{}\n]\n", lines.join(",\n"))).unwrap();
+    let o = keyward(&["eval", "--threads", "1", array.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), reference, "an array, streamed");
+}
+
+#[test]
+fn a_large_broken_array_is_one_error_and_no_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = lines_of_size(2 * BLOCK);
+    let array = dir.path().join("broken.json");
+    // The closing bracket is missing: the file is not one JSON array.
+    std::fs::write(&array, format!("[\n{}\n", lines.join(",\n"))).unwrap();
+    let o = keyward(&["eval", array.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 1, "{}", &out[..out.len().min(500)]);
+    let line: Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(line["decision"].is_null());
+    let error = line["error"].as_str().unwrap();
+    assert!(
+        error.contains("broken.json: $: not valid JSON: EOF while parsing a list"),
+        "{error}"
+    );
+}
+
+/// Errors in a streamed file name the line and case as in a file read whole: a broken line and
+/// a case without an id beyond the first block, comments and blank lines in between, and an id
+/// repeated from the first block.
+#[test]
+fn errors_beyond_the_first_block_name_their_line_and_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = lines_of_size(2 * BLOCK);
+    let mut text = String::from("// generated cases\n\n");
+    let mut line_no = 2;
+    let mut index = 0;
+    let mut broken_at = None;
+    let mut anonymous_at = None;
+    let mut bytes = text.len();
+    for (i, c) in cases.iter().enumerate() {
+        if i % 97 == 0 {
+            text.push_str("   // a comment, indented\n\n");
+            line_no += 2;
+        }
+        if broken_at.is_none() && bytes > BLOCK + BLOCK / 3 {
+            text.push_str("{\"id\": \"broken\", \"policies\": \n");
+            line_no += 1;
+            broken_at = Some((index, line_no));
+            index += 1;
+            text.push_str("{\"request\": {}}\n");
+            line_no += 1;
+            anonymous_at = Some((index, line_no));
+            index += 1;
+        }
+        text.push_str(c);
+        text.push('\n');
+        line_no += 1;
+        index += 1;
+        bytes = text.len();
+    }
+    text.push_str(&cases[3]);
+    text.push('\n');
+    let (broken_index, broken_line) = broken_at.unwrap();
+    let (anonymous_index, anonymous_line) = anonymous_at.unwrap();
+    let file = dir.path().join("errors.jsonl");
+    std::fs::write(&file, &text).unwrap();
+
+    let o = keyward(&["eval", "--threads", "2", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let name = file.display().to_string();
+    assert!(
+        err.contains(&format!(
+            "{name}: case #{broken_index} (line {broken_line}): $: not valid JSON"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{name}: case #{anonymous_index} (line {anonymous_line}): $.id: missing required field"
+        )),
+        "{err}"
+    );
+    let id3: Value = serde_json::from_str(&cases[3]).unwrap();
+    let id3 = id3["id"].as_str().unwrap();
+    assert!(
+        err.contains(&format!("{name}: case {id3}: $.id: duplicate id")),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 3, "{err}");
+    // One output line per case line, the three errors included.
+    assert_eq!(stdout(&o).lines().count(), cases.len() + 3);
+}
+
+/// The peak resident memory of `keyward eval FILE` (KiB), waited for with `wait4` so that only
+/// this child counts.
+fn peak_memory_kib(file: &Path) -> i64 {
+    // Waited for with wait4 below, not Child::wait.
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .current_dir(root())
+        .args(["eval", file.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data that wait4 fills in; the pid is our own child, not yet
+    // waited for.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+    usage.ru_maxrss
+}
+
+/// Memory stays flat: eight times the input costs no more than a few MiB more (reading whole
+/// files, it grew by about 7 MiB per MiB of input).
+#[test]
+fn memory_does_not_grow_with_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = lines_of_size(16 << 20);
+    let size = |n: usize| lines[..n].iter().map(|l| l.len() + 1).sum::<usize>();
+    let eighth = (1..lines.len()).find(|&n| size(n) >= 2 << 20).unwrap();
+    let small = dir.path().join("small.jsonl");
+    let large = dir.path().join("large.jsonl");
+    std::fs::write(&small, lines[..eighth].join("\n")).unwrap();
+    std::fs::write(&large, lines.join("\n")).unwrap();
+    let small_peak = peak_memory_kib(&small);
+    let large_peak = peak_memory_kib(&large);
+    assert!(
+        large_peak < small_peak + 8 * 1024,
+        "peak memory {small_peak} KiB on 2 MiB of cases, {large_peak} KiB on 16 MiB"
+    );
+}
