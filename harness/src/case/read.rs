@@ -3,11 +3,12 @@
 
 use std::path::Path;
 
+use keyward_iam::json::Json;
 use keyward_iam::{DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Request};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::json::{as_array, as_object, context_value, kind, Fail};
+use super::json::{as_array, as_object, context_value_json, Fail};
 use super::{Case, CaseError, Expect, Provenance, Query, ScenarioCase};
 
 /// Where a case sits in its file: its position, and its line for JSON Lines.
@@ -53,7 +54,7 @@ pub fn read_cases(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>
                 .map(|(i, v)| {
                     parse_case(
                         file,
-                        v,
+                        &Json::from_value(v),
                         CaseSource {
                             index: i,
                             line: None,
@@ -67,7 +68,7 @@ pub fn read_cases(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>
         Some('{') => match serde_json::from_str::<Value>(text) {
             Ok(v) => Ok(vec![parse_case(
                 file,
-                &v,
+                &Json::from_value(&v),
                 CaseSource {
                     index: 0,
                     line: None,
@@ -141,18 +142,16 @@ pub(crate) enum TextError {
     Case(CaseError),
 }
 
-/// Reads one case from its text (a JSON Lines line, or an array item).
+/// Reads one case from its text (a JSON Lines line, or an array item). The JSON tree borrows
+/// every string without an escape from the text: nothing is copied but what the case keeps.
 pub(crate) fn read_case_text(file: &str, text: &str, src: CaseSource) -> Result<Case, TextError> {
-    let v = serde_json::from_str::<Value>(text).map_err(TextError::NotJson)?;
+    let v: Json<'_> = serde_json::from_str(text).map_err(TextError::NotJson)?;
     parse_case(file, &v, src).map_err(TextError::Case)
 }
 
 /// Reads one case. Errors carry the case's id when it has one, else its index.
-pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case, CaseError> {
-    let id = v
-        .get("id")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty());
+pub(crate) fn parse_case(file: &str, v: &Json<'_>, src: CaseSource) -> Result<Case, CaseError> {
+    let id = v.get("id").and_then(Json::as_str).filter(|s| !s.is_empty());
     let case_ref = match (id, src.line) {
         (Some(id), _) => id.to_string(),
         (None, Some(l)) => format!("#{} (line {l})", src.index),
@@ -164,15 +163,15 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
         path: path.to_string(),
         message,
     };
-    let Value::Object(o) = v else {
+    let Json::Object(o) = v else {
         return Err(err(
             "$",
-            format!("a case must be a JSON object, found {}", kind(v)),
+            format!("a case must be a JSON object, found {}", v.kind()),
         ));
     };
     for k in o.keys() {
         if !matches!(
-            k.as_str(),
+            k,
             "id" | "source"
                 | "provenance"
                 | "note"
@@ -192,11 +191,11 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
     };
     let opt_str = |name: &str| -> Result<Option<String>, CaseError> {
         match o.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Str(s)) => Ok(Some(s.to_string())),
             Some(other) => Err(err(
                 &format!("$.{name}"),
-                format!("must be a string, found {}", kind(other)),
+                format!("must be a string, found {}", other.kind()),
             )),
         }
     };
@@ -214,15 +213,22 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
         })?),
     };
     let policies = match o.get("policies") {
-        None | Some(Value::Null) => PolicySet::default(),
+        None | Some(Json::Null) => PolicySet::default(),
         Some(p) => parse_policies(p).map_err(|f| err(&f.path, f.message))?,
     };
     let query = match (o.get("request"), o.get("scenario")) {
-        (Some(r), None) => Query::Request(parse_request(r).map_err(|f| err(&f.path, f.message))?),
-        (None, Some(s)) => Query::Scenario(ScenarioCase {
-            scenario: super::scenario::parse_scenario(s).map_err(|f| err(&f.path, f.message))?,
-            written: s.clone(),
-        }),
+        (Some(r), None) => {
+            Query::Request(parse_request_json(r).map_err(|f| err(&f.path, f.message))?)
+        }
+        (None, Some(s)) => {
+            // Scenarios are few and keep their member as written: read from a `Value`.
+            let written = s.to_value();
+            Query::Scenario(ScenarioCase {
+                scenario: super::scenario::parse_scenario(&written)
+                    .map_err(|f| err(&f.path, f.message))?,
+                written,
+            })
+        }
         (Some(_), Some(_)) => {
             return Err(err(
                 "$",
@@ -238,8 +244,8 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
     };
     let is_request = matches!(query, Query::Request(_));
     let expect = match o.get("expect") {
-        None | Some(Value::Null) => None,
-        Some(e) => Some(parse_expect(e, is_request).map_err(|f| err(&f.path, f.message))?),
+        None | Some(Json::Null) => None,
+        Some(e) => Some(parse_expect_json(e, is_request).map_err(|f| err(&f.path, f.message))?),
     };
     Ok(Case {
         id: id.to_string(),
@@ -253,20 +259,20 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
 }
 
 /// A policy document, or the wrapper `{"name", "arn", "document"}`.
-fn parse_policy(v: &Value, path: &str, t: PolicyType) -> Result<Policy, Fail> {
+fn parse_policy(v: &Json<'_>, path: &str, t: PolicyType) -> Result<Policy, Fail> {
     let o = as_object(v, path)?;
     let (doc, doc_path, meta) = if let Some(doc) = o.get("document") {
         let mut meta = PolicyMeta::default();
-        for (k, x) in o {
+        for (k, x) in o.iter() {
             let s = || {
                 x.as_str().map(str::to_string).ok_or_else(|| {
                     Fail::new(
                         format!("{path}.{k}"),
-                        format!("must be a string, found {}", kind(x)),
+                        format!("must be a string, found {}", x.kind()),
                     )
                 })
             };
-            match k.as_str() {
+            match k {
                 "document" => {}
                 "name" => meta.name = Some(s()?),
                 "arn" => meta.arn = Some(s()?),
@@ -284,7 +290,7 @@ fn parse_policy(v: &Value, path: &str, t: PolicyType) -> Result<Policy, Fail> {
     } else {
         (v, path.to_string(), PolicyMeta::default())
     };
-    Policy::parse(doc, t)
+    Policy::parse_json(doc, t)
         .map(|p| p.with_meta(meta))
         .map_err(|e| {
             let e = e.prefixed(&doc_path);
@@ -293,7 +299,7 @@ fn parse_policy(v: &Value, path: &str, t: PolicyType) -> Result<Policy, Fail> {
         })
 }
 
-fn parse_list(v: &Value, path: &str, t: PolicyType) -> Result<Vec<Policy>, Fail> {
+fn parse_list(v: &Json<'_>, path: &str, t: PolicyType) -> Result<Vec<Policy>, Fail> {
     as_array(v, path, "policies")?
         .iter()
         .enumerate()
@@ -301,7 +307,7 @@ fn parse_list(v: &Value, path: &str, t: PolicyType) -> Result<Vec<Policy>, Fail>
         .collect()
 }
 
-fn parse_levels(v: &Value, path: &str, t: PolicyType) -> Result<Vec<Vec<Policy>>, Fail> {
+fn parse_levels(v: &Json<'_>, path: &str, t: PolicyType) -> Result<Vec<Vec<Policy>>, Fail> {
     as_array(
         v,
         path,
@@ -315,7 +321,7 @@ fn parse_levels(v: &Value, path: &str, t: PolicyType) -> Result<Vec<Vec<Policy>>
 
 /// Reads and compiles a `policies` member (e.g. a generated one) on its own.
 pub fn read_policies(v: &Value) -> Result<PolicySet, CaseError> {
-    parse_policies(v).map_err(|Fail { path, message }| CaseError {
+    parse_policies(&Json::from_value(v)).map_err(|Fail { path, message }| CaseError {
         file: "(generated)".into(),
         case: None,
         path,
@@ -323,12 +329,12 @@ pub fn read_policies(v: &Value) -> Result<PolicySet, CaseError> {
     })
 }
 
-fn parse_policies(v: &Value) -> Result<PolicySet, Fail> {
+fn parse_policies(v: &Json<'_>) -> Result<PolicySet, Fail> {
     let o = as_object(v, "$.policies")?;
     let mut set = PolicySet::default();
-    for (k, x) in o {
+    for (k, x) in o.iter() {
         let path = format!("$.policies.{k}");
-        match k.as_str() {
+        match k {
             "identity" => set.identity = parse_list(x, &path, PolicyType::Identity)?,
             "permissions_boundary" if !x.is_null() => {
                 set.permissions_boundary = Some(parse_policy(x, &path, PolicyType::PermissionsBoundary)?)
@@ -349,11 +355,16 @@ fn parse_policies(v: &Value) -> Result<PolicySet, Fail> {
     Ok(set)
 }
 
+/// [`parse_request_json`] of a `Value` (a request built by a generator).
 pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
+    parse_request_json(&Json::from_value(v))
+}
+
+fn parse_request_json(v: &Json<'_>) -> Result<Request, Fail> {
     let o = as_object(v, "$.request")?;
     for k in o.keys() {
         if !matches!(
-            k.as_str(),
+            k,
             "principal" | "action" | "resource" | "resource_account" | "context"
         ) {
             return Err(Fail::new(
@@ -364,14 +375,14 @@ pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
     }
     let req_str = |name: &str| -> Result<String, Fail> {
         match o.get(name) {
-            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-            Some(Value::String(_)) => Err(Fail::new(
+            Some(Json::Str(s)) if !s.is_empty() => Ok(s.to_string()),
+            Some(Json::Str(_)) => Err(Fail::new(
                 format!("$.request.{name}"),
                 "must be a non-empty string, found an empty string".into(),
             )),
             Some(other) => Err(Fail::new(
                 format!("$.request.{name}"),
-                format!("must be a non-empty string, found {}", kind(other)),
+                format!("must be a non-empty string, found {}", other.kind()),
             )),
             None => Err(Fail::new(
                 format!("$.request.{name}"),
@@ -390,9 +401,9 @@ pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
     let resource = req_str("resource")?;
     let mut req = Request::new(principal, action, resource);
     match o.get("resource_account") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(a)) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => {
-            req = req.with_resource_account(a.clone())
+        None | Some(Json::Null) => {}
+        Some(Json::Str(a)) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => {
+            req = req.with_resource_account(a.to_string())
         }
         Some(other) => {
             return Err(Fail::new(
@@ -403,15 +414,20 @@ pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
     }
     if let Some(c) = o.get("context") {
         let c = as_object(c, "$.request.context")?;
-        for (k, x) in c {
-            let path = format!("$.request.context[{}]", Value::String(k.clone()));
-            req.context.insert(k, context_value(x, &path)?);
+        for (k, x) in c.iter() {
+            let path = format!("$.request.context[{}]", Value::String(k.to_string()));
+            req.context.insert(k, context_value_json(x, &path)?);
         }
     }
     Ok(req)
 }
 
+/// [`parse_expect_json`] of a `Value` (an answer in a journal).
 pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> {
+    parse_expect_json(&Json::from_value(v), is_request)
+}
+
+fn parse_expect_json(v: &Json<'_>, is_request: bool) -> Result<Expect, Fail> {
     let o = as_object(v, "$.expect")?;
     let allowed: &[&str] = if is_request {
         &["decision", "by", "message"]
@@ -426,7 +442,7 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
             "side_effects",
         ]
     };
-    if let Some(k) = o.keys().find(|k| !allowed.contains(&k.as_str())) {
+    if let Some(k) = o.keys().find(|k| !allowed.contains(k)) {
         let hint = if is_request {
             " (status, code, body and side_effects are for scenario cases)"
         } else {
@@ -439,11 +455,11 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
     }
     let opt_string = |name: &str| -> Result<Option<String>, Fail> {
         match o.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Str(s)) => Ok(Some(s.to_string())),
             Some(other) => Err(Fail::new(
                 format!("$.expect.{name}"),
-                format!("must be a string or null, found {}", kind(other)),
+                format!("must be a string or null, found {}", other.kind()),
             )),
         }
     };
@@ -469,8 +485,8 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
         None => None,
     };
     let status = match o.get("status") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) if n.as_u64().is_some_and(|s| (100..600).contains(&s)) => {
+        None | Some(Json::Null) => None,
+        Some(Json::Number(n)) if n.as_u64().is_some_and(|s| (100..600).contains(&s)) => {
             n.as_u64().map(|s| s as u16)
         }
         Some(other) => {
@@ -481,15 +497,15 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
         }
     };
     let side_effects = match o.get("side_effects") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(a)) => Some(
+        None | Some(Json::Null) => None,
+        Some(Json::Array(a)) => Some(
             a.iter()
                 .enumerate()
                 .map(|(i, x)| {
                     x.as_str().map(str::to_string).ok_or_else(|| {
                         Fail::new(
                             format!("$.expect.side_effects[{i}]"),
-                            format!("must be a string, found {}", kind(x)),
+                            format!("must be a string, found {}", x.kind()),
                         )
                     })
                 })
@@ -498,7 +514,7 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
         Some(other) => {
             return Err(Fail::new(
                 "$.expect.side_effects".into(),
-                format!("must be an array of strings, found {}", kind(other)),
+                format!("must be an array of strings, found {}", other.kind()),
             ))
         }
     };
