@@ -528,3 +528,101 @@ fn parse_expect_json(v: &Json<'_>, is_request: bool) -> Result<Expect, Fail> {
         side_effects,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Malformed cases, one per line, each with the error the reader gave when it read cases
+    /// into `serde_json::Value` (captured before the borrowed reader replaced it): paths through
+    /// wrappers, levels, quoted context keys and condition keys, numbers and escapes in
+    /// messages, a repeated key, a case without an id.
+    const CASES: &[(&str, &str)] = &[
+        (
+            r#"{"id":"ctx-key","request":{"principal":"arn:aws:iam::123456789012:user/a","action":"s3:GetObject","resource":"*","context":{"a\"b\u00e9":{"x":1}}}}"#,
+            r#"cases.jsonl: case ctx-key: $.request.context["a\"bé"]: a context value must be a string, number or boolean, found an object"#,
+        ),
+        (
+            r#"{"id":"ctx-elem","request":{"principal":"arn:aws:iam::123456789012:user/a","action":"s3:GetObject","resource":"*","context":{"k":["v",[1]]}}}"#,
+            r#"cases.jsonl: case ctx-elem: $.request.context["k"][1]: a context value must be a string, number or boolean, found an array"#,
+        ),
+        (
+            r#"{"id":"acct","request":{"principal":"arn:aws:iam::123456789012:user/a","action":"s3:GetObject","resource":"*","resource_account":1.0}}"#,
+            r#"cases.jsonl: case acct: $.request.resource_account: must be a 12-digit account id string, found 1.0"#,
+        ),
+        (
+            r#"{"id":"version","policies":{"identity":[{"Version":1e3,"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case version: $.policies.identity[0].Version: MalformedPolicyDocument: The policy failed legacy parsing (Version must be "2012-10-17" or "2008-10-17", found "1000.0")"#,
+        ),
+        (
+            r#"{"id":"wrapper","policies":{"identity":[{"document":{},"x":1}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case wrapper: $.policies.identity[0].x: unknown field "x" in a policy wrapper (expected name, arn, document)"#,
+        ),
+        (
+            r#"{"id":"wrapped-doc","policies":{"identity":[{"name":"n","document":{"Statement":{"Effect":"allow","Action":"s3:*","Resource":"*"}}}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case wrapped-doc: $.policies.identity[0].document.Statement.Effect: MalformedPolicyDocument: Syntax errors in policy. (Effect must be "Allow" or "Deny" (case-sensitive), found "allow")"#,
+        ),
+        (
+            r#"{"id":"levels","policies":{"scp":[[{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}],[{"Version":"2012-10-17","Statement":[]}]]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case levels: $.policies.scp[1][0].Statement: MalformedPolicyDocument: Syntax errors in policy. (Statement is an empty array)"#,
+        ),
+        (
+            r#"{"id":"first","id":"last","policies":{"identity":[{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Action":"s3"}}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case last: $.policies.identity[0].Statement.Action: MalformedPolicyDocument: Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."#,
+        ),
+        (
+            r#"{"policies":{"identity":[{"Version":2012,"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case #8 (line 9): $.id: missing required field "id" (a non-empty string)"#,
+        ),
+        (
+            r#"{"id":"cond-value","policies":{"identity":[{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:user\/name":["a",{"b":-0}]}}}]}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case cond-value: $.policies.identity[0].Statement[0].Condition.StringEquals["aws:user/name"][1]: MalformedPolicyDocument: Syntax errors in policy. (a condition value must be a string, number or boolean, found an object)"#,
+        ),
+        (
+            r#"{"id":"kind","policies":{"foo":[]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case kind: $.policies.foo: unknown policy type "foo" (expected identity, permissions_boundary, session, scp, rcp, resource)"#,
+        ),
+        (
+            r#"{"id":"escaped-effect","policies":{"identity":[{"Statement":[{"Effect":"Allow\u00e9","Action":"s3:*","Resource":"*"}]}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case escaped-effect: $.policies.identity[0].Statement[0].Effect: MalformedPolicyDocument: Syntax errors in policy. (Effect must be "Allow" or "Deny" (case-sensitive), found "Allowé")"#,
+        ),
+        (
+            r#"{"id":"bad-char","policies":{"resource":[{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b\u0100","Condition":{"Null":{"k\u2028":"true"}}}]}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case bad-char: $.policies.resource[0].Statement[0].Resource: ValidationError: 1 validation error detected: Value at 'policyDocument' failed to satisfy constraint: Member must satisfy regular expression pattern: [\u0009\u000A\u000D\u0020-\u00FF]+ (the character 'Ā' is outside what IAM accepts (tab, LF, CR, U+0020-U+00FF))"#,
+        ),
+        (
+            r#"{"id":"principal","policies":{"resource":[{"Statement":[{"Effect":"Allow","Principal":{"AWS":["a",18446744073709551615]},"Action":"s3:*","Resource":"*"}]}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case principal: $.policies.resource[0].Statement[0].Principal.AWS[1]: MalformedPolicyDocument: Syntax errors in policy. (AWS must be a string, found a number)"#,
+        ),
+        (
+            r#"{"id":"expect","request":{"principal":"p","action":"s3:GetObject","resource":"*"},"expect":{"decision":"allow","side_effects":["a",true]}}"#,
+            r#"cases.jsonl: case expect: $.expect.side_effects: unknown field "side_effects" (status, code, body and side_effects are for scenario cases)"#,
+        ),
+        (
+            r#"{"id":"note","note":["x"],"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case note: $.note: must be a string, found an array"#,
+        ),
+        (
+            r#"{"id":"decision","request":{"principal":"p","action":"s3:GetObject","resource":"*"},"expect":{"decision":"Allow"}}"#,
+            r#"cases.jsonl: case decision: $.expect.decision: unknown decision "Allow": expected allow, explicit_deny or implicit_deny"#,
+        ),
+    ];
+
+    #[test]
+    fn errors_are_those_of_the_value_reader() {
+        let text: String = CASES.iter().map(|(l, _)| format!("{l}\n")).collect();
+        let read = read_cases("cases.jsonl", &text).expect("JSON Lines");
+        assert_eq!(read.len(), CASES.len());
+        for (got, (line, want)) in read.iter().zip(CASES) {
+            let got = got.as_ref().expect_err(line);
+            assert_eq!(got.to_string(), *want, "{line}");
+            // Read from a `Value` (as generators and live mode do): the same path and message.
+            let v: Value = serde_json::from_str(line).expect(line);
+            let from_value = super::super::Case::from_json(&v).expect_err(line);
+            assert_eq!(
+                (&from_value.path, &from_value.message),
+                (&got.path, &got.message)
+            );
+        }
+    }
+}
