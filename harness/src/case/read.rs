@@ -8,7 +8,7 @@ use keyward_iam::{DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Reque
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::json::{as_array, as_object, context_value_json, Fail};
+use super::json::{as_array, as_object, context_value_json, At, Fail};
 use super::{Case, CaseError, Expect, Provenance, Query, ScenarioCase};
 
 /// Where a case sits in its file: its position, and its line for JSON Lines.
@@ -152,14 +152,15 @@ pub(crate) fn read_case_text(file: &str, text: &str, src: CaseSource) -> Result<
 /// Reads one case. Errors carry the case's id when it has one, else its index.
 pub(crate) fn parse_case(file: &str, v: &Json<'_>, src: CaseSource) -> Result<Case, CaseError> {
     let id = v.get("id").and_then(Json::as_str).filter(|s| !s.is_empty());
-    let case_ref = match (id, src.line) {
+    // Written only for an error: reading a good case builds no text but what the case keeps.
+    let case_ref = || match (id, src.line) {
         (Some(id), _) => id.to_string(),
         (None, Some(l)) => format!("#{} (line {l})", src.index),
         (None, None) => format!("#{}", src.index),
     };
     let err = |path: &str, message: String| CaseError {
         file: file.to_string(),
-        case: Some(case_ref.clone()),
+        case: Some(case_ref()),
         path: path.to_string(),
         message,
     };
@@ -189,21 +190,21 @@ pub(crate) fn parse_case(file: &str, v: &Json<'_>, src: CaseSource) -> Result<Ca
             "missing required field \"id\" (a non-empty string)".into(),
         ));
     };
-    let opt_str = |name: &str| -> Result<Option<String>, CaseError> {
+    let opt_str = |name: &str| -> Result<Option<&str>, CaseError> {
         match o.get(name) {
             None | Some(Json::Null) => Ok(None),
-            Some(Json::Str(s)) => Ok(Some(s.to_string())),
+            Some(Json::Str(s)) => Ok(Some(s)),
             Some(other) => Err(err(
                 &format!("$.{name}"),
                 format!("must be a string, found {}", other.kind()),
             )),
         }
     };
-    let source = opt_str("source")?;
-    let note = opt_str("note")?;
+    let source = opt_str("source")?.map(str::to_string);
+    let note = opt_str("note")?.map(str::to_string);
     let provenance = match opt_str("provenance")? {
         None => None,
-        Some(p) => Some(Provenance::parse(&p).ok_or_else(|| {
+        Some(p) => Some(Provenance::parse(p).ok_or_else(|| {
             err(
                 "$.provenance",
                 format!(
@@ -259,15 +260,15 @@ pub(crate) fn parse_case(file: &str, v: &Json<'_>, src: CaseSource) -> Result<Ca
 }
 
 /// A policy document, or the wrapper `{"name", "arn", "document"}`.
-fn parse_policy(v: &Json<'_>, path: &str, t: PolicyType) -> Result<Policy, Fail> {
-    let o = as_object(v, path)?;
-    let (doc, doc_path, meta) = if let Some(doc) = o.get("document") {
+fn parse_policy(v: &Json<'_>, at: &At<'_>, t: PolicyType) -> Result<Policy, Fail> {
+    let o = as_object(v, at)?;
+    let (doc, wrapped, meta) = if let Some(doc) = o.get("document") {
         let mut meta = PolicyMeta::default();
         for (k, x) in o.iter() {
             let s = || {
                 x.as_str().map(str::to_string).ok_or_else(|| {
                     Fail::new(
-                        format!("{path}.{k}"),
+                        at.member(k).to_string(),
                         format!("must be a string, found {}", x.kind()),
                     )
                 })
@@ -278,7 +279,7 @@ fn parse_policy(v: &Json<'_>, path: &str, t: PolicyType) -> Result<Policy, Fail>
                 "arn" => meta.arn = Some(s()?),
                 _ => {
                     return Err(Fail::new(
-                        format!("{path}.{k}"),
+                        at.member(k).to_string(),
                         format!(
                         "unknown field \"{k}\" in a policy wrapper (expected name, arn, document)"
                     ),
@@ -286,36 +287,37 @@ fn parse_policy(v: &Json<'_>, path: &str, t: PolicyType) -> Result<Policy, Fail>
                 }
             }
         }
-        (doc, format!("{path}.document"), meta)
+        (doc, true, meta)
     } else {
-        (v, path.to_string(), PolicyMeta::default())
+        (v, false, PolicyMeta::default())
     };
     Policy::parse_json(doc, t)
         .map(|p| p.with_meta(meta))
         .map_err(|e| {
-            let e = e.prefixed(&doc_path);
+            let doc_at = if wrapped { at.member("document") } else { *at };
+            let e = e.prefixed(&doc_at.to_string());
             let reason = e.reason();
             Fail::new(e.path, reason)
         })
 }
 
-fn parse_list(v: &Json<'_>, path: &str, t: PolicyType) -> Result<Vec<Policy>, Fail> {
-    as_array(v, path, "policies")?
+fn parse_list(v: &Json<'_>, at: &At<'_>, t: PolicyType) -> Result<Vec<Policy>, Fail> {
+    as_array(v, at, "policies")?
         .iter()
         .enumerate()
-        .map(|(i, p)| parse_policy(p, &format!("{path}[{i}]"), t))
+        .map(|(i, p)| parse_policy(p, &at.index(i), t))
         .collect()
 }
 
-fn parse_levels(v: &Json<'_>, path: &str, t: PolicyType) -> Result<Vec<Vec<Policy>>, Fail> {
+fn parse_levels(v: &Json<'_>, at: &At<'_>, t: PolicyType) -> Result<Vec<Vec<Policy>>, Fail> {
     as_array(
         v,
-        path,
+        at,
         "levels (one array of policies per organization level)",
     )?
     .iter()
     .enumerate()
-    .map(|(i, l)| parse_list(l, &format!("{path}[{i}]"), t))
+    .map(|(i, l)| parse_list(l, &at.index(i), t))
     .collect()
 }
 
@@ -330,10 +332,11 @@ pub fn read_policies(v: &Value) -> Result<PolicySet, CaseError> {
 }
 
 fn parse_policies(v: &Json<'_>) -> Result<PolicySet, Fail> {
-    let o = as_object(v, "$.policies")?;
+    let root = At::Path("$.policies");
+    let o = as_object(v, &root)?;
     let mut set = PolicySet::default();
     for (k, x) in o.iter() {
-        let path = format!("$.policies.{k}");
+        let path = root.member(k);
         match k {
             "identity" => set.identity = parse_list(x, &path, PolicyType::Identity)?,
             "permissions_boundary" if !x.is_null() => {
@@ -346,7 +349,7 @@ fn parse_policies(v: &Json<'_>) -> Result<PolicySet, Fail> {
             "permissions_boundary" | "session" | "scp" | "rcp" => {}
             _ => {
                 return Err(Fail::new(
-                    path,
+                    path.to_string(),
                     format!("unknown policy type \"{k}\" (expected identity, permissions_boundary, session, scp, rcp, resource)"),
                 ))
             }
@@ -361,7 +364,7 @@ pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
 }
 
 fn parse_request_json(v: &Json<'_>) -> Result<Request, Fail> {
-    let o = as_object(v, "$.request")?;
+    let o = as_object(v, &At::Path("$.request"))?;
     for k in o.keys() {
         if !matches!(
             k,
@@ -413,10 +416,10 @@ fn parse_request_json(v: &Json<'_>) -> Result<Request, Fail> {
         }
     }
     if let Some(c) = o.get("context") {
-        let c = as_object(c, "$.request.context")?;
+        let at = At::Path("$.request.context");
+        let c = as_object(c, &at)?;
         for (k, x) in c.iter() {
-            let path = format!("$.request.context[{}]", Value::String(k.to_string()));
-            req.context.insert(k, context_value_json(x, &path)?);
+            req.context.insert(k, context_value_json(x, &at.quoted(k))?);
         }
     }
     Ok(req)
@@ -428,7 +431,7 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
 }
 
 fn parse_expect_json(v: &Json<'_>, is_request: bool) -> Result<Expect, Fail> {
-    let o = as_object(v, "$.expect")?;
+    let o = as_object(v, &At::Path("$.expect"))?;
     let allowed: &[&str] = if is_request {
         &["decision", "by", "message"]
     } else {
@@ -453,10 +456,10 @@ fn parse_expect_json(v: &Json<'_>, is_request: bool) -> Result<Expect, Fail> {
             format!("unknown field \"{k}\"{hint}"),
         ));
     }
-    let opt_string = |name: &str| -> Result<Option<String>, Fail> {
+    let opt_string = |name: &str| -> Result<Option<&str>, Fail> {
         match o.get(name) {
             None | Some(Json::Null) => Ok(None),
-            Some(Json::Str(s)) => Ok(Some(s.to_string())),
+            Some(Json::Str(s)) => Ok(Some(s)),
             Some(other) => Err(Fail::new(
                 format!("$.expect.{name}"),
                 format!("must be a string or null, found {}", other.kind()),
@@ -521,10 +524,10 @@ fn parse_expect_json(v: &Json<'_>, is_request: bool) -> Result<Expect, Fail> {
     Ok(Expect {
         decision,
         by,
-        message: opt_string("message")?,
+        message: opt_string("message")?.map(str::to_string),
         status,
-        code: opt_string("code")?,
-        body: opt_string("body")?,
+        code: opt_string("code")?.map(str::to_string),
+        body: opt_string("body")?.map(str::to_string),
         side_effects,
     })
 }
