@@ -61,6 +61,7 @@ mod error;
 mod eval;
 mod explain;
 mod inspect;
+pub mod json;
 mod message;
 mod pattern;
 mod policy;

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 
 use crate::arn::Parts;
 use crate::condition::{self, Condition};
-use crate::error::{json_type, Loc, ParseNameError, PolicyError, PolicyErrorKind};
+use crate::error::{Loc, ParseNameError, PolicyError, PolicyErrorKind};
+use crate::json::{Json, JsonObject};
 use crate::pattern::Glob;
 use crate::request::Request;
 use crate::variables::Template;
@@ -517,20 +518,26 @@ pub struct Policy {
 impl Policy {
     /// Parses a policy given as JSON text, reporting invalid JSON as IAM does.
     pub fn parse_str(text: &str, kind: PolicyType) -> Result<Policy, PolicyError> {
-        let v: Value = serde_json::from_str(text)
+        let doc: Json<'_> = serde_json::from_str(text)
             .map_err(|e| PolicyError::new("$", PolicyErrorKind::InvalidJson(e.to_string())))?;
-        Policy::parse(&v, kind)
+        Policy::parse_json(&doc, kind)
     }
 
     /// Parses and validates a policy document. The first error IAM would report wins; the JSON
     /// path in it is relative to the document (`$`).
     pub fn parse(doc: &Value, kind: PolicyType) -> Result<Policy, PolicyError> {
+        Policy::parse_json(&Json::from_value(doc), kind)
+    }
+
+    /// [`Policy::parse`] of a document read as a [`Json`] tree, e.g. one borrowed from the text
+    /// of a case.
+    pub fn parse_json(doc: &Json<'_>, kind: PolicyType) -> Result<Policy, PolicyError> {
         let mut errors = Vec::new();
         let policy = parse_document(doc, kind, &mut errors);
         match errors.into_iter().min_by_key(PolicyError::phase) {
             Some(e) => Err(e),
             None => policy
-                .ok_or_else(|| PolicyError::new("$", PolicyErrorKind::NotAnObject(json_type(doc)))),
+                .ok_or_else(|| PolicyError::new("$", PolicyErrorKind::NotAnObject(doc.kind()))),
         }
     }
 
@@ -667,11 +674,11 @@ fn bad_char(s: &str) -> Option<char> {
         .find(|&c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
 }
 
-fn has_bad_char(v: &Value) -> bool {
+fn has_bad_char(v: &Json<'_>) -> bool {
     match v {
-        Value::String(s) => bad_char(s).is_some(),
-        Value::Array(a) => a.iter().any(has_bad_char),
-        Value::Object(o) => o
+        Json::Str(s) => bad_char(s).is_some(),
+        Json::Array(a) => a.iter().any(has_bad_char),
+        Json::Object(o) => o
             .iter()
             .any(|(k, x)| bad_char(k).is_some() || has_bad_char(x)),
         _ => false,
@@ -680,22 +687,22 @@ fn has_bad_char(v: &Value) -> bool {
 
 /// Reports every character IAM refuses, with its path. The scan that finds none allocates
 /// nothing.
-fn check_chars(v: &Value, at: &Loc<'_>, errors: &mut Vec<PolicyError>) {
+fn check_chars(v: &Json<'_>, at: &Loc<'_>, errors: &mut Vec<PolicyError>) {
     if !has_bad_char(v) {
         return;
     }
     match v {
-        Value::String(s) => {
+        Json::Str(s) => {
             if let Some(c) = bad_char(s) {
                 errors.push(PolicyError::new(at, PolicyErrorKind::InvalidCharacter(c)));
             }
         }
-        Value::Array(a) => a
+        Json::Array(a) => a
             .iter()
             .enumerate()
             .for_each(|(i, x)| check_chars(x, &at.index(i), errors)),
-        Value::Object(o) => {
-            for (k, x) in o {
+        Json::Object(o) => {
+            for (k, x) in o.iter() {
                 let p = at.member(k);
                 if let Some(c) = bad_char(k) {
                     errors.push(PolicyError::new(p, PolicyErrorKind::InvalidCharacter(c)));
@@ -707,21 +714,25 @@ fn check_chars(v: &Value, at: &Loc<'_>, errors: &mut Vec<PolicyError>) {
     }
 }
 
-fn parse_document(doc: &Value, kind: PolicyType, errors: &mut Vec<PolicyError>) -> Option<Policy> {
+fn parse_document(
+    doc: &Json<'_>,
+    kind: PolicyType,
+    errors: &mut Vec<PolicyError>,
+) -> Option<Policy> {
     let root = Loc::Root;
-    let Value::Object(top) = doc else {
+    let Json::Object(top) = doc else {
         errors.push(PolicyError::new(
             root,
-            PolicyErrorKind::NotAnObject(json_type(doc)),
+            PolicyErrorKind::NotAnObject(doc.kind()),
         ));
         return None;
     };
     check_chars(doc, &root, errors);
     for k in top.keys() {
-        if !matches!(k.as_str(), "Version" | "Id" | "Statement") {
+        if !matches!(k, "Version" | "Id" | "Statement") {
             errors.push(PolicyError::new(
                 root.member(k),
-                PolicyErrorKind::UnknownElement(k.clone()),
+                PolicyErrorKind::UnknownElement(k.to_string()),
             ));
         }
     }
@@ -729,18 +740,18 @@ fn parse_document(doc: &Value, kind: PolicyType, errors: &mut Vec<PolicyError>) 
     let id = parse_id(top.get("Id"), kind, errors);
     let vars = version == Some(Version::V2012_10_17);
     let at = root.member("Statement");
-    let (stmt_values, statement_is_array): (&[Value], bool) = match top.get("Statement") {
-        None | Some(Value::Null) => {
+    let (stmt_values, statement_is_array): (&[Json<'_>], bool) = match top.get("Statement") {
+        None | Some(Json::Null) => {
             errors.push(PolicyError::new(at, PolicyErrorKind::MissingStatement));
             (&[], false)
         }
-        Some(Value::Array(a)) => {
+        Some(Json::Array(a)) => {
             if a.is_empty() {
                 errors.push(PolicyError::new(at, PolicyErrorKind::EmptyStatement));
             }
             (a.as_slice(), true)
         }
-        Some(s @ Value::Object(_)) => (std::slice::from_ref(s), false),
+        Some(s @ Json::Object(_)) => (std::slice::from_ref(s), false),
         Some(v) => {
             errors.push(wrong_type(&at, "Statement", "an object or an array", v));
             (&[], false)
@@ -753,12 +764,12 @@ fn parse_document(doc: &Value, kind: PolicyType, errors: &mut Vec<PolicyError>) 
         if let Some(st) = parse_statement(sv, &here, kind, vars, errors) {
             statements.push(st);
         }
-        if let Some(Value::String(sid)) = sv.get("Sid") {
+        if let Some(Json::Str(sid)) = sv.get("Sid") {
             if !sid.is_empty() {
-                if sids.contains(&sid.as_str()) {
+                if sids.contains(&sid.as_ref()) {
                     errors.push(PolicyError::new(
                         here.member("Sid"),
-                        PolicyErrorKind::DuplicateSid(sid.clone()),
+                        PolicyErrorKind::DuplicateSid(sid.to_string()),
                     ));
                 }
                 sids.push(sid);
@@ -774,14 +785,14 @@ fn parse_document(doc: &Value, kind: PolicyType, errors: &mut Vec<PolicyError>) 
     })
 }
 
-fn parse_version(v: Option<&Value>, errors: &mut Vec<PolicyError>) -> Option<Version> {
+fn parse_version(v: Option<&Json<'_>>, errors: &mut Vec<PolicyError>) -> Option<Version> {
     match v {
         None => None,
-        Some(Value::String(s)) if s == "2012-10-17" => Some(Version::V2012_10_17),
-        Some(Value::String(s)) if s == "2008-10-17" => Some(Version::V2008_10_17),
+        Some(Json::Str(s)) if s == "2012-10-17" => Some(Version::V2012_10_17),
+        Some(Json::Str(s)) if s == "2008-10-17" => Some(Version::V2008_10_17),
         Some(v) => {
             let shown = match v {
-                Value::String(s) => s.clone(),
+                Json::Str(s) => s.to_string(),
                 other => other.to_string(),
             };
             errors.push(PolicyError::new(
@@ -793,12 +804,16 @@ fn parse_version(v: Option<&Value>, errors: &mut Vec<PolicyError>) -> Option<Ver
     }
 }
 
-fn parse_id(v: Option<&Value>, kind: PolicyType, errors: &mut Vec<PolicyError>) -> Option<String> {
+fn parse_id(
+    v: Option<&Json<'_>>,
+    kind: PolicyType,
+    errors: &mut Vec<PolicyError>,
+) -> Option<String> {
     match v {
         None => None,
         // reference_policies_elements_id.html: "ID is allowed in resource-based policies, but
         // not in identity-based policies."
-        Some(Value::String(_))
+        Some(Json::Str(_))
             if matches!(
                 kind,
                 PolicyType::Identity | PolicyType::PermissionsBoundary | PolicyType::Session
@@ -807,7 +822,7 @@ fn parse_id(v: Option<&Value>, kind: PolicyType, errors: &mut Vec<PolicyError>) 
             errors.push(PolicyError::new("$.Id", PolicyErrorKind::IdNotAllowed));
             None
         }
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Json::Str(s)) => Some(s.to_string()),
         Some(v) => {
             errors.push(wrong_type(&Loc::Root.member("Id"), "Id", "a string", v));
             None
@@ -815,31 +830,31 @@ fn parse_id(v: Option<&Value>, kind: PolicyType, errors: &mut Vec<PolicyError>) 
     }
 }
 
-fn wrong_type(at: &Loc<'_>, element: &str, expected: &'static str, v: &Value) -> PolicyError {
+fn wrong_type(at: &Loc<'_>, element: &str, expected: &'static str, v: &Json<'_>) -> PolicyError {
     PolicyError::new(
         at,
         PolicyErrorKind::WrongType {
             element: element.to_string(),
             expected,
-            found: json_type(v),
+            found: v.kind(),
         },
     )
 }
 
 /// A string or an array of strings; `None` (with an error pushed) for anything else.
 fn strings(
-    v: &Value,
+    v: &Json<'_>,
     at: &Loc<'_>,
     element: &str,
     errors: &mut Vec<PolicyError>,
 ) -> Option<(Vec<String>, bool)> {
     match v {
-        Value::String(s) => Some((vec![s.clone()], false)),
-        Value::Array(a) => {
+        Json::Str(s) => Some((vec![s.to_string()], false)),
+        Json::Array(a) => {
             let mut out = Vec::with_capacity(a.len());
             for (i, x) in a.iter().enumerate() {
                 match x {
-                    Value::String(s) => out.push(s.clone()),
+                    Json::Str(s) => out.push(s.to_string()),
                     other => {
                         errors.push(wrong_type(&at.index(i), element, "a string", other));
                         return None;
@@ -862,14 +877,14 @@ fn strings(
 
 /// `X` or `NotX` of a statement: the value, whether it is the Not form, and its element name.
 struct Element<'a> {
-    value: &'a Value,
+    value: &'a Json<'a>,
     negated: bool,
     name: &'static str,
 }
 
 /// Picks `X` or `NotX`, rejecting both at once.
 fn one_of<'a>(
-    o: &'a Map<String, Value>,
+    o: &'a JsonObject<'a>,
     name: &'static str,
     not_name: &'static str,
     at: &Loc<'_>,
@@ -924,13 +939,13 @@ fn check_action(a: &str, at: &Loc<'_>, errors: &mut Vec<PolicyError>) {
 /// One statement, element by element; every error is reported, and the statement is built only
 /// when there is none.
 fn parse_statement(
-    v: &Value,
+    v: &Json<'_>,
     at: &Loc<'_>,
     kind: PolicyType,
     vars: bool,
     errors: &mut Vec<PolicyError>,
 ) -> Option<Statement> {
-    let Value::Object(o) = v else {
+    let Json::Object(o) = v else {
         errors.push(wrong_type(at, "a statement", "an object", v));
         return None;
     };
@@ -962,10 +977,10 @@ fn parse_statement(
     })
 }
 
-fn check_statement_elements(o: &Map<String, Value>, at: &Loc<'_>, errors: &mut Vec<PolicyError>) {
+fn check_statement_elements(o: &JsonObject<'_>, at: &Loc<'_>, errors: &mut Vec<PolicyError>) {
     for k in o.keys() {
         if !matches!(
-            k.as_str(),
+            k,
             "Sid"
                 | "Effect"
                 | "Action"
@@ -978,23 +993,23 @@ fn check_statement_elements(o: &Map<String, Value>, at: &Loc<'_>, errors: &mut V
         ) {
             errors.push(PolicyError::new(
                 at.member(k),
-                PolicyErrorKind::UnknownElement(k.clone()),
+                PolicyErrorKind::UnknownElement(k.to_string()),
             ));
         }
     }
 }
 
-fn parse_sid(v: Option<&Value>, at: &Loc<'_>, errors: &mut Vec<PolicyError>) -> Option<String> {
+fn parse_sid(v: Option<&Json<'_>>, at: &Loc<'_>, errors: &mut Vec<PolicyError>) -> Option<String> {
     match v {
         None => None,
-        Some(Value::String(s)) => {
+        Some(Json::Str(s)) => {
             if !s.chars().all(|c| c.is_ascii_alphanumeric()) {
                 errors.push(PolicyError::new(
                     at.member("Sid"),
-                    PolicyErrorKind::BadSid(s.clone()),
+                    PolicyErrorKind::BadSid(s.to_string()),
                 ));
             }
-            Some(s.clone())
+            Some(s.to_string())
         }
         Some(other) => {
             errors.push(wrong_type(&at.member("Sid"), "Sid", "a string", other));
@@ -1003,14 +1018,18 @@ fn parse_sid(v: Option<&Value>, at: &Loc<'_>, errors: &mut Vec<PolicyError>) -> 
     }
 }
 
-fn parse_effect(v: Option<&Value>, at: &Loc<'_>, errors: &mut Vec<PolicyError>) -> Option<Effect> {
+fn parse_effect(
+    v: Option<&Json<'_>>,
+    at: &Loc<'_>,
+    errors: &mut Vec<PolicyError>,
+) -> Option<Effect> {
     match v {
-        Some(Value::String(s)) if s == "Allow" => Some(Effect::Allow),
-        Some(Value::String(s)) if s == "Deny" => Some(Effect::Deny),
-        Some(Value::String(s)) => {
+        Some(Json::Str(s)) if s == "Allow" => Some(Effect::Allow),
+        Some(Json::Str(s)) if s == "Deny" => Some(Effect::Deny),
+        Some(Json::Str(s)) => {
             errors.push(PolicyError::new(
                 at.member("Effect"),
-                PolicyErrorKind::BadEffect(s.clone()),
+                PolicyErrorKind::BadEffect(s.to_string()),
             ));
             None
         }
@@ -1031,7 +1050,7 @@ fn parse_effect(v: Option<&Value>, at: &Loc<'_>, errors: &mut Vec<PolicyError>) 
 }
 
 fn parse_action(
-    o: &Map<String, Value>,
+    o: &JsonObject<'_>,
     at: &Loc<'_>,
     errors: &mut Vec<PolicyError>,
 ) -> Option<ActionBlock> {
@@ -1063,7 +1082,7 @@ fn parse_action(
 }
 
 fn parse_resource(
-    o: &Map<String, Value>,
+    o: &JsonObject<'_>,
     at: &Loc<'_>,
     kind: PolicyType,
     vars: bool,
@@ -1109,7 +1128,7 @@ fn parse_resource(
 }
 
 fn parse_principal_element(
-    o: &Map<String, Value>,
+    o: &JsonObject<'_>,
     at: &Loc<'_>,
     kind: PolicyType,
     errors: &mut Vec<PolicyError>,
@@ -1134,19 +1153,19 @@ fn parse_principal_element(
 }
 
 fn parse_principal(
-    v: &Value,
+    v: &Json<'_>,
     at: &Loc<'_>,
     negated: bool,
     errors: &mut Vec<PolicyError>,
 ) -> Option<PrincipalBlock> {
     match v {
-        Value::String(s) if s == "*" => Some(PrincipalBlock {
+        Json::Str(s) if s == "*" => Some(PrincipalBlock {
             negated,
             entries: None,
         }),
-        Value::Object(m) if !m.is_empty() => {
+        Json::Object(m) if !m.is_empty() => {
             let mut entries = Vec::with_capacity(m.len());
-            for (k, vals) in m {
+            for (k, vals) in m.iter() {
                 let p = at.member(k);
                 let Ok(kind) = k.parse::<PrincipalKind>() else {
                     errors.push(PolicyError::new(
@@ -1172,7 +1191,7 @@ fn parse_principal(
                 at,
                 PolicyErrorKind::BadPrincipal(format!(
                     "expected \"*\" or a map of AWS/Service/Federated/CanonicalUser, found {}",
-                    json_type(other)
+                    other.kind()
                 )),
             ));
             None

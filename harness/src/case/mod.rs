@@ -224,7 +224,7 @@ impl Case {
     pub fn from_json(v: &Value) -> Result<Case, CaseError> {
         read::parse_case(
             "(generated)",
-            v,
+            &keyward_iam::json::Json::from_value(v),
             CaseSource {
                 index: 0,
                 line: None,

@@ -5,12 +5,13 @@ use std::path::Path;
 
 use std::borrow::Cow;
 
+use keyward_iam::json::Json;
 use keyward_iam::{DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Request};
 use rayon::prelude::*;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::json::{as_array, as_object, context_value, kind, Fail};
+use super::json::{as_array, as_object, context_value_json, At, Fail};
 use super::{Case, CaseError, Expect, Provenance, Query, ScenarioCase};
 
 /// Where a case sits in its file: its position, and its line for JSON Lines.
@@ -202,38 +203,37 @@ pub(crate) enum TextError {
     Case(CaseError),
 }
 
-/// Reads one case from its text (a JSON Lines line, or an array item).
+/// Reads one case from its text (a JSON Lines line, or an array item). The JSON tree borrows
+/// every string without an escape from the text: nothing is copied but what the case keeps.
 pub(crate) fn read_case_text(file: &str, text: &str, src: CaseSource) -> Result<Case, TextError> {
-    let v = serde_json::from_str::<Value>(text).map_err(TextError::NotJson)?;
+    let v: Json<'_> = serde_json::from_str(text).map_err(TextError::NotJson)?;
     parse_case(file, &v, src).map_err(TextError::Case)
 }
 
 /// Reads one case. Errors carry the case's id when it has one, else its index.
-pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case, CaseError> {
-    let id = v
-        .get("id")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty());
-    let case_ref = match (id, src.line) {
+pub(crate) fn parse_case(file: &str, v: &Json<'_>, src: CaseSource) -> Result<Case, CaseError> {
+    let id = v.get("id").and_then(Json::as_str).filter(|s| !s.is_empty());
+    // Written only for an error: reading a good case builds no text but what the case keeps.
+    let case_ref = || match (id, src.line) {
         (Some(id), _) => id.to_string(),
         (None, Some(l)) => format!("#{} (line {l})", src.index),
         (None, None) => format!("#{}", src.index),
     };
     let err = |path: &str, message: String| CaseError {
         file: file.to_string(),
-        case: Some(case_ref.clone()),
+        case: Some(case_ref()),
         path: path.to_string(),
         message,
     };
-    let Value::Object(o) = v else {
+    let Json::Object(o) = v else {
         return Err(err(
             "$",
-            format!("a case must be a JSON object, found {}", kind(v)),
+            format!("a case must be a JSON object, found {}", v.kind()),
         ));
     };
     for k in o.keys() {
         if !matches!(
-            k.as_str(),
+            k,
             "id" | "source"
                 | "provenance"
                 | "note"
@@ -251,21 +251,21 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
             "missing required field \"id\" (a non-empty string)".into(),
         ));
     };
-    let opt_str = |name: &str| -> Result<Option<String>, CaseError> {
+    let opt_str = |name: &str| -> Result<Option<&str>, CaseError> {
         match o.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Str(s)) => Ok(Some(s)),
             Some(other) => Err(err(
                 &format!("$.{name}"),
-                format!("must be a string, found {}", kind(other)),
+                format!("must be a string, found {}", other.kind()),
             )),
         }
     };
-    let source = opt_str("source")?;
-    let note = opt_str("note")?;
+    let source = opt_str("source")?.map(str::to_string);
+    let note = opt_str("note")?.map(str::to_string);
     let provenance = match opt_str("provenance")? {
         None => None,
-        Some(p) => Some(Provenance::parse(&p).ok_or_else(|| {
+        Some(p) => Some(Provenance::parse(p).ok_or_else(|| {
             err(
                 "$.provenance",
                 format!(
@@ -275,15 +275,22 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
         })?),
     };
     let policies = match o.get("policies") {
-        None | Some(Value::Null) => PolicySet::default(),
+        None | Some(Json::Null) => PolicySet::default(),
         Some(p) => parse_policies(p).map_err(|f| err(&f.path, f.message))?,
     };
     let query = match (o.get("request"), o.get("scenario")) {
-        (Some(r), None) => Query::Request(parse_request(r).map_err(|f| err(&f.path, f.message))?),
-        (None, Some(s)) => Query::Scenario(ScenarioCase {
-            scenario: super::scenario::parse_scenario(s).map_err(|f| err(&f.path, f.message))?,
-            written: s.clone(),
-        }),
+        (Some(r), None) => {
+            Query::Request(parse_request_json(r).map_err(|f| err(&f.path, f.message))?)
+        }
+        (None, Some(s)) => {
+            // Scenarios are few and keep their member as written: read from a `Value`.
+            let written = s.to_value();
+            Query::Scenario(ScenarioCase {
+                scenario: super::scenario::parse_scenario(&written)
+                    .map_err(|f| err(&f.path, f.message))?,
+                written,
+            })
+        }
         (Some(_), Some(_)) => {
             return Err(err(
                 "$",
@@ -299,8 +306,8 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
     };
     let is_request = matches!(query, Query::Request(_));
     let expect = match o.get("expect") {
-        None | Some(Value::Null) => None,
-        Some(e) => Some(parse_expect(e, is_request).map_err(|f| err(&f.path, f.message))?),
+        None | Some(Json::Null) => None,
+        Some(e) => Some(parse_expect_json(e, is_request).map_err(|f| err(&f.path, f.message))?),
     };
     Ok(Case {
         id: id.to_string(),
@@ -314,26 +321,26 @@ pub(crate) fn parse_case(file: &str, v: &Value, src: CaseSource) -> Result<Case,
 }
 
 /// A policy document, or the wrapper `{"name", "arn", "document"}`.
-fn parse_policy(v: &Value, path: &str, t: PolicyType) -> Result<Policy, Fail> {
-    let o = as_object(v, path)?;
-    let (doc, doc_path, meta) = if let Some(doc) = o.get("document") {
+fn parse_policy(v: &Json<'_>, at: &At<'_>, t: PolicyType) -> Result<Policy, Fail> {
+    let o = as_object(v, at)?;
+    let (doc, wrapped, meta) = if let Some(doc) = o.get("document") {
         let mut meta = PolicyMeta::default();
-        for (k, x) in o {
+        for (k, x) in o.iter() {
             let s = || {
                 x.as_str().map(str::to_string).ok_or_else(|| {
                     Fail::new(
-                        format!("{path}.{k}"),
-                        format!("must be a string, found {}", kind(x)),
+                        at.member(k).to_string(),
+                        format!("must be a string, found {}", x.kind()),
                     )
                 })
             };
-            match k.as_str() {
+            match k {
                 "document" => {}
                 "name" => meta.name = Some(s()?),
                 "arn" => meta.arn = Some(s()?),
                 _ => {
                     return Err(Fail::new(
-                        format!("{path}.{k}"),
+                        at.member(k).to_string(),
                         format!(
                         "unknown field \"{k}\" in a policy wrapper (expected name, arn, document)"
                     ),
@@ -341,42 +348,43 @@ fn parse_policy(v: &Value, path: &str, t: PolicyType) -> Result<Policy, Fail> {
                 }
             }
         }
-        (doc, format!("{path}.document"), meta)
+        (doc, true, meta)
     } else {
-        (v, path.to_string(), PolicyMeta::default())
+        (v, false, PolicyMeta::default())
     };
-    Policy::parse(doc, t)
+    Policy::parse_json(doc, t)
         .map(|p| p.with_meta(meta))
         .map_err(|e| {
-            let e = e.prefixed(&doc_path);
+            let doc_at = if wrapped { at.member("document") } else { *at };
+            let e = e.prefixed(&doc_at.to_string());
             let reason = e.reason();
             Fail::new(e.path, reason)
         })
 }
 
-fn parse_list(v: &Value, path: &str, t: PolicyType) -> Result<Vec<Policy>, Fail> {
-    as_array(v, path, "policies")?
+fn parse_list(v: &Json<'_>, at: &At<'_>, t: PolicyType) -> Result<Vec<Policy>, Fail> {
+    as_array(v, at, "policies")?
         .iter()
         .enumerate()
-        .map(|(i, p)| parse_policy(p, &format!("{path}[{i}]"), t))
+        .map(|(i, p)| parse_policy(p, &at.index(i), t))
         .collect()
 }
 
-fn parse_levels(v: &Value, path: &str, t: PolicyType) -> Result<Vec<Vec<Policy>>, Fail> {
+fn parse_levels(v: &Json<'_>, at: &At<'_>, t: PolicyType) -> Result<Vec<Vec<Policy>>, Fail> {
     as_array(
         v,
-        path,
+        at,
         "levels (one array of policies per organization level)",
     )?
     .iter()
     .enumerate()
-    .map(|(i, l)| parse_list(l, &format!("{path}[{i}]"), t))
+    .map(|(i, l)| parse_list(l, &at.index(i), t))
     .collect()
 }
 
 /// Reads and compiles a `policies` member (e.g. a generated one) on its own.
 pub fn read_policies(v: &Value) -> Result<PolicySet, CaseError> {
-    parse_policies(v).map_err(|Fail { path, message }| CaseError {
+    parse_policies(&Json::from_value(v)).map_err(|Fail { path, message }| CaseError {
         file: "(generated)".into(),
         case: None,
         path,
@@ -384,12 +392,13 @@ pub fn read_policies(v: &Value) -> Result<PolicySet, CaseError> {
     })
 }
 
-fn parse_policies(v: &Value) -> Result<PolicySet, Fail> {
-    let o = as_object(v, "$.policies")?;
+fn parse_policies(v: &Json<'_>) -> Result<PolicySet, Fail> {
+    let root = At::Path("$.policies");
+    let o = as_object(v, &root)?;
     let mut set = PolicySet::default();
-    for (k, x) in o {
-        let path = format!("$.policies.{k}");
-        match k.as_str() {
+    for (k, x) in o.iter() {
+        let path = root.member(k);
+        match k {
             "identity" => set.identity = parse_list(x, &path, PolicyType::Identity)?,
             "permissions_boundary" if !x.is_null() => {
                 set.permissions_boundary = Some(parse_policy(x, &path, PolicyType::PermissionsBoundary)?)
@@ -401,7 +410,7 @@ fn parse_policies(v: &Value) -> Result<PolicySet, Fail> {
             "permissions_boundary" | "session" | "scp" | "rcp" => {}
             _ => {
                 return Err(Fail::new(
-                    path,
+                    path.to_string(),
                     format!("unknown policy type \"{k}\" (expected identity, permissions_boundary, session, scp, rcp, resource)"),
                 ))
             }
@@ -410,11 +419,16 @@ fn parse_policies(v: &Value) -> Result<PolicySet, Fail> {
     Ok(set)
 }
 
+/// [`parse_request_json`] of a `Value` (a request built by a generator).
 pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
-    let o = as_object(v, "$.request")?;
+    parse_request_json(&Json::from_value(v))
+}
+
+fn parse_request_json(v: &Json<'_>) -> Result<Request, Fail> {
+    let o = as_object(v, &At::Path("$.request"))?;
     for k in o.keys() {
         if !matches!(
-            k.as_str(),
+            k,
             "principal" | "action" | "resource" | "resource_account" | "context"
         ) {
             return Err(Fail::new(
@@ -425,14 +439,14 @@ pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
     }
     let req_str = |name: &str| -> Result<String, Fail> {
         match o.get(name) {
-            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-            Some(Value::String(_)) => Err(Fail::new(
+            Some(Json::Str(s)) if !s.is_empty() => Ok(s.to_string()),
+            Some(Json::Str(_)) => Err(Fail::new(
                 format!("$.request.{name}"),
                 "must be a non-empty string, found an empty string".into(),
             )),
             Some(other) => Err(Fail::new(
                 format!("$.request.{name}"),
-                format!("must be a non-empty string, found {}", kind(other)),
+                format!("must be a non-empty string, found {}", other.kind()),
             )),
             None => Err(Fail::new(
                 format!("$.request.{name}"),
@@ -451,9 +465,9 @@ pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
     let resource = req_str("resource")?;
     let mut req = Request::new(principal, action, resource);
     match o.get("resource_account") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(a)) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => {
-            req = req.with_resource_account(a.clone())
+        None | Some(Json::Null) => {}
+        Some(Json::Str(a)) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => {
+            req = req.with_resource_account(a.to_string())
         }
         Some(other) => {
             return Err(Fail::new(
@@ -463,17 +477,22 @@ pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
         }
     }
     if let Some(c) = o.get("context") {
-        let c = as_object(c, "$.request.context")?;
-        for (k, x) in c {
-            let path = format!("$.request.context[{}]", Value::String(k.clone()));
-            req.context.insert(k, context_value(x, &path)?);
+        let at = At::Path("$.request.context");
+        let c = as_object(c, &at)?;
+        for (k, x) in c.iter() {
+            req.context.insert(k, context_value_json(x, &at.quoted(k))?);
         }
     }
     Ok(req)
 }
 
+/// [`parse_expect_json`] of a `Value` (an answer in a journal).
 pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> {
-    let o = as_object(v, "$.expect")?;
+    parse_expect_json(&Json::from_value(v), is_request)
+}
+
+fn parse_expect_json(v: &Json<'_>, is_request: bool) -> Result<Expect, Fail> {
+    let o = as_object(v, &At::Path("$.expect"))?;
     let allowed: &[&str] = if is_request {
         &["decision", "by", "message"]
     } else {
@@ -487,7 +506,7 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
             "side_effects",
         ]
     };
-    if let Some(k) = o.keys().find(|k| !allowed.contains(&k.as_str())) {
+    if let Some(k) = o.keys().find(|k| !allowed.contains(k)) {
         let hint = if is_request {
             " (status, code, body and side_effects are for scenario cases)"
         } else {
@@ -498,13 +517,13 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
             format!("unknown field \"{k}\"{hint}"),
         ));
     }
-    let opt_string = |name: &str| -> Result<Option<String>, Fail> {
+    let opt_string = |name: &str| -> Result<Option<&str>, Fail> {
         match o.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Str(s)) => Ok(Some(s)),
             Some(other) => Err(Fail::new(
                 format!("$.expect.{name}"),
-                format!("must be a string or null, found {}", kind(other)),
+                format!("must be a string or null, found {}", other.kind()),
             )),
         }
     };
@@ -530,8 +549,8 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
         None => None,
     };
     let status = match o.get("status") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) if n.as_u64().is_some_and(|s| (100..600).contains(&s)) => {
+        None | Some(Json::Null) => None,
+        Some(Json::Number(n)) if n.as_u64().is_some_and(|s| (100..600).contains(&s)) => {
             n.as_u64().map(|s| s as u16)
         }
         Some(other) => {
@@ -542,15 +561,15 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
         }
     };
     let side_effects = match o.get("side_effects") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(a)) => Some(
+        None | Some(Json::Null) => None,
+        Some(Json::Array(a)) => Some(
             a.iter()
                 .enumerate()
                 .map(|(i, x)| {
                     x.as_str().map(str::to_string).ok_or_else(|| {
                         Fail::new(
                             format!("$.expect.side_effects[{i}]"),
-                            format!("must be a string, found {}", kind(x)),
+                            format!("must be a string, found {}", x.kind()),
                         )
                     })
                 })
@@ -559,17 +578,115 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
         Some(other) => {
             return Err(Fail::new(
                 "$.expect.side_effects".into(),
-                format!("must be an array of strings, found {}", kind(other)),
+                format!("must be an array of strings, found {}", other.kind()),
             ))
         }
     };
     Ok(Expect {
         decision,
         by,
-        message: opt_string("message")?,
+        message: opt_string("message")?.map(str::to_string),
         status,
-        code: opt_string("code")?,
-        body: opt_string("body")?,
+        code: opt_string("code")?.map(str::to_string),
+        body: opt_string("body")?.map(str::to_string),
         side_effects,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Malformed cases, one per line, each with the error the reader gave when it read cases
+    /// into `serde_json::Value` (captured before the borrowed reader replaced it): paths through
+    /// wrappers, levels, quoted context keys and condition keys, numbers and escapes in
+    /// messages, a repeated key, a case without an id.
+    const CASES: &[(&str, &str)] = &[
+        (
+            r#"{"id":"ctx-key","request":{"principal":"arn:aws:iam::123456789012:user/a","action":"s3:GetObject","resource":"*","context":{"a\"b\u00e9":{"x":1}}}}"#,
+            r#"cases.jsonl: case ctx-key: $.request.context["a\"bé"]: a context value must be a string, number or boolean, found an object"#,
+        ),
+        (
+            r#"{"id":"ctx-elem","request":{"principal":"arn:aws:iam::123456789012:user/a","action":"s3:GetObject","resource":"*","context":{"k":["v",[1]]}}}"#,
+            r#"cases.jsonl: case ctx-elem: $.request.context["k"][1]: a context value must be a string, number or boolean, found an array"#,
+        ),
+        (
+            r#"{"id":"acct","request":{"principal":"arn:aws:iam::123456789012:user/a","action":"s3:GetObject","resource":"*","resource_account":1.0}}"#,
+            r#"cases.jsonl: case acct: $.request.resource_account: must be a 12-digit account id string, found 1.0"#,
+        ),
+        (
+            r#"{"id":"version","policies":{"identity":[{"Version":1e3,"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case version: $.policies.identity[0].Version: MalformedPolicyDocument: The policy failed legacy parsing (Version must be "2012-10-17" or "2008-10-17", found "1000.0")"#,
+        ),
+        (
+            r#"{"id":"wrapper","policies":{"identity":[{"document":{},"x":1}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case wrapper: $.policies.identity[0].x: unknown field "x" in a policy wrapper (expected name, arn, document)"#,
+        ),
+        (
+            r#"{"id":"wrapped-doc","policies":{"identity":[{"name":"n","document":{"Statement":{"Effect":"allow","Action":"s3:*","Resource":"*"}}}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case wrapped-doc: $.policies.identity[0].document.Statement.Effect: MalformedPolicyDocument: Syntax errors in policy. (Effect must be "Allow" or "Deny" (case-sensitive), found "allow")"#,
+        ),
+        (
+            r#"{"id":"levels","policies":{"scp":[[{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}],[{"Version":"2012-10-17","Statement":[]}]]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case levels: $.policies.scp[1][0].Statement: MalformedPolicyDocument: Syntax errors in policy. (Statement is an empty array)"#,
+        ),
+        (
+            r#"{"id":"first","id":"last","policies":{"identity":[{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Action":"s3"}}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case last: $.policies.identity[0].Statement.Action: MalformedPolicyDocument: Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."#,
+        ),
+        (
+            r#"{"policies":{"identity":[{"Version":2012,"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case #8 (line 9): $.id: missing required field "id" (a non-empty string)"#,
+        ),
+        (
+            r#"{"id":"cond-value","policies":{"identity":[{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:user\/name":["a",{"b":-0}]}}}]}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case cond-value: $.policies.identity[0].Statement[0].Condition.StringEquals["aws:user/name"][1]: MalformedPolicyDocument: Syntax errors in policy. (a condition value must be a string, number or boolean, found an object)"#,
+        ),
+        (
+            r#"{"id":"kind","policies":{"foo":[]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case kind: $.policies.foo: unknown policy type "foo" (expected identity, permissions_boundary, session, scp, rcp, resource)"#,
+        ),
+        (
+            r#"{"id":"escaped-effect","policies":{"identity":[{"Statement":[{"Effect":"Allow\u00e9","Action":"s3:*","Resource":"*"}]}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case escaped-effect: $.policies.identity[0].Statement[0].Effect: MalformedPolicyDocument: Syntax errors in policy. (Effect must be "Allow" or "Deny" (case-sensitive), found "Allowé")"#,
+        ),
+        (
+            r#"{"id":"bad-char","policies":{"resource":[{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b\u0100","Condition":{"Null":{"k\u2028":"true"}}}]}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case bad-char: $.policies.resource[0].Statement[0].Resource: ValidationError: 1 validation error detected: Value at 'policyDocument' failed to satisfy constraint: Member must satisfy regular expression pattern: [\u0009\u000A\u000D\u0020-\u00FF]+ (the character 'Ā' is outside what IAM accepts (tab, LF, CR, U+0020-U+00FF))"#,
+        ),
+        (
+            r#"{"id":"principal","policies":{"resource":[{"Statement":[{"Effect":"Allow","Principal":{"AWS":["a",18446744073709551615]},"Action":"s3:*","Resource":"*"}]}]},"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case principal: $.policies.resource[0].Statement[0].Principal.AWS[1]: MalformedPolicyDocument: Syntax errors in policy. (AWS must be a string, found a number)"#,
+        ),
+        (
+            r#"{"id":"expect","request":{"principal":"p","action":"s3:GetObject","resource":"*"},"expect":{"decision":"allow","side_effects":["a",true]}}"#,
+            r#"cases.jsonl: case expect: $.expect.side_effects: unknown field "side_effects" (status, code, body and side_effects are for scenario cases)"#,
+        ),
+        (
+            r#"{"id":"note","note":["x"],"request":{"principal":"p","action":"s3:GetObject","resource":"*"}}"#,
+            r#"cases.jsonl: case note: $.note: must be a string, found an array"#,
+        ),
+        (
+            r#"{"id":"decision","request":{"principal":"p","action":"s3:GetObject","resource":"*"},"expect":{"decision":"Allow"}}"#,
+            r#"cases.jsonl: case decision: $.expect.decision: unknown decision "Allow": expected allow, explicit_deny or implicit_deny"#,
+        ),
+    ];
+
+    #[test]
+    fn errors_are_those_of_the_value_reader() {
+        let text: String = CASES.iter().map(|(l, _)| format!("{l}\n")).collect();
+        let read = read_cases("cases.jsonl", &text).expect("JSON Lines");
+        assert_eq!(read.len(), CASES.len());
+        for (got, (line, want)) in read.iter().zip(CASES) {
+            let got = got.as_ref().expect_err(line);
+            assert_eq!(got.to_string(), *want, "{line}");
+            // Read from a `Value` (as generators and live mode do): the same path and message.
+            let v: Value = serde_json::from_str(line).expect(line);
+            let from_value = super::super::Case::from_json(&v).expect_err(line);
+            assert_eq!(
+                (&from_value.path, &from_value.message),
+                (&got.path, &got.message)
+            );
+        }
+    }
 }

@@ -17,10 +17,13 @@ pub(crate) mod numeric;
 use std::fmt;
 use std::str::FromStr;
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use serde_json::Value;
 
-use crate::error::{json_type, Loc, ParseNameError, PolicyError, PolicyErrorKind};
+use crate::error::{Loc, ParseNameError, PolicyError, PolicyErrorKind};
+use crate::json::Json;
 use crate::pattern::Glob;
 use crate::request::Context;
 use crate::variables::Template;
@@ -379,6 +382,16 @@ pub(crate) fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
+/// [`scalar_text`] of a value still in the document: a string is lent, not copied.
+fn json_scalar_text<'a>(v: &'a Json<'_>) -> Option<Cow<'a, str>> {
+    match v {
+        Json::Str(s) => Some(Cow::Borrowed(s)),
+        Json::Number(n) => Some(Cow::Owned(n.to_string())),
+        Json::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        _ => None,
+    }
+}
+
 /// Assumption A-BOOL-SYNTAX: "true"/"false" in any letter case; anything else is not a boolean.
 fn parse_bool(s: &str) -> Option<bool> {
     if s.eq_ignore_ascii_case("true") {
@@ -395,8 +408,8 @@ fn decode_b64(s: &str) -> Option<Vec<u8>> {
 }
 
 impl Condition {
-    /// Compiles one key's values. `vars` is false for policies whose Version is not 2012-10-17,
-    /// where `${...}` is plain text.
+    /// [`Condition::compile_json`] of a `Value`.
+    #[cfg(test)]
     pub(crate) fn compile(
         op: Operator,
         key: &str,
@@ -404,19 +417,33 @@ impl Condition {
         at: &Loc<'_>,
         vars: bool,
     ) -> Result<Condition, PolicyError> {
-        let (raw, raw_is_array) = match value {
-            Value::Array(a) => (a.clone(), true),
-            v => (vec![v.clone()], false),
+        Condition::compile_json(op, key, &Json::from_value(value), at, vars)
+    }
+
+    /// Compiles one key's values. `vars` is false for policies whose Version is not 2012-10-17,
+    /// where `${...}` is plain text.
+    pub(crate) fn compile_json(
+        op: Operator,
+        key: &str,
+        value: &Json<'_>,
+        at: &Loc<'_>,
+        vars: bool,
+    ) -> Result<Condition, PolicyError> {
+        let (values, raw_is_array) = match value {
+            Json::Array(a) => (a.as_slice(), true),
+            v => (std::slice::from_ref(v), false),
         };
-        let mut compiled = Vec::with_capacity(raw.len());
-        for (i, v) in raw.iter().enumerate() {
-            let Some(text) = scalar_text(v) else {
+        let mut raw = Vec::with_capacity(values.len());
+        let mut compiled = Vec::with_capacity(values.len());
+        for (i, v) in values.iter().enumerate() {
+            let Some(text) = json_scalar_text(v) else {
                 let p = if raw_is_array { at.index(i) } else { *at };
                 return Err(PolicyError::new(
                     p,
-                    PolicyErrorKind::BadConditionValue(json_type(v)),
+                    PolicyErrorKind::BadConditionValue(v.kind()),
                 ));
             };
+            raw.push(v.to_value());
             let tpl = if vars && op.base.takes_variables() {
                 Template::parse(&text)
             } else {
@@ -673,24 +700,24 @@ fn compile_literal(base: BaseOp, text: &str) -> Compiled {
 
 /// Parses a whole Condition block: `{ "<operator>": { "<key>": <value or array>, ... }, ... }`.
 pub(crate) fn parse_block(
-    block: &Value,
+    block: &Json<'_>,
     at: &Loc<'_>,
     vars: bool,
     errors: &mut Vec<PolicyError>,
 ) -> Vec<Condition> {
-    let Value::Object(ops) = block else {
+    let Json::Object(ops) = block else {
         errors.push(PolicyError::new(
             at,
             PolicyErrorKind::WrongType {
                 element: "Condition".into(),
                 expected: "an object",
-                found: json_type(block),
+                found: block.kind(),
             },
         ));
         return Vec::new();
     };
     let mut out = Vec::new();
-    for (op_name, keys) in ops {
+    for (op_name, keys) in ops.iter() {
         let op_path = at.member(op_name);
         let op = match op_name.parse::<Operator>() {
             Ok(op) => op,
@@ -699,27 +726,27 @@ pub(crate) fn parse_block(
                 continue;
             }
         };
-        let Value::Object(keys) = keys else {
+        let Json::Object(keys) = keys else {
             errors.push(PolicyError::new(
                 op_path,
                 PolicyErrorKind::WrongType {
-                    element: op_name.clone(),
+                    element: op_name.to_string(),
                     expected: "an object of condition keys",
-                    found: json_type(keys),
+                    found: keys.kind(),
                 },
             ));
             continue;
         };
-        for (key, value) in keys {
+        for (key, value) in keys.iter() {
             let key_path = op_path.member(key);
             let prefix = key.split('/').next().unwrap_or(key);
             if prefix.matches(':').count() > 1 {
                 errors.push(PolicyError::new(
                     key_path,
-                    PolicyErrorKind::TooManyColons(key.clone()),
+                    PolicyErrorKind::TooManyColons(key.to_string()),
                 ));
             }
-            match Condition::compile(op, key, value, &key_path, vars) {
+            match Condition::compile_json(op, key, value, &key_path, vars) {
                 Ok(c) => out.push(c),
                 Err(e) => errors.push(e),
             }
