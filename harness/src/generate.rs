@@ -506,6 +506,10 @@ fn policy_set_json(
     Value::Object(m)
 }
 
+/// Edge values beside the mentioned ones: the numeric edges of CredentialAgeDays and a value no
+/// policy mentions.
+const EDGE_VALUES: [&str; 4] = ["0", "36600", "36601", "unmentioned"];
+
 /// Every condition key a policy set tests, with the literal values it compares against plus the
 /// edge values that matter: requests are drawn from these so that conditions match often
 /// (type-directed, as Cedar's generators).
@@ -515,14 +519,7 @@ pub fn mentioned(policies: &PolicySet) -> Vec<(String, Vec<Value>)> {
         .into_iter()
         .map(|kv| {
             let mut vs: Vec<Value> = kv.values.into_iter().map(Value::String).collect();
-            // Edge values beside the mentioned ones: the numeric edges of CredentialAgeDays and
-            // a value no policy mentions.
-            vs.extend([
-                json!("0"),
-                json!("36600"),
-                json!("36601"),
-                json!("unmentioned"),
-            ]);
+            vs.extend(EDGE_VALUES.iter().map(|v| Value::String(v.to_string())));
             (kv.key, vs)
         })
         .collect()
@@ -538,11 +535,9 @@ fn context_entry(values: Vec<Value>) -> impl Strategy<Value = Option<Value>> {
 
 /// A request whose context is drawn from what the policies mention.
 pub fn request_for(policies: &PolicySet) -> impl Strategy<Value = Value> {
-    let RequestPools {
-        keys,
-        actions,
-        resources,
-    } = RequestPools::of(policies);
+    let keys = mentioned(policies);
+    let actions: Vec<String> = request_actions(policies).map(str::to_string).collect();
+    let resources: Vec<String> = request_resources(policies).map(str::to_string).collect();
     let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
     let entries: Vec<_> = keys.into_iter().map(|(_, vs)| context_entry(vs)).collect();
     (
@@ -561,33 +556,21 @@ pub fn request_for(policies: &PolicySet) -> impl Strategy<Value = Value> {
         })
 }
 
-/// What a request is drawn from: the mentioned condition keys with their values, and the
-/// actions and resources. Actions and resources the policies name exactly are as likely as the
-/// fixed pools, so statements apply often.
-struct RequestPools {
-    keys: Vec<(String, Vec<Value>)>,
-    actions: Vec<String>,
-    resources: Vec<String>,
+/// The actions a request is drawn from: those the policies name exactly (as likely as the
+/// fixed pool, so statements apply often), then [`REQUEST_ACTIONS`].
+fn request_actions(policies: &PolicySet) -> impl Iterator<Item = &str> {
+    policies
+        .action_entries()
+        .filter(|a| a.contains(':') && !a.contains(['*', '?']))
+        .chain(REQUEST_ACTIONS.iter().copied())
 }
 
-impl RequestPools {
-    fn of(policies: &PolicySet) -> RequestPools {
-        let actions = policies
-            .action_entries()
-            .filter(|a| a.contains(':') && !a.contains(['*', '?']));
-        let resources = policies
-            .resource_entries()
-            .filter(|r| !r.contains(['*', '?', '$']) || *r == "*");
-        let mut actions: Vec<String> = actions.map(str::to_string).collect();
-        let mut resources: Vec<String> = resources.map(str::to_string).collect();
-        actions.extend(REQUEST_ACTIONS.iter().map(|s| s.to_string()));
-        resources.extend(REQUEST_RESOURCES.iter().map(|s| s.to_string()));
-        RequestPools {
-            keys: mentioned(policies),
-            actions,
-            resources,
-        }
-    }
+/// The resources a request is drawn from, as [`request_actions`].
+fn request_resources(policies: &PolicySet) -> impl Iterator<Item = &str> {
+    policies
+        .resource_entries()
+        .filter(|r| !r.contains(['*', '?', '$']) || *r == "*")
+        .chain(REQUEST_RESOURCES.iter().copied())
 }
 
 fn request_json(

@@ -11,7 +11,7 @@
 //! Each helper names the strategy whose draws it repeats.
 
 use proptest::num::sample_uniform_incl;
-use proptest::prelude::RngExt;
+use proptest::prelude::Rng;
 use proptest::strategy::{float_to_weight, Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use serde_json::{json, Value};
@@ -22,9 +22,10 @@ use keyward_iam::{BaseOp, PolicyType};
 
 use super::{
     block_json, call_json, create_json, identity_json, level_json, op_string, policy_json,
-    policy_set_json, request_json, statement_json, GenCase, GenScenario, GenSettings, RequestPools,
-    SetSettings, ACTIONS, AGES, BROAD, INTS, MODELS, NUMERIC_STRINGS, OPERATIONS, OTHER_STRINGS,
-    PRINCIPALS, QUALIFIERS, RESOURCES, SERVICES, STATEMENT_PRINCIPALS, STRING_VALUES, VERSIONS,
+    policy_set_json, request_actions, request_json, request_resources, statement_json, GenCase,
+    GenScenario, GenSettings, SetSettings, ACTIONS, AGES, BROAD, EDGE_VALUES, INTS, MODELS,
+    NUMERIC_STRINGS, OPERATIONS, OTHER_STRINGS, PRINCIPALS, QUALIFIERS, RESOURCES, SERVICES,
+    STATEMENT_PRINCIPALS, STRING_VALUES, VERSIONS,
 };
 
 /// `prop::sample::select(pool)`: a `0..len` range strategy.
@@ -53,7 +54,7 @@ fn len(r: &mut TestRunner, lo: usize, hi: usize) -> usize {
 /// The alternative a `prop_oneof!` (or an option strategy) with these weights picks. Proptest's
 /// tuple union gives every alternative before the pick a runner of its own (to shrink towards
 /// it), seeded from the RNG; the picked alternative draws after those. Only the seeds are taken
-/// here (a ChaCha seed, as [`crate::run`]'s runners use ChaCha), not the runners.
+/// here (as ChaCha seeds, which [`crate::run`]'s runners use), not the runners.
 fn union(r: &mut TestRunner, weights: &[u32]) -> usize {
     let sum: u64 = weights.iter().map(|w| u64::from(*w)).sum();
     let at = (0..sum).new_tree(r).map_or(0, |t| t.current());
@@ -65,8 +66,10 @@ fn union(r: &mut TestRunner, weights: &[u32]) -> usize {
             acc <= at
         })
         .count();
+    // A ChaCha seed is drawn as 32 `u8`s of one `u32` word each: 32 words, 128 bytes.
+    let mut seed_words = [0u8; 128];
     for _ in 0..pick {
-        let _seed: [u8; 32] = r.rng().random();
+        r.rng().fill_bytes(&mut seed_words);
     }
     pick
 }
@@ -186,27 +189,35 @@ pub(super) fn policy_set(r: &mut TestRunner, g: &GenSettings, s: &SetSettings) -
     policy_set_json(identity, boundary, session, scp, rcp, resource)
 }
 
-/// `super::request_for`.
+/// `super::request_for`. The pools are borrowed from the policy set (only the drawn values are
+/// copied); [`super::mentioned`]'s pool of a key is its values, then [`EDGE_VALUES`].
 fn request_for(r: &mut TestRunner, set: &keyward_iam::PolicySet) -> Value {
-    let pools = RequestPools::of(set);
+    let actions: Vec<&str> = request_actions(set).collect();
+    let resources: Vec<&str> = request_resources(set).collect();
     let principal = pick(r, PRINCIPALS);
-    let action = pick(r, &pools.actions).clone();
-    let resource = pick(r, &pools.resources).clone();
+    let action = pick(r, &actions).to_string();
+    let resource = pick(r, &resources).to_string();
     let mut context = Vec::new();
-    for (key, values) in &pools.keys {
+    for kv in set.condition_values() {
+        let n = kv.values.len() + EDGE_VALUES.len();
+        let value = |r: &mut TestRunner| {
+            let i = (0..n).new_tree(r).map_or(0, |t| t.current());
+            Value::String(match kv.values.get(i) {
+                Some(v) => v.clone(),
+                None => EDGE_VALUES[i - kv.values.len()].to_string(),
+            })
+        };
         // `super::context_entry`: absent, one value, or several.
         let v = match union(r, &[3, 6, 1]) {
             0 => None,
-            1 => Some(pick(r, values).clone()),
+            1 => Some(value(r)),
             _ => {
                 let n = len(r, 1, 3);
-                Some(Value::Array(
-                    (0..n).map(|_| pick(r, values).clone()).collect(),
-                ))
+                Some(Value::Array((0..n).map(|_| value(r)).collect()))
             }
         };
         if let Some(v) = v {
-            context.push((key.clone(), v));
+            context.push((kv.key.clone(), v));
         }
     }
     let cross = weighted(r, 0.1);
