@@ -166,7 +166,7 @@ fn condition_block(s: &GenSettings) -> impl Strategy<Value = Value> {
 }
 
 fn block_json(conds: Vec<(String, &'static str, Value)>) -> Value {
-    let mut block = Map::new();
+    let mut block = Map::with_capacity(conds.len());
     for (op, key, v) in conds {
         let e = block.entry(op).or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(m) = e {
@@ -211,7 +211,7 @@ fn statement_json(
     cond: Option<Value>,
     p: &str,
 ) -> Value {
-    let mut m = Map::new();
+    let mut m = Map::with_capacity(5);
     m.insert("Effect".into(), json!(if allow { "Allow" } else { "Deny" }));
     if principal {
         let pv = if p == "*" {
@@ -260,7 +260,7 @@ fn policy_json(version: Option<&str>, mut stmts: Vec<Value>, as_object: bool, si
             }
         }
     }
-    let mut m = Map::new();
+    let mut m = Map::with_capacity(2);
     if let Some(v) = version {
         m.insert("Version".into(), json!(v));
     }
@@ -486,7 +486,7 @@ fn policy_set_json(
     resource: Option<Value>,
 ) -> Value {
     let levels = |l: Vec<Vec<Value>>| Value::Array(l.into_iter().map(Value::Array).collect());
-    let mut m = Map::new();
+    let mut m = Map::with_capacity(6);
     m.insert("identity".into(), Value::Array(identity));
     if let Some(b) = boundary {
         m.insert("permissions_boundary".into(), b);
@@ -581,7 +581,7 @@ fn request_json(
     context: impl Iterator<Item = (String, Value)>,
 ) -> Value {
     let ctx: Map<String, Value> = context.collect();
-    let mut r = Map::new();
+    let mut r = Map::with_capacity(5);
     r.insert("principal".into(), Value::String(principal.to_string()));
     r.insert("action".into(), Value::String(action));
     r.insert("resource".into(), Value::String(resource));
