@@ -6,6 +6,8 @@ use serde_json::{json, Map, Value};
 
 use std::sync::Arc;
 
+pub mod draw;
+
 use keyward_iam::{BaseOp, Operator, PolicySet, PolicyType, SetQualifier};
 
 /// The version of what the generators draw for a seed. A live run journals it, and a run is not
@@ -102,39 +104,43 @@ pub const STRING_VALUES: &[&str] = &[
 fn op_name() -> impl Strategy<Value = String> {
     (
         prop::sample::select(BaseOp::ALL.to_vec()),
-        prop::option::weighted(
-            0.25,
-            prop::sample::select(&[SetQualifier::ForAllValues, SetQualifier::ForAnyValue][..]),
-        ),
+        prop::option::weighted(0.25, prop::sample::select(QUALIFIERS)),
         prop::bool::weighted(0.25),
     )
-        .prop_map(|(b, q, ie)| {
-            Operator::new(q, b, ie)
-                .or_else(|| Operator::new(q, b, false))
-                .map(|op| op.to_string())
-                .unwrap_or_default()
-        })
+        .prop_map(|(b, q, ie)| op_string(b, q, ie))
+}
+
+fn op_string(b: BaseOp, q: Option<SetQualifier>, if_exists: bool) -> String {
+    Operator::new(q, b, if_exists)
+        .or_else(|| Operator::new(q, b, false))
+        .map(|op| op.to_string())
+        .unwrap_or_default()
 }
 
 /// A scalar condition value: strings, and numbers and booleans at the edges that matter.
 pub fn scalar_value() -> impl Strategy<Value = Value> {
     prop_oneof![
         prop::sample::select(STRING_VALUES).prop_map(|s| json!(s)),
-        prop::sample::select(&[0i64, 1, 5, 30, 36600, 36601][..]).prop_map(|n| json!(n)),
-        prop::sample::select(&["0", "5", "30", "36600", "5.0", "five"][..]).prop_map(|s| json!(s)),
+        prop::sample::select(INTS).prop_map(|n| json!(n)),
+        prop::sample::select(NUMERIC_STRINGS).prop_map(|s| json!(s)),
         prop::bool::ANY.prop_map(|b| json!(b)),
-        prop::sample::select(
-            &[
-                "true",
-                "false",
-                "203.0.113.0/24",
-                "2020-01-01T00:00:00Z",
-                "QUJD"
-            ][..]
-        )
-        .prop_map(|s| json!(s)),
+        prop::sample::select(OTHER_STRINGS).prop_map(|s| json!(s)),
     ]
 }
+
+const INTS: &[i64] = &[0, 1, 5, 30, 36600, 36601];
+const NUMERIC_STRINGS: &[&str] = &["0", "5", "30", "36600", "5.0", "five"];
+const OTHER_STRINGS: &[&str] = &[
+    "true",
+    "false",
+    "203.0.113.0/24",
+    "2020-01-01T00:00:00Z",
+    "QUJD",
+];
+const STATEMENT_PRINCIPALS: &[&str] =
+    &["*", "arn:aws:iam::123456789012:user/alice", "123456789012"];
+const VERSIONS: &[Option<&str>] = &[Some("2012-10-17"), Some("2008-10-17"), None];
+const QUALIFIERS: &[SetQualifier] = &[SetQualifier::ForAllValues, SetQualifier::ForAnyValue];
 
 fn string_or_array(pool: &'static [&'static str], max: usize) -> impl Strategy<Value = Value> {
     prop_oneof![
@@ -156,16 +162,18 @@ fn condition_block(s: &GenSettings) -> impl Strategy<Value = Value> {
         ),
         1..=s.max_conditions.max(1),
     )
-    .prop_map(|conds| {
-        let mut block = Map::new();
-        for (op, key, v) in conds {
-            let e = block.entry(op).or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(m) = e {
-                m.insert(key.to_string(), v);
-            }
+    .prop_map(block_json)
+}
+
+fn block_json(conds: Vec<(String, &'static str, Value)>) -> Value {
+    let mut block = Map::with_capacity(conds.len());
+    for (op, key, v) in conds {
+        let e = block.entry(op).or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(m) = e {
+            m.insert(key.to_string(), v);
         }
-        Value::Object(block)
-    })
+    }
+    Value::Object(block)
 }
 
 /// One statement; `principal` for the policy types that take a Principal.
@@ -177,70 +185,92 @@ pub fn statement(s: &GenSettings, principal: bool) -> impl Strategy<Value = Valu
         prop::bool::weighted(0.15),
         string_or_array(RESOURCES, 2),
         prop::option::weighted(0.5, condition_block(s)),
-        prop::sample::select(&["*", "arn:aws:iam::123456789012:user/alice", "123456789012"][..]),
+        prop::sample::select(STATEMENT_PRINCIPALS),
     )
         .prop_map(
             move |(allow, not_action, actions, not_resource, resources, cond, p)| {
-                let mut m = Map::new();
-                m.insert("Effect".into(), json!(if allow { "Allow" } else { "Deny" }));
-                if principal {
-                    let pv = if p == "*" {
-                        json!("*")
-                    } else {
-                        json!({ "AWS": p })
-                    };
-                    m.insert("Principal".into(), pv);
-                }
-                m.insert(
-                    if not_action { "NotAction" } else { "Action" }.into(),
-                    actions,
-                );
-                m.insert(
-                    if not_resource {
-                        "NotResource"
-                    } else {
-                        "Resource"
-                    }
-                    .into(),
-                    resources,
-                );
-                if let Some(c) = cond {
-                    m.insert("Condition".into(), c);
-                }
-                Value::Object(m)
+                statement_json(
+                    principal,
+                    allow,
+                    (not_action, actions),
+                    (not_resource, resources),
+                    cond,
+                    p,
+                )
             },
         )
+}
+
+/// A statement's document from what was drawn: the Effect, the (Not)Action and (Not)Resource
+/// blocks (negated or not), the condition block, and the principal when `principal`.
+fn statement_json(
+    principal: bool,
+    allow: bool,
+    (not_action, actions): (bool, Value),
+    (not_resource, resources): (bool, Value),
+    cond: Option<Value>,
+    p: &str,
+) -> Value {
+    let mut m = Map::with_capacity(5);
+    m.insert("Effect".into(), json!(if allow { "Allow" } else { "Deny" }));
+    if principal {
+        let pv = if p == "*" {
+            json!("*")
+        } else {
+            json!({ "AWS": p })
+        };
+        m.insert("Principal".into(), pv);
+    }
+    m.insert(
+        if not_action { "NotAction" } else { "Action" }.into(),
+        actions,
+    );
+    m.insert(
+        if not_resource {
+            "NotResource"
+        } else {
+            "Resource"
+        }
+        .into(),
+        resources,
+    );
+    if let Some(c) = cond {
+        m.insert("Condition".into(), c);
+    }
+    Value::Object(m)
 }
 
 /// A valid policy document of the given type.
 pub fn policy(s: &GenSettings, t: PolicyType) -> impl Strategy<Value = Value> {
     let principal = t == PolicyType::Resource;
     (
-        prop::sample::select(&[Some("2012-10-17"), Some("2008-10-17"), None][..]),
+        prop::sample::select(VERSIONS),
         prop::collection::vec(statement(s, principal), 1..=s.max_statements.max(1)),
         prop::bool::ANY,
         prop::bool::weighted(0.3),
     )
-        .prop_map(|(version, mut stmts, as_object, sids)| {
-            if sids {
-                for (i, st) in stmts.iter_mut().enumerate() {
-                    if let Value::Object(m) = st {
-                        m.insert("Sid".into(), json!(format!("S{i}")));
-                    }
-                }
+        .prop_map(|(version, stmts, as_object, sids)| policy_json(version, stmts, as_object, sids))
+}
+
+fn policy_json(version: Option<&str>, mut stmts: Vec<Value>, as_object: bool, sids: bool) -> Value {
+    if sids {
+        for (i, st) in stmts.iter_mut().enumerate() {
+            if let Value::Object(m) = st {
+                m.insert("Sid".into(), json!(format!("S{i}")));
             }
-            let mut m = Map::new();
-            if let Some(v) = version {
-                m.insert("Version".into(), json!(v));
-            }
-            let st = if as_object && stmts.len() == 1 {
-                stmts.remove(0)
-            } else {
-                Value::Array(stmts)
-            };
-            m.insert("Statement".into(), st);
-            Value::Object(m)
-        })
+        }
+    }
+    let mut m = Map::with_capacity(2);
+    if let Some(v) = version {
+        m.insert("Version".into(), json!(v));
+    }
+    let st = if as_object && stmts.len() == 1 {
+        stmts.remove(0)
+    } else {
+        Value::Array(stmts)
+    };
+    m.insert("Statement".into(), st);
+    Value::Object(m)
 }
 
 /// Arbitrary JSON, for the never-panics properties.
@@ -397,36 +427,19 @@ where
 
 /// A policy set in the case format's `policies` shape.
 pub fn policy_set(g: &GenSettings, s: &SetSettings) -> impl Strategy<Value = Value> {
-    // Organization levels usually keep AWS's default full-access policy (FullAWSAccess,
-    // RCPFullAWSAccess) beside the generated ones, as real organizations do.
     let levels = |t: PolicyType, g: &GenSettings| {
-        let full = json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}});
         prop::collection::vec(
-            (prop::collection::vec(policy(g, t), 1..=2), chance(75)).prop_map(
-                move |(mut ps, keep_full)| {
-                    if keep_full {
-                        ps.insert(0, full.clone());
-                    }
-                    ps
-                },
-            ),
+            (prop::collection::vec(policy(g, t), 1..=2), chance(75))
+                .prop_map(|(ps, keep_full)| level_json(ps, keep_full)),
             1..=2,
         )
     };
-    // Guardrails usually sit on top of broad permissions: half the identity sets carry one.
-    let broad = prop::option::of(prop::sample::select(&["*", "bedrock:*", "iam:*", "bedrock:Invoke*"][..])).prop_map(|a| {
-        a.map(|a| json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": a, "Resource": "*"}}))
-    });
+    let broad = prop::option::of(prop::sample::select(BROAD));
     let identity = (
         prop::collection::vec(policy(g, PolicyType::Identity), 1..=s.max_identity.max(1)),
         broad,
     )
-        .prop_map(|(mut ps, b)| {
-            if let Some(b) = b {
-                ps.insert(0, b);
-            }
-            ps
-        });
+        .prop_map(|(ps, b)| identity_json(ps, b));
     (
         identity,
         opt(s.boundary, policy(g, PolicyType::PermissionsBoundary)),
@@ -436,26 +449,66 @@ pub fn policy_set(g: &GenSettings, s: &SetSettings) -> impl Strategy<Value = Val
         opt(s.resource, policy(g, PolicyType::Resource)),
     )
         .prop_map(|(identity, boundary, session, scp, rcp, resource)| {
-            let mut m = Map::new();
-            m.insert("identity".into(), Value::Array(identity));
-            if let Some(b) = boundary {
-                m.insert("permissions_boundary".into(), b);
-            }
-            if let Some(s) = session {
-                m.insert("session".into(), json!([s]));
-            }
-            if let Some(l) = scp {
-                m.insert("scp".into(), json!(l));
-            }
-            if let Some(l) = rcp {
-                m.insert("rcp".into(), json!(l));
-            }
-            if let Some(r) = resource {
-                m.insert("resource".into(), json!([r]));
-            }
-            Value::Object(m)
+            policy_set_json(identity, boundary, session, scp, rcp, resource)
         })
 }
+
+/// The actions of the broad identity policy guardrails usually sit on.
+const BROAD: &[&str] = &["*", "bedrock:*", "iam:*", "bedrock:Invoke*"];
+
+fn full_access(action: &str) -> Value {
+    json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": action, "Resource": "*"}})
+}
+
+/// An organization level: usually AWS's default full-access policy (FullAWSAccess,
+/// RCPFullAWSAccess) beside the generated ones, as real organizations do.
+fn level_json(mut ps: Vec<Value>, keep_full: bool) -> Vec<Value> {
+    if keep_full {
+        ps.insert(0, full_access("*"));
+    }
+    ps
+}
+
+/// Guardrails usually sit on top of broad permissions: half the identity sets carry one.
+fn identity_json(mut ps: Vec<Value>, broad: Option<&str>) -> Vec<Value> {
+    if let Some(a) = broad {
+        ps.insert(0, full_access(a));
+    }
+    ps
+}
+
+fn policy_set_json(
+    identity: Vec<Value>,
+    boundary: Option<Value>,
+    session: Option<Value>,
+    scp: Option<Vec<Vec<Value>>>,
+    rcp: Option<Vec<Vec<Value>>>,
+    resource: Option<Value>,
+) -> Value {
+    let levels = |l: Vec<Vec<Value>>| Value::Array(l.into_iter().map(Value::Array).collect());
+    let mut m = Map::with_capacity(6);
+    m.insert("identity".into(), Value::Array(identity));
+    if let Some(b) = boundary {
+        m.insert("permissions_boundary".into(), b);
+    }
+    if let Some(s) = session {
+        m.insert("session".into(), Value::Array(vec![s]));
+    }
+    if let Some(l) = scp {
+        m.insert("scp".into(), levels(l));
+    }
+    if let Some(l) = rcp {
+        m.insert("rcp".into(), levels(l));
+    }
+    if let Some(r) = resource {
+        m.insert("resource".into(), Value::Array(vec![r]));
+    }
+    Value::Object(m)
+}
+
+/// Edge values beside the mentioned ones: the numeric edges of CredentialAgeDays and a value no
+/// policy mentions.
+const EDGE_VALUES: [&str; 4] = ["0", "36600", "36601", "unmentioned"];
 
 /// Every condition key a policy set tests, with the literal values it compares against plus the
 /// edge values that matter: requests are drawn from these so that conditions match often
@@ -466,14 +519,7 @@ pub fn mentioned(policies: &PolicySet) -> Vec<(String, Vec<Value>)> {
         .into_iter()
         .map(|kv| {
             let mut vs: Vec<Value> = kv.values.into_iter().map(Value::String).collect();
-            // Edge values beside the mentioned ones: the numeric edges of CredentialAgeDays and
-            // a value no policy mentions.
-            vs.extend([
-                json!("0"),
-                json!("36600"),
-                json!("36601"),
-                json!("unmentioned"),
-            ]);
+            vs.extend(EDGE_VALUES.iter().map(|v| Value::String(v.to_string())));
             (kv.key, vs)
         })
         .collect()
@@ -490,20 +536,10 @@ fn context_entry(values: Vec<Value>) -> impl Strategy<Value = Option<Value>> {
 /// A request whose context is drawn from what the policies mention.
 pub fn request_for(policies: &PolicySet) -> impl Strategy<Value = Value> {
     let keys = mentioned(policies);
+    let actions: Vec<String> = request_actions(policies).map(str::to_string).collect();
+    let resources: Vec<String> = request_resources(policies).map(str::to_string).collect();
     let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
     let entries: Vec<_> = keys.into_iter().map(|(_, vs)| context_entry(vs)).collect();
-    // Actions and resources the policies name exactly are as likely as the fixed pools, so
-    // statements apply often.
-    let actions = policies
-        .action_entries()
-        .filter(|a| a.contains(':') && !a.contains(['*', '?']));
-    let resources = policies
-        .resource_entries()
-        .filter(|r| !r.contains(['*', '?', '$']) || *r == "*");
-    let mut actions: Vec<String> = actions.map(str::to_string).collect();
-    let mut resources: Vec<String> = resources.map(str::to_string).collect();
-    actions.extend(REQUEST_ACTIONS.iter().map(|s| s.to_string()));
-    resources.extend(REQUEST_RESOURCES.iter().map(|s| s.to_string()));
     (
         prop::sample::select(PRINCIPALS),
         prop::sample::select(actions),
@@ -512,24 +548,50 @@ pub fn request_for(policies: &PolicySet) -> impl Strategy<Value = Value> {
         chance(10),
     )
         .prop_map(move |(principal, action, resource, values, cross)| {
-            let mut ctx = Map::new();
-            for (k, v) in names.iter().zip(values) {
-                if let Some(v) = v {
-                    ctx.insert(k.clone(), v);
-                }
-            }
-            let mut r = Map::new();
-            r.insert("principal".into(), json!(principal));
-            r.insert("action".into(), json!(action));
-            r.insert("resource".into(), json!(resource));
-            if cross {
-                r.insert("resource_account".into(), json!("444455556666"));
-            }
-            if !ctx.is_empty() {
-                r.insert("context".into(), Value::Object(ctx));
-            }
-            Value::Object(r)
+            let context = names
+                .iter()
+                .zip(values)
+                .filter_map(|(k, v)| Some((k.clone(), v?)));
+            request_json(principal, action, resource, cross, context)
         })
+}
+
+/// The actions a request is drawn from: those the policies name exactly (as likely as the
+/// fixed pool, so statements apply often), then [`REQUEST_ACTIONS`].
+fn request_actions(policies: &PolicySet) -> impl Iterator<Item = &str> {
+    policies
+        .action_entries()
+        .filter(|a| a.contains(':') && !a.contains(['*', '?']))
+        .chain(REQUEST_ACTIONS.iter().copied())
+}
+
+/// The resources a request is drawn from, as [`request_actions`].
+fn request_resources(policies: &PolicySet) -> impl Iterator<Item = &str> {
+    policies
+        .resource_entries()
+        .filter(|r| !r.contains(['*', '?', '$']) || *r == "*")
+        .chain(REQUEST_RESOURCES.iter().copied())
+}
+
+fn request_json(
+    principal: &str,
+    action: String,
+    resource: String,
+    cross: bool,
+    context: impl Iterator<Item = (String, Value)>,
+) -> Value {
+    let ctx: Map<String, Value> = context.collect();
+    let mut r = Map::with_capacity(5);
+    r.insert("principal".into(), Value::String(principal.to_string()));
+    r.insert("action".into(), Value::String(action));
+    r.insert("resource".into(), Value::String(resource));
+    if cross {
+        r.insert("resource_account".into(), json!("444455556666"));
+    }
+    if !ctx.is_empty() {
+        r.insert("context".into(), Value::Object(ctx));
+    }
+    Value::Object(r)
 }
 
 /// A whole request case. The policies are compiled once, here: the request is drawn from what
@@ -556,41 +618,48 @@ pub fn case(g: &GenSettings, s: &SetSettings) -> impl Strategy<Value = GenCase> 
 /// A call or key-creation scenario against a generated policy set.
 pub fn scenario_case(g: &GenSettings, s: &SetSettings) -> impl Strategy<Value = GenScenario> {
     let call = (
-        prop::sample::select(&["Converse", "ConverseStream", "InvokeModel", "CountTokens"][..]),
+        prop::sample::select(OPERATIONS),
         prop::bool::ANY,
-        prop::sample::select(
-            &[
-                "us.anthropic.claude-3-5-haiku-20241022-v1:0",
-                "anthropic.claude-3-5-haiku-20241022-v1:0",
-            ][..],
-        ),
+        prop::sample::select(MODELS),
         chance(20),
     )
-        .prop_map(|(op, short, model, mantle)| {
-            let key = if short {
-                json!({"type": "SHORT_TERM", "principal": PRINCIPALS[0], "region": "us-east-1"})
-            } else {
-                json!({"type": "LONG_TERM", "user": PRINCIPALS[2]})
-            };
-            let mut c = json!({"operation": op, "key": key, "model": model, "region": "us-east-1"});
-            if mantle {
-                c["endpoint"] = json!("bedrock-mantle");
-            }
-            json!({"call": c})
-        });
+        .prop_map(|(op, short, model, mantle)| call_json(op, short, model, mantle));
     let create = (
-        prop::option::of(prop::sample::select(&[1i64, 5, 30, 90, 36600][..])),
-        prop::sample::select(&["bedrock.amazonaws.com", "codecommit.amazonaws.com"][..]),
+        prop::option::of(prop::sample::select(AGES)),
+        prop::sample::select(SERVICES),
         prop::bool::ANY,
     )
-        .prop_map(|(age, service, console)| {
-            let mut c = json!({"caller": PRINCIPALS[0], "user": "BedrockAPIKey-h42z", "service": service,
-                               "flow": if console { "console" } else { "api" }});
-            if let Some(a) = age {
-                c["age_days"] = json!(a);
-            }
-            json!({"create_key": c})
-        });
+        .prop_map(|(age, service, console)| create_json(age, service, console));
     (policy_set(g, s), prop_oneof![call, create])
         .prop_map(|(policies, scenario)| GenScenario { policies, scenario })
+}
+
+const OPERATIONS: &[&str] = &["Converse", "ConverseStream", "InvokeModel", "CountTokens"];
+const MODELS: &[&str] = &[
+    "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+    "anthropic.claude-3-5-haiku-20241022-v1:0",
+];
+const AGES: &[i64] = &[1, 5, 30, 90, 36600];
+const SERVICES: &[&str] = &["bedrock.amazonaws.com", "codecommit.amazonaws.com"];
+
+fn call_json(op: &str, short: bool, model: &str, mantle: bool) -> Value {
+    let key = if short {
+        json!({"type": "SHORT_TERM", "principal": PRINCIPALS[0], "region": "us-east-1"})
+    } else {
+        json!({"type": "LONG_TERM", "user": PRINCIPALS[2]})
+    };
+    let mut c = json!({"operation": op, "key": key, "model": model, "region": "us-east-1"});
+    if mantle {
+        c["endpoint"] = json!("bedrock-mantle");
+    }
+    json!({"call": c})
+}
+
+fn create_json(age: Option<i64>, service: &str, console: bool) -> Value {
+    let mut c = json!({"caller": PRINCIPALS[0], "user": "BedrockAPIKey-h42z", "service": service,
+                       "flow": if console { "console" } else { "api" }});
+    if let Some(a) = age {
+        c["age_days"] = json!(a);
+    }
+    json!({"create_key": c})
 }

@@ -92,7 +92,13 @@ enum Same {
 }
 
 fn case_json(id: &str, policies: &Value, key: &str, query: &Value) -> Value {
-    json!({"id": id, "provenance": "generated", "policies": policies, key: query})
+    // Built member by member: `json!` would serialize the borrowed trees into new ones.
+    let mut m = serde_json::Map::with_capacity(4);
+    m.insert("id".into(), Value::String(id.into()));
+    m.insert("provenance".into(), Value::String("generated".into()));
+    m.insert("policies".into(), policies.clone());
+    m.insert(key.into(), query.clone());
+    Value::Object(m)
 }
 
 /// Builds a case from a generated one: the policies the generator already compiled, and its

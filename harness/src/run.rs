@@ -9,7 +9,7 @@ use proptest::strategy::{BoxedStrategy, Strategy};
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use serde_json::Value;
 
-use crate::generate::{case, scenario_case, GenCase, GenScenario, GenSettings, SetSettings};
+use crate::generate::{case, draw, scenario_case, GenCase, GenScenario, GenSettings, SetSettings};
 use crate::oracle::Oracle;
 use crate::properties::{check_request, check_scenario, failure_case, Property};
 
@@ -146,11 +146,51 @@ impl Generators {
 
 /// Runs one generated case of a property; `Some(failure)` with the shrunk case when it fails.
 pub fn run_case(p: Property, oracle: &dyn Oracle, opts: &RunOptions, i: u64) -> Option<Failure> {
-    run_case_with(&Generators::new(&opts.gen, &opts.sets), p, oracle, opts, i)
+    if passes(p, oracle, opts, i) {
+        return None;
+    }
+    shrink(&Generators::new(&opts.gen, &opts.sets), p, oracle, opts, i)
 }
 
-/// [`run_case`] with generators built beforehand.
+/// [`run_case`] with generators built beforehand (they are only used to shrink a failure).
 pub fn run_case_with(
+    gens: &Generators,
+    p: Property,
+    oracle: &dyn Oracle,
+    opts: &RunOptions,
+    i: u64,
+) -> Option<Failure> {
+    if passes(p, oracle, opts, i) {
+        return None;
+    }
+    shrink(gens, p, oracle, opts, i)
+}
+
+/// Whether case `i` passes, drawn without value trees ([`crate::generate::draw`]): the case
+/// proptest's runner would draw for the same seed (it first reseeds its RNG from itself, to have
+/// a seed to persist, then builds the tree), checked the same way. A panic counts as a failure,
+/// as proptest counts it.
+fn passes(p: Property, oracle: &dyn Oracle, opts: &RunOptions, i: u64) -> bool {
+    let mut seeded = runner(case_seed(opts.seed, p, i));
+    let rng = seeded.new_rng();
+    let mut r = TestRunner::new_with_rng(seeded.config().clone(), rng);
+    let check = || {
+        if p.on_scenarios() {
+            let g = draw::scenario_case(&mut r, &opts.gen, &opts.sets);
+            check_scenario(p, oracle, &g)
+        } else {
+            let g = draw::case(&mut r, &opts.gen, &opts.sets);
+            check_request(p, oracle, &g)
+        }
+    };
+    matches!(
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)),
+        Ok(Ok(()))
+    )
+}
+
+/// Runs case `i` through proptest, which draws it again and, when it fails, shrinks it.
+fn shrink(
     gens: &Generators,
     p: Property,
     oracle: &dyn Oracle,
@@ -279,7 +319,6 @@ pub fn generated_case(
     gen: &GenSettings,
     sets: &SetSettings,
 ) -> Option<crate::case::Case> {
-    use proptest::strategy::{Strategy, ValueTree};
     let scenario = i.is_multiple_of(2);
     let p = if scenario {
         Property::FirstDeniedRequest
@@ -288,10 +327,10 @@ pub fn generated_case(
     };
     let mut r = runner(case_seed(seed, p, i));
     let (policies, key, query) = if scenario {
-        let g = scenario_case(gen, sets).new_tree(&mut r).ok()?.current();
+        let g = draw::scenario_case(&mut r, gen, sets);
         (g.policies, "scenario", g.scenario)
     } else {
-        let g = case(gen, sets).new_tree(&mut r).ok()?.current();
+        let g = draw::case(&mut r, gen, sets);
         ((*g.policies).clone(), "request", g.request)
     };
     let mut v = serde_json::json!({
@@ -345,5 +384,80 @@ mod tests {
             "the cases barely differ: {}",
             distinct.len()
         );
+    }
+
+    /// The fast path checks the case proptest would check: for the same seed, drawing without
+    /// value trees gives what the strategies' trees give, as the runner draws it (after
+    /// reseeding), under the default settings and settings that turn policy types off or on.
+    #[test]
+    fn drawn_cases_are_the_strategies_cases() {
+        let all = SetSettings {
+            max_identity: 1,
+            boundary: 0,
+            session: 99,
+            scp: 0,
+            rcp: 50,
+            resource: 1,
+        };
+        let live = GenSettings {
+            keys: crate::generate::live_keys(),
+            max_values: 1,
+            ..GenSettings::default()
+        };
+        for (gen, sets) in [
+            (GenSettings::default(), SetSettings::default()),
+            (live, all),
+        ] {
+            let gens = Generators::new(&gen, &sets);
+            let mut failing_compiles = 0;
+            for i in 0..300 {
+                let reseeded = || {
+                    let mut seeded = runner(case_seed(11, Property::KeyCase, i));
+                    let rng = seeded.new_rng();
+                    TestRunner::new_with_rng(seeded.config().clone(), rng)
+                };
+                let drawn = draw::case(&mut reseeded(), &gen, &sets);
+                let tree = gens.requests.new_tree(&mut reseeded()).unwrap().current();
+                assert_eq!(drawn, tree, "case {i}");
+                failing_compiles += usize::from(drawn.compiled.is_err());
+                let drawn = draw::scenario_case(&mut reseeded(), &gen, &sets);
+                let tree = gens.scenarios.new_tree(&mut reseeded()).unwrap().current();
+                assert_eq!(drawn, tree, "scenario case {i}");
+            }
+            assert_eq!(failing_compiles, 0);
+        }
+    }
+
+    /// A failing case still goes through proptest and comes back shrunk: a property that fails
+    /// on every case (an oracle that answers nothing) reports case 0 with a small policy set.
+    #[test]
+    fn a_failing_case_is_shrunk() {
+        struct Silent;
+        impl Oracle for Silent {
+            fn answer(&self, _: &crate::case::Case) -> Option<crate::case::Expect> {
+                None
+            }
+        }
+        let opts = RunOptions {
+            cases: 0,
+            seed: 3,
+            shard: Shard::ALL,
+            time_budget: None,
+            properties: vec![Property::DenyWins],
+            threads: 1,
+            gen: GenSettings::default(),
+            sets: SetSettings::default(),
+        };
+        let f = run_case(Property::DenyWins, &Silent, &opts, 5).expect("fails");
+        assert_eq!(f.index, 5);
+        assert!(f.reason.contains("gave no answer"), "{}", f.reason);
+        let identity = f.case["policies"]["identity"].as_array().unwrap();
+        assert_eq!(
+            identity.len(),
+            1,
+            "shrunk to one identity policy: {}",
+            f.case
+        );
+        assert!(f.case["policies"].get("scp").is_none(), "{}", f.case);
     }
 }
