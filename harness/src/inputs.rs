@@ -62,43 +62,73 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Reads every case of every file, in order, and hands them on batch by batch (see
-/// [`crate::case::stream`]: memory stays bounded however large the input). Each batch is read on
-/// every core of `pool`. A later case reusing an id is an error; only the ids'
-/// fingerprints are remembered.
-pub fn for_each_batch(files: &[PathBuf], pool: &ThreadPool, mut f: impl FnMut(Vec<Loaded>)) {
+/// Reads every case of every file, in order, and hands on what `each` makes of them, batch by
+/// batch (see [`crate::case::stream`]: memory stays bounded however large the input). Each case
+/// is read and given to `each` on one of the cores of `pool`, and dropped there, so a case never
+/// outlives its batch unless `each` keeps it. A later case reusing an id is an error (only the
+/// ids' fingerprints are remembered); `each` then also gets that error, in the case's place.
+pub fn for_each_batch<T: Send>(
+    files: &[PathBuf],
+    pool: &ThreadPool,
+    each: impl Fn(Loaded) -> T + Sync,
+    mut f: impl FnMut(Vec<T>),
+) {
+    /// A case's result before the ids are checked, which is done in input order.
+    enum Staged<T> {
+        Case {
+            fingerprint: u128,
+            id: String,
+            made: T,
+        },
+        Error(T),
+    }
     let mut ids = IdSet::default();
     for path in files {
         let name = path.display().to_string();
         let streamed = stream_file(path, &mut |items| {
-            let read: Vec<Result<Case, CaseError>> = pool.install(|| {
+            let staged: Vec<Staged<T>> = pool.install(|| {
                 items
                     .into_par_iter()
-                    .map(|item| read_item(&name, item))
+                    .map(|item| match read_item(&name, item) {
+                        Ok(case) => Staged::Case {
+                            fingerprint: fingerprint(&case.id),
+                            id: case.id.clone(),
+                            made: each(Loaded::Case {
+                                file: name.clone(),
+                                case: Box::new(case),
+                            }),
+                        },
+                        Err(e) => Staged::Error(each(Loaded::Error(e))),
+                    })
                     .collect()
             });
-            f(read
+            f(staged
                 .into_iter()
-                .map(|c| match c {
-                    Ok(c) if !ids.insert(&c.id) => Loaded::Error(CaseError {
-                        file: name.clone(),
-                        case: Some(c.id.clone()),
-                        path: "$.id".into(),
-                        message: format!(
-                            "duplicate id {:?}: ids must be unique within a run",
-                            c.id
-                        ),
-                    }),
-                    Ok(c) => Loaded::Case {
-                        file: name.clone(),
-                        case: Box::new(c),
-                    },
-                    Err(e) => Loaded::Error(e),
+                .map(|s| match s {
+                    Staged::Case {
+                        fingerprint,
+                        id,
+                        made,
+                    } => {
+                        if ids.insert(fingerprint) {
+                            made
+                        } else {
+                            each(Loaded::Error(CaseError {
+                                file: name.clone(),
+                                message: format!(
+                                    "duplicate id {id:?}: ids must be unique within a run"
+                                ),
+                                case: Some(id),
+                                path: "$.id".into(),
+                            }))
+                        }
+                    }
+                    Staged::Error(made) => made,
                 })
                 .collect())
         });
         if let Err(e) = streamed {
-            f(vec![Loaded::Error(e)]);
+            f(vec![each(Loaded::Error(e))]);
         }
     }
 }
@@ -115,7 +145,7 @@ pub fn load(files: &[PathBuf]) -> Vec<Loaded> {
             .build()
     });
     match pool {
-        Ok(pool) => for_each_batch(files, &pool, |batch| out.extend(batch)),
+        Ok(pool) => for_each_batch(files, &pool, |loaded| loaded, |batch| out.extend(batch)),
         Err(e) => out.push(Loaded::Error(CaseError {
             file: "(all inputs)".into(),
             case: None,
@@ -126,26 +156,29 @@ pub fn load(files: &[PathBuf]) -> Vec<Loaded> {
     out
 }
 
-/// The ids seen in a run, as 128-bit fingerprints: a million ids take 16 MB and not the ids'
-/// text. Two different ids share a fingerprint with a chance near 2^-128 per pair, which would
-/// report a false duplicate; nothing else depends on it.
+/// An id's 128-bit fingerprint: two SipHash-1-3 hashes of it, salted apart.
+fn fingerprint(id: &str) -> u128 {
+    let half = |salt: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        h.write_u8(salt);
+        h.write(id.as_bytes());
+        h.finish()
+    };
+    u128::from(half(0)) << 64 | u128::from(half(1))
+}
+
+/// The ids seen in a run, as fingerprints: a million ids take 16 MB and not the ids' text. Two
+/// different ids share a fingerprint with a chance near 2^-128 per pair, which would report a
+/// false duplicate; nothing else depends on it.
 #[derive(Default)]
 struct IdSet(HashSet<u128, BuildHasherDefault<Fingerprinted>>);
 
 impl IdSet {
-    /// Whether `id` is new.
-    fn insert(&mut self, id: &str) -> bool {
-        let half = |salt: u8| {
-            let mut h = std::hash::DefaultHasher::new();
-            h.write_u8(salt);
-            h.write(id.as_bytes());
-            h.finish()
-        };
-        self.0
-            .insert(u128::from(half(0)) << 64 | u128::from(half(1)))
+    /// Whether the id of `fingerprint` is new.
+    fn insert(&mut self, fingerprint: u128) -> bool {
+        self.0.insert(fingerprint)
     }
 }
-
 /// The set's own hasher: a fingerprint is already well mixed, so its low bits are the hash.
 #[derive(Default)]
 struct Fingerprinted(u64);

@@ -9,7 +9,6 @@ use super::{Tally, EXIT_BAD_INPUT};
 use crate::case::{Case, Verdict};
 use crate::compare::disagreement_text;
 use crate::inputs::{expand, for_each_batch, Loaded};
-use rayon::prelude::*;
 
 /// Appends a case's output line (without its newline) to `buf`: the fields of docs/cli.md, in
 /// their order, written straight into the buffer (no JSON tree per case).
@@ -142,10 +141,11 @@ pub fn run(
     // One write per batch, not one per line (standard output is line-buffered).
     let mut text = Vec::new();
     let mut errors = Vec::new();
-    {
-        for_each_batch(&files, &pool, |batch| {
-            let printed: Vec<Printed> =
-                pool.install(|| batch.par_iter().map(|i| render(i, summary)).collect());
+    for_each_batch(
+        &files,
+        &pool,
+        |item| render(&item, summary),
+        |printed| {
             for p in printed {
                 if p.unreadable {
                     tally.unreadable += 1;
@@ -165,8 +165,8 @@ pub fn run(
             let _ = out.write_all(&text);
             errors.clear();
             text.clear();
-        })
-    }
+        },
+    );
     if summary {
         let _ = writeln!(out, "{}", tally.summary_line());
     }
