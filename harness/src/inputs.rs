@@ -6,7 +6,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use rayon::{ThreadPool, ThreadPoolBuilder};
+use rayon::ThreadPool;
 
 use crate::case::stream::stream_file;
 use crate::case::{read_item, Case, CaseError};
@@ -64,12 +64,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Reads every case of every file, in order, and hands on what `each` makes of them, batch by
 /// batch (see [`crate::case::stream`]: memory stays bounded however large the input). Each case
-/// is read and given to `each` on one of the cores of `pool`, and dropped there, so a case never
+/// is read and given to `each` on one of the cores of `pool` (rayon's global pool for `None`), and dropped there, so a case never
 /// outlives its batch unless `each` keeps it. A later case reusing an id is an error (only the
 /// ids' fingerprints are remembered); `each` then also gets that error, in the case's place.
 pub fn for_each_batch<T: Send>(
     files: &[PathBuf],
-    pool: &ThreadPool,
+    pool: Option<&ThreadPool>,
     each: impl Fn(Loaded) -> T + Sync,
     mut f: impl FnMut(Vec<T>),
 ) {
@@ -86,7 +86,7 @@ pub fn for_each_batch<T: Send>(
     for path in files {
         let name = path.display().to_string();
         let streamed = stream_file(path, &mut |items| {
-            let staged: Vec<Staged<T>> = pool.install(|| {
+            let stage = || {
                 items
                     .into_par_iter()
                     .map(|item| match read_item(&name, item) {
@@ -101,7 +101,11 @@ pub fn for_each_batch<T: Send>(
                         Err(e) => Staged::Error(each(Loaded::Error(e))),
                     })
                     .collect()
-            });
+            };
+            let staged: Vec<Staged<T>> = match pool {
+                Some(pool) => pool.install(stage),
+                None => stage(),
+            };
             f(staged
                 .into_iter()
                 .map(|s| match s {
@@ -137,22 +141,7 @@ pub fn for_each_batch<T: Send>(
 /// such as the fixtures).
 pub fn load(files: &[PathBuf]) -> Vec<Loaded> {
     let mut out = Vec::new();
-    // When no thread can be started, the cases are read on this one.
-    let pool = ThreadPoolBuilder::new().build().or_else(|_| {
-        ThreadPoolBuilder::new()
-            .num_threads(1)
-            .use_current_thread()
-            .build()
-    });
-    match pool {
-        Ok(pool) => for_each_batch(files, &pool, |loaded| loaded, |batch| out.extend(batch)),
-        Err(e) => out.push(Loaded::Error(CaseError {
-            file: "(all inputs)".into(),
-            case: None,
-            path: "$".into(),
-            message: format!("cannot start a thread to read the cases: {e}"),
-        })),
-    }
+    for_each_batch(files, None, |loaded| loaded, |batch| out.extend(batch));
     out
 }
 

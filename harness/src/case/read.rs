@@ -84,20 +84,23 @@ pub(crate) fn split_text<'a>(file: &str, text: &'a str) -> Result<Vec<Item<'a>>,
     let first = text.trim_start().chars().next();
     match first {
         None => Err(file_error(file, "the file is empty".into())),
-        Some('[') => match serde_json::from_str::<Vec<&RawValue>>(text) {
-            Ok(items) => Ok(items
-                .into_iter()
-                .enumerate()
-                .map(|(index, raw)| Item::Text {
-                    text: Cow::Borrowed(raw.get()),
-                    src: CaseSource { index, line: None },
-                })
-                .collect()),
-            Err(e) => Err(file_error(file, format!("not valid JSON: {e}"))),
-        },
-        // The whole text, not the raw value: errors then give positions in the file.
-        Some('{') => match serde_json::from_str::<&RawValue>(text) {
-            Ok(_) => Ok(vec![Item::Text {
+        // Checked by a full parse first: the errors (and their positions in the file) are those
+        // of a JSON reader, which a raw value's looser check does not give.
+        Some('[') => {
+            match check_json(text).and_then(|()| serde_json::from_str::<Vec<&RawValue>>(text)) {
+                Ok(items) => Ok(items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, raw)| Item::Text {
+                        text: Cow::Borrowed(raw.get()),
+                        src: CaseSource { index, line: None },
+                    })
+                    .collect()),
+                Err(e) => Err(file_error(file, format!("not valid JSON: {e}"))),
+            }
+        }
+        Some('{') => match check_json(text) {
+            Ok(()) => Ok(vec![Item::Text {
                 text: Cow::Borrowed(text),
                 src: CaseSource {
                     index: 0,
@@ -128,8 +131,13 @@ pub(crate) fn split_text<'a>(file: &str, text: &'a str) -> Result<Vec<Item<'a>>,
     }
 }
 
-fn is_json(line: &str) -> bool {
-    serde_json::from_str::<Value>(line).is_ok()
+/// Whether a text is JSON, by a full parse (into the borrowed tree: few allocations).
+fn check_json(text: &str) -> Result<(), serde_json::Error> {
+    serde_json::from_str::<Json>(text).map(drop)
+}
+
+pub(crate) fn is_json(line: &str) -> bool {
+    check_json(line).is_ok()
 }
 
 /// Whether a line (untrimmed) starts in column one and holds a JSON object on its own.

@@ -6,11 +6,12 @@
 //! the caller reads them on every core.
 //!
 //! What is held at once is one block (or the longest line, if longer), one batch of case texts
-//! and what the caller keeps of a batch: never the whole file. Two inputs are still read whole,
-//! because nothing short of the whole text tells their layout or they cannot be read twice: a
-//! large file that starts with `{` whose first line is not a JSON object on its own (a
-//! pretty-printed object, or JSON Lines whose first line is broken), and a large array on
-//! standard input.
+//! and what the caller keeps of a batch: never the whole file. A large input is still read whole
+//! when its first block does not show JSON Lines or an array: a file that starts with `{` whose
+//! first non-blank line is not a JSON object on its own, starting in column one (a pretty-printed
+//! object, or JSON Lines whose first line is broken), one that starts with `//` and has no JSON
+//! line in its first block, one that starts with anything else (it is then one error); and a large
+//! array on standard input, which cannot be read twice.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -18,11 +19,11 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
-use serde::Deserialize;
+use keyward_iam::json::Json;
+use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::read::{is_case_line, split_text, CaseSource, Item, LineItems};
+use super::read::{is_case_line, is_json, split_text, CaseSource, Item, LineItems};
 use super::CaseError;
 
 /// Files up to this size are read whole; larger ones are read this much at a time.
@@ -63,28 +64,28 @@ pub(crate) fn stream_file(
     } else {
         Input::File(File::open(path).map_err(cannot_read)?)
     };
-    let mut buf = Vec::with_capacity(BLOCK);
-    let eof = fill(&mut input, &mut buf, BLOCK).map_err(cannot_read)?;
+    let mut buf = Vec::with_capacity(BLOCK + 1);
+    // One byte more than a block tells a file of exactly a block from a larger one.
+    let eof = fill(&mut input, &mut buf, BLOCK + 1).map_err(cannot_read)?;
     if !eof {
         let first = buf.iter().find(|b| !b.is_ascii_whitespace()).copied();
         let first_line = buf
             .split(|&b| b == b'\n')
             .find(|l| !l.trim_ascii().is_empty())
             .unwrap_or_default();
-        let streams = match first {
+        let lines = match first {
             Some(b'{') => std::str::from_utf8(first_line).is_ok_and(is_case_line),
             Some(b'/') => has_json_line(&buf),
-            Some(b'[') => matches!(input, Input::File(_)),
             _ => false,
         };
-        if streams && first == Some(b'[') {
-            let Input::File(f) = &mut input else {
-                unreachable!("only a file streams an array")
-            };
-            return stream_array(&file, f, sink);
-        }
-        if streams {
+        if lines {
             return stream_lines(&file, &mut input, buf, sink).map_err(cannot_read);
+        }
+        // An array is read twice, so only a regular file (not a pipe given as a path) streams.
+        if let (Some(b'['), Input::File(f)) = (first, &mut input) {
+            if f.metadata().is_ok_and(|m| m.is_file()) {
+                return stream_array(&file, f, sink);
+            }
         }
         input.read_to_end(&mut buf).map_err(cannot_read)?;
     }
@@ -123,10 +124,9 @@ fn has_json_line(block: &[u8]) -> bool {
         Some(end) => &block[..end],
         None => return false,
     };
-    complete.split(|&b| b == b'\n').any(|l| {
-        std::str::from_utf8(l)
-            .is_ok_and(|t| serde_json::from_str::<serde_json::Value>(t.trim()).is_ok())
-    })
+    complete
+        .split(|&b| b == b'\n')
+        .any(|l| std::str::from_utf8(l).is_ok_and(|t| is_json(t.trim())))
 }
 
 /// JSON Lines, block by block: each block is cut after its last complete line; the rest starts
@@ -139,20 +139,25 @@ fn stream_lines(
 ) -> io::Result<()> {
     let mut lines = LineItems::new(file);
     let mut eof = false;
+    // How much of `buf` is known to hold no newline (a line longer than a block is read on, and
+    // only what was added is searched again).
+    let mut scanned = 0;
     loop {
         let end = if eof {
             buf.len()
         } else {
-            match buf.iter().rposition(|&b| b == b'\n') {
-                Some(nl) => nl + 1,
+            match buf[scanned..].iter().rposition(|&b| b == b'\n') {
+                Some(nl) => scanned + nl + 1,
                 // A line longer than a block: read on until it ends.
                 None => {
+                    scanned = buf.len();
                     let want = buf.len() + BLOCK;
                     eof = fill(input, &mut buf, want)?;
                     continue;
                 }
             }
         };
+        scanned = 0;
         let mut batch = Vec::with_capacity(BATCH);
         let block = &buf[..end];
         let mut rest = block;
@@ -194,21 +199,100 @@ fn stream_array(
         path: "$".into(),
         message,
     };
-    let pass = |f: &mut File, seed: Option<Items<'_>>| -> Result<(), serde_json::Error> {
-        f.seek(SeekFrom::Start(0)).map_err(serde_json::Error::io)?;
-        let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(BLOCK, f));
-        match seed {
-            None => IgnoredAny::deserialize(&mut de).map(drop)?,
-            Some(items) => de.deserialize_seq(items)?,
+    let reading = |e: serde_json::Error| {
+        if e.is_io() {
+            whole(format!("cannot read: {e}"))
+        } else {
+            whole(format!("not valid JSON: {e}"))
         }
-        de.end()
     };
-    pass(f, None).map_err(|e| whole(format!("not valid JSON: {e}")))?;
-    pass(f, Some(Items { sink })).map_err(|e| {
-        whole(format!(
-            "cannot read: the file changed while it was read ({e})"
-        ))
-    })
+    f.seek(SeekFrom::Start(0))
+        .map_err(|e| reading(serde_json::Error::io(e)))?;
+    // Each item is parsed in full (and dropped), so that the errors are a JSON reader's, as for
+    // a file read whole; the text is checked to be UTF-8, as a file read whole is.
+    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(
+        BLOCK,
+        Utf8Checked::new(&mut *f),
+    ));
+    de.deserialize_seq(CheckItems)
+        .and_then(|()| de.end())
+        .map_err(reading)?;
+    f.seek(SeekFrom::Start(0))
+        .map_err(|e| reading(serde_json::Error::io(e)))?;
+    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(BLOCK, f));
+    de.deserialize_seq(Items { sink })
+        .and_then(|()| de.end())
+        .map_err(|e| {
+            if e.is_io() {
+                reading(e)
+            } else {
+                whole(format!(
+                    "cannot read: the file changed while it was read ({e})"
+                ))
+            }
+        })
+}
+
+/// The first pass over an array: every item parsed, then dropped.
+struct CheckItems;
+
+impl<'de> Visitor<'de> for CheckItems {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of cases")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<Json<'de>>()?.is_some() {}
+        Ok(())
+    }
+}
+
+/// A reader that fails as `read_to_string` does on text that is not UTF-8, checking as it goes
+/// (a character cut by a read is finished by the next).
+struct Utf8Checked<R> {
+    inner: R,
+    /// The start of a character the last read cut.
+    pending: Vec<u8>,
+}
+
+impl<R: Read> Utf8Checked<R> {
+    fn new(inner: R) -> Self {
+        Utf8Checked {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+}
+
+impl<R: Read> Read for Utf8Checked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let invalid = || {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            )
+        };
+        if n == 0 {
+            return if self.pending.is_empty() {
+                Ok(0)
+            } else {
+                Err(invalid())
+            };
+        }
+        let mut bytes = std::mem::take(&mut self.pending);
+        bytes.extend_from_slice(&buf[..n]);
+        if let Err(e) = std::str::from_utf8(&bytes) {
+            match e.error_len() {
+                Some(_) => return Err(invalid()),
+                // The read ended inside a character: its start waits for the next read.
+                None => self.pending = bytes[e.valid_up_to()..].to_vec(),
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// The second pass over an array: each item's text, in batches.

@@ -140,10 +140,9 @@ pub fn run(
     let mut tally = Tally::default();
     // One write per batch, not one per line (standard output is line-buffered).
     let mut text = Vec::new();
-    let mut errors = Vec::new();
     for_each_batch(
         &files,
-        &pool,
+        Some(&pool),
         |item| render(&item, summary),
         |printed| {
             for p in printed {
@@ -152,18 +151,19 @@ pub fn run(
                 } else {
                     tally.record(p.agrees);
                 }
+                // An error goes out after the lines before it, as when every line was written on
+                // its own (the two streams may be one terminal or one file).
                 if let Some(e) = p.err {
-                    errors.extend_from_slice(e.as_bytes());
-                    errors.push(b'\n');
+                    let _ = out.write_all(&text);
+                    text.clear();
+                    let _ = writeln!(err, "{e}");
                 }
                 if !p.out.is_empty() {
                     text.extend_from_slice(&p.out);
                     text.push(b'\n');
                 }
             }
-            let _ = err.write_all(&errors);
             let _ = out.write_all(&text);
-            errors.clear();
             text.clear();
         },
     );

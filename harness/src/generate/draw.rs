@@ -8,7 +8,10 @@
 //! strategy gives for the same runner (a test checks it over many seeds), and a case that fails
 //! is drawn again through the strategy, which shrinks it.
 //!
-//! Each helper names the strategy whose draws it repeats.
+//! Each helper names the strategy whose draws it repeats. One draw is not repeated: the RNG
+//! clone `prop_flat_map` takes after its inner value. It only matters to a later draw from the
+//! same runner, and every case gets a fresh runner; drawing two cases from one runner here would
+//! break the equality.
 
 use proptest::num::sample_uniform_incl;
 use proptest::prelude::Rng;
