@@ -12,27 +12,21 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use keyward::generate::{case, GenSettings, SetSettings};
-use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::TestRunner;
+use keyward::generate::sample_cases;
 
 const DISTINCT: usize = 1_000;
 const RUNS: usize = 3;
 
 /// The distinct cases, each a JSON object without its id (added per copy).
 fn cases() -> Vec<String> {
-    let strat = case(&GenSettings::default(), &SetSettings::default());
-    let mut runner = TestRunner::deterministic();
-    (0..DISTINCT)
-        .map(|_| {
-            let g = strat
-                .new_tree(&mut runner)
-                .expect("the generators draw")
-                .current();
-            let body =
-                serde_json::json!({"policies": *g.policies, "request": g.request}).to_string();
+    sample_cases(DISTINCT)
+        .into_iter()
+        .map(|mut c| {
+            if let Some(o) = c.as_object_mut() {
+                o.shift_remove("id");
+            }
             // `{"policies":...}` without its opening brace, to follow an id.
-            body[1..].to_string()
+            c.to_string()[1..].to_string()
         })
         .collect()
 }

@@ -8,25 +8,15 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use keyward::case::read_cases;
 use keyward::commands::eval::{self, write_verdict};
-use keyward::generate::{case, GenSettings, SetSettings};
-use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::TestRunner;
+use keyward::generate::sample_cases;
 
 const CASES: usize = 2_000;
 
 /// `CASES` generated request cases, one JSON object per line.
 fn lines() -> String {
-    let strat = case(&GenSettings::default(), &SetSettings::default());
-    let mut runner = TestRunner::deterministic();
-    (0..CASES)
-        .map(|i| {
-            let g = strat
-                .new_tree(&mut runner)
-                .expect("the generators draw")
-                .current();
-            serde_json::json!({"id": format!("g{i}"), "policies": *g.policies, "request": g.request})
-                .to_string()
-        })
+    sample_cases(CASES)
+        .iter()
+        .map(|c| c.to_string())
         .collect::<Vec<_>>()
         .join("\n")
 }

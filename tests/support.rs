@@ -126,15 +126,8 @@ pub fn fixture(id: &str) -> Case {
 /// `n` generated request cases (the check generators, deterministic), one JSON object per line,
 /// with ids `g0`, `g1`, ...
 pub fn generated_case_lines(n: usize) -> Vec<String> {
-    use keyward::generate::{case, GenSettings, SetSettings};
-    use proptest::strategy::{Strategy, ValueTree};
-    let strat = case(&GenSettings::default(), &SetSettings::default());
-    let mut runner = proptest::test_runner::TestRunner::deterministic();
-    (0..n)
-        .map(|i| {
-            let g = strat.new_tree(&mut runner).unwrap().current();
-            serde_json::json!({"id": format!("g{i}"), "policies": *g.policies, "request": g.request})
-                .to_string()
-        })
+    keyward::generate::sample_cases(n)
+        .iter()
+        .map(Value::to_string)
         .collect()
 }

@@ -594,6 +594,24 @@ fn request_json(
     Value::Object(r)
 }
 
+/// `n` generated request cases in the case format, ids `g0`, `g1`, ..., drawn from the default
+/// settings with proptest's deterministic runner: the same cases on every call. The sample the
+/// benches and the streaming tests share.
+pub fn sample_cases(n: usize) -> Vec<Value> {
+    use proptest::strategy::ValueTree;
+    let strat = case(&GenSettings::default(), &SetSettings::default());
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    (0..n)
+        .map(|i| {
+            let g = strat
+                .new_tree(&mut runner)
+                .map(|t| t.current())
+                .unwrap_or_else(|e| unreachable!("the default generators reject nothing: {e}"));
+            json!({"id": format!("g{i}"), "policies": *g.policies, "request": g.request})
+        })
+        .collect()
+}
+
 /// A whole request case. The policies are compiled once, here: the request is drawn from what
 /// the compiled set says, and the properties transform the compiled set.
 pub fn case(g: &GenSettings, s: &SetSettings) -> impl Strategy<Value = GenCase> {
