@@ -115,6 +115,37 @@ fn explain_names_statements_conditions_and_the_message() {
     );
 }
 
+/// A Deny with NotPrincipal denies a caller with a permissions boundary whatever it names, and
+/// explain says so; without a boundary, the named caller is not denied.
+#[test]
+fn explain_says_a_boundary_overrides_not_principal() {
+    let explain = |id: &str| {
+        let o = keyward(&[
+            "explain",
+            "fixtures/documented/evaluation-logic.json",
+            "--case",
+            id,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let with = explain("documented/evaluation/notprincipal-deny-role-session-with-boundary");
+    assert!(
+        with.contains("principal: a Deny with NotPrincipal denies every caller with a permissions boundary, whatever it names"),
+        "{with}"
+    );
+    assert!(
+        with.contains("decision: explicit_deny by resource"),
+        "{with}"
+    );
+    let without = explain("documented/evaluation/notprincipal-deny-role-session-no-boundary");
+    assert!(
+        without.contains("principal: does not name the caller"),
+        "{without}"
+    );
+    assert!(without.contains("decision: allow"), "{without}");
+}
+
 #[test]
 fn help_works_for_every_command() {
     for args in [

@@ -252,17 +252,16 @@ fn record(
 fn scan_resource(
     policies: &[Policy],
     req: &Request,
+    has_boundary: bool,
     matched: &mut Matched,
 ) -> (Verdict, Option<PrincipalMatch>) {
     let mut v = Verdict::default();
     let mut best = None;
     for (pi, p) in policies.iter().enumerate() {
         for (si, s) in p.statements.iter().enumerate() {
-            let pm = match &s.principal {
-                Some(pb) => pb.match_principal(req.principal()),
-                None => Some(PrincipalMatch::Direct),
+            let Some(pm) = s.names_caller(req.principal(), has_boundary) else {
+                continue;
             };
-            let Some(pm) = pm else { continue };
             if s.applies(req) {
                 if s.effect == Effect::Allow {
                     best = best.max(Some(pm));
@@ -297,7 +296,12 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
     };
     let rcp = levels(PolicyType::Rcp, &set.rcp, &mut matched);
     let scp = levels(PolicyType::Scp, &set.scp, &mut matched);
-    let (resource, res_allow) = scan_resource(&set.resource, req, &mut matched);
+    let (resource, res_allow) = scan_resource(
+        &set.resource,
+        req,
+        set.permissions_boundary.is_some(),
+        &mut matched,
+    );
     let identity = scan(PolicyType::Identity, None, &set.identity, req, &mut matched);
     let boundary = set.permissions_boundary.as_ref().map(|b| {
         scan(

@@ -49,6 +49,9 @@ pub enum PrincipalCheck {
     NotNamed,
     /// The caller is named, this way.
     Named(PrincipalMatch),
+    /// A Deny with `NotPrincipal`, and the caller has a permissions boundary: the statement
+    /// applies whatever `NotPrincipal` names.
+    BoundaryOverridesNotPrincipal,
 }
 
 /// What one statement did.
@@ -120,7 +123,9 @@ pub fn explain(set: &PolicySet, req: &Request) -> Explanation {
                 .statements
                 .iter()
                 .enumerate()
-                .map(|(i, s)| explain_statement(e.policy_type, i, s, req))
+                .map(|(i, s)| {
+                    explain_statement(e.policy_type, i, s, req, set.permissions_boundary.is_some())
+                })
                 .collect(),
         })
         .collect();
@@ -138,15 +143,15 @@ fn explain_statement(
     index: usize,
     s: &Statement,
     req: &Request,
+    has_boundary: bool,
 ) -> StatementExplanation {
     let principal = if t != PolicyType::Resource {
         PrincipalCheck::NotChecked
+    } else if has_boundary && s.denies_every_bounded_principal() {
+        PrincipalCheck::BoundaryOverridesNotPrincipal
     } else {
-        let m = match &s.principal {
-            Some(p) => p.match_principal(req.principal()),
-            None => Some(PrincipalMatch::Direct),
-        };
-        m.map_or(PrincipalCheck::NotNamed, PrincipalCheck::Named)
+        s.names_caller(req.principal(), false)
+            .map_or(PrincipalCheck::NotNamed, PrincipalCheck::Named)
     };
     let action = ElementMatch {
         matched: s.action.matches(req),
@@ -315,6 +320,9 @@ impl fmt::Display for Explanation {
                     PrincipalCheck::Named(PrincipalMatch::Account) => {
                         Some("names the caller's account")
                     }
+                    PrincipalCheck::BoundaryOverridesNotPrincipal => Some(
+                        "a Deny with NotPrincipal denies every caller with a permissions boundary, whatever it names",
+                    ),
                 };
                 if let Some(how) = how {
                     writeln!(f, "    principal: {how}")?;

@@ -484,6 +484,32 @@ impl Statement {
         &self.conditions
     }
 
+    /// Whether this resource-based statement denies every caller that has a permissions
+    /// boundary, whatever it names: a Deny with `NotPrincipal` does (IAM User Guide,
+    /// reference_policies_elements_notprincipal.html and access_policies_boundaries.html: "The
+    /// NotPrincipal element with a Deny effect will always deny any IAM principal that has a
+    /// permissions boundary policy attached, regardless of the values specified in the
+    /// NotPrincipal element").
+    pub fn denies_every_bounded_principal(&self) -> bool {
+        self.effect == Effect::Deny
+            && self
+                .principal
+                .as_ref()
+                .is_some_and(PrincipalBlock::is_negated)
+    }
+
+    /// How a resource-based statement names the caller (`None`: it does not), for a caller with
+    /// or without a permissions boundary.
+    pub fn names_caller(&self, principal: &str, has_boundary: bool) -> Option<PrincipalMatch> {
+        if has_boundary && self.denies_every_bounded_principal() {
+            return Some(PrincipalMatch::Direct);
+        }
+        match &self.principal {
+            Some(pb) => pb.match_principal(principal),
+            None => Some(PrincipalMatch::Direct),
+        }
+    }
+
     /// Action, resource and every condition match (the principal is checked by the caller, for
     /// resource-based policies only).
     #[inline]
