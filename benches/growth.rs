@@ -9,8 +9,6 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Instant;
 
 use keyward::generate::sample_cases;
 
@@ -46,31 +44,8 @@ fn write_input(path: &Path, bytes: u64, cases: &[String]) -> usize {
     n
 }
 
-/// One run of `keyward eval FILE`: wall seconds and peak resident KiB.
-fn run(file: &Path) -> (f64, i64) {
-    let start = Instant::now();
-    // Waited for with wait4 below, not Child::wait.
-    #[allow(clippy::zombie_processes)]
-    let child = Command::new(env!("CARGO_BIN_EXE_keyward"))
-        .args(["eval", file.to_str().expect("a UTF-8 temporary path")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the keyward binary");
-    let mut status = 0;
-    // SAFETY: `rusage` is plain data that wait4 fills in; the pid is our own child, not yet
-    // waited for.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    let wall = start.elapsed().as_secs_f64();
-    assert_eq!(pid, child.id() as i32, "wait4 on the child");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "keyward eval failed on {}",
-        file.display()
-    );
-    (wall, usage.ru_maxrss)
-}
+#[path = "../tests/peak.rs"]
+mod peak;
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not used.
@@ -96,9 +71,9 @@ fn main() {
         let mut walls = Vec::new();
         let mut peak = 0;
         for _ in 0..RUNS {
-            let (wall, rss) = run(&file);
-            walls.push(wall);
-            peak = peak.max(rss);
+            let run = peak::eval_measured(&file);
+            walls.push(run.wall_seconds);
+            peak = peak.max(run.peak_kib);
         }
         walls.sort_by(f64::total_cmp);
         let wall = walls[RUNS / 2];

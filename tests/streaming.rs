@@ -4,12 +4,12 @@
 //! and memory does not grow with the input.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use keyward::case::stream::BLOCK;
 use serde_json::Value;
 
-use crate::support::{generated_case_lines, keyward, keyward_with_input, root, stderr, stdout};
+use crate::peak::eval_measured;
+use crate::support::{generated_case_lines, keyward, keyward_with_input, stderr, stdout};
 
 /// Generated case lines whose total size is at least `bytes`.
 fn lines_of_size(bytes: usize) -> Vec<String> {
@@ -170,28 +170,6 @@ fn errors_beyond_the_first_block_name_their_line_and_case() {
     assert_eq!(stdout(&o).lines().count(), cases.len() + 3);
 }
 
-/// The peak resident memory of `keyward eval FILE` (KiB), waited for with `wait4` so that only
-/// this child counts.
-fn peak_memory_kib(file: &Path) -> i64 {
-    // Waited for with wait4 below, not Child::wait.
-    #[allow(clippy::zombie_processes)]
-    let child = Command::new(env!("CARGO_BIN_EXE_keyward"))
-        .current_dir(root())
-        .args(["eval", file.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut status = 0;
-    // SAFETY: `rusage` is plain data that wait4 fills in; the pid is our own child, not yet
-    // waited for.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as i32);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
-    usage.ru_maxrss
-}
-
 /// Memory stays flat: eight times the input costs no more than a few MiB more (reading whole
 /// files, it grew by about 7 MiB per MiB of input).
 #[test]
@@ -204,8 +182,8 @@ fn memory_does_not_grow_with_the_input() {
     let large = dir.path().join("large.jsonl");
     std::fs::write(&small, lines[..eighth].join("\n")).unwrap();
     std::fs::write(&large, lines.join("\n")).unwrap();
-    let small_peak = peak_memory_kib(&small);
-    let large_peak = peak_memory_kib(&large);
+    let small_peak = eval_measured(&small).peak_kib;
+    let large_peak = eval_measured(&large).peak_kib;
     assert!(
         large_peak < small_peak + 8 * 1024,
         "peak memory {small_peak} KiB on 2 MiB of cases, {large_peak} KiB on 16 MiB"

@@ -114,7 +114,7 @@ pub(crate) fn split_text<'a>(file: &str, text: &'a str) -> Result<Vec<Item<'a>>,
             Err(e) => Err(file_error(file, format!("not valid JSON: {e}"))),
         },
         Some('/') => {
-            if !text.lines().any(|l| is_json(l.trim())) {
+            if !text.lines().any(|l| line_is_json(l.as_bytes())) {
                 return Err(file_error(
                     file,
                     "not JSON: no line holds a JSON case".into(),
@@ -136,8 +136,13 @@ fn check_json(text: &str) -> Result<(), serde_json::Error> {
     serde_json::from_str::<Json>(text).map(drop)
 }
 
-pub(crate) fn is_json(line: &str) -> bool {
+fn is_json(line: &str) -> bool {
     check_json(line).is_ok()
+}
+
+/// Whether a JSON Lines line, trimmed, is JSON (the rule for a file that starts with a comment).
+pub(crate) fn line_is_json(line: &[u8]) -> bool {
+    std::str::from_utf8(line).is_ok_and(|t| is_json(t.trim()))
 }
 
 /// Whether a line (untrimmed) starts in column one and holds a JSON object on its own.

@@ -23,7 +23,7 @@ use keyward_iam::json::Json;
 use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::read::{is_case_line, is_json, split_text, CaseSource, Item, LineItems};
+use super::read::{is_case_line, line_is_json, split_text, CaseSource, Item, LineItems};
 use super::CaseError;
 
 /// Files up to this size are read whole; larger ones are read this much at a time.
@@ -124,9 +124,7 @@ fn has_json_line(block: &[u8]) -> bool {
         Some(end) => &block[..end],
         None => return false,
     };
-    complete
-        .split(|&b| b == b'\n')
-        .any(|l| std::str::from_utf8(l).is_ok_and(|t| is_json(t.trim())))
+    complete.split(|&b| b == b'\n').any(line_is_json)
 }
 
 /// JSON Lines, block by block: each block is cut after its last complete line; the rest starts
