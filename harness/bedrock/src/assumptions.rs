@@ -132,9 +132,58 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
 ];
 
+/// The ids a scenario's result can name ([`crate::ScenarioResult::assumptions`]); each is
+/// registered above (a test checks it).
+pub(crate) mod ids {
+    pub(crate) const AGEDAYS_ABSENT: &str = "B-AGEDAYS-ABSENT";
+    pub(crate) const BEARER_TYPE_ONLY_FIRST: &str = "B-BEARER-TYPE-ONLY-FIRST";
+    pub(crate) const CALL_ORDER: &str = "B-CALL-ORDER";
+    pub(crate) const CRIS_SOURCE_REGION: &str = "B-CRIS-SOURCE-REGION";
+    pub(crate) const DENY_STATUS_403: &str = "B-DENY-STATUS-403";
+    pub(crate) const AUTH_FAILED_MESSAGE: &str = "B-AUTH-FAILED-MESSAGE";
+    pub(crate) const MANTLE_ONE_REQUEST: &str = "B-MANTLE-ONE-REQUEST";
+    pub(crate) const IAM_RESOURCE_FORM: &str = "B-IAM-RESOURCE-FORM";
+    pub(crate) const IAM_REGION: &str = "B-IAM-REGION";
+    pub(crate) const CREATE_ORDER: &str = "B-CREATE-ORDER";
+    pub(crate) const CONSOLE_STEPS: &str = "B-CONSOLE-STEPS";
+    pub(crate) const AGE_VALIDATION_MESSAGE: &str = "B-AGE-VALIDATION-MESSAGE";
+    pub(crate) const NOT_SUPPORTED_MESSAGE: &str = "B-NOT-SUPPORTED-MESSAGE";
+    pub(crate) const LIMIT_MESSAGE: &str = "B-LIMIT-MESSAGE";
+
+    #[cfg(test)]
+    pub(crate) const ALL: [&str; 14] = [
+        AGEDAYS_ABSENT,
+        BEARER_TYPE_ONLY_FIRST,
+        CALL_ORDER,
+        CRIS_SOURCE_REGION,
+        DENY_STATUS_403,
+        AUTH_FAILED_MESSAGE,
+        MANTLE_ONE_REQUEST,
+        IAM_RESOURCE_FORM,
+        IAM_REGION,
+        CREATE_ORDER,
+        CONSOLE_STEPS,
+        AGE_VALIDATION_MESSAGE,
+        NOT_SUPPORTED_MESSAGE,
+        LIMIT_MESSAGE,
+    ];
+}
+
 impl Assumption {
     /// The assumption with this id, e.g. `B-CALL-ORDER`.
     pub fn find(id: &str) -> Option<&'static Assumption> {
         ASSUMPTIONS.iter().find(|a| a.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_id_a_result_can_name_is_registered() {
+        for id in ids::ALL {
+            assert!(Assumption::find(id).is_some(), "{id} is not registered");
+        }
     }
 }

@@ -315,3 +315,113 @@ fn side_effects_read_as_the_case_format_writes_them() {
         .body
         .contains("ServiceSpecificCredentialsPerUser: 2"));
 }
+
+/// What a scenario's outcome rests on: forms of the answer, orders, and the assumptions whose
+/// other reading changes which request is denied.
+mod rests_on {
+    use super::*;
+
+    fn policies(statements: serde_json::Value) -> PolicySet {
+        identity(json!({"Version": "2012-10-17", "Statement": statements}))
+    }
+
+    const ALLOW_ALL: fn() -> serde_json::Value =
+        || json!({"Effect": "Allow", "Action": "*", "Resource": "*"});
+
+    #[test]
+    fn a_call_allowed_by_documented_rules_rests_on_nothing_of_the_key_model() {
+        let c = call(short(None, 43200));
+        let mut c = c;
+        c.model = "anthropic.claude-3-5-haiku-20241022-v1:0".into();
+        let r = c.run(&allow_all());
+        assert!(r.outcome.is_success());
+        assert!(r.assumptions.is_empty(), "{:?}", r.assumptions);
+    }
+
+    #[test]
+    fn a_denied_call_rests_on_the_403_form_and_on_the_order_when_the_model_action_denies() {
+        let deny_bearer = policies(json!([ALLOW_ALL(),
+            {"Effect": "Deny", "Action": "bedrock:CallWithBearerToken", "Resource": "*"}]));
+        let r = call(short(None, 43200)).run(&deny_bearer);
+        assert_eq!(r.assumptions, ["B-DENY-STATUS-403"]);
+
+        let deny_model = policies(json!([ALLOW_ALL(),
+            {"Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": "*"}]));
+        let r = call(short(None, 43200)).run(&deny_model);
+        assert!(
+            r.assumptions.contains(&"B-CALL-ORDER"),
+            "{:?}",
+            r.assumptions
+        );
+        assert!(r.assumptions.contains(&"B-DENY-STATUS-403"));
+    }
+
+    #[test]
+    fn a_token_type_condition_on_the_model_action_rests_on_where_the_key_is_set() {
+        // Never true as keyward reads it (the key is only on CallWithBearerToken), so the call
+        // is allowed; were the key on the model action too, it would be denied.
+        let set = policies(json!([ALLOW_ALL(),
+            {"Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": "*",
+             "Condition": {"StringEquals": {"bedrock:BearerTokenType": "SHORT_TERM"}}}]));
+        let r = call(short(None, 43200)).run(&set);
+        assert!(r.outcome.is_success());
+        assert!(
+            r.assumptions.contains(&"B-BEARER-TYPE-ONLY-FIRST"),
+            "{:?}",
+            r.assumptions
+        );
+    }
+
+    #[test]
+    fn a_mantle_call_past_a_bedrock_only_deny_rests_on_one_request() {
+        let set = policies(json!([ALLOW_ALL(),
+            {"Effect": "Deny", "Action": "bedrock:CallWithBearerToken", "Resource": "*"}]));
+        let mut c = call(short(None, 43200));
+        c.endpoint = Endpoint::BedrockMantle;
+        let r = c.run(&set);
+        assert!(r.outcome.is_success());
+        assert_eq!(r.assumptions, ["B-MANTLE-ONE-REQUEST"]);
+        // Nothing bedrock: denies: the same call rests on nothing.
+        assert!(c.run(&allow_all()).assumptions.is_empty());
+    }
+
+    #[test]
+    fn a_never_expiring_key_past_an_age_guard_rests_on_the_missing_age() {
+        let set = policies(json!([ALLOW_ALL(),
+            {"Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*",
+             "Condition": {"NumericGreaterThan": {"iam:ServiceSpecificCredentialAgeDays": "30"}}}]));
+        let r = create(None).run(&set);
+        assert!(r.outcome.is_success());
+        assert_eq!(r.assumptions, ["B-AGEDAYS-ABSENT"]);
+        // With an age, the documented condition decides.
+        assert!(create(Some(90))
+            .run(&set)
+            .assumptions
+            .contains(&"B-IAM-RESOURCE-FORM"));
+        assert!(!create(Some(90))
+            .run(&set)
+            .assumptions
+            .contains(&"B-AGEDAYS-ABSENT"));
+    }
+
+    #[test]
+    fn a_region_condition_on_key_creation_rests_on_iams_region() {
+        let set = policies(json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}}]));
+        let r = create(Some(5)).run(&set);
+        assert!(r.outcome.is_success());
+        assert_eq!(r.assumptions, ["B-IAM-REGION"]);
+    }
+
+    #[test]
+    fn several_failures_rest_on_the_order_they_are_checked_in() {
+        let mut c = create(Some(5));
+        c.user_exists = false;
+        c.existing_keys = 2;
+        let r = c.run(&allow_all());
+        assert_eq!(r.outcome.code, Some(IamErrorCode::NoSuchEntity));
+        assert_eq!(r.assumptions, ["B-CREATE-ORDER"]);
+        c.existing_keys = 0;
+        assert!(c.run(&allow_all()).assumptions.is_empty());
+    }
+}

@@ -2,9 +2,10 @@
 
 use std::str::FromStr;
 
-use keyward_iam::{Arn, ContextValue, PolicySet, Request};
+use keyward_iam::{evaluate, Arn, ContextValue, DecisionKind, PolicySet, Request};
 
-use super::{authorize, principal_context, ScenarioResult};
+use super::{authorize, denial_changes, principal_context, ScenarioResult, Step};
+use crate::assumptions::ids;
 use crate::outcome::{Outcome, AUTH_FAILED_MESSAGE, INVALID_FORMAT_MESSAGE};
 use crate::token::{classify, TokenError, TokenType};
 use crate::UnknownName;
@@ -288,16 +289,23 @@ impl CallScenario {
     pub fn run(&self, set: &PolicySet) -> ScenarioResult {
         let (principal, token_type) = match self.authenticate() {
             Ok(p) => p,
-            Err(o) => return ScenarioResult::rejected(o),
+            Err(o) => {
+                let mut r = ScenarioResult::rejected(o);
+                r.assumptions = self.rejection_assumptions();
+                return r;
+            }
         };
         let mut steps = Vec::new();
-        let denied = authorize(set, self.requests(principal, token_type), &mut steps);
+        let requests = self.requests(principal, token_type);
+        let denied = authorize(set, requests.clone(), &mut steps);
+        let assumptions = self.assumptions(set, &requests, &steps, denied);
         match denied {
             None => ScenarioResult {
                 decision: steps.last().map(|s| s.decision.clone()),
                 steps,
                 message: None,
                 outcome: Outcome::success(Vec::new()),
+                assumptions,
             },
             Some(i) => {
                 let s = &steps[i];
@@ -310,9 +318,107 @@ impl CallScenario {
                     steps,
                     message,
                     outcome,
+                    assumptions,
                 }
             }
         }
+    }
+
+    /// The assumptions a rejected key's outcome rests on: the "Authentication failed" answer is
+    /// observed for expired keys, keys of another region and wrong prefixes, and assumed for
+    /// inactive and otherwise malformed keys (B-AUTH-FAILED-MESSAGE).
+    fn rejection_assumptions(&self) -> Vec<&'static str> {
+        let assumed = match &self.key {
+            KeySpec::Malformed(t) => !matches!(
+                classify(t),
+                Err(TokenError::UnknownPrefix { .. }
+                    | TokenError::WrongPrefix { .. }
+                    | TokenError::Empty
+                    | TokenError::SurroundingWhitespace)
+            ),
+            KeySpec::LongTerm {
+                active, expires_at, ..
+            } => {
+                let expired = matches!((expires_at, self.at), (Some(e), Some(now)) if now >= *e);
+                !active && !expired
+            }
+            KeySpec::ShortTerm { .. } => false,
+        };
+        if assumed {
+            vec![ids::AUTH_FAILED_MESSAGE]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The Bedrock-key assumptions an authorized call's outcome rests on, each checked by
+    /// authorizing the call again under the assumption's other reading where it has one.
+    fn assumptions(
+        &self,
+        set: &PolicySet,
+        requests: &[Request],
+        steps: &[Step],
+        denied: Option<usize>,
+    ) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if let Some(i) = denied {
+            out.push(ids::DENY_STATUS_403);
+            // Denied by the model action, or denied by the first request while a later one
+            // would be too: the order (and that both are authorized) decides what is seen.
+            let later_denies = || {
+                requests[i + 1..]
+                    .iter()
+                    .any(|r| evaluate(set, r).kind != DecisionKind::Allow)
+            };
+            if i > 0 || later_denies() {
+                out.push(ids::CALL_ORDER);
+            }
+        }
+        let ns = self.endpoint.namespace();
+        let type_key = format!("{ns}:BearerTokenType");
+        match self.endpoint {
+            Endpoint::BedrockRuntime => {
+                // The other reading of B-BEARER-TYPE-ONLY-FIRST: the model action carries the
+                // token type too.
+                let token_type = requests[0].context.get(&type_key).cloned();
+                if let Some(t) = token_type {
+                    let other = requests
+                        .iter()
+                        .map(|r| {
+                            let mut r = r.clone();
+                            r.context.insert(&type_key, t.clone());
+                            r
+                        })
+                        .collect();
+                    if denial_changes(set, steps, denied, other) {
+                        out.push(ids::BEARER_TYPE_ONLY_FIRST);
+                    }
+                }
+                // The foundation model is authorized in the call's region only; through a
+                // system inference profile AWS may route elsewhere.
+                let through_profile = requests.len() > 2;
+                if through_profile && denied.is_none_or(|i| i == requests.len() - 1) {
+                    out.push(ids::CRIS_SOURCE_REGION);
+                }
+            }
+            Endpoint::BedrockMantle => {
+                // The other reading of B-MANTLE-ONE-REQUEST: bedrock: statements apply to mantle
+                // calls too (bedrock:CallWithBearerToken is authorized as well).
+                let mut other = requests.to_vec();
+                let first = &requests[0];
+                let mut bedrock =
+                    Request::new(first.principal(), "bedrock:CallWithBearerToken", "*");
+                bedrock.context = first.context.clone();
+                if let Some(t) = requests[0].context.get(&type_key).cloned() {
+                    bedrock.context.insert("bedrock:BearerTokenType", t);
+                }
+                other.push(bedrock);
+                if denial_changes(set, steps, denied, other) {
+                    out.push(ids::MANTLE_ONE_REQUEST);
+                }
+            }
+        }
+        out
     }
 }
 
