@@ -49,7 +49,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "B-DENY-STATUS-403",
         statement: "An authorization denial on the bearer path answers HTTP 403 with the body {\"Message\": <access-denied message>}.",
-        basis: "Observed by the article for CallWithBearerToken on bedrock-runtime Converse; docs/aws-behaviour.md §3.3 [OBS] for InvokeModel; open question 8 (401 was seen on the OpenAI-compatible path).",
+        basis: "Observed by the article for CallWithBearerToken on bedrock-runtime Converse; docs/aws-behaviour.md §3.3 [OBS] for InvokeModel; open question 8 (401 was seen on bedrock-runtime's OpenAI-compatible path). Kept for bedrock-mantle too: no citable report shows a mantle denial's status and body.",
         fixtures: &[
             "article/deny-short-term/short-term-key-denied",
             "documented/bedrock-scenarios/scp-deny-api-keys/long-term-call-denied",
@@ -65,14 +65,35 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         id: "B-AUTH-FAILED-MESSAGE",
-        statement: "An expired key, a key used in another region, an inactive long-term key and a key with the right prefix that does not parse all answer 403 {\"Message\":\"Authentication failed: Please make sure your API Key is valid.\"}; a wrong prefix answers the \"Invalid API Key format\" message.",
-        basis: "docs/aws-behaviour.md §1.2 [OBS] for expired, wrong-region and wrong-prefix keys; inactive and malformed keys are open question 8.",
+        statement: "On bedrock-runtime, a short-term key used in another region, an inactive or expired long-term key and a key with the right prefix that does not parse all answer 403 {\"Message\":\"Authentication failed: Please make sure your API Key is valid.\"}; a wrong prefix answers the \"Invalid API Key format\" message.",
+        basis: "docs/aws-behaviour.md §8 [OBS] for wrong-region keys (earendil-works/pi#3481, ai4s-research/open-science#53) and wrong-prefix keys; inactive, expired long-term and malformed keys are open question 8.",
+        fixtures: &[
+            "observed/bedrock-answers/wrong-region/key-from-another-region",
+            "observed/bedrock-answers/wrong-region/us-east-2-key-at-us-east-1",
+        ],
+    },
+    Assumption {
+        id: "B-EXPIRED-MESSAGE",
+        statement: "On bedrock-runtime, an expired short-term key answers 403 {\"Message\":\"Bearer Token has expired\"}; expiry is judged before the key's region.",
+        basis: "docs/aws-behaviour.md §8 [OBS~]: public project notes and client test fixtures quote this body, always with 403, for lapsed keys, but no public issue thread with a raw paste was found, so there is no observed fixture. The status and the order against the region check are open question 8.",
+        fixtures: &[],
+    },
+    Assumption {
+        id: "B-MANTLE-AUTH-401",
+        statement: "On bedrock-mantle, every key it does not accept (no key, a malformed value, an expired or wrong-region short-term key, an inactive or expired long-term key) answers 401 with its invalid_api_key body, before any authorization.",
+        basis: "Observed for a bearer value without a known prefix (NousResearch/hermes-agent#87190, docs/aws-behaviour.md §8); the other kinds of key are extrapolated from it.",
+        fixtures: &["observed/bedrock-answers/mantle/invalid-bearer-value"],
+    },
+    Assumption {
+        id: "B-MANTLE-ENVELOPE",
+        statement: "bedrock-mantle's body for a refused key is {\"error\":{\"code\":\"invalid_api_key\",\"message\":\"Invalid bearer token\"}}: the members the public report shows, and no others.",
+        basis: "NousResearch/hermes-agent#87190 shows error.code and error.message and elides the rest (\"...\"); what it elides is not modelled, so no fixture compares the body.",
         fixtures: &[],
     },
     Assumption {
         id: "B-MANTLE-ONE-REQUEST",
         statement: "Through bedrock-mantle only bedrock-mantle:CallWithBearerToken is authorized; mantle's model-level actions are not modelled, and bedrock: statements do not apply there.",
-        basis: "The Bedrock docs say blocking keys completely needs both namespaces denied; mantle's other actions are out of scope; open question 10.",
+        basis: "The Bedrock docs say blocking keys completely needs both namespaces denied; mantle's other actions are out of scope; open question 10. Reports of a model-level denial (401 access_denied for bedrock-mantle:CreateInference on project/default) were found in no citable raw paste, so it is not modelled.",
         fixtures: &[
             "documented/bedrock-scenarios/scp-deny-api-keys/mantle-call-denied",
             "documented/bedrock-scenarios/mantle/deny-bedrock-only/mantle-call-allowed",

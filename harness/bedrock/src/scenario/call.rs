@@ -5,7 +5,10 @@ use std::str::FromStr;
 use keyward_iam::{Arn, ContextValue, PolicySet, Request};
 
 use super::{authorize, principal_context, ScenarioResult};
-use crate::outcome::{Outcome, AUTH_FAILED_MESSAGE, INVALID_FORMAT_MESSAGE};
+use crate::outcome::{
+    Outcome, AUTHORIZATION_MISSING_MESSAGE, AUTH_FAILED_MESSAGE, EXPIRED_MESSAGE,
+    INVALID_FORMAT_MESSAGE, MANTLE_INVALID_KEY_CODE, MANTLE_INVALID_KEY_MESSAGE,
+};
 use crate::token::{classify, TokenError, TokenType};
 use crate::UnknownName;
 
@@ -146,6 +149,8 @@ pub enum KeySpec {
     },
     /// A literal bearer string that does not read as a key.
     Malformed(String),
+    /// No key at all: the call carries no `Authorization` header.
+    Absent,
 }
 
 /// A Bedrock runtime call made with an API key.
@@ -180,11 +185,27 @@ pub struct ContextEntry {
 const PROFILE_PREFIXES: [&str; 7] = ["us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au."];
 
 impl CallScenario {
-    /// Authentication first: a key that cannot be read, has expired, was made for another region
-    /// or is inactive never reaches authorization.
+    /// Authentication first: a missing key, or a key that cannot be read, has expired, was made
+    /// for another region or is inactive, never reaches authorization.
     fn authenticate(&self) -> Result<(&str, TokenType), Outcome> {
+        let runtime = self.authenticate_runtime();
+        match (self.endpoint, runtime) {
+            // bedrock-mantle answers in its own OpenAI-style envelope: 401 invalid_api_key for
+            // every key it does not accept (assumption B-MANTLE-AUTH-401).
+            (Endpoint::BedrockMantle, Err(_)) => Err(Outcome::mantle_error(
+                401,
+                MANTLE_INVALID_KEY_CODE,
+                MANTLE_INVALID_KEY_MESSAGE,
+            )),
+            (_, r) => r,
+        }
+    }
+
+    /// What bedrock-runtime answers a key it does not accept.
+    fn authenticate_runtime(&self) -> Result<(&str, TokenType), Outcome> {
         let failed = || Outcome::bedrock_error(403, AUTH_FAILED_MESSAGE);
         match &self.key {
+            KeySpec::Absent => Err(Outcome::bedrock_error(403, AUTHORIZATION_MISSING_MESSAGE)),
             KeySpec::Malformed(t) => Err(match classify(t) {
                 Err(
                     TokenError::UnknownPrefix { .. }
@@ -201,7 +222,11 @@ impl CallScenario {
                 expires_in,
             } => {
                 let expired = matches!((issued_at, self.at), (Some(i), Some(now)) if now >= i + i64::from(*expires_in));
-                if expired || *region != self.region {
+                // Expiry is judged before the region (assumption B-EXPIRED-MESSAGE).
+                if expired {
+                    return Err(Outcome::bedrock_error(403, EXPIRED_MESSAGE));
+                }
+                if *region != self.region {
                     return Err(failed());
                 }
                 Ok((principal, TokenType::ShortTerm))
