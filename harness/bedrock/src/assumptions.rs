@@ -75,8 +75,11 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "B-EXPIRED-MESSAGE",
         statement: "On bedrock-runtime, an expired short-term key answers 403 {\"Message\":\"Bearer Token has expired\"}; expiry is judged before the key's region.",
-        basis: "docs/aws-behaviour.md §8 [OBS~]: public project notes and client test fixtures quote this body, always with 403, for lapsed keys, but no public issue thread with a raw paste was found, so there is no observed fixture. The status and the order against the region check are open question 8.",
-        fixtures: &[],
+        basis: "docs/aws-behaviour.md §8 [OBS]: two public reports show it with 403 (a gateway's page relaying the raw body for a lapsed region-scoped key; a Java SDK run report), neither saying for sure which kind of key it was; the order against the region check is open question 8.",
+        fixtures: &[
+            "observed/bedrock-answers/expired-short-term/relayed-by-a-gateway",
+            "observed/bedrock-answers/expired-short-term/java-sdk-run-report",
+        ],
     },
     Assumption {
         id: "B-MANTLE-AUTH-401",

@@ -17,8 +17,8 @@ pub const INVALID_FORMAT_MESSAGE: &str =
 /// B-AUTH-FAILED-MESSAGE).
 pub const AUTH_FAILED_MESSAGE: &str =
     "Authentication failed: Please make sure your API Key is valid.";
-/// Bedrock runtime's answer to an expired short-term key (assumption B-EXPIRED-MESSAGE:
-/// docs/aws-behaviour.md §8).
+/// Bedrock runtime's answer to an expired short-term key (docs/aws-behaviour.md §8, observed; which
+/// kind of key, and the order against the region check, are assumption B-EXPIRED-MESSAGE).
 pub const EXPIRED_MESSAGE: &str = "Bearer Token has expired";
 /// Bedrock runtime's answer to a call without an `Authorization` header (docs/aws-behaviour.md §8,
 /// observed).

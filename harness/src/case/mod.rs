@@ -29,7 +29,8 @@ pub enum Provenance {
     Recorded,
     /// A generator made the case; no expectation from AWS.
     Generated,
-    /// An AWS answer pasted verbatim in a public report (an issue thread); `source` is its URL.
+    /// An AWS answer pasted verbatim in a public report (an issue thread, a committed run log);
+    /// `source` is its URL.
     Observed,
 }
 
