@@ -126,10 +126,84 @@ fn short_term_keys_expire_at_issue_plus_lifetime_and_are_bound_to_a_region() {
     let r = c.run(&set);
     assert_eq!(r.outcome.status, 403);
     assert!(r.steps.is_empty() && r.decision.is_none());
-    assert!(r.outcome.body.contains("Authentication failed"));
+    // An expired short-term key (assumption B-EXPIRED-MESSAGE).
+    assert_eq!(r.outcome.body, r#"{"Message":"Bearer Token has expired"}"#);
     let mut c = call(short(None, 43200));
     c.region = "eu-west-1".into();
-    assert!(c.run(&set).outcome.body.contains("Authentication failed"));
+    let r = c.run(&set);
+    assert_eq!(r.outcome.status, 403);
+    assert_eq!(
+        r.outcome.body,
+        r#"{"Message":"Authentication failed: Please make sure your API Key is valid."}"#
+    );
+    // Expired and in another region: expiry is what is reported.
+    let mut c = call(short(Some(1_000), 60));
+    c.region = "eu-west-1".into();
+    c.at = Some(2_000);
+    assert_eq!(
+        c.run(&set).outcome.body,
+        r#"{"Message":"Bearer Token has expired"}"#
+    );
+}
+
+#[test]
+fn a_call_without_a_key_is_refused_before_authorization() {
+    let r = call(KeySpec::Absent).run(&allow_all());
+    assert_eq!(r.outcome.status, 403);
+    assert!(r.steps.is_empty() && r.decision.is_none());
+    assert_eq!(
+        r.outcome.body,
+        r#"{"Message":"Authorization header is missing"}"#
+    );
+}
+
+#[test]
+fn bedrock_mantle_rejects_keys_with_401_in_its_own_envelope() {
+    let set = allow_all();
+    let mantle = |key| CallScenario {
+        endpoint: Endpoint::BedrockMantle,
+        ..call(key)
+    };
+    let invalid = r#"{"error":{"code":"invalid_api_key","message":"Invalid bearer token"}}"#;
+    let mut expired = mantle(short(Some(1_000), 60));
+    expired.at = Some(2_000);
+    let mut other_region = mantle(short(None, 43200));
+    other_region.region = "eu-west-1".into();
+    for c in [
+        mantle(KeySpec::Malformed("no-key-required".into())),
+        mantle(KeySpec::Malformed("bedrock-api-key-%%%".into())),
+        mantle(KeySpec::Absent),
+        expired,
+        other_region,
+        mantle(KeySpec::LongTerm {
+            user: USER.into(),
+            active: false,
+            expires_at: None,
+        }),
+    ] {
+        let r = c.run(&set);
+        assert_eq!(r.outcome.status, 401, "{:?}", c.key);
+        assert_eq!(r.outcome.body, invalid, "{:?}", c.key);
+        assert!(r.outcome.code.is_none() && r.steps.is_empty() && r.decision.is_none());
+    }
+    // A key mantle accepts still goes to authorization: a denial there keeps its 403.
+    let r = mantle(short(None, 43200)).run(&identity(
+        json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}),
+    ));
+    assert_eq!(r.outcome.status, 403);
+    assert!(r
+        .outcome
+        .body
+        .contains("not authorized to perform: bedrock-mantle:CallWithBearerToken"));
+    // The same malformed value on bedrock-runtime keeps bedrock-runtime's answer.
+    let r = call(KeySpec::Malformed("no-key-required".into())).run(&set);
+    assert_eq!(
+        (r.outcome.status, r.outcome.body.as_str()),
+        (
+            403,
+            r#"{"Message":"Invalid API Key format: Must start with pre-defined prefix"}"#
+        )
+    );
 }
 
 #[test]
@@ -423,5 +497,25 @@ mod rests_on {
         assert_eq!(r.assumptions, ["B-CREATE-ORDER"]);
         c.existing_keys = 0;
         assert!(c.run(&allow_all()).assumptions.is_empty());
+    }
+
+    #[test]
+    fn a_rejected_key_rests_only_on_what_no_report_shows() {
+        let set = allow_all();
+        let mut expired = call(short(Some(0), 900));
+        expired.at = Some(1000);
+        assert_eq!(expired.run(&set).assumptions, ["B-EXPIRED-MESSAGE"]);
+        // Another region's key: observed, so nothing assumed.
+        let mut elsewhere = call(short(None, 900));
+        elsewhere.region = "eu-west-1".into();
+        assert!(elsewhere.run(&set).assumptions.is_empty());
+        let mut mantle = expired.clone();
+        mantle.endpoint = Endpoint::BedrockMantle;
+        assert_eq!(
+            mantle.run(&set).assumptions,
+            ["B-MANTLE-AUTH-401", "B-MANTLE-ENVELOPE"]
+        );
+        mantle.key = KeySpec::Malformed("no-key-required".into());
+        assert_eq!(mantle.run(&set).assumptions, ["B-MANTLE-ENVELOPE"]);
     }
 }

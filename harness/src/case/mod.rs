@@ -21,18 +21,26 @@ use std::sync::Arc;
 /// Where a case's expectation comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Provenance {
+    /// AWS's documentation (or official samples) says it; `source` is the page.
     Documented,
+    /// The hands-on article observed it.
     Article,
+    /// `keyward record` saw AWS answer it.
     Recorded,
+    /// A generator made the case; no expectation from AWS.
     Generated,
+    /// An AWS answer pasted verbatim in a public report (an issue thread, a committed run log);
+    /// `source` is its URL.
+    Observed,
 }
 
 impl Provenance {
-    pub const ALL: [Provenance; 4] = [
+    pub const ALL: [Provenance; 5] = [
         Provenance::Documented,
         Provenance::Article,
         Provenance::Recorded,
         Provenance::Generated,
+        Provenance::Observed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +49,7 @@ impl Provenance {
             Provenance::Article => "article",
             Provenance::Recorded => "recorded",
             Provenance::Generated => "generated",
+            Provenance::Observed => "observed",
         }
     }
 

@@ -6,7 +6,10 @@ use keyward_iam::{evaluate, Arn, ContextValue, DecisionKind, PolicySet, Request}
 
 use super::{authorize, denial_changes, principal_context, ScenarioResult, Step};
 use crate::assumptions::ids;
-use crate::outcome::{Outcome, AUTH_FAILED_MESSAGE, INVALID_FORMAT_MESSAGE};
+use crate::outcome::{
+    Outcome, AUTHORIZATION_MISSING_MESSAGE, AUTH_FAILED_MESSAGE, EXPIRED_MESSAGE,
+    INVALID_FORMAT_MESSAGE, MANTLE_INVALID_KEY_CODE, MANTLE_INVALID_KEY_MESSAGE,
+};
 use crate::token::{classify, TokenError, TokenType};
 use crate::UnknownName;
 
@@ -147,6 +150,8 @@ pub enum KeySpec {
     },
     /// A literal bearer string that does not read as a key.
     Malformed(String),
+    /// No key at all: the call carries no `Authorization` header.
+    Absent,
 }
 
 /// A Bedrock runtime call made with an API key.
@@ -181,11 +186,27 @@ pub struct ContextEntry {
 const PROFILE_PREFIXES: [&str; 7] = ["us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au."];
 
 impl CallScenario {
-    /// Authentication first: a key that cannot be read, has expired, was made for another region
-    /// or is inactive never reaches authorization.
+    /// Authentication first: a missing key, or a key that cannot be read, has expired, was made
+    /// for another region or is inactive, never reaches authorization.
     fn authenticate(&self) -> Result<(&str, TokenType), Outcome> {
+        let runtime = self.authenticate_runtime();
+        match (self.endpoint, runtime) {
+            // bedrock-mantle answers in its own OpenAI-style envelope: 401 invalid_api_key for
+            // every key it does not accept (assumption B-MANTLE-AUTH-401).
+            (Endpoint::BedrockMantle, Err(_)) => Err(Outcome::mantle_error(
+                401,
+                MANTLE_INVALID_KEY_CODE,
+                MANTLE_INVALID_KEY_MESSAGE,
+            )),
+            (_, r) => r,
+        }
+    }
+
+    /// What bedrock-runtime answers a key it does not accept.
+    fn authenticate_runtime(&self) -> Result<(&str, TokenType), Outcome> {
         let failed = || Outcome::bedrock_error(403, AUTH_FAILED_MESSAGE);
         match &self.key {
+            KeySpec::Absent => Err(Outcome::bedrock_error(403, AUTHORIZATION_MISSING_MESSAGE)),
             KeySpec::Malformed(t) => Err(match classify(t) {
                 Err(
                     TokenError::UnknownPrefix { .. }
@@ -202,7 +223,11 @@ impl CallScenario {
                 expires_in,
             } => {
                 let expired = matches!((issued_at, self.at), (Some(i), Some(now)) if now >= i + i64::from(*expires_in));
-                if expired || *region != self.region {
+                // Expiry is judged before the region (assumption B-EXPIRED-MESSAGE).
+                if expired {
+                    return Err(Outcome::bedrock_error(403, EXPIRED_MESSAGE));
+                }
+                if *region != self.region {
                     return Err(failed());
                 }
                 Ok((principal, TokenType::ShortTerm))
@@ -324,30 +349,43 @@ impl CallScenario {
         }
     }
 
-    /// The assumptions a rejected key's outcome rests on: the "Authentication failed" answer is
-    /// observed for expired keys, keys of another region and wrong prefixes, and assumed for
-    /// inactive and otherwise malformed keys (B-AUTH-FAILED-MESSAGE).
+    /// The assumptions a rejected key's outcome rests on. Observed answers rest on none: a
+    /// missing header, a wrong prefix, a short-term key of another region, and on bedrock-mantle
+    /// a value without a known prefix (docs/aws-behaviour.md §8).
     fn rejection_assumptions(&self) -> Vec<&'static str> {
-        let assumed = match &self.key {
-            KeySpec::Malformed(t) => !matches!(
+        let prefix_error = |t: &str| {
+            matches!(
                 classify(t),
                 Err(TokenError::UnknownPrefix { .. }
                     | TokenError::WrongPrefix { .. }
                     | TokenError::Empty
                     | TokenError::SurroundingWhitespace)
-            ),
-            KeySpec::LongTerm {
-                active, expires_at, ..
-            } => {
-                let expired = matches!((expires_at, self.at), (Some(e), Some(now)) if now >= *e);
-                !active && !expired
-            }
-            KeySpec::ShortTerm { .. } => false,
+            )
         };
-        if assumed {
-            vec![ids::AUTH_FAILED_MESSAGE]
-        } else {
-            Vec::new()
+        if self.endpoint == Endpoint::BedrockMantle {
+            let observed = matches!(&self.key, KeySpec::Malformed(t) if prefix_error(t));
+            let mut out = vec![ids::MANTLE_ENVELOPE];
+            if !observed {
+                out.insert(0, ids::MANTLE_AUTH_401);
+            }
+            return out;
+        }
+        match &self.key {
+            KeySpec::Absent => Vec::new(),
+            KeySpec::Malformed(t) if prefix_error(t) => Vec::new(),
+            KeySpec::Malformed(_) | KeySpec::LongTerm { .. } => vec![ids::AUTH_FAILED_MESSAGE],
+            KeySpec::ShortTerm {
+                issued_at,
+                expires_in,
+                ..
+            } => {
+                let expired = matches!((issued_at, self.at), (Some(i), Some(now)) if now >= i + i64::from(*expires_in));
+                if expired {
+                    vec![ids::EXPIRED_MESSAGE]
+                } else {
+                    Vec::new()
+                }
+            }
         }
     }
 
