@@ -147,16 +147,11 @@ fn every_answer_says_which_assumptions_it_rests_on() {
     assert!(stdout(&o).contains("\nassumptions: none, documented rules only\n"));
 
     let junit = dir.path().join("report.xml");
-    let o = keyward(&[
-        "check",
-        "--fixtures",
-        dir.path().to_str().unwrap(),
-        "--cases",
-        "0",
-        "--json",
-        "--junit",
-        junit.to_str().unwrap(),
-    ]);
+    let fixtures = dir.path().to_str().unwrap();
+    let check = |more: &[&str]| {
+        keyward(&[&["check", "--fixtures", fixtures, "--cases", "0"], more].concat())
+    };
+    let o = check(&["--json", "--junit", junit.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(
@@ -172,13 +167,7 @@ fn every_answer_says_which_assumptions_it_rests_on() {
         xml.contains(r#"<property name="fixtures resting on A-SET-IFEXISTS-MISSING" value="1"/>"#),
         "{xml}"
     );
-    let o = keyward(&[
-        "check",
-        "--fixtures",
-        dir.path().to_str().unwrap(),
-        "--cases",
-        "0",
-    ]);
+    let o = check(&[]);
     assert!(
         stdout(&o).contains("1 fixtures rest on registered assumptions (docs/aws-behaviour.md):\n  rests on A-SET-IFEXISTS-MISSING: 1 case\n"),
         "{}",
