@@ -49,8 +49,12 @@ const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 
 // ------------------------------------------------------------------ policies
 
+/** A policy's document: the case format also writes it as {"name", "arn", "document"}. */
+const documentOf = (p) => (isObject(p) && isObject(p.document) ? p.document : p)
+
 /** A policy checked by the peer's own validator for its type (the engine assumes valid input). */
-function valid(doc, where, validator) {
+function valid(policy, where, validator) {
+  const doc = documentOf(policy)
   if (!isObject(doc)) throw new Unanswerable(`${where}: not a JSON object`)
   const problems = validator(doc)
   if (problems.length > 0) {
@@ -119,7 +123,8 @@ function levels(policies, type, validator) {
       orgIdentifier: `${type}-level-${i}`,
       policies: level.map((doc, j) => {
         const where = `policies.${type}[${i}][${j}]`
-        const ok = type === 'rcp' && isFullAccessRcp(doc) ? doc : valid(doc, where, validator)
+        const ok =
+          type === 'rcp' && isFullAccessRcp(documentOf(doc)) ? documentOf(doc) : valid(doc, where, validator)
         return named(ok, where)
       })
     }
@@ -129,6 +134,16 @@ function levels(policies, type, validator) {
 // ------------------------------------------------------------------ the request
 
 const ACCOUNT = /^\d{12}$/
+
+/**
+ * Services whose own authorization rules the peer applies on top of the policy evaluation, and
+ * keyward (a model of the generic evaluation, for Bedrock keys) does not: their requests are not
+ * put to the peer.
+ */
+const SERVICE_RULES = {
+  kms: "KMS's rule that a key policy must trust the account",
+  sts: "STS's rule that a role's trust policy must trust the caller"
+}
 
 function accountIn(arn) {
   const parts = typeof arn === 'string' ? arn.split(':') : []
@@ -153,9 +168,27 @@ function contextOf(context) {
   return out
 }
 
-async function wildcardOnly(action) {
+/**
+ * Whether the peer is to read the request's resource as the one resource "*" that a request for
+ * an action without resource-level permissions carries. A case's resource is one resource, and
+ * "*" is what such requests name; left to itself the peer reads a "*" in a request resource as a
+ * pattern, the set of every resource it could stand for (what might be allowed), which no single
+ * request is. So "*" is put to it as a wildcard-only request, whatever the action; any other
+ * resource with a "*" in it cannot be put to it faithfully.
+ */
+async function wildcardOnly(action, resource) {
   const [service, name] = action.split(':')
   if (name === undefined) throw new Unanswerable(`request.action: ${action} is not service:Action`)
+  const own = SERVICE_RULES[service.toLowerCase()]
+  if (own) {
+    throw new Unanswerable(`request.action: the peer applies ${own}, which keyward does not model`)
+  }
+  if (resource === '*') return true
+  if (resource.includes('*')) {
+    throw new Unanswerable(
+      'request.resource: a "*" inside a resource, which the peer reads as a pattern of resources, not as one resource'
+    )
+  }
   const known = (await iamServiceExists(service)) && (await iamActionExists(service, name))
   return known ? isWildcardOnlyAction(service, name) : false
 }
@@ -167,6 +200,9 @@ async function evaluate(c) {
   if (c.scenario !== undefined) throw new Unanswerable('a scenario case: the peer answers requests only')
   const req = c.request
   if (!isObject(req)) throw new Unanswerable('request: missing')
+  for (const f of ['principal', 'action', 'resource']) {
+    if (typeof req[f] !== 'string') throw new Unanswerable(`request.${f}: missing`)
+  }
   const policies = c.policies ?? {}
   const resourceAccount = req.resource_account ?? accountIn(req.principal) ?? accountIn(req.resource)
   if (resourceAccount === undefined) {
@@ -181,7 +217,7 @@ async function evaluate(c) {
       { resource: expandShortArn(req.resource), accountId: resourceAccount },
       req.action,
       new RequestContextImpl(contextOf(req.context)),
-      await wildcardOnly(req.action)
+      await wildcardOnly(req.action, req.resource)
     ),
     identityPolicies: list(policies, 'identity').map((d, i) =>
       named(valid(d, `policies.identity[${i}]`, validateIdentityPolicy), `policies.identity[${i}]`)
