@@ -158,7 +158,7 @@ pub struct DiffOptions {
     pub seed: u64,
     pub gen: GenSettings,
     pub sets: SetSettings,
-    /// Generated disagreements shrunk per key.
+    /// Unexplained generated disagreements shrunk per key (one of each explained key is).
     pub shrink_per_key: usize,
 }
 
@@ -277,8 +277,14 @@ impl Differential<'_> {
                 let Some(d) = res.disagreements.get(at) else {
                     continue;
                 };
+                // Explained kinds need one example; unexplained ones a few, to tell causes apart.
+                let limit = if d.class == Class::Unexplained {
+                    opts.shrink_per_key
+                } else {
+                    1
+                };
                 let n = shrunk.entry(d.key.clone()).or_default();
-                if *n < opts.shrink_per_key {
+                if *n < limit {
                     *n += 1;
                     let key = d.key.clone();
                     let minimal = self.shrink(&gens, opts, *i, &key);
@@ -353,18 +359,152 @@ impl Differential<'_> {
         // As `run::runner` seeds it, with each step bounded: every step asks the peer.
         let config = proptest::test_runner::Config {
             max_shrink_iters: 1024,
-            max_shrink_time: 4000,
+            max_shrink_time: 1500,
             ..runner([0; 32]).config().clone()
         };
         let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &mixed_seed(opts.seed, STREAM, i));
         let mut r = TestRunner::new_with_rng(config, rng);
-        match r.run(&gens.requests, |g| match same(&g) {
+        let shrunk = match r.run(&gens.requests, |g| match same(&g) {
             Some(_) => Err(TestCaseError::fail("disagrees the same way")),
             None => Ok(()),
         }) {
-            Err(TestError::Fail(_, g)) => same(&g),
-            _ => None,
+            Err(TestError::Fail(_, g)) => build(&g)?,
+            _ => return None,
+        };
+        let reduced = self.reduce(shrunk, key);
+        let reply = self.peer.ask(&reduced).ok()?;
+        let (k, decision, by, _, class) = self.judge(&reduced, &reply)?;
+        let mut case = reduced;
+        case.id = format!("generated/iam-simulate/seed-{}-case-{i}", opts.seed);
+        Some(ready_case(&case, &k, (decision, &by), &class, Some(i)))
+    }
+
+    /// The key of the disagreement on `case`, if it disagrees.
+    fn key_on(&self, case: &Case) -> Option<String> {
+        let reply = self.peer.ask(case).ok()?;
+        let (k, decision, by, what, class) = self.judge(case, &reply)?;
+        Some(key_of(&class, what, (k.decision?, k.by), (decision, &by)))
+    }
+
+    /// proptest shrinks through the generators' value trees, which cannot drop one statement,
+    /// condition or value of a drawn policy set: this goes on from its result, removing one member
+    /// of the case's JSON at a time (a policy, a level, a statement, a condition, a value, a context
+    /// key) while the case still reads and disagrees the same way. keyward's answer must stay the
+    /// same too, so that only candidates worth a round trip are put to the peer.
+    fn reduce(&self, start: Case, key: &str) -> Case {
+        let Some(want) = self.local.answer(&start) else {
+            return start;
+        };
+        let mut current = start;
+        let mut from = 0;
+        loop {
+            let written = current.to_json();
+            let candidates = removals(&written);
+            let mut next = None;
+            for (n, cand) in candidates.iter().enumerate().skip(from) {
+                let Ok(mut c) = Case::from_json(cand) else {
+                    continue;
+                };
+                c.id.clone_from(&current.id);
+                let same_answer = self
+                    .local
+                    .answer(&c)
+                    .is_some_and(|a| a.decision == want.decision && a.by == want.by);
+                if same_answer && self.key_on(&c).as_deref() == Some(key) {
+                    next = Some((n, c));
+                    break;
+                }
+            }
+            match next {
+                Some((n, c)) => {
+                    current = c;
+                    from = n;
+                }
+                None => return current,
+            }
         }
+    }
+}
+
+/// Every case that is `v` less one member: an array element (of an array of two or more) or an
+/// object member, anywhere below `policies` and `request.context`, whole policy types first.
+fn removals(v: &Value) -> Vec<Value> {
+    fn walk(node: &Value, path: &mut Vec<PathStep>, out: &mut Vec<Vec<PathStep>>) {
+        match node {
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    path.push(PathStep::Index(i));
+                    if a.len() > 1 {
+                        out.push(path.clone());
+                    }
+                    walk(x, path, out);
+                    path.pop();
+                }
+            }
+            Value::Object(m) => {
+                for (k, x) in m {
+                    path.push(PathStep::Key(k.clone()));
+                    out.push(path.clone());
+                    walk(x, path, out);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut paths = Vec::new();
+    for root in ["policies", "request"] {
+        let mut path = vec![PathStep::Key(root.into())];
+        if root == "request" {
+            path.push(PathStep::Key("context".into()));
+            if v["request"].get("context").is_some() {
+                paths.push(path.clone());
+            }
+            walk(&v["request"]["context"], &mut path, &mut paths);
+        } else {
+            walk(&v["policies"], &mut path, &mut paths);
+        }
+    }
+    paths
+        .into_iter()
+        .filter_map(|p| {
+            let mut c = v.clone();
+            remove_at(&mut c, &p).then_some(c)
+        })
+        .collect()
+}
+
+#[derive(Clone)]
+enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
+fn remove_at(v: &mut Value, path: &[PathStep]) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut node = v;
+    for step in parents {
+        node = match (step, node) {
+            (PathStep::Key(k), Value::Object(m)) => match m.get_mut(k) {
+                Some(x) => x,
+                None => return false,
+            },
+            (PathStep::Index(i), Value::Array(a)) => match a.get_mut(*i) {
+                Some(x) => x,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match (last, node) {
+        (PathStep::Key(k), Value::Object(m)) => m.shift_remove(k).is_some(),
+        (PathStep::Index(i), Value::Array(a)) if *i < a.len() => {
+            a.remove(*i);
+            true
+        }
+        _ => false,
     }
 }
 
