@@ -642,3 +642,73 @@ pub fn json(res: &DiffResult, seed: u64) -> Value {
         "failed": res.count("unexplained") + res.unreadable,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn answers_differ_in_the_decision_or_in_a_type_the_peer_does_not_list() {
+        let kw = |d, by| Expect {
+            decision: Some(d),
+            by,
+            ..Expect::default()
+        };
+        let peer = |d, by: &[PolicyType]| PeerReply::Answer {
+            decision: d,
+            by: by.to_vec(),
+        };
+        use DecisionKind::*;
+        use PolicyType::*;
+        assert_eq!(differs(&kw(Allow, None), &peer(Allow, &[])), None);
+        assert_eq!(
+            differs(&kw(Allow, None), &peer(ImplicitDeny, &[Identity])),
+            Some(Differs::Decision)
+        );
+        assert_eq!(
+            differs(
+                &kw(ExplicitDeny, Some(Scp)),
+                &peer(ExplicitDeny, &[Scp, Identity])
+            ),
+            None
+        );
+        assert_eq!(
+            differs(
+                &kw(ExplicitDeny, Some(Scp)),
+                &peer(ExplicitDeny, &[Identity])
+            ),
+            Some(Differs::By)
+        );
+        assert_eq!(
+            differs(
+                &kw(ImplicitDeny, Some(Identity)),
+                &PeerReply::Unanswerable("x".into())
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn removals_take_out_one_member_below_policies_or_the_context() {
+        let v = json!({"id": "x",
+            "policies": {"identity": [{"Statement": [{"Effect": "Allow"}, {"Effect": "Deny"}]}]},
+            "request": {"principal": "p", "context": {"k": ["a", "b"]}}});
+        let all = removals(&v);
+        // Never the id, the principal or the request itself.
+        assert!(all
+            .iter()
+            .all(|c| c["id"] == "x" && c["request"]["principal"] == "p"));
+        assert!(all.contains(&json!({"id": "x",
+            "policies": {"identity": [{"Statement": [{"Effect": "Deny"}]}]},
+            "request": {"principal": "p", "context": {"k": ["a", "b"]}}})));
+        assert!(all.contains(&json!({"id": "x",
+            "policies": {"identity": [{"Statement": [{"Effect": "Allow"}, {"Effect": "Deny"}]}]},
+            "request": {"principal": "p", "context": {"k": ["b"]}}})));
+        assert!(all.contains(&json!({"id": "x", "policies": {},
+            "request": {"principal": "p", "context": {"k": ["a", "b"]}}})));
+        assert!(all.contains(&json!({"id": "x",
+            "policies": {"identity": [{"Statement": [{"Effect": "Allow"}, {"Effect": "Deny"}]}]},
+            "request": {"principal": "p"}})));
+    }
+}
