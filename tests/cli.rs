@@ -90,8 +90,100 @@ fn eval_of_the_documented_fixtures_agrees() {
     let o = keyward(&["eval", "--summary", "fixtures/documented"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let out = stdout(&o);
-    assert_eq!(out.lines().count(), 1, "{out}");
-    assert!(out.trim_end().ends_with(" passed, 0 failed"), "{out}");
+    // No disagreement: only the counts of assumptions, then the closing line.
+    let (last, counts) = out
+        .lines()
+        .collect::<Vec<_>>()
+        .split_last()
+        .map(|(l, c)| (*l, c.to_vec()))
+        .unwrap();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    for line in counts {
+        assert!(
+            line.starts_with("rests on A-") || line.starts_with("rests on B-"),
+            "{line}"
+        );
+    }
+}
+
+/// A policy whose Allow holds only because a set qualifier with IfExists is read as true on a
+/// missing key (A-SET-IFEXISTS-MISSING), beside one that documented rules decide.
+const IFEXISTS_ALLOW: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"bedrock:*","Resource":"*","Condition":{"ForAnyValue:StringEqualsIfExists":{"aws:TagKeys":"team"}}}}"#;
+
+fn assumption_cases() -> String {
+    let ifexists = format!(
+        r#"{{"id":"t/ifexists","source":"test","provenance":"documented","policies":{{"identity":[{IFEXISTS_ALLOW}]}},"request":{{"principal":"arn:aws:iam::123456789012:user/a","action":"bedrock:InvokeModel","resource":"*"}},"expect":{{"decision":"allow"}}}}"#
+    );
+    format!("{}\n{ifexists}\n", case("t/plain", "allow"))
+}
+
+#[test]
+fn every_answer_says_which_assumptions_it_rests_on() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "cases.jsonl", &assumption_cases());
+    let file = dir.path().join("cases.jsonl");
+    let o = keyward(&["eval", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lines = crate::support::json_lines(&o);
+    assert_eq!(lines[0]["assumptions"], serde_json::json!([]));
+    assert_eq!(
+        lines[1]["assumptions"],
+        serde_json::json!(["A-SET-IFEXISTS-MISSING"])
+    );
+
+    let o = keyward(&["eval", "--summary", file.to_str().unwrap()]);
+    assert_eq!(
+        stdout(&o),
+        "rests on A-SET-IFEXISTS-MISSING: 1 case\n2 passed, 0 failed\n"
+    );
+
+    let o = keyward(&["explain", "--case", "t/ifexists", file.to_str().unwrap()]);
+    assert!(
+        stdout(&o).contains("\nassumption A-SET-IFEXISTS-MISSING: A ForAnyValue: or ForAllValues: operator with IfExists is true when the key is missing from the request.\n"),
+        "{}",
+        stdout(&o)
+    );
+    let o = keyward(&["explain", "--case", "t/plain", file.to_str().unwrap()]);
+    assert!(stdout(&o).contains("\nassumptions: none, documented rules only\n"));
+
+    let junit = dir.path().join("report.xml");
+    let o = keyward(&[
+        "check",
+        "--fixtures",
+        dir.path().to_str().unwrap(),
+        "--cases",
+        "0",
+        "--json",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        report["fixtures"]["assumptions"],
+        serde_json::json!({"A-SET-IFEXISTS-MISSING": 1})
+    );
+    assert_eq!(
+        report["fixtures"]["resting_on_assumptions"],
+        serde_json::json!([{"id": "t/ifexists", "file": file.to_str().unwrap(), "assumptions": ["A-SET-IFEXISTS-MISSING"]}])
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(r#"<property name="fixtures resting on A-SET-IFEXISTS-MISSING" value="1"/>"#),
+        "{xml}"
+    );
+    let o = keyward(&[
+        "check",
+        "--fixtures",
+        dir.path().to_str().unwrap(),
+        "--cases",
+        "0",
+    ]);
+    assert!(
+        stdout(&o).contains("1 fixtures rest on registered assumptions (docs/aws-behaviour.md):\n  rests on A-SET-IFEXISTS-MISSING: 1 case\n"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]

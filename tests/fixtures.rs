@@ -36,6 +36,49 @@ fn every_fixture_has_source_provenance_and_expectation() {
                 c.id
             );
         }
+        if p == Provenance::Observed {
+            assert!(
+                src.starts_with("https://github.com/"),
+                "{file}: {}: an observed case cites the public report's URL, found {src}",
+                c.id
+            );
+            assert!(
+                c.note.as_deref().is_some_and(|n| n.len() > 40),
+                "{file}: {}: an observed case quotes AWS's answer in its note",
+                c.id
+            );
+            assert!(
+                file.contains("fixtures/observed/"),
+                "{file}: {}: observed case outside fixtures/observed",
+                c.id
+            );
+        }
+    }
+}
+
+/// The answers public reports show, as fixtures: they exist, and they agree with the model (a
+/// disagreement would fail `documented_fixtures_are_numerous_and_agree` too; this names them).
+#[test]
+fn observed_fixtures_agree_with_the_model() {
+    let observed: Vec<_> = fixtures()
+        .into_iter()
+        .filter(|(_, c)| c.provenance == Some(Provenance::Observed))
+        .collect();
+    assert!(
+        observed.len() >= 5,
+        "only {} observed cases",
+        observed.len()
+    );
+    for (file, c) in &observed {
+        let v = c.verdict();
+        assert_eq!(
+            v.agrees,
+            Some(true),
+            "{file}: {}: {:?} against {:?}",
+            c.id,
+            v.outcome,
+            c.expect
+        );
     }
 }
 

@@ -80,8 +80,8 @@ fn every_message_form() {
     snap!("message_forms", out);
 }
 
-/// Every kind of outcome a scenario can have: Bedrock JSON errors, token rejections, IAM XML
-/// errors and the console flow's side effects.
+/// Every kind of outcome a scenario can have: Bedrock JSON errors, token rejections (on
+/// bedrock-runtime and on bedrock-mantle), IAM XML errors and the console flow's side effects.
 #[test]
 fn every_outcome_kind() {
     let allow_all =
@@ -144,6 +144,25 @@ fn every_outcome_kind() {
             allow_all,
             long(r#","status":"Inactive""#),
             "",
+        ),
+        call("token/no-key", allow_all, r#""none""#.into(), ""),
+        call(
+            "mantle/wrong-prefix",
+            allow_all,
+            r#"{"token":"not-a-bedrock-key"}"#.into(),
+            r#","endpoint":"bedrock-mantle""#,
+        ),
+        call(
+            "mantle/expired-short-term",
+            allow_all,
+            short(r#","issued_at":"2025-10-01T00:00:00Z","expires_in":3600"#),
+            r#","endpoint":"bedrock-mantle","at":"2025-10-01T01:00:00Z""#,
+        ),
+        call(
+            "mantle/no-allow-for-CallWithBearerToken",
+            "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}",
+            long(""),
+            r#","endpoint":"bedrock-mantle""#,
         ),
         create("iam/access-denied", deny_create, r#","age_days":30"#),
         create("iam/age-0", allow_all, r#","age_days":0"#),

@@ -85,7 +85,9 @@ pub use credential::{
     BEDROCK_SERVICE, SUPPORTED_SERVICES,
 };
 pub use outcome::{
-    IamErrorCode, Outcome, AUTH_FAILED_MESSAGE, INVALID_FORMAT_MESSAGE, REDACTED_REQUEST_ID,
+    IamErrorCode, Outcome, AUTHORIZATION_MISSING_MESSAGE, AUTH_FAILED_MESSAGE, EXPIRED_MESSAGE,
+    INVALID_FORMAT_MESSAGE, MANTLE_INVALID_KEY_CODE, MANTLE_INVALID_KEY_MESSAGE,
+    REDACTED_REQUEST_ID,
 };
 pub use scenario::{
     parse_time, CallScenario, ContextEntry, CreateKeyScenario, Endpoint, Flow, KeySpec, Operation,

@@ -12,10 +12,23 @@ pub const REDACTED_REQUEST_ID: &str = "00000000-0000-0000-0000-000000000000";
 /// Bedrock runtime's answer to a key it could not read: wrong prefix (docs/aws-behaviour.md §1.2, observed).
 pub const INVALID_FORMAT_MESSAGE: &str =
     "Invalid API Key format: Must start with pre-defined prefix";
-/// Bedrock runtime's answer to an expired key or a key used in another region (docs/aws-behaviour.md §1.2,
-/// observed); also used for inactive and otherwise malformed keys (assumption B-AUTH-FAILED-MESSAGE).
+/// Bedrock runtime's answer to a key used in another region (docs/aws-behaviour.md §8, observed);
+/// also used for inactive, expired long-term and otherwise malformed keys (assumption
+/// B-AUTH-FAILED-MESSAGE).
 pub const AUTH_FAILED_MESSAGE: &str =
     "Authentication failed: Please make sure your API Key is valid.";
+/// Bedrock runtime's answer to an expired short-term key (docs/aws-behaviour.md §8, observed; which
+/// kind of key, and the order against the region check, are assumption B-EXPIRED-MESSAGE).
+pub const EXPIRED_MESSAGE: &str = "Bearer Token has expired";
+/// Bedrock runtime's answer to a call without an `Authorization` header (docs/aws-behaviour.md §8,
+/// observed).
+pub const AUTHORIZATION_MISSING_MESSAGE: &str = "Authorization header is missing";
+/// bedrock-mantle's error `code` for a bearer value it does not accept (docs/aws-behaviour.md §8,
+/// observed).
+pub const MANTLE_INVALID_KEY_CODE: &str = "invalid_api_key";
+/// bedrock-mantle's error `message` for a bearer value it does not accept (docs/aws-behaviour.md §8,
+/// observed).
+pub const MANTLE_INVALID_KEY_MESSAGE: &str = "Invalid bearer token";
 
 /// An IAM error code, as IAM writes it in `<Code>` and cases write it in `expect.code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,7 +114,7 @@ pub struct Outcome {
     /// The HTTP status: 200 for a success.
     pub status: u16,
     /// IAM's error code; `None` for successes and for Bedrock runtime errors, whose bodies carry
-    /// no code.
+    /// no code, and for bedrock-mantle errors, whose code is inside their body.
     pub code: Option<IamErrorCode>,
     /// The exact response body; empty for a success (model output is not modelled).
     pub body: String,
@@ -126,6 +139,22 @@ impl Outcome {
             status,
             code: None,
             body: bedrock_body(message),
+            side_effects: Vec::new(),
+        }
+    }
+
+    /// A bedrock-mantle error in its OpenAI-style envelope, `{"error":{"code":...,"message":...}}`:
+    /// the members the public report shows, and no others (assumption B-MANTLE-ENVELOPE).
+    pub(crate) fn mantle_error(status: u16, code: &str, message: &str) -> Outcome {
+        let mut error = serde_json::Map::new();
+        error.insert("code".into(), serde_json::Value::String(code.into()));
+        error.insert("message".into(), serde_json::Value::String(message.into()));
+        let mut m = serde_json::Map::new();
+        m.insert("error".into(), serde_json::Value::Object(error));
+        Outcome {
+            status,
+            code: None,
+            body: serde_json::Value::Object(m).to_string(),
             side_effects: Vec::new(),
         }
     }

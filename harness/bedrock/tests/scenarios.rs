@@ -126,10 +126,84 @@ fn short_term_keys_expire_at_issue_plus_lifetime_and_are_bound_to_a_region() {
     let r = c.run(&set);
     assert_eq!(r.outcome.status, 403);
     assert!(r.steps.is_empty() && r.decision.is_none());
-    assert!(r.outcome.body.contains("Authentication failed"));
+    // An expired short-term key (assumption B-EXPIRED-MESSAGE).
+    assert_eq!(r.outcome.body, r#"{"Message":"Bearer Token has expired"}"#);
     let mut c = call(short(None, 43200));
     c.region = "eu-west-1".into();
-    assert!(c.run(&set).outcome.body.contains("Authentication failed"));
+    let r = c.run(&set);
+    assert_eq!(r.outcome.status, 403);
+    assert_eq!(
+        r.outcome.body,
+        r#"{"Message":"Authentication failed: Please make sure your API Key is valid."}"#
+    );
+    // Expired and in another region: expiry is what is reported.
+    let mut c = call(short(Some(1_000), 60));
+    c.region = "eu-west-1".into();
+    c.at = Some(2_000);
+    assert_eq!(
+        c.run(&set).outcome.body,
+        r#"{"Message":"Bearer Token has expired"}"#
+    );
+}
+
+#[test]
+fn a_call_without_a_key_is_refused_before_authorization() {
+    let r = call(KeySpec::Absent).run(&allow_all());
+    assert_eq!(r.outcome.status, 403);
+    assert!(r.steps.is_empty() && r.decision.is_none());
+    assert_eq!(
+        r.outcome.body,
+        r#"{"Message":"Authorization header is missing"}"#
+    );
+}
+
+#[test]
+fn bedrock_mantle_rejects_keys_with_401_in_its_own_envelope() {
+    let set = allow_all();
+    let mantle = |key| CallScenario {
+        endpoint: Endpoint::BedrockMantle,
+        ..call(key)
+    };
+    let invalid = r#"{"error":{"code":"invalid_api_key","message":"Invalid bearer token"}}"#;
+    let mut expired = mantle(short(Some(1_000), 60));
+    expired.at = Some(2_000);
+    let mut other_region = mantle(short(None, 43200));
+    other_region.region = "eu-west-1".into();
+    for c in [
+        mantle(KeySpec::Malformed("no-key-required".into())),
+        mantle(KeySpec::Malformed("bedrock-api-key-%%%".into())),
+        mantle(KeySpec::Absent),
+        expired,
+        other_region,
+        mantle(KeySpec::LongTerm {
+            user: USER.into(),
+            active: false,
+            expires_at: None,
+        }),
+    ] {
+        let r = c.run(&set);
+        assert_eq!(r.outcome.status, 401, "{:?}", c.key);
+        assert_eq!(r.outcome.body, invalid, "{:?}", c.key);
+        assert!(r.outcome.code.is_none() && r.steps.is_empty() && r.decision.is_none());
+    }
+    // A key mantle accepts still goes to authorization: a denial there keeps its 403.
+    let r = mantle(short(None, 43200)).run(&identity(
+        json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}),
+    ));
+    assert_eq!(r.outcome.status, 403);
+    assert!(r
+        .outcome
+        .body
+        .contains("not authorized to perform: bedrock-mantle:CallWithBearerToken"));
+    // The same malformed value on bedrock-runtime keeps bedrock-runtime's answer.
+    let r = call(KeySpec::Malformed("no-key-required".into())).run(&set);
+    assert_eq!(
+        (r.outcome.status, r.outcome.body.as_str()),
+        (
+            403,
+            r#"{"Message":"Invalid API Key format: Must start with pre-defined prefix"}"#
+        )
+    );
 }
 
 #[test]
@@ -314,4 +388,134 @@ fn side_effects_read_as_the_case_format_writes_them() {
         .outcome
         .body
         .contains("ServiceSpecificCredentialsPerUser: 2"));
+}
+
+/// What a scenario's outcome rests on: forms of the answer, orders, and the assumptions whose
+/// other reading changes which request is denied.
+mod rests_on {
+    use super::*;
+
+    fn policies(statements: serde_json::Value) -> PolicySet {
+        identity(json!({"Version": "2012-10-17", "Statement": statements}))
+    }
+
+    const ALLOW_ALL: fn() -> serde_json::Value =
+        || json!({"Effect": "Allow", "Action": "*", "Resource": "*"});
+
+    #[test]
+    fn a_call_allowed_by_documented_rules_rests_on_nothing_of_the_key_model() {
+        let c = call(short(None, 43200));
+        let mut c = c;
+        c.model = "anthropic.claude-3-5-haiku-20241022-v1:0".into();
+        let r = c.run(&allow_all());
+        assert!(r.outcome.is_success());
+        assert!(r.assumptions.is_empty(), "{:?}", r.assumptions);
+    }
+
+    #[test]
+    fn a_denied_call_rests_on_the_403_form_and_on_the_order_when_the_model_action_denies() {
+        let deny_bearer = policies(json!([ALLOW_ALL(),
+            {"Effect": "Deny", "Action": "bedrock:CallWithBearerToken", "Resource": "*"}]));
+        let r = call(short(None, 43200)).run(&deny_bearer);
+        assert_eq!(r.assumptions, ["B-DENY-STATUS-403"]);
+
+        let deny_model = policies(json!([ALLOW_ALL(),
+            {"Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": "*"}]));
+        let r = call(short(None, 43200)).run(&deny_model);
+        assert!(
+            r.assumptions.contains(&"B-CALL-ORDER"),
+            "{:?}",
+            r.assumptions
+        );
+        assert!(r.assumptions.contains(&"B-DENY-STATUS-403"));
+    }
+
+    #[test]
+    fn a_token_type_condition_on_the_model_action_rests_on_where_the_key_is_set() {
+        // Never true as keyward reads it (the key is only on CallWithBearerToken), so the call
+        // is allowed; were the key on the model action too, it would be denied.
+        let set = policies(json!([ALLOW_ALL(),
+            {"Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": "*",
+             "Condition": {"StringEquals": {"bedrock:BearerTokenType": "SHORT_TERM"}}}]));
+        let r = call(short(None, 43200)).run(&set);
+        assert!(r.outcome.is_success());
+        assert!(
+            r.assumptions.contains(&"B-BEARER-TYPE-ONLY-FIRST"),
+            "{:?}",
+            r.assumptions
+        );
+    }
+
+    #[test]
+    fn a_mantle_call_past_a_bedrock_only_deny_rests_on_one_request() {
+        let set = policies(json!([ALLOW_ALL(),
+            {"Effect": "Deny", "Action": "bedrock:CallWithBearerToken", "Resource": "*"}]));
+        let mut c = call(short(None, 43200));
+        c.endpoint = Endpoint::BedrockMantle;
+        let r = c.run(&set);
+        assert!(r.outcome.is_success());
+        assert_eq!(r.assumptions, ["B-MANTLE-ONE-REQUEST"]);
+        // Nothing bedrock: denies: the same call rests on nothing.
+        assert!(c.run(&allow_all()).assumptions.is_empty());
+    }
+
+    #[test]
+    fn a_never_expiring_key_past_an_age_guard_rests_on_the_missing_age() {
+        let set = policies(json!([ALLOW_ALL(),
+            {"Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*",
+             "Condition": {"NumericGreaterThan": {"iam:ServiceSpecificCredentialAgeDays": "30"}}}]));
+        let r = create(None).run(&set);
+        assert!(r.outcome.is_success());
+        assert_eq!(r.assumptions, ["B-AGEDAYS-ABSENT"]);
+        // With an age, the documented condition decides.
+        assert!(create(Some(90))
+            .run(&set)
+            .assumptions
+            .contains(&"B-IAM-RESOURCE-FORM"));
+        assert!(!create(Some(90))
+            .run(&set)
+            .assumptions
+            .contains(&"B-AGEDAYS-ABSENT"));
+    }
+
+    #[test]
+    fn a_region_condition_on_key_creation_rests_on_iams_region() {
+        let set = policies(json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}}]));
+        let r = create(Some(5)).run(&set);
+        assert!(r.outcome.is_success());
+        assert_eq!(r.assumptions, ["B-IAM-REGION"]);
+    }
+
+    #[test]
+    fn several_failures_rest_on_the_order_they_are_checked_in() {
+        let mut c = create(Some(5));
+        c.user_exists = false;
+        c.existing_keys = 2;
+        let r = c.run(&allow_all());
+        assert_eq!(r.outcome.code, Some(IamErrorCode::NoSuchEntity));
+        assert_eq!(r.assumptions, ["B-CREATE-ORDER"]);
+        c.existing_keys = 0;
+        assert!(c.run(&allow_all()).assumptions.is_empty());
+    }
+
+    #[test]
+    fn a_rejected_key_rests_only_on_what_no_report_shows() {
+        let set = allow_all();
+        let mut expired = call(short(Some(0), 900));
+        expired.at = Some(1000);
+        assert_eq!(expired.run(&set).assumptions, ["B-EXPIRED-MESSAGE"]);
+        // Another region's key: observed, so nothing assumed.
+        let mut elsewhere = call(short(None, 900));
+        elsewhere.region = "eu-west-1".into();
+        assert!(elsewhere.run(&set).assumptions.is_empty());
+        let mut mantle = expired.clone();
+        mantle.endpoint = Endpoint::BedrockMantle;
+        assert_eq!(
+            mantle.run(&set).assumptions,
+            ["B-MANTLE-AUTH-401", "B-MANTLE-ENVELOPE"]
+        );
+        mantle.key = KeySpec::Malformed("no-key-required".into());
+        assert_eq!(mantle.run(&set).assumptions, ["B-MANTLE-ENVELOPE"]);
+    }
 }

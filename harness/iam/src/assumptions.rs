@@ -1,6 +1,19 @@
 //! Every behaviour the evaluator has to choose because the AWS documentation leaves it open, in
 //! one place. Each has an id that the code cites where it makes the choice, so a live run can
 //! confirm or refute it and the code to change is easy to find.
+//!
+//! Evaluation also records which of them a decision rests on ([`Decision::assumptions`]). Where
+//! the code makes an assumed choice it asks a [`Reading`], which notes that the choice was met and
+//! says which branch to take: keyward's, or the other reading the docs leave open. A decision
+//! rests on an assumption when evaluating it again under the other reading of that assumption
+//! changes the decision or the policy type named (`by`); merely meeting the choice is not enough.
+//! When no single assumption changes it but all those met together do, it rests on all of them.
+//! Only the rare requests that meet an assumed choice are evaluated again.
+//!
+//! [`Decision::assumptions`]: crate::Decision::assumptions
+
+use std::cell::Cell;
+use std::fmt;
 
 /// A behaviour keyward chose where the AWS documentation leaves it open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,11 +93,471 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         statement: "Structural errors without a known IAM text (unknown element, bad Effect, unknown operator, Null with IfExists, ...) are reported as \"Syntax errors in policy.\" with keyward's detail after it.",
         basis: "IAM's generic MalformedPolicyDocument text for structural problems (docs/aws-behaviour.md §5.1); the emulators that mirror IAM use it the same way.",
     },
+    Assumption {
+        id: "A-SET-IFEXISTS-MISSING",
+        statement: "A ForAnyValue: or ForAllValues: operator with IfExists is true when the key is missing from the request.",
+        basis: "The condition-operators page: IfExists makes a condition true when the key is absent; the multivalued-keys page: ForAllValues is true and ForAnyValue false for a missing key. No page combines a set qualifier with IfExists (docs/aws-behaviour.md §4.6); another open-source evaluator, iam-simulate, answers false.",
+    },
 ];
+
+/// One of the assumptions above, as a value the evaluator can record. The discriminant is the
+/// assumption's index in [`ASSUMPTIONS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+#[non_exhaustive]
+pub enum AssumptionId {
+    /// A-NUMERIC-SYNTAX.
+    NumericSyntax,
+    /// A-BOOL-SYNTAX.
+    BoolSyntax,
+    /// A-OPERATOR-CASE (a parse-time choice: no decision rests on it).
+    OperatorCase,
+    /// A-PLAIN-MULTI.
+    PlainMulti,
+    /// A-VAR-LITERAL.
+    VarLiteral,
+    /// A-NEGATED-UNPARSEABLE.
+    NegatedUnparseable,
+    /// A-ARN-SHORT-PATTERN.
+    ArnShortPattern,
+    /// A-STAR-PRINCIPAL-DIRECT.
+    StarPrincipalDirect,
+    /// A-DENY-PRECEDENCE.
+    DenyPrecedence,
+    /// A-IMPLICIT-PRECEDENCE.
+    ImplicitPrecedence,
+    /// A-SESSION-WORDING (the message's wording).
+    SessionWording,
+    /// A-INLINE-NO-ARN (the message's wording).
+    InlineNoArn,
+    /// A-SYNTAX-WORDING (a parse-time choice: no decision rests on it).
+    SyntaxWording,
+    /// A-SET-IFEXISTS-MISSING.
+    SetIfExistsMissing,
+}
+
+impl AssumptionId {
+    /// Every id, in the order of [`ASSUMPTIONS`].
+    pub const ALL: [AssumptionId; 14] = [
+        AssumptionId::NumericSyntax,
+        AssumptionId::BoolSyntax,
+        AssumptionId::OperatorCase,
+        AssumptionId::PlainMulti,
+        AssumptionId::VarLiteral,
+        AssumptionId::NegatedUnparseable,
+        AssumptionId::ArnShortPattern,
+        AssumptionId::StarPrincipalDirect,
+        AssumptionId::DenyPrecedence,
+        AssumptionId::ImplicitPrecedence,
+        AssumptionId::SessionWording,
+        AssumptionId::InlineNoArn,
+        AssumptionId::SyntaxWording,
+        AssumptionId::SetIfExistsMissing,
+    ];
+
+    /// The registered assumption: id, statement, basis.
+    pub fn info(self) -> &'static Assumption {
+        &ASSUMPTIONS[self as usize]
+    }
+
+    /// The id the code and the reports cite (`A-...`).
+    pub fn as_str(self) -> &'static str {
+        self.info().id
+    }
+
+    fn bit(self) -> u32 {
+        1 << self as u32
+    }
+}
+
+impl fmt::Display for AssumptionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A set of [`AssumptionId`]s; copied by value, allocation-free.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Assumptions(u32);
+
+impl Assumptions {
+    /// The empty set: the decision rests on documented rules only.
+    pub const NONE: Assumptions = Assumptions(0);
+
+    /// The set holding one assumption.
+    pub fn of(a: AssumptionId) -> Assumptions {
+        Assumptions(a.bit())
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether `a` is in the set.
+    pub fn contains(self, a: AssumptionId) -> bool {
+        self.0 & a.bit() != 0
+    }
+
+    /// The set with `a` added.
+    #[must_use]
+    pub fn with(self, a: AssumptionId) -> Assumptions {
+        Assumptions(self.0 | a.bit())
+    }
+
+    /// Both sets together.
+    #[must_use]
+    pub fn union(self, other: Assumptions) -> Assumptions {
+        Assumptions(self.0 | other.0)
+    }
+
+    /// The members, in the order of [`ASSUMPTIONS`].
+    pub fn iter(self) -> impl Iterator<Item = AssumptionId> {
+        AssumptionId::ALL
+            .into_iter()
+            .filter(move |a| self.contains(*a))
+    }
+}
+
+impl fmt::Debug for Assumptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set()
+            .entries(self.iter().map(AssumptionId::as_str))
+            .finish()
+    }
+}
+
+impl FromIterator<AssumptionId> for Assumptions {
+    fn from_iter<I: IntoIterator<Item = AssumptionId>>(iter: I) -> Assumptions {
+        iter.into_iter().fold(Assumptions::NONE, Assumptions::with)
+    }
+}
+
+/// Which reading of the assumed choices an evaluation takes, and which choices it met.
+pub(crate) struct Reading {
+    /// The assumptions read the other way.
+    flipped: Assumptions,
+    met: Cell<Assumptions>,
+}
+
+impl Reading {
+    /// keyward's reading of every assumption.
+    pub(crate) fn keyward() -> Reading {
+        Reading::flipping(Assumptions::NONE)
+    }
+
+    /// keyward's reading except for `flipped`, read the other way.
+    pub(crate) fn flipping(flipped: Assumptions) -> Reading {
+        Reading {
+            flipped,
+            met: Cell::new(Assumptions::NONE),
+        }
+    }
+
+    /// Notes that the evaluation met the choice `a`; true when it is to take the other branch.
+    #[inline]
+    pub(crate) fn other(&self, a: AssumptionId) -> bool {
+        self.met.set(self.met.get().with(a));
+        self.flipped.contains(a)
+    }
+
+    /// Every assumed choice met so far.
+    pub(crate) fn met(&self) -> Assumptions {
+        self.met.get()
+    }
+}
 
 impl Assumption {
     /// Looks an assumption up by id.
     pub fn find(id: &str) -> Option<&'static Assumption> {
         ASSUMPTIONS.iter().find(|a| a.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_registered_assumption_has_its_id_in_order() {
+        assert_eq!(AssumptionId::ALL.len(), ASSUMPTIONS.len());
+        for (i, a) in AssumptionId::ALL.iter().enumerate() {
+            assert_eq!(*a as usize, i, "{a:?}");
+            assert_eq!(a.info().id, ASSUMPTIONS[i].id);
+        }
+    }
+
+    #[test]
+    fn a_set_holds_what_was_added_in_registry_order() {
+        let s = Assumptions::of(AssumptionId::SetIfExistsMissing).with(AssumptionId::BoolSyntax);
+        assert!(s.contains(AssumptionId::BoolSyntax));
+        assert!(!s.contains(AssumptionId::PlainMulti));
+        let ids: Vec<&str> = s.iter().map(AssumptionId::as_str).collect();
+        assert_eq!(ids, ["A-BOOL-SYNTAX", "A-SET-IFEXISTS-MISSING"]);
+        assert_eq!(
+            format!("{s:?}"),
+            r#"{"A-BOOL-SYNTAX", "A-SET-IFEXISTS-MISSING"}"#
+        );
+        assert!(Assumptions::NONE.is_empty());
+    }
+
+    #[test]
+    fn a_reading_notes_every_choice_met_and_flips_only_its_own() {
+        let r = Reading::flipping(Assumptions::of(AssumptionId::PlainMulti));
+        assert!(!r.other(AssumptionId::BoolSyntax));
+        assert!(r.other(AssumptionId::PlainMulti));
+        assert_eq!(
+            r.met(),
+            Assumptions::of(AssumptionId::BoolSyntax).with(AssumptionId::PlainMulti)
+        );
+    }
+}
+
+/// Which assumptions whole decisions rest on, evaluated through the public API.
+#[cfg(test)]
+mod decisions {
+    use super::AssumptionId::{self, *};
+    use super::Assumptions;
+    use crate::{
+        evaluate, ContextValue, DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Request,
+    };
+    use serde_json::{json, Value};
+
+    const USER: &str = "arn:aws:iam::123456789012:user/alice";
+
+    fn policy(statements: Value, t: PolicyType) -> Policy {
+        let doc = json!({"Version": "2012-10-17", "Statement": statements});
+        Policy::parse_str(&doc.to_string(), t).expect("a valid policy")
+    }
+
+    fn identity(statements: Value) -> PolicySet {
+        PolicySet {
+            identity: vec![policy(statements, PolicyType::Identity)],
+            ..PolicySet::default()
+        }
+    }
+
+    fn allow_if(condition: Value) -> Value {
+        json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": condition})
+    }
+
+    fn get(ctx: &[(&str, ContextValue)]) -> Request {
+        ctx.iter().fold(
+            Request::new(USER, "s3:GetObject", "arn:aws:s3:::bucket/key"),
+            |r, (k, v)| r.with_context(k, v.clone()),
+        )
+    }
+
+    fn rests_on(set: &PolicySet, req: &Request) -> (DecisionKind, Vec<AssumptionId>) {
+        let d = evaluate(set, req);
+        (d.kind, d.assumptions().iter().collect())
+    }
+
+    #[test]
+    fn documented_rules_alone_leave_the_list_empty() {
+        let set = identity(json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]));
+        assert_eq!(rests_on(&set, &get(&[])), (DecisionKind::Allow, vec![]));
+    }
+
+    #[test]
+    fn a_set_qualifier_with_if_exists_on_a_missing_key() {
+        for op in [
+            "ForAnyValue:StringEqualsIfExists",
+            "ForAllValues:StringEqualsIfExists",
+        ] {
+            let set = identity(json!([allow_if(json!({op: {"aws:TagKeys": "a"}}))]));
+            assert_eq!(
+                rests_on(&set, &get(&[])),
+                (DecisionKind::Allow, vec![SetIfExistsMissing]),
+                "{op}"
+            );
+            // The key present: the documented rules decide.
+            let req = get(&[("aws:TagKeys", ContextValue::multi(["a"]))]);
+            assert_eq!(rests_on(&set, &req), (DecisionKind::Allow, vec![]), "{op}");
+        }
+    }
+
+    #[test]
+    fn an_assumption_met_but_not_deciding_is_not_listed() {
+        let set = identity(json!([
+            allow_if(json!({"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": "a"}})),
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+        ]));
+        assert_eq!(rests_on(&set, &get(&[])), (DecisionKind::Allow, vec![]));
+    }
+
+    #[test]
+    fn a_plain_operator_on_several_values() {
+        let set = identity(json!([allow_if(
+            json!({"StringEquals": {"aws:TagKeys": "a"}})
+        )]));
+        let two = get(&[("aws:TagKeys", ContextValue::multi(["a", "b"]))]);
+        assert_eq!(
+            rests_on(&set, &two),
+            (DecisionKind::Allow, vec![PlainMulti])
+        );
+        let one = get(&[("aws:TagKeys", ContextValue::multi(["a"]))]);
+        assert_eq!(rests_on(&set, &one), (DecisionKind::Allow, vec![]));
+    }
+
+    #[test]
+    fn value_syntax_choices() {
+        let deny_unless_five = identity(json!([
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+             "Condition": {"NumericNotEquals": {"s3:max-keys": "5"}}},
+        ]));
+        let req = get(&[("s3:max-keys", ContextValue::single("five"))]);
+        assert_eq!(
+            rests_on(&deny_unless_five, &req),
+            (DecisionKind::ExplicitDeny, vec![NegatedUnparseable])
+        );
+        // "5.0" is a number under every reading: documented.
+        let req = get(&[("s3:max-keys", ContextValue::single("5.0"))]);
+        assert_eq!(
+            rests_on(&deny_unless_five, &req),
+            (DecisionKind::Allow, vec![])
+        );
+
+        let below_30 = identity(json!([allow_if(
+            json!({"NumericLessThan": {"s3:max-keys": "30"}})
+        )]));
+        let req = get(&[("s3:max-keys", ContextValue::single("1e1"))]);
+        assert_eq!(
+            rests_on(&below_30, &req),
+            (DecisionKind::ImplicitDeny, vec![NumericSyntax])
+        );
+        // Not a number under any reading: nothing to assume.
+        let req = get(&[("s3:max-keys", ContextValue::single("ten"))]);
+        assert_eq!(
+            rests_on(&below_30, &req),
+            (DecisionKind::ImplicitDeny, vec![])
+        );
+
+        let tls = identity(json!([allow_if(
+            json!({"Bool": {"aws:SecureTransport": "True"}})
+        )]));
+        let req = get(&[("aws:SecureTransport", ContextValue::single("true"))]);
+        assert_eq!(
+            rests_on(&tls, &req),
+            (DecisionKind::Allow, vec![BoolSyntax])
+        );
+    }
+
+    #[test]
+    fn a_wildcard_substituted_from_a_variable() {
+        let set = identity(json!([{"Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::bucket/${aws:username}/*"}]));
+        let req = Request::new(USER, "s3:GetObject", "arn:aws:s3:::bucket/bob/report")
+            .with_context("aws:username", ContextValue::single("*"));
+        assert_eq!(
+            rests_on(&set, &req),
+            (DecisionKind::ImplicitDeny, vec![VarLiteral])
+        );
+    }
+
+    #[test]
+    fn a_short_arn_pattern() {
+        let set = identity(json!([allow_if(
+            json!({"ArnLike": {"aws:SourceArn": "arn:aws:s3*"}})
+        )]));
+        let req = get(&[("aws:SourceArn", ContextValue::single("arn:aws:s3:::b"))]);
+        assert_eq!(
+            rests_on(&set, &req),
+            (DecisionKind::Allow, vec![ArnShortPattern])
+        );
+    }
+
+    #[test]
+    fn which_type_is_named_when_several_qualify() {
+        let deny = json!([{"Effect": "Deny", "Action": "*", "Resource": "*"}]);
+        let allow = json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]);
+        let mut set = identity(deny.clone());
+        set.scp = Some(vec![vec![policy(deny.clone(), PolicyType::Scp)]]);
+        let d = evaluate(&set, &get(&[]));
+        assert_eq!(d.by, Some(PolicyType::Scp));
+        assert_eq!(d.assumptions().iter().collect::<Vec<_>>(), [DenyPrecedence]);
+        // One denying type: nothing to choose.
+        set.identity = vec![policy(allow, PolicyType::Identity)];
+        assert!(evaluate(&set, &get(&[])).assumptions().is_empty());
+
+        let empty = json!([{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]);
+        let mut set = identity(empty.clone());
+        set.scp = Some(vec![vec![policy(empty, PolicyType::Scp)]]);
+        let d = evaluate(&set, &get(&[]));
+        assert_eq!(d.by, Some(PolicyType::Scp));
+        assert_eq!(
+            d.assumptions().iter().collect::<Vec<_>>(),
+            [ImplicitPrecedence]
+        );
+    }
+
+    #[test]
+    fn principal_star_in_a_same_account_resource_policy() {
+        let star = json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]);
+        let set = PolicySet {
+            resource: vec![policy(star, PolicyType::Resource)],
+            ..PolicySet::default()
+        };
+        let req = get(&[]).with_resource_account("123456789012");
+        assert_eq!(
+            rests_on(&set, &req),
+            (DecisionKind::Allow, vec![StarPrincipalDirect])
+        );
+        let named = json!([{"Effect": "Allow", "Principal": {"AWS": USER}, "Action": "s3:GetObject", "Resource": "*"}]);
+        let set = PolicySet {
+            resource: vec![policy(named, PolicyType::Resource)],
+            ..PolicySet::default()
+        };
+        assert_eq!(rests_on(&set, &req), (DecisionKind::Allow, vec![]));
+    }
+
+    #[test]
+    fn two_denials_each_on_its_own_assumption_rest_on_both_together() {
+        let set = identity(json!([
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+             "Condition": {"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": "x"}}},
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalTag/team": "a"}}},
+        ]));
+        let req = get(&[("aws:PrincipalTag/team", ContextValue::multi(["a", "b"]))]);
+        assert_eq!(
+            rests_on(&set, &req),
+            (
+                DecisionKind::ExplicitDeny,
+                vec![PlainMulti, SetIfExistsMissing]
+            )
+        );
+    }
+
+    #[test]
+    fn the_message_wording() {
+        let deny = json!([{"Effect": "Deny", "Action": "*", "Resource": "*"}]);
+        let set = identity(deny.clone());
+        let d = evaluate(&set, &get(&[]));
+        assert_eq!(d.message_assumptions(&set), Assumptions::of(InlineNoArn));
+        let managed = PolicySet {
+            identity: vec![policy(deny, PolicyType::Identity).with_meta(PolicyMeta {
+                name: None,
+                arn: Some("arn:aws:iam::123456789012:policy/deny-all".into()),
+            })],
+            ..PolicySet::default()
+        };
+        let d = evaluate(&managed, &get(&[]));
+        assert!(d.message_assumptions(&managed).is_empty());
+
+        let allow = json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]);
+        let session = PolicySet {
+            identity: vec![policy(allow, PolicyType::Identity)],
+            session: Some(vec![]),
+            ..PolicySet::default()
+        };
+        let d = evaluate(&session, &get(&[]));
+        assert_eq!(d.by, Some(PolicyType::Session));
+        assert_eq!(
+            d.message_assumptions(&session),
+            Assumptions::of(SessionWording)
+        );
     }
 }

@@ -158,7 +158,9 @@ impl PolicyErrorKind {
             PrincipalNotAllowed(_) => "Policy document should not specify a principal.".into(),
             MissingPrincipal => "Missing required field Principal".into(),
             BadSid(_) => "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*".into(),
-            DuplicateSid(_) => "The Statement Ids in the policy are not unique".into(),
+            // The IAM API's wording, as CloudFormation and Terraform relay it (the console says
+            // "The Statement Ids in the policy are not unique"): docs/aws-behaviour.md §5.1, §8.
+            DuplicateSid(_) => "Statement IDs (SID) in a single policy must be unique.".into(),
             _ => SYNTAX.into(),
         }
     }

@@ -11,6 +11,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::assumptions::{AssumptionId, Assumptions, Reading};
 use crate::error::ParseNameError;
 use crate::policy::{Effect, Policy, PolicyType, PrincipalMatch, Statement};
 use crate::request::Request;
@@ -179,6 +180,8 @@ pub struct Decision {
     /// Every statement that applied, in evaluation order (RCP, SCP, resource, identity,
     /// boundary, session).
     pub(crate) matched: Matched,
+    /// The assumptions the decision rests on.
+    pub(crate) rests_on: Assumptions,
 }
 
 impl Decision {
@@ -186,6 +189,14 @@ impl Decision {
     /// boundary, session).
     pub fn matched(&self) -> &[StatementRef] {
         &self.matched
+    }
+
+    /// The registered assumptions (docs/aws-behaviour.md; [`crate::ASSUMPTIONS`]) whose other
+    /// reading would change this decision or the policy type it names; empty when it rests on
+    /// documented rules only. The message's own assumptions are
+    /// [`Decision::message_assumptions`].
+    pub fn assumptions(&self) -> Assumptions {
+        self.rests_on
     }
 }
 
@@ -196,28 +207,18 @@ struct Verdict {
     deny: bool,
 }
 
-/// Which type is named when several deny explicitly: the order of the documented flow chart.
-/// Assumption A-DENY-PRECEDENCE: AWS documents that only one type is named, not which.
-const DENY_ORDER: [PolicyType; 6] = [
-    PolicyType::Rcp,
-    PolicyType::Scp,
-    PolicyType::Resource,
-    PolicyType::Identity,
-    PolicyType::PermissionsBoundary,
-    PolicyType::Session,
-];
-
 fn scan(
     t: PolicyType,
     level: Option<usize>,
     policies: &[Policy],
     req: &Request,
+    reading: &Reading,
     matched: &mut Matched,
 ) -> Verdict {
     let mut v = Verdict::default();
     for (pi, p) in policies.iter().enumerate() {
         for (si, s) in p.statements.iter().enumerate() {
-            if s.applies(req) {
+            if s.applies_under(req, reading) {
                 record(t, level, pi, si, s, &mut v, matched);
             }
         }
@@ -253,17 +254,26 @@ fn scan_resource(
     policies: &[Policy],
     req: &Request,
     has_boundary: bool,
+    reading: &Reading,
     matched: &mut Matched,
 ) -> (Verdict, Option<PrincipalMatch>) {
     let mut v = Verdict::default();
     let mut best = None;
     for (pi, p) in policies.iter().enumerate() {
         for (si, s) in p.statements.iter().enumerate() {
-            let Some(pm) = s.names_caller(req.principal(), has_boundary) else {
+            let Some(mut pm) = s.names_caller(req.principal(), has_boundary) else {
                 continue;
             };
-            if s.applies(req) {
+            if s.applies_under(req, reading) {
                 if s.effect == Effect::Allow {
+                    // Principal "*" allows like naming the caller (assumption
+                    // A-STAR-PRINCIPAL-DIRECT); the other reading: like naming the account.
+                    if pm == PrincipalMatch::Direct
+                        && s.names_caller_only_by_star(req.principal())
+                        && reading.other(AssumptionId::StarPrincipalDirect)
+                    {
+                        pm = PrincipalMatch::Account;
+                    }
                     best = best.max(Some(pm));
                 }
                 record(PolicyType::Resource, None, pi, si, s, &mut v, matched);
@@ -273,24 +283,44 @@ fn scan_resource(
     (v, best)
 }
 
-/// Evaluates one request. Pure and allocation-free unless a statement applies.
+/// Evaluates one request. Pure and allocation-free unless a statement applies (or the request
+/// meets an assumed choice, when it is evaluated again to see whether the decision rests on it).
 pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
-    let mut matched = Matched::new();
-    let mut deny_by = None;
-    let mut note_deny = |t: PolicyType, v: &Verdict| {
-        if v.deny {
-            deny_by = Some(match deny_by {
-                Some(prev) if rank(prev) <= rank(t) => prev,
-                _ => t,
-            });
-        }
-    };
+    let reading = Reading::keyward();
+    let mut decision = evaluate_under(set, req, &reading);
+    let met = reading.met();
+    if !met.is_empty() {
+        decision.rests_on = rests_on(set, req, &decision, met);
+    }
+    decision
+}
 
+/// The assumptions among `met` whose other reading changes the decision or its `by`; when none
+/// does alone but all of them together do, all of them.
+fn rests_on(set: &PolicySet, req: &Request, d: &Decision, met: Assumptions) -> Assumptions {
+    let changes = |flipped: Assumptions| {
+        let other = evaluate_under(set, req, &Reading::flipping(flipped));
+        (other.kind, other.by) != (d.kind, d.by)
+    };
+    let alone: Assumptions = met
+        .iter()
+        .filter(|a| changes(Assumptions::of(*a)))
+        .collect();
+    if alone.is_empty() && met.iter().nth(1).is_some() && changes(met) {
+        met
+    } else {
+        alone
+    }
+}
+
+/// [`evaluate`] under one reading of the assumed choices, without looking at which it met.
+fn evaluate_under(set: &PolicySet, req: &Request, reading: &Reading) -> Decision {
+    let mut matched = Matched::new();
     let levels = |t: PolicyType, ls: &Option<Vec<Vec<Policy>>>, matched: &mut Matched| {
         ls.as_ref().map(|ls| {
             ls.iter()
                 .enumerate()
-                .map(|(l, ps)| scan(t, Some(l), ps, req, matched))
+                .map(|(l, ps)| scan(t, Some(l), ps, req, reading, matched))
                 .collect::<Vec<_>>()
         })
     };
@@ -300,90 +330,111 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
         &set.resource,
         req,
         set.permissions_boundary.is_some(),
+        reading,
         &mut matched,
     );
-    let identity = scan(PolicyType::Identity, None, &set.identity, req, &mut matched);
+    let identity = scan(
+        PolicyType::Identity,
+        None,
+        &set.identity,
+        req,
+        reading,
+        &mut matched,
+    );
     let boundary = set.permissions_boundary.as_ref().map(|b| {
         scan(
             PolicyType::PermissionsBoundary,
             None,
             std::slice::from_ref(b),
             req,
+            reading,
             &mut matched,
         )
     });
     let session = set
         .session
         .as_ref()
-        .map(|s| scan(PolicyType::Session, None, s, req, &mut matched));
+        .map(|s| scan(PolicyType::Session, None, s, req, reading, &mut matched));
 
+    let decide = |kind: DecisionKind, by: Option<PolicyType>| Decision {
+        kind,
+        by,
+        matched,
+        rests_on: Assumptions::NONE,
+    };
+
+    // Every type with an applicable Deny, in flow-chart order (DENY_ORDER).
+    let mut denying: SmallVec<[PolicyType; 6]> = SmallVec::new();
+    let mut deny_if = |t: PolicyType, deny: bool| {
+        if deny && !denying.contains(&t) {
+            denying.push(t);
+        }
+    };
     for v in rcp.iter().flatten() {
-        note_deny(PolicyType::Rcp, v);
+        deny_if(PolicyType::Rcp, v.deny);
     }
     for v in scp.iter().flatten() {
-        note_deny(PolicyType::Scp, v);
+        deny_if(PolicyType::Scp, v.deny);
     }
-    note_deny(PolicyType::Resource, &resource);
-    note_deny(PolicyType::Identity, &identity);
-    if let Some(b) = &boundary {
-        note_deny(PolicyType::PermissionsBoundary, b);
-    }
-    if let Some(s) = &session {
-        note_deny(PolicyType::Session, s);
-    }
-
-    let decide = |kind: DecisionKind, by: Option<PolicyType>| Decision { kind, by, matched };
-
-    if let Some(t) = deny_by {
+    deny_if(PolicyType::Resource, resource.deny);
+    deny_if(PolicyType::Identity, identity.deny);
+    deny_if(
+        PolicyType::PermissionsBoundary,
+        boundary.is_some_and(|b| b.deny),
+    );
+    deny_if(PolicyType::Session, session.is_some_and(|s| s.deny));
+    if let Some(t) = named(&denying, AssumptionId::DenyPrecedence, reading) {
         return decide(DecisionKind::ExplicitDeny, Some(t));
     }
+
+    // Every type in play without an Allow, in flow-chart order.
+    let mut lacking: SmallVec<[PolicyType; 6]> = SmallVec::new();
     let every_level_allows =
         |ls: &Option<Vec<Verdict>>| ls.as_ref().is_none_or(|ls| ls.iter().all(|v| v.allow));
     if !every_level_allows(&rcp) {
-        return decide(DecisionKind::ImplicitDeny, Some(PolicyType::Rcp));
+        lacking.push(PolicyType::Rcp);
     }
     if !every_level_allows(&scp) {
-        return decide(DecisionKind::ImplicitDeny, Some(PolicyType::Scp));
+        lacking.push(PolicyType::Scp);
     }
-
     let boundary_ok = boundary.is_none_or(|b| b.allow);
     let session_ok = session.is_none_or(|s| s.allow);
-    // Several types lacking an Allow: the first in flow-chart order is named
-    // (assumption A-IMPLICIT-PRECEDENCE).
-    let lacking = |t| Some(t);
-    // The caller's side: identity-based policies, then the boundary and session policies.
-    let caller_side = || {
-        if !identity.allow {
-            lacking(PolicyType::Identity)
-        } else if !boundary_ok {
-            lacking(PolicyType::PermissionsBoundary)
-        } else if !session_ok {
-            lacking(PolicyType::Session)
-        } else {
-            None
-        }
-    };
-    let missing = if req.is_cross_account() {
-        caller_side().or_else(|| res_allow.is_none().then_some(PolicyType::Resource))
+    // What still has a say beside the resource-based policy: a same-account Allow naming the
+    // caller is final; naming the role leaves the boundary and session policies a say.
+    let (identity_counts, limits_count, resource_counts) = if req.is_cross_account() {
+        (true, true, true)
     } else {
         match res_allow {
-            Some(PrincipalMatch::Direct) => None,
-            Some(PrincipalMatch::Role) if !boundary_ok => lacking(PolicyType::PermissionsBoundary),
-            Some(PrincipalMatch::Role) if !session_ok => lacking(PolicyType::Session),
-            Some(PrincipalMatch::Role) => None,
-            Some(PrincipalMatch::Account) | None => caller_side(),
+            Some(PrincipalMatch::Direct) => (false, false, false),
+            Some(PrincipalMatch::Role) => (false, true, false),
+            Some(PrincipalMatch::Account) | None => (true, true, false),
         }
     };
-    let (kind, by) = match missing {
-        Some(t) => (DecisionKind::ImplicitDeny, Some(t)),
-        None => (DecisionKind::Allow, None),
-    };
-    decide(kind, by)
+    if identity_counts && !identity.allow {
+        lacking.push(PolicyType::Identity);
+    }
+    if limits_count && !boundary_ok {
+        lacking.push(PolicyType::PermissionsBoundary);
+    }
+    if limits_count && !session_ok {
+        lacking.push(PolicyType::Session);
+    }
+    if resource_counts && res_allow.is_none() {
+        lacking.push(PolicyType::Resource);
+    }
+    match named(&lacking, AssumptionId::ImplicitPrecedence, reading) {
+        Some(t) => decide(DecisionKind::ImplicitDeny, Some(t)),
+        None => decide(DecisionKind::Allow, None),
+    }
 }
 
-fn rank(t: PolicyType) -> usize {
-    DENY_ORDER
-        .iter()
-        .position(|x| *x == t)
-        .unwrap_or(usize::MAX)
+/// The type a message names among `types` (in flow-chart order): the first (assumptions
+/// A-DENY-PRECEDENCE and A-IMPLICIT-PRECEDENCE; AWS documents only that one is named), or under
+/// the other reading the last.
+fn named(types: &[PolicyType], order: AssumptionId, reading: &Reading) -> Option<PolicyType> {
+    match types {
+        [] => None,
+        [one] => Some(*one),
+        [first, .., last] => Some(if reading.other(order) { *last } else { *first }),
+    }
 }

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::assumptions::Assumptions;
 use crate::condition::{Condition, SetQualifier};
 use crate::eval::{evaluate, Decision, DecisionKind, PolicySet};
 use crate::policy::{Effect, PolicyType, PrincipalMatch, Statement};
@@ -21,6 +22,9 @@ pub struct Explanation {
     pub policies: Vec<PolicyExplanation>,
     /// One line on how the decision follows from the statements.
     pub reasoning: String,
+    /// The assumptions the decision and its message rest on
+    /// ([`Decision::assumptions`] and [`Decision::message_assumptions`]).
+    pub assumptions: Assumptions,
 }
 
 /// What each statement of one policy did.
@@ -130,11 +134,16 @@ pub fn explain(set: &PolicySet, req: &Request) -> Explanation {
         })
         .collect();
     let reasoning = reasoning(&decision, req);
+    let mut assumptions = decision.assumptions();
+    if message.is_some() {
+        assumptions = assumptions.union(decision.message_assumptions(set));
+    }
     Explanation {
         decision,
         message,
         policies,
         reasoning,
+        assumptions,
     }
 }
 
@@ -369,6 +378,12 @@ impl fmt::Display for Explanation {
         writeln!(f, " ({})", self.reasoning)?;
         if let Some(m) = &self.message {
             writeln!(f, "message: {m}")?;
+        }
+        if self.assumptions.is_empty() {
+            writeln!(f, "assumptions: none, documented rules only")?;
+        }
+        for a in self.assumptions.iter() {
+            writeln!(f, "assumption {a}: {}", a.info().statement)?;
         }
         Ok(())
     }

@@ -70,7 +70,7 @@ mod transform;
 mod variables;
 
 pub use arn::{Arn, ArnError};
-pub use assumptions::{Assumption, ASSUMPTIONS};
+pub use assumptions::{Assumption, AssumptionId, Assumptions, ASSUMPTIONS};
 pub use condition::date::parse as parse_date;
 pub use condition::{BaseOp, Condition, Family, Operator, SetQualifier};
 pub use error::{ErrorCode, ParseNameError, PolicyError, PolicyErrorKind};

@@ -11,6 +11,7 @@
 //! - the policy-ARN suffix is added only for a policy given with an ARN; an inline policy has
 //!   none (assumption A-INLINE-NO-ARN: the docs show only managed policies).
 
+use crate::assumptions::{AssumptionId, Assumptions};
 use crate::eval::{Decision, DecisionKind, PolicySet};
 use crate::policy::{Effect, PolicyType};
 use crate::request::Request;
@@ -82,6 +83,30 @@ impl Decision {
                 req.action()
             ),
         })
+    }
+
+    /// The assumptions the wording of [`Decision::message`] rests on: A-SESSION-WORDING when it
+    /// names a session policy, A-INLINE-NO-ARN when it reports an explicit deny by a policy that
+    /// can be inline (identity-based, resource-based, session) and was given without an ARN.
+    pub fn message_assumptions(&self, set: &PolicySet) -> Assumptions {
+        let mut a = Assumptions::NONE;
+        let Some(by) = self.by.filter(|_| self.kind != DecisionKind::Allow) else {
+            return a;
+        };
+        if by == PolicyType::Session {
+            a = a.with(AssumptionId::SessionWording);
+        }
+        let can_be_inline = matches!(
+            by,
+            PolicyType::Identity | PolicyType::Resource | PolicyType::Session
+        );
+        if self.kind == DecisionKind::ExplicitDeny
+            && can_be_inline
+            && self.denying_policy_arn(set).is_none()
+        {
+            a = a.with(AssumptionId::InlineNoArn);
+        }
+        a
     }
 
     /// The ARN of the first policy of the deciding type whose Deny applied, if it has one.

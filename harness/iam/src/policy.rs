@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde_json::{Map, Value};
 
 use crate::arn::Parts;
+use crate::assumptions::Reading;
 use crate::condition::{self, Condition};
 use crate::error::{Loc, ParseNameError, PolicyError, PolicyErrorKind};
 use crate::json::{Json, JsonObject};
@@ -262,20 +263,28 @@ impl ResourceBlock {
     /// Whether the element lets the statement apply to the request's resource (for
     /// `NotResource`: no pattern matches it).
     pub fn matches(&self, req: &Request) -> bool {
-        self.matching_entry(req).is_some() != self.negated
+        self.matches_under(req, &Reading::keyward())
+    }
+
+    pub(crate) fn matches_under(&self, req: &Request, reading: &Reading) -> bool {
+        self.entry_under(req, reading).is_some() != self.negated
     }
 
     /// Which listed pattern matched the request's resource (for explanations).
     pub fn matching_entry(&self, req: &Request) -> Option<&str> {
+        self.entry_under(req, &Reading::keyward())
+    }
+
+    fn entry_under(&self, req: &Request, reading: &Reading) -> Option<&str> {
         let r = req.resource();
         self.matchers
             .iter()
             .position(|m| match m {
                 ResourceMatcher::Glob(g) => g.is_match(r),
                 // A variable missing from the context makes this entry match no resource.
-                ResourceMatcher::Tpl(t) => {
-                    t.resolve_glob(&req.context).is_some_and(|g| g.is_match(r))
-                }
+                ResourceMatcher::Tpl(t) => t
+                    .resolve_glob(&req.context, reading)
+                    .is_some_and(|g| g.is_match(r)),
             })
             .map(|i| self.raw[i].as_str())
     }
@@ -514,9 +523,43 @@ impl Statement {
     /// resource-based policies only).
     #[inline]
     pub fn applies(&self, req: &Request) -> bool {
+        self.applies_under(req, &Reading::keyward())
+    }
+
+    /// [`Statement::applies`] under a reading of the assumed choices it meets.
+    #[inline]
+    pub(crate) fn applies_under(&self, req: &Request, reading: &Reading) -> bool {
         self.action.matches(req)
-            && self.resource.as_ref().is_none_or(|r| r.matches(req))
-            && self.conditions.iter().all(|c| c.eval(&req.context))
+            && self
+                .resource
+                .as_ref()
+                .is_none_or(|r| r.matches_under(req, reading))
+            && self
+                .conditions
+                .iter()
+                .all(|c| c.eval_under(&req.context, reading))
+    }
+
+    /// Whether only a `"*"` makes this statement's Principal name the caller directly (the
+    /// choice of assumption A-STAR-PRINCIPAL-DIRECT).
+    pub(crate) fn names_caller_only_by_star(&self, principal: &str) -> bool {
+        let Some(pb) = self.principal.as_ref().filter(|pb| !pb.negated) else {
+            return false;
+        };
+        // `"Principal": "*"`.
+        let Some(entries) = &pb.entries else {
+            return true;
+        };
+        let values = || {
+            entries
+                .iter()
+                .flat_map(|e| e.values.iter().map(move |v| (e.kind, v)))
+        };
+        values().any(|(_, v)| v == "*")
+            && values()
+                .filter(|(_, v)| *v != "*")
+                .filter_map(|(kind, v)| principal_value_match(kind, v, principal))
+                .all(|m| m != PrincipalMatch::Direct)
     }
 }
 

@@ -2,6 +2,7 @@
 //! escapes), substituted only in policies whose Version is 2012-10-17.
 //! Source: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html>
 
+use crate::assumptions::{AssumptionId, Reading};
 use crate::pattern::{tokenize, Glob, Tok};
 use crate::request::Context;
 
@@ -83,14 +84,20 @@ impl Template {
     /// A pattern in which only the policy's own text carries wildcards. Substituted values are
     /// literal (assumption A-VAR-LITERAL: the docs do not say whether a `*` inside a context value
     /// would act as a wildcard; treating it as literal is the conservative reading).
-    pub(crate) fn resolve_glob(&self, ctx: &Context) -> Option<Glob> {
+    /// Under the other reading a substituted `*` or `?` is a wildcard.
+    pub(crate) fn resolve_glob(&self, ctx: &Context, reading: &Reading) -> Option<Glob> {
         let mut toks = Vec::new();
         for p in &self.parts {
             match p {
                 Part::Text(t) => toks.extend(tokenize(t)),
                 Part::Escaped(c) => toks.push(Tok::Lit(c.to_string().into())),
                 Part::Var { key, default } => {
-                    toks.push(Tok::Lit(lookup(ctx, key, default.as_deref())?.into()))
+                    let v = lookup(ctx, key, default.as_deref())?;
+                    if v.contains(['*', '?']) && reading.other(AssumptionId::VarLiteral) {
+                        toks.extend(tokenize(v));
+                    } else {
+                        toks.push(Tok::Lit(v.into()));
+                    }
                 }
             }
         }
@@ -162,7 +169,7 @@ mod tests {
     #[test]
     fn escapes_are_literal_even_in_patterns() {
         let t = Template::parse("a${*}b").unwrap();
-        let g = t.resolve_glob(&ctx()).unwrap();
+        let g = t.resolve_glob(&ctx(), &Reading::keyward()).unwrap();
         assert!(g.is_match("a*b"));
         assert!(!g.is_match("axxb"));
         let t = Template::parse("${?}${$}").unwrap();

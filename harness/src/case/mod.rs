@@ -13,7 +13,7 @@ pub use read::{read_cases, read_file, read_policies, CaseSource};
 
 use keyward_bedrock::Outcome;
 use keyward_bedrock::{Scenario, ScenarioResult};
-use keyward_iam::{DecisionKind, PolicySet, PolicyType, Request};
+use keyward_iam::{AssumptionId, DecisionKind, PolicySet, PolicyType, Request};
 use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
@@ -21,18 +21,26 @@ use std::sync::Arc;
 /// Where a case's expectation comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Provenance {
+    /// AWS's documentation (or official samples) says it; `source` is the page.
     Documented,
+    /// The hands-on article observed it.
     Article,
+    /// `keyward record` saw AWS answer it.
     Recorded,
+    /// A generator made the case; no expectation from AWS.
     Generated,
+    /// An AWS answer pasted verbatim in a public report (an issue thread, a committed run log);
+    /// `source` is its URL.
+    Observed,
 }
 
 impl Provenance {
-    pub const ALL: [Provenance; 4] = [
+    pub const ALL: [Provenance; 5] = [
         Provenance::Documented,
         Provenance::Article,
         Provenance::Recorded,
         Provenance::Generated,
+        Provenance::Observed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +49,7 @@ impl Provenance {
             Provenance::Article => "article",
             Provenance::Recorded => "recorded",
             Provenance::Generated => "generated",
+            Provenance::Observed => "observed",
         }
     }
 
@@ -110,6 +119,9 @@ pub struct Verdict {
     pub outcome: Option<Outcome>,
     /// `None` when the case has no expectation.
     pub agrees: Option<bool>,
+    /// The registered assumptions (keyward-iam's `A-...`, then keyward-bedrock's `B-...`) the
+    /// answer rests on; empty when it rests on documented rules only.
+    pub assumptions: Vec<&'static str>,
 }
 
 impl Case {
@@ -134,22 +146,35 @@ impl Case {
         let mut v = match &self.query {
             Query::Request(r) => {
                 let d = keyward_iam::evaluate(&self.policies, r);
+                let message = d.message(r, &self.policies);
+                let mut rests_on = d.assumptions();
+                if message.is_some() {
+                    rests_on = rests_on.union(d.message_assumptions(&self.policies));
+                }
                 Verdict {
-                    message: d.message(r, &self.policies),
+                    message,
                     decision: Some(d.kind),
                     by: d.by,
                     outcome: None,
                     agrees: None,
+                    assumptions: rests_on.iter().map(AssumptionId::as_str).collect(),
                 }
             }
             Query::Scenario(s) => {
                 let res = s.run(&self.policies);
+                let assumptions = res
+                    .iam_assumptions(&self.policies)
+                    .iter()
+                    .map(AssumptionId::as_str)
+                    .chain(res.assumptions.iter().copied())
+                    .collect();
                 Verdict {
                     decision: res.decision.as_ref().map(|d| d.kind),
                     by: res.decision.as_ref().and_then(|d| d.by),
                     message: res.message,
                     outcome: Some(res.outcome),
                     agrees: None,
+                    assumptions,
                 }
             }
         };

@@ -282,7 +282,7 @@ pub(crate) fn parse_case(file: &str, v: &Json<'_>, src: CaseSource) -> Result<Ca
             err(
                 "$.provenance",
                 format!(
-                    "unknown provenance {p:?}: expected documented, article, recorded or generated"
+                    "unknown provenance {p:?}: expected documented, article, recorded, observed or generated"
                 ),
             )
         })?),

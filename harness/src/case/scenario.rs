@@ -104,6 +104,17 @@ pub(crate) fn parse_scenario(v: &Value) -> Result<Scenario, Fail> {
 
 fn parse_key(v: &Value) -> Result<KeySpec, Fail> {
     let p = "$.scenario.call.key";
+    // The string "none": the call sends no Authorization header at all.
+    match v {
+        Value::String(s) if s == "none" => return Ok(KeySpec::Absent),
+        Value::String(s) => {
+            return Err(Fail::new(
+                p.into(),
+                format!("{s:?} is not a key: give an object, or \"none\" for a call without a key"),
+            ))
+        }
+        _ => {}
+    }
     let o = obj(v, p)?;
     if let Some(t) = o.get("token") {
         only(o, p, &["token"])?;

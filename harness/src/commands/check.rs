@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{Tally, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
+use super::{AssumptionCounts, Tally, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
 use crate::compare::{compare_now, Comparison};
 use crate::inputs::{expand, load, Loaded};
 use crate::oracle::{Fixtures, Local, Oracle};
@@ -80,6 +80,13 @@ struct FixtureProblem {
     text: String,
 }
 
+/// A fixture whose local answer rests on registered assumptions.
+struct RestsOn {
+    id: String,
+    file: String,
+    assumptions: Vec<&'static str>,
+}
+
 struct Report {
     files: usize,
     /// The fixture store against the oracle under test.
@@ -88,6 +95,8 @@ struct Report {
     unreadable: usize,
     /// Unreadable fixtures and disagreements, in the order the fixtures were read.
     problems: Vec<FixtureProblem>,
+    /// The fixtures whose local answer rests on registered assumptions, in reading order.
+    rests_on: Vec<RestsOn>,
     run: RunResult,
     opts_seed: u64,
     shard: Shard,
@@ -110,6 +119,14 @@ impl Report {
         }
     }
 
+    fn assumption_counts(&self) -> AssumptionCounts {
+        let mut c = AssumptionCounts::default();
+        for r in &self.rests_on {
+            c.record(&r.assumptions);
+        }
+        c
+    }
+
     fn total(&self) -> Tally {
         let (f, g) = (self.fixture_tally(), self.generated_tally());
         Tally {
@@ -129,6 +146,16 @@ impl Report {
         for p in &self.problems {
             s.push_str(&p.text);
             s.push('\n');
+        }
+        let counts = self.assumption_counts();
+        if !self.rests_on.is_empty() {
+            s.push_str(&format!(
+                "{} fixtures rest on registered assumptions (docs/aws-behaviour.md):\n",
+                self.rests_on.len()
+            ));
+            for line in counts.lines().lines() {
+                s.push_str(&format!("  {line}\n"));
+            }
         }
         let r = &self.run;
         s.push_str(&format!(
@@ -190,6 +217,8 @@ impl Report {
                 "unreadable": f.unreadable,
                 "per_provenance": self.fixtures.per_provenance_json(),
                 "problems": self.problems.iter().map(|p| json!({"id": p.id, "file": p.file, "detail": p.text})).collect::<Vec<_>>(),
+                "assumptions": self.assumption_counts().to_json(),
+                "resting_on_assumptions": self.rests_on.iter().map(|r| json!({"id": r.id, "file": r.file, "assumptions": r.assumptions})).collect::<Vec<_>>(),
             },
             "generated": {
                 "seed": self.opts_seed,
@@ -223,12 +252,29 @@ impl Report {
             "  <testsuite name=\"fixtures\" tests=\"{}\" failures=\"{fx_fail}\">\n",
             f.passed + f.failed + f.unreadable
         ));
+        let counts = self.assumption_counts().ranked();
+        if !counts.is_empty() {
+            suites.push_str("    <properties>\n");
+            for (a, n) in counts {
+                suites.push_str(&format!(
+                    "      <property name=\"fixtures resting on {a}\" value=\"{n}\"/>\n"
+                ));
+            }
+            suites.push_str("    </properties>\n");
+        }
         for p in &self.problems {
+            let rests_on = self
+                .rests_on
+                .iter()
+                .find(|r| r.id == p.id && r.file == p.file)
+                .map(|r| format!("\nrests on: {}", r.assumptions.join(", ")))
+                .unwrap_or_default();
             suites.push_str(&format!(
-                "    <testcase classname=\"fixtures\" name=\"{}\"><failure message=\"{}\">{}</failure></testcase>\n",
+                "    <testcase classname=\"fixtures\" name=\"{}\"><failure message=\"{}\">{}{}</failure></testcase>\n",
                 esc(&p.id),
                 esc(p.text.lines().next().unwrap_or_default()),
-                esc(&p.text)
+                esc(&p.text),
+                esc(&rests_on)
             ));
         }
         suites.push_str(&format!(
@@ -318,6 +364,7 @@ pub fn run_with_oracle(
         fixtures: fixtures.comparison,
         unreadable: fixtures.unreadable,
         problems: fixtures.problems,
+        rests_on: fixtures.rests_on,
         run,
         opts_seed: opts.run.seed,
         shard,
@@ -358,6 +405,7 @@ struct FixtureRun {
     comparison: Comparison,
     unreadable: usize,
     problems: Vec<FixtureProblem>,
+    rests_on: Vec<RestsOn>,
 }
 
 /// Oracle against oracle: the fixture store against `oracle` on every fixture of `files`.
@@ -387,6 +435,19 @@ fn compare_fixtures(files: &[PathBuf], oracle: &dyn Oracle, err: &mut dyn Write)
         }
     }
     let comparison = compare_now(&Fixtures, &oracle, &cases, &places);
+    // What keyward's own answer rests on, whichever oracle is under test.
+    let rests_on = cases
+        .iter()
+        .zip(&places)
+        .filter_map(|(case, file)| {
+            let assumptions = case.verdict().assumptions;
+            (!assumptions.is_empty()).then(|| RestsOn {
+                id: case.id.clone(),
+                file: file.clone().unwrap_or_default(),
+                assumptions,
+            })
+        })
+        .collect();
     let mut unreadable = 0;
     let problems = slots
         .into_iter()
@@ -409,6 +470,7 @@ fn compare_fixtures(files: &[PathBuf], oracle: &dyn Oracle, err: &mut dyn Write)
         comparison,
         unreadable,
         problems,
+        rests_on,
     }
 }
 

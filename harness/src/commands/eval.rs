@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::{Tally, EXIT_BAD_INPUT};
+use super::{AssumptionCounts, Tally, EXIT_BAD_INPUT};
 use crate::case::{Case, Verdict};
 use crate::compare::disagreement_text;
 use crate::inputs::{expand, for_each_batch, Loaded};
@@ -50,6 +50,14 @@ pub fn write_verdict(buf: &mut Vec<u8>, case: &Case, v: &Verdict) {
         }
         buf.push(b']');
     }
+    buf.extend_from_slice(b",\"assumptions\":[");
+    for (i, a) in v.assumptions.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        string(buf, a);
+    }
+    buf.push(b']');
     if v.agrees == Some(false) {
         if let Some(e) = &case.expect {
             buf.extend_from_slice(b",\"expected\":");
@@ -73,6 +81,8 @@ struct Printed {
     err: Option<String>,
     agrees: Option<bool>,
     unreadable: bool,
+    /// What the answer rests on, kept for `--summary`'s counts.
+    assumptions: Vec<&'static str>,
 }
 
 /// Evaluates one loaded item: pure, so items are evaluated on every core and printed in order.
@@ -92,6 +102,7 @@ fn render(item: &Loaded, summary: bool) -> Printed {
                 err: Some(format!("error: {e}")),
                 agrees: None,
                 unreadable: true,
+                assumptions: Vec::new(),
             }
         }
         Loaded::Case { file, case } => {
@@ -108,6 +119,7 @@ fn render(item: &Loaded, summary: bool) -> Printed {
                 err: None,
                 agrees: v.agrees,
                 unreadable: false,
+                assumptions: if summary { v.assumptions } else { Vec::new() },
             }
         }
     }
@@ -138,6 +150,7 @@ pub fn run(
         }
     };
     let mut tally = Tally::default();
+    let mut counts = AssumptionCounts::default();
     // One write per batch, not one per line (standard output is line-buffered).
     let mut text = Vec::new();
     for_each_batch(
@@ -151,6 +164,7 @@ pub fn run(
                 } else {
                     tally.record(p.agrees);
                 }
+                counts.record(&p.assumptions);
                 // An error goes out after the lines before it, as when every line was written on
                 // its own (the two streams may be one terminal or one file).
                 if let Some(e) = p.err {
@@ -168,6 +182,7 @@ pub fn run(
         },
     );
     if summary {
+        let _ = write!(out, "{}", counts.lines());
         let _ = writeln!(out, "{}", tally.summary_line());
     }
     tally.exit_code()

@@ -54,6 +54,14 @@ pub fn render(case: &Case) -> String {
                 render_request(&mut s, &step.request, &case.policies);
             }
             s.push_str(&format!("outcome: {}\n", res.outcome));
+            // The requests' own assumptions are under each request; these are the outcome's.
+            if res.assumptions.is_empty() {
+                s.push_str("outcome assumptions: none beyond the requests'\n");
+            }
+            for id in &res.assumptions {
+                let statement = keyward_bedrock::Assumption::find(id).map_or("", |a| a.statement);
+                s.push_str(&format!("assumption {id}: {statement}\n"));
+            }
         }
     }
     if let Some(e) = &case.expect {

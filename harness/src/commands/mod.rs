@@ -11,6 +11,44 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_DISAGREE: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
 
+/// How many answers rested on each registered assumption (a maintainer's guide to which live
+/// probes matter most).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AssumptionCounts(std::collections::BTreeMap<&'static str, usize>);
+
+impl AssumptionCounts {
+    /// Counts one answer's assumptions.
+    pub fn record(&mut self, assumptions: &[&'static str]) {
+        for a in assumptions {
+            *self.0.entry(a).or_default() += 1;
+        }
+    }
+
+    /// Each assumption with its count, most used first (ties by id).
+    pub fn ranked(&self) -> Vec<(&'static str, usize)> {
+        let mut v: Vec<_> = self.0.iter().map(|(a, n)| (*a, *n)).collect();
+        v.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(y.0)));
+        v
+    }
+
+    /// One line per assumption, `rests on ID: N cases`, most used first.
+    pub fn lines(&self) -> String {
+        self.ranked()
+            .into_iter()
+            .map(|(a, n)| format!("rests on {a}: {n} case{}\n", if n == 1 { "" } else { "s" }))
+            .collect()
+    }
+
+    /// `{"ID": N, ...}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        self.0
+            .iter()
+            .map(|(a, n)| ((*a).to_string(), serde_json::Value::from(*n)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+}
+
 /// Counts of a run, and the exit code and closing line they make.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Tally {

@@ -53,6 +53,8 @@ pub enum Skip {
     ExpiredLongTermKey,
     /// A key issued after the call was made.
     FutureKey,
+    /// A call without a key: the SDK always sends an `Authorization` header.
+    NoKey,
     /// More existing keys than IAM allows a user to hold.
     TooManyExistingKeys,
     /// Renaming for the sandbox changed the local verdict.
@@ -111,6 +113,7 @@ impl fmt::Display for Skip {
             Skip::SessionPolicyOnUser => write!(f, "session policies apply to role sessions, and the principal is a user"),
             Skip::ExpiredLongTermKey => write!(f, "a long-term key that is already expired cannot be created"),
             Skip::FutureKey => write!(f, "the key was issued after the call"),
+            Skip::NoKey => write!(f, "a call without a key cannot be made through the SDK, which always sends an Authorization header"),
             Skip::TooManyExistingKeys => write!(f, "IAM allows at most 2 keys per user and service"),
             Skip::RenamingChangesVerdict => write!(f, "renaming for the sandbox changes the local verdict"),
             Skip::CountTokensModel(m) => write!(f, "CountTokens is documented for some Anthropic Claude foundation models only, not for {m}"),
@@ -770,6 +773,7 @@ fn call_plan(
         return Err(Skip::CountTokensModel(model));
     }
     let key = match &c.key {
+        KeySpec::Absent => return Err(Skip::NoKey),
         KeySpec::Malformed(t) => KeyPlan::Malformed(t.clone()),
         KeySpec::ShortTerm {
             principal,
@@ -976,6 +980,11 @@ mod tests {
         assert_eq!(
             plan(&scenario(base.clone(), mantle), &ctx()).unwrap_err(),
             Skip::Mantle
+        );
+        let no_key = call(json!({"key": "none"}));
+        assert_eq!(
+            plan(&scenario(base.clone(), no_key), &ctx()).unwrap_err(),
+            Skip::NoKey
         );
         // A pattern that only the case's short role name matches: renaming would change the answer.
         let by_name = json!({"identity": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*",

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use keyward_bedrock::ShortTermToken;
+use keyward_bedrock::{ShortTermToken, EXPIRED_MESSAGE};
 
 use super::response::Resp;
 use super::world::wall_now;
@@ -47,7 +47,11 @@ pub fn answer(r: &Req, w: &mut World) -> Resp {
     }
     let expired = token.starts_with("bedrock-api-key-")
         && ShortTermToken::parse(token).is_ok_and(|t| t.is_expired_at(wall_now()));
-    let Some(caller) = r.caller_arn.clone().filter(|_| !expired) else {
+    if expired {
+        // keyward's model (assumption B-EXPIRED-MESSAGE).
+        return bedrock_error(w, 403, "AccessDeniedException", EXPIRED_MESSAGE);
+    }
+    let Some(caller) = r.caller_arn.clone() else {
         return bedrock_error(w, 403, "AccessDeniedException", AUTH_FAILED);
     };
     if !w.policies_seen(&caller) {

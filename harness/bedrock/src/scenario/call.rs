@@ -2,10 +2,14 @@
 
 use std::str::FromStr;
 
-use keyward_iam::{Arn, ContextValue, PolicySet, Request};
+use keyward_iam::{evaluate, Arn, ContextValue, DecisionKind, PolicySet, Request};
 
-use super::{authorize, principal_context, ScenarioResult};
-use crate::outcome::{Outcome, AUTH_FAILED_MESSAGE, INVALID_FORMAT_MESSAGE};
+use super::{authorize, denial_changes, principal_context, ScenarioResult, Step};
+use crate::assumptions::ids;
+use crate::outcome::{
+    Outcome, AUTHORIZATION_MISSING_MESSAGE, AUTH_FAILED_MESSAGE, EXPIRED_MESSAGE,
+    INVALID_FORMAT_MESSAGE, MANTLE_INVALID_KEY_CODE, MANTLE_INVALID_KEY_MESSAGE,
+};
 use crate::token::{classify, TokenError, TokenType};
 use crate::UnknownName;
 
@@ -146,6 +150,8 @@ pub enum KeySpec {
     },
     /// A literal bearer string that does not read as a key.
     Malformed(String),
+    /// No key at all: the call carries no `Authorization` header.
+    Absent,
 }
 
 /// A Bedrock runtime call made with an API key.
@@ -180,11 +186,27 @@ pub struct ContextEntry {
 const PROFILE_PREFIXES: [&str; 7] = ["us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au."];
 
 impl CallScenario {
-    /// Authentication first: a key that cannot be read, has expired, was made for another region
-    /// or is inactive never reaches authorization.
+    /// Authentication first: a missing key, or a key that cannot be read, has expired, was made
+    /// for another region or is inactive, never reaches authorization.
     fn authenticate(&self) -> Result<(&str, TokenType), Outcome> {
+        let runtime = self.authenticate_runtime();
+        match (self.endpoint, runtime) {
+            // bedrock-mantle answers in its own OpenAI-style envelope: 401 invalid_api_key for
+            // every key it does not accept (assumption B-MANTLE-AUTH-401).
+            (Endpoint::BedrockMantle, Err(_)) => Err(Outcome::mantle_error(
+                401,
+                MANTLE_INVALID_KEY_CODE,
+                MANTLE_INVALID_KEY_MESSAGE,
+            )),
+            (_, r) => r,
+        }
+    }
+
+    /// What bedrock-runtime answers a key it does not accept.
+    fn authenticate_runtime(&self) -> Result<(&str, TokenType), Outcome> {
         let failed = || Outcome::bedrock_error(403, AUTH_FAILED_MESSAGE);
         match &self.key {
+            KeySpec::Absent => Err(Outcome::bedrock_error(403, AUTHORIZATION_MISSING_MESSAGE)),
             KeySpec::Malformed(t) => Err(match classify(t) {
                 Err(
                     TokenError::UnknownPrefix { .. }
@@ -201,7 +223,11 @@ impl CallScenario {
                 expires_in,
             } => {
                 let expired = matches!((issued_at, self.at), (Some(i), Some(now)) if now >= i + i64::from(*expires_in));
-                if expired || *region != self.region {
+                // Expiry is judged before the region (assumption B-EXPIRED-MESSAGE).
+                if expired {
+                    return Err(Outcome::bedrock_error(403, EXPIRED_MESSAGE));
+                }
+                if *region != self.region {
                     return Err(failed());
                 }
                 Ok((principal, TokenType::ShortTerm))
@@ -288,16 +314,23 @@ impl CallScenario {
     pub fn run(&self, set: &PolicySet) -> ScenarioResult {
         let (principal, token_type) = match self.authenticate() {
             Ok(p) => p,
-            Err(o) => return ScenarioResult::rejected(o),
+            Err(o) => {
+                let mut r = ScenarioResult::rejected(o);
+                r.assumptions = self.rejection_assumptions();
+                return r;
+            }
         };
         let mut steps = Vec::new();
-        let denied = authorize(set, self.requests(principal, token_type), &mut steps);
+        let requests = self.requests(principal, token_type);
+        let denied = authorize(set, requests.clone(), &mut steps);
+        let assumptions = self.assumptions(set, &requests, &steps, denied);
         match denied {
             None => ScenarioResult {
                 decision: steps.last().map(|s| s.decision.clone()),
                 steps,
                 message: None,
                 outcome: Outcome::success(Vec::new()),
+                assumptions,
             },
             Some(i) => {
                 let s = &steps[i];
@@ -310,9 +343,120 @@ impl CallScenario {
                     steps,
                     message,
                     outcome,
+                    assumptions,
                 }
             }
         }
+    }
+
+    /// The assumptions a rejected key's outcome rests on. Observed answers rest on none: a
+    /// missing header, a wrong prefix, a short-term key of another region, and on bedrock-mantle
+    /// a value without a known prefix (docs/aws-behaviour.md §8).
+    fn rejection_assumptions(&self) -> Vec<&'static str> {
+        let prefix_error = |t: &str| {
+            matches!(
+                classify(t),
+                Err(TokenError::UnknownPrefix { .. }
+                    | TokenError::WrongPrefix { .. }
+                    | TokenError::Empty
+                    | TokenError::SurroundingWhitespace)
+            )
+        };
+        if self.endpoint == Endpoint::BedrockMantle {
+            let observed = matches!(&self.key, KeySpec::Malformed(t) if prefix_error(t));
+            let mut out = vec![ids::MANTLE_ENVELOPE];
+            if !observed {
+                out.insert(0, ids::MANTLE_AUTH_401);
+            }
+            return out;
+        }
+        match &self.key {
+            KeySpec::Absent => Vec::new(),
+            KeySpec::Malformed(t) if prefix_error(t) => Vec::new(),
+            KeySpec::Malformed(_) | KeySpec::LongTerm { .. } => vec![ids::AUTH_FAILED_MESSAGE],
+            KeySpec::ShortTerm {
+                issued_at,
+                expires_in,
+                ..
+            } => {
+                let expired = matches!((issued_at, self.at), (Some(i), Some(now)) if now >= i + i64::from(*expires_in));
+                if expired {
+                    vec![ids::EXPIRED_MESSAGE]
+                } else {
+                    Vec::new()
+                }
+            }
+        }
+    }
+
+    /// The Bedrock-key assumptions an authorized call's outcome rests on, each checked by
+    /// authorizing the call again under the assumption's other reading where it has one.
+    fn assumptions(
+        &self,
+        set: &PolicySet,
+        requests: &[Request],
+        steps: &[Step],
+        denied: Option<usize>,
+    ) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if let Some(i) = denied {
+            out.push(ids::DENY_STATUS_403);
+            // Denied by the model action, or denied by the first request while a later one
+            // would be too: the order (and that both are authorized) decides what is seen.
+            let later_denies = || {
+                requests[i + 1..]
+                    .iter()
+                    .any(|r| evaluate(set, r).kind != DecisionKind::Allow)
+            };
+            if i > 0 || later_denies() {
+                out.push(ids::CALL_ORDER);
+            }
+        }
+        let ns = self.endpoint.namespace();
+        let type_key = format!("{ns}:BearerTokenType");
+        match self.endpoint {
+            Endpoint::BedrockRuntime => {
+                // The other reading of B-BEARER-TYPE-ONLY-FIRST: the model action carries the
+                // token type too.
+                let token_type = requests[0].context.get(&type_key).cloned();
+                if let Some(t) = token_type {
+                    let other = requests
+                        .iter()
+                        .map(|r| {
+                            let mut r = r.clone();
+                            r.context.insert(&type_key, t.clone());
+                            r
+                        })
+                        .collect();
+                    if denial_changes(set, steps, denied, other) {
+                        out.push(ids::BEARER_TYPE_ONLY_FIRST);
+                    }
+                }
+                // The foundation model is authorized in the call's region only; through a
+                // system inference profile AWS may route elsewhere.
+                let through_profile = requests.len() > 2;
+                if through_profile && denied.is_none_or(|i| i == requests.len() - 1) {
+                    out.push(ids::CRIS_SOURCE_REGION);
+                }
+            }
+            Endpoint::BedrockMantle => {
+                // The other reading of B-MANTLE-ONE-REQUEST: bedrock: statements apply to mantle
+                // calls too (bedrock:CallWithBearerToken is authorized as well).
+                let mut other = requests.to_vec();
+                let first = &requests[0];
+                let mut bedrock =
+                    Request::new(first.principal(), "bedrock:CallWithBearerToken", "*");
+                bedrock.context = first.context.clone();
+                if let Some(t) = requests[0].context.get(&type_key).cloned() {
+                    bedrock.context.insert("bedrock:BearerTokenType", t);
+                }
+                other.push(bedrock);
+                if denial_changes(set, steps, denied, other) {
+                    out.push(ids::MANTLE_ONE_REQUEST);
+                }
+            }
+        }
+        out
     }
 }
 

@@ -2,9 +2,10 @@
 
 use std::str::FromStr;
 
-use keyward_iam::{Arn, ContextValue, PolicySet, Request};
+use keyward_iam::{evaluate, Arn, ContextValue, DecisionKind, PolicySet, Request};
 
-use super::{authorize, principal_context, ScenarioResult};
+use super::{authorize, denial_changes, principal_context, ScenarioResult};
+use crate::assumptions::ids;
 use crate::credential::{AgeDays, CredentialStore, ServiceName, UserName};
 use crate::outcome::{IamErrorCode, Outcome};
 use crate::{SideEffect, UnknownName};
@@ -166,6 +167,12 @@ impl CreateKeyScenario {
     /// Order: parameter constraints, then authorization, then the user, the service and the limit
     /// (assumption B-CREATE-ORDER).
     pub fn run(&self, set: &PolicySet) -> ScenarioResult {
+        let mut r = self.run_in_order(set);
+        r.assumptions = self.assumptions(set, &r);
+        r
+    }
+
+    fn run_in_order(&self, set: &PolicySet) -> ScenarioResult {
         let age = match self.checked_age() {
             Ok(age) => age,
             Err(outcome) => return ScenarioResult::rejected(outcome),
@@ -189,6 +196,7 @@ impl CreateKeyScenario {
                     steps,
                     message,
                     outcome,
+                    assumptions: Vec::new(),
                 };
             }
             side_effects.extend(effect);
@@ -199,6 +207,7 @@ impl CreateKeyScenario {
             steps: steps.clone(),
             message: None,
             outcome: Outcome::iam_error(code, &msg, side_effects),
+            assumptions: Vec::new(),
         };
         if self.flow == Flow::Api && !self.user_exists {
             return fail(
@@ -215,12 +224,14 @@ impl CreateKeyScenario {
                 side_effects,
             );
         }
-        let limit = CredentialStore::LIMIT_PER_USER_AND_SERVICE;
-        if usize::try_from(self.existing_keys).unwrap_or(usize::MAX) >= limit {
+        if self.at_limit() {
             // Modelled on IAM's access-key quota text (assumption B-LIMIT-MESSAGE).
             return fail(
                 IamErrorCode::LimitExceeded,
-                format!("Cannot exceed quota for ServiceSpecificCredentialsPerUser: {limit}"),
+                format!(
+                    "Cannot exceed quota for ServiceSpecificCredentialsPerUser: {}",
+                    CredentialStore::LIMIT_PER_USER_AND_SERVICE
+                ),
                 side_effects,
             );
         }
@@ -234,7 +245,97 @@ impl CreateKeyScenario {
             steps,
             message: None,
             outcome: Outcome::success(side_effects),
+            assumptions: Vec::new(),
         }
+    }
+
+    fn at_limit(&self) -> bool {
+        usize::try_from(self.existing_keys).unwrap_or(usize::MAX)
+            >= CredentialStore::LIMIT_PER_USER_AND_SERVICE
+    }
+
+    /// The Bedrock-key assumptions the outcome `r` rests on, each checked by authorizing again
+    /// under the assumption's other reading where it has one.
+    fn assumptions(&self, set: &PolicySet, r: &ScenarioResult) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let code = r.outcome.code;
+        let authorization_denies = || {
+            self.requests()
+                .iter()
+                .any(|q| evaluate(set, q).kind != DecisionKind::Allow)
+        };
+        // The errors found after authorization, in the order they are checked.
+        let later_errors = [
+            self.flow == Flow::Api && !self.user_exists,
+            !self.service.is_supported(),
+            self.at_limit(),
+        ];
+        let later = later_errors.iter().filter(|e| **e).count();
+        match code {
+            Some(IamErrorCode::ValidationError) => {
+                out.push(ids::AGE_VALIDATION_MESSAGE);
+                if authorization_denies() {
+                    out.push(ids::CREATE_ORDER);
+                }
+            }
+            Some(IamErrorCode::AccessDenied) => {
+                out.push(ids::IAM_RESOURCE_FORM);
+                if later > 0 {
+                    out.push(ids::CREATE_ORDER);
+                }
+            }
+            Some(IamErrorCode::NotSupportedService) => out.push(ids::NOT_SUPPORTED_MESSAGE),
+            Some(IamErrorCode::LimitExceeded) => out.push(ids::LIMIT_MESSAGE),
+            _ => {}
+        }
+        if code != Some(IamErrorCode::AccessDenied)
+            && code != Some(IamErrorCode::ValidationError)
+            && later > 1
+        {
+            out.push(ids::CREATE_ORDER);
+        }
+        if self.flow == Flow::Console {
+            out.push(ids::CONSOLE_STEPS);
+        }
+        if !r.steps.is_empty() {
+            let denied = r
+                .steps
+                .iter()
+                .position(|s| s.decision.kind != DecisionKind::Allow);
+            let requests = self.requests();
+            let changed = |edit: &dyn Fn(&mut Request)| {
+                let other = requests
+                    .iter()
+                    .map(|q| {
+                        let mut q = q.clone();
+                        edit(&mut q);
+                        q
+                    })
+                    .collect();
+                denial_changes(set, &r.steps, denied, other)
+            };
+            // The other reading of B-IAM-REGION: IAM requests carry no aws:RequestedRegion.
+            if changed(&|q| {
+                q.context.remove("aws:RequestedRegion");
+            }) {
+                out.push(ids::IAM_REGION);
+            }
+            // The other reading of B-AGEDAYS-ABSENT: a never-expiring key's request carries the
+            // age key, with the largest age IAM takes.
+            if self.age_days.is_none()
+                && changed(&|q| {
+                    if q.action() == "iam:CreateServiceSpecificCredential" {
+                        q.context.insert(
+                            "iam:ServiceSpecificCredentialAgeDays",
+                            ContextValue::single(AgeDays::MAX.get().to_string()),
+                        );
+                    }
+                })
+            {
+                out.push(ids::AGEDAYS_ABSENT);
+            }
+        }
+        out
     }
 }
 

@@ -7,7 +7,10 @@ mod create_key;
 pub use call::{CallScenario, ContextEntry, Endpoint, KeySpec, Operation};
 pub use create_key::{CreateKeyScenario, Flow, LIMITED_ACCESS_POLICY};
 
-use keyward_iam::{evaluate, Arn, ContextValue, Decision, DecisionKind, PolicySet, Request};
+use keyward_iam::{
+    evaluate, Arn, Assumptions, ContextValue, Decision, DecisionKind, PolicySet, PolicyType,
+    Request,
+};
 
 use crate::outcome::Outcome;
 
@@ -43,6 +46,10 @@ pub struct ScenarioResult {
     pub message: Option<String>,
     /// What the caller sees.
     pub outcome: Outcome,
+    /// The Bedrock-key assumptions ([`crate::ASSUMPTIONS`]) the outcome rests on: those whose
+    /// other reading would change it, and those that fix the form of what the caller sees. The
+    /// IAM assumptions are [`ScenarioResult::iam_assumptions`].
+    pub assumptions: Vec<&'static str>,
 }
 
 impl ScenarioResult {
@@ -52,8 +59,44 @@ impl ScenarioResult {
             decision: None,
             message: None,
             outcome,
+            assumptions: Vec::new(),
         }
     }
+
+    /// The IAM assumptions the outcome rests on: those of every request evaluated (each one's
+    /// decision is part of the outcome), and those of the denied request's message.
+    pub fn iam_assumptions(&self, set: &PolicySet) -> Assumptions {
+        let mut a = self
+            .steps
+            .iter()
+            .fold(Assumptions::NONE, |a, s| a.union(s.decision.assumptions()));
+        if let (Some(d), Some(_)) = (&self.decision, &self.message) {
+            a = a.union(d.message_assumptions(set));
+        }
+        a
+    }
+}
+
+/// Which request of a run is denied, and how: what the caller's outcome turns on.
+fn denial(
+    steps: &[Step],
+    denied: Option<usize>,
+) -> Option<(usize, DecisionKind, Option<PolicyType>)> {
+    let i = denied?;
+    let d = &steps.get(i)?.decision;
+    Some((i, d.kind, d.by))
+}
+
+/// Whether authorizing `other` instead changes which request is denied, or how.
+fn denial_changes(
+    set: &PolicySet,
+    steps: &[Step],
+    denied: Option<usize>,
+    other: Vec<Request>,
+) -> bool {
+    let mut other_steps = Vec::new();
+    let other_denied = authorize(set, other, &mut other_steps);
+    denial(steps, denied) != denial(&other_steps, other_denied)
 }
 
 impl Scenario {

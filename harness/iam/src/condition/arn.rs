@@ -6,6 +6,7 @@
 //! A-ARN-SHORT-PATTERN): the docs only show six-component patterns; this keeps `"*"` matching
 //! every ARN.
 
+use crate::assumptions::{AssumptionId, Reading};
 use crate::pattern::Glob;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +23,13 @@ impl ArnPattern {
 
     pub(crate) fn from_globs(parts: Vec<Glob>) -> ArnPattern {
         ArnPattern { parts }
+    }
+
+    /// [`ArnPattern::is_match`], where a short pattern's match is an assumed choice whose other
+    /// reading is that it matches nothing.
+    pub(crate) fn is_match_under(&self, arn: &str, reading: &Reading) -> bool {
+        self.is_match(arn)
+            && !(self.parts.len() < 6 && reading.other(AssumptionId::ArnShortPattern))
     }
 
     pub(crate) fn is_match(&self, arn: &str) -> bool {

@@ -12,13 +12,17 @@ pub(crate) fn parse_net(s: &str) -> Option<IpNet> {
 }
 
 /// The request side is an address; a CIDR there is accepted too and must lie inside the block.
-pub(crate) fn contains(net: &IpNet, request_value: &str) -> bool {
+/// `None` when it is neither.
+pub(crate) fn parse_request(request_value: &str) -> Option<IpNet> {
     match request_value.parse::<IpAddr>() {
-        Ok(ip) => net.contains(&ip),
-        Err(_) => request_value
-            .parse::<IpNet>()
-            .is_ok_and(|n| net.contains(&n)),
+        Ok(ip) => Some(IpNet::from(ip)),
+        Err(_) => request_value.parse::<IpNet>().ok(),
     }
+}
+
+#[cfg(test)]
+fn contains(net: &IpNet, request_value: &str) -> bool {
+    parse_request(request_value).is_some_and(|r| net.contains(&r))
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use std::borrow::Cow;
 use base64::Engine;
 use serde_json::Value;
 
+use crate::assumptions::{AssumptionId, Reading};
 use crate::error::{Loc, ParseNameError, PolicyError, PolicyErrorKind};
 use crate::json::Json;
 use crate::pattern::Glob;
@@ -510,49 +511,68 @@ impl Condition {
 
     /// Whether the condition holds for this request context.
     pub fn eval(&self, ctx: &Context) -> bool {
+        self.eval_under(ctx, &Reading::keyward())
+    }
+
+    /// [`Condition::eval`] under a reading of the assumed choices it meets.
+    pub(crate) fn eval_under(&self, ctx: &Context, reading: &Reading) -> bool {
         let values = ctx
             .get_lc(&self.key_lc)
             .map(|v| v.values())
             .filter(|v| !v.is_empty());
         if self.op.base == BaseOp::Null {
-            return self.eval_null(values.is_some());
+            return self.eval_null(values.is_some(), reading);
         }
         let Some(values) = values else {
             return match self.op.qualifier {
+                // No page says which rule wins: IfExists (true) or the qualifier's own rule
+                // (assumption A-SET-IFEXISTS-MISSING); the other reading is false for both.
+                Some(_) if self.op.if_exists => !reading.other(AssumptionId::SetIfExistsMissing),
                 Some(SetQualifier::ForAllValues) => true,
-                Some(SetQualifier::ForAnyValue) => self.op.if_exists,
+                Some(SetQualifier::ForAnyValue) => false,
                 None => self.op.if_exists || self.op.base.is_negated(),
             };
         };
         let negated = self.op.base.is_negated();
-        let one = |r: &String| self.any_value_matches(r, ctx) != negated;
+        let one = |r: &String| match self.any_value_matches(r, ctx, reading) {
+            Some(m) => m != negated,
+            // A request value of the wrong type matches nothing, so a negated operator holds
+            // for it (assumption A-NEGATED-UNPARSEABLE; the other reading: it fails).
+            None => negated && !reading.other(AssumptionId::NegatedUnparseable),
+        };
         match self.op.qualifier {
             Some(SetQualifier::ForAllValues) => values.iter().all(one),
+            Some(SetQualifier::ForAnyValue) => values.iter().any(one),
             // A plain operator on a multivalued key: assumption A-PLAIN-MULTI, it behaves as
-            // ForAnyValue (the docs only warn against it; Access Analyzer flags it).
-            Some(SetQualifier::ForAnyValue) | None => values.iter().any(one),
+            // ForAnyValue (the docs only warn against it; Access Analyzer flags it). The other
+            // reading: every value must match.
+            None if values.len() > 1 && reading.other(AssumptionId::PlainMulti) => {
+                values.iter().all(one)
+            }
+            None => values.iter().any(one),
         }
     }
 
     /// `Null: true` holds when the key is absent, `false` when present; ForAllValues:Null is
     /// always true and ForAnyValue:Null always false (Access Analyzer's documented warning).
-    fn eval_null(&self, present: bool) -> bool {
+    fn eval_null(&self, present: bool, reading: &Reading) -> bool {
         match self.op.qualifier {
             Some(SetQualifier::ForAllValues) => true,
             Some(SetQualifier::ForAnyValue) => false,
-            None => self.compiled.iter().any(|c| match c {
-                Compiled::Bool(Some(want_absent)) => *want_absent != present,
-                _ => false,
+            None => self.compiled.iter().zip(&self.raw).any(|(c, raw)| {
+                match policy_bool(c, raw, reading) {
+                    Some(want_absent) => want_absent != present,
+                    None => false,
+                }
             }),
         }
     }
 
-    /// OR over the policy values of the positive form of the operator, for one request value. A
-    /// request value of the wrong type matches nothing, so a negated operator holds for it
-    /// (assumption A-NEGATED-UNPARSEABLE).
-    fn any_value_matches(&self, r: &str, ctx: &Context) -> bool {
+    /// OR over the policy values of the positive form of the operator, for one request value;
+    /// `None` when the request value does not parse as the operator's type.
+    fn any_value_matches(&self, r: &str, ctx: &Context, reading: &Reading) -> Option<bool> {
         let base = self.op.base;
-        match base.family() {
+        Some(match base.family() {
             Family::String => {
                 let ci = matches!(
                     base,
@@ -567,7 +587,7 @@ impl Condition {
                     Compiled::Like(g) => g.is_match(r),
                     Compiled::Tpl(t) => match base {
                         BaseOp::StringLike | BaseOp::StringNotLike => {
-                            t.resolve_glob(ctx).is_some_and(|g| g.is_match(r))
+                            t.resolve_glob(ctx, reading).is_some_and(|g| g.is_match(r))
                         }
                         _ => t.resolve_string(ctx).is_some_and(|v| match &r_lc {
                             Some(l) => v.to_lowercase() == *l,
@@ -578,62 +598,95 @@ impl Condition {
                 })
             }
             Family::Numeric => {
-                let Some(x) = numeric::parse(r) else {
-                    return false;
-                };
-                self.compiled.iter().any(|c| match c {
+                let x = read_number(r, reading)?;
+                self.compiled.iter().zip(&self.raw).any(|(c, raw)| match c {
                     Compiled::Num(Some(v)) => compare(base, x.partial_cmp(v)),
+                    // A policy value outside keyward's numeric syntax, read the other way.
+                    Compiled::Num(None) => scalar_text(raw)
+                        .and_then(|t| numeric::lenient(&t))
+                        .is_some_and(|v| {
+                            reading.other(AssumptionId::NumericSyntax)
+                                && compare(base, x.partial_cmp(&v))
+                        }),
                     _ => false,
                 })
             }
             Family::Date => {
-                let Some(x) = date::parse(r) else {
-                    return false;
-                };
+                let x = date::parse(r)?;
                 self.compiled.iter().any(|c| match c {
                     Compiled::Date(Some(v)) => compare(base, Some(x.cmp(v))),
                     _ => false,
                 })
             }
             Family::Bool => {
-                let Some(x) = parse_bool(r) else {
-                    return false;
-                };
-                self.compiled.iter().any(|c| match c {
-                    Compiled::Bool(Some(v)) => *v == x,
+                let x = read_bool(r, reading)?;
+                self.compiled.iter().zip(&self.raw).any(|(c, raw)| match c {
                     Compiled::Tpl(t) => t
                         .resolve_string(ctx)
-                        .and_then(|s| parse_bool(&s))
+                        .and_then(|s| read_bool(&s, reading))
                         .is_some_and(|v| v == x),
-                    _ => false,
+                    c => policy_bool(c, raw, reading) == Some(x),
                 })
             }
             Family::Binary => {
-                let Some(x) = decode_b64(r) else {
-                    return false;
-                };
+                let x = decode_b64(r)?;
                 self.compiled.iter().any(|c| match c {
                     Compiled::Binary(Some(v)) => *v == x,
                     _ => false,
                 })
             }
-            Family::Ip => self.compiled.iter().any(|c| match c {
-                Compiled::Ip(Some(net)) => ip::contains(net, r),
-                _ => false,
-            }),
+            Family::Ip => {
+                let x = ip::parse_request(r)?;
+                self.compiled.iter().any(|c| match c {
+                    Compiled::Ip(Some(net)) => net.contains(&x),
+                    _ => false,
+                })
+            }
             Family::Arn => self.compiled.iter().any(|c| match c {
-                Compiled::Arn(p) => p.is_match(r),
-                Compiled::Tpl(t) => arn_from_template(t, ctx).is_some_and(|p| p.is_match(r)),
+                Compiled::Arn(p) => p.is_match_under(r, reading),
+                Compiled::Tpl(t) => {
+                    arn_from_template(t, ctx, reading).is_some_and(|p| p.is_match_under(r, reading))
+                }
                 _ => false,
             }),
             Family::Null => false,
+        })
+    }
+}
+
+/// A request value of a numeric operator: keyward's syntax (assumption A-NUMERIC-SYNTAX), or
+/// under the other reading the wider float syntax (exponents, surrounding blanks).
+fn read_number(r: &str, reading: &Reading) -> Option<f64> {
+    match numeric::parse(r) {
+        Some(x) => Some(x),
+        None => numeric::lenient(r).filter(|_| reading.other(AssumptionId::NumericSyntax)),
+    }
+}
+
+/// A Bool value: `true`/`false` in any letter case (assumption A-BOOL-SYNTAX), or under the
+/// other reading the lower-case spellings only.
+fn read_bool(s: &str, reading: &Reading) -> Option<bool> {
+    match s {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => parse_bool(s).filter(|_| !reading.other(AssumptionId::BoolSyntax)),
+    }
+}
+
+/// A compiled Bool/Null policy value, read as [`read_bool`] reads it.
+fn policy_bool(c: &Compiled, raw: &Value, reading: &Reading) -> Option<bool> {
+    match (c, raw) {
+        (Compiled::Bool(Some(b)), Value::String(s)) if s != "true" && s != "false" => {
+            Some(*b).filter(|_| !reading.other(AssumptionId::BoolSyntax))
         }
+        (Compiled::Bool(b), _) => *b,
+        _ => None,
     }
 }
 
 /// An ARN pattern from a template: split the policy text at its colons first, then resolve each
 /// component, so a colon inside a substituted value cannot shift components.
-fn arn_from_template(t: &Template, ctx: &Context) -> Option<ArnPattern> {
+fn arn_from_template(t: &Template, ctx: &Context, reading: &Reading) -> Option<ArnPattern> {
     use crate::variables::Part;
     let mut comps: Vec<Vec<Part>> = vec![Vec::new()];
     for p in t.parts() {
@@ -659,7 +712,7 @@ fn arn_from_template(t: &Template, ctx: &Context) -> Option<ArnPattern> {
     }
     let mut globs = Vec::with_capacity(comps.len());
     for c in comps {
-        globs.push(Template::from_parts(c).resolve_glob(ctx)?);
+        globs.push(Template::from_parts(c).resolve_glob(ctx, reading)?);
     }
     Some(ArnPattern::from_globs(globs))
 }

@@ -20,9 +20,24 @@ pub(crate) fn parse(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// The other reading of A-NUMERIC-SYNTAX: the usual float syntax of programming languages,
+/// exponents and surrounding blanks included (`1e3`, ` 30 `). Only finite values.
+pub(crate) fn lenient(s: &str) -> Option<f64> {
+    s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{lenient, parse};
+
+    #[test]
+    fn the_other_reading_takes_exponents_and_blanks() {
+        assert_eq!(parse("1e3"), None);
+        assert_eq!(lenient("1e3"), Some(1000.0));
+        assert_eq!(lenient(" 30 "), Some(30.0));
+        assert_eq!(lenient("inf"), None);
+        assert_eq!(lenient("thirty"), None);
+    }
 
     #[test]
     fn integers_and_decimals() {
