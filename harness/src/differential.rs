@@ -43,9 +43,8 @@ const NAMING_ONLY: &[&str] = &["A-DENY-PRECEDENCE", "A-IMPLICIT-PRECEDENCE"];
 
 /// The assumptions keyward's decision on `case` rests on (`Verdict::assumptions`, recorded by the
 /// evaluator while it decides). The one place the classification reads them.
-pub fn decision_assumptions(_case: &Case) -> Vec<&'static str> {
-    // Until the evaluator records them (issue 12, section 2), no decision rests on one.
-    Vec::new()
+pub fn decision_assumptions(case: &Case) -> Vec<&'static str> {
+    case.verdict().assumptions
 }
 
 /// What the two answers differ in.
