@@ -27,6 +27,8 @@ pub struct CheckOptions {
     pub oracle: Option<PeerOracle>,
     /// The peer bridge's folder (`--peer-dir`).
     pub peer_dir: PathBuf,
+    /// With `--oracle`: unexplained disagreements shrunk per kind.
+    pub peer_shrink_per_key: usize,
 }
 
 /// The evaluators `check --oracle` compares keyward with.
@@ -69,6 +71,7 @@ impl CheckOptions {
             progress: true,
             oracle: None,
             peer_dir: PathBuf::from(crate::peer::DEFAULT_DIR),
+            peer_shrink_per_key: 2,
         }
     }
 }
@@ -555,7 +558,7 @@ pub fn run_against_peer(
         seed: opts.run.seed,
         gen: opts.run.gen.clone(),
         sets: opts.run.sets.clone(),
-        shrink_per_key: 2,
+        shrink_per_key: opts.peer_shrink_per_key,
     };
     let started = std::time::Instant::now();
     let res = match diff.run(&dopts, err) {
