@@ -6,9 +6,11 @@
 pub mod case;
 pub mod commands;
 pub mod compare;
+pub mod differential;
 pub mod generate;
 pub mod inputs;
 pub mod live;
 pub mod oracle;
+pub mod peer;
 pub mod properties;
 pub mod run;

@@ -96,6 +96,14 @@ enum Command {
         /// Resume an interrupted live run (its id, as printed).
         #[arg(long, value_name = "RUN", requires = "live")]
         resume: Option<String>,
+        /// Instead of the properties, compare the local evaluator with another evaluator on the
+        /// fixtures' request cases and --cases generated request cases: iam-simulate
+        /// (@cloud-copilot/iam-simulate; needs Node.js and `npm ci` in --peer-dir).
+        #[arg(long, value_name = "NAME", value_parser = check::PeerOracle::parse, conflicts_with = "live")]
+        oracle: Option<check::PeerOracle>,
+        /// The folder of the peer's bridge.
+        #[arg(long, value_name = "DIR", default_value = keyward::peer::DEFAULT_DIR, requires = "oracle")]
+        peer_dir: PathBuf,
     },
     /// Run generated cases against AWS (sandbox account only) and record the answers as
     /// fixtures under fixtures/recorded/; disagreements are reported as minimal cases.
@@ -254,6 +262,24 @@ fn main() -> ExitCode {
             };
             live::run(cmd, Setup::from_process(), &mut out, &mut err)
         }
+        Command::Check {
+            oracle: Some(_),
+            time_budget,
+            shard,
+            properties,
+            threads,
+            ..
+        } if time_budget.is_some()
+            || shard.is_some()
+            || !properties.is_empty()
+            || threads.is_some() =>
+        {
+            let _ = writeln!(
+                err,
+                "error: --time-budget, --shard, --property and --threads do not apply to --oracle (it runs no properties: it compares two evaluators case by case)"
+            );
+            2
+        }
         Command::Check { live_args, .. } if live_args.given() => {
             let _ = writeln!(
                 err,
@@ -273,9 +299,13 @@ fn main() -> ExitCode {
             junit,
             save_failures,
             quiet,
+            oracle,
+            peer_dir,
             ..
         } => {
             let mut o = check::CheckOptions::new(fixtures);
+            o.oracle = oracle;
+            o.peer_dir = peer_dir;
             o.run.cases = cases.unwrap_or(check::DEFAULT_CASES);
             o.run.seed = seed;
             o.run.time_budget = time_budget;

@@ -103,9 +103,14 @@ impl RunResult {
 /// The seed of one case: a mix of the run's seed, the property and the case index, so any
 /// case can be regenerated alone.
 fn case_seed(seed: u64, p: Property, i: u64) -> [u8; 32] {
-    let mut x = seed
-        ^ (p as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ i.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    mixed_seed(seed, p as u64, i)
+}
+
+/// The seed of case `i` of a stream of cases named by `stream` (a property's number, or another
+/// user's own: the differential run's).
+pub(crate) fn mixed_seed(seed: u64, stream: u64, i: u64) -> [u8; 32] {
+    let mut x =
+        seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i.wrapping_mul(0xD1B5_4A32_D192_ED03);
     let mut out = [0u8; 32];
     for chunk in out.chunks_mut(8) {
         // splitmix64
@@ -118,7 +123,7 @@ fn case_seed(seed: u64, p: Property, i: u64) -> [u8; 32] {
     out
 }
 
-fn runner(seed: [u8; 32]) -> TestRunner {
+pub(crate) fn runner(seed: [u8; 32]) -> TestRunner {
     let config = Config {
         cases: 1,
         failure_persistence: None,
@@ -131,7 +136,7 @@ fn runner(seed: [u8; 32]) -> TestRunner {
 /// The generators of a run. Building them allocates, so each worker builds them once and draws
 /// every one of its cases from them.
 pub struct Generators {
-    requests: BoxedStrategy<GenCase>,
+    pub(crate) requests: BoxedStrategy<GenCase>,
     scenarios: BoxedStrategy<GenScenario>,
 }
 

@@ -23,6 +23,28 @@ pub struct CheckOptions {
     pub save_failures: Option<PathBuf>,
     /// Show a progress bar (only on a terminal).
     pub progress: bool,
+    /// Compare with another evaluator instead of running the properties (`--oracle`).
+    pub oracle: Option<PeerOracle>,
+    /// The peer bridge's folder (`--peer-dir`).
+    pub peer_dir: PathBuf,
+    /// With `--oracle`: unexplained disagreements shrunk per kind.
+    pub peer_shrink_per_key: usize,
+}
+
+/// The evaluators `check --oracle` compares keyward with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerOracle {
+    /// `@cloud-copilot/iam-simulate`, through the bridge in `harness/peer/iam-simulate`.
+    IamSimulate,
+}
+
+impl PeerOracle {
+    pub fn parse(s: &str) -> Result<PeerOracle, String> {
+        match s {
+            "iam-simulate" => Ok(PeerOracle::IamSimulate),
+            _ => Err(format!("unknown oracle {s:?}; one of: iam-simulate")),
+        }
+    }
 }
 
 /// The default number of generated cases: well under 10 s on a 2-core machine.
@@ -47,6 +69,9 @@ impl CheckOptions {
             junit: None,
             save_failures: None,
             progress: true,
+            oracle: None,
+            peer_dir: PathBuf::from(crate::peer::DEFAULT_DIR),
+            peer_shrink_per_key: 2,
         }
     }
 }
@@ -294,7 +319,10 @@ fn progress_bar(total: u64, enabled: bool) -> Option<indicatif::ProgressBar> {
 }
 
 pub fn run(opts: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    run_with_oracle(opts, &Local, out, err)
+    match opts.oracle {
+        Some(PeerOracle::IamSimulate) => run_against_peer(opts, &Local, out, err),
+        None => run_with_oracle(opts, &Local, out, err),
+    }
 }
 
 /// The same run with another oracle under test in place of the local evaluator (the harness's
@@ -474,4 +502,254 @@ pub fn parse_budget(s: &str) -> Result<Duration, String> {
         .ok_or_else(|| {
             format!("{s:?}: a time budget is a positive number of seconds (e.g. 30, 30s or 2m)")
         })
+}
+
+/// `check --oracle iam-simulate`: the fixtures' request cases and `--cases` generated request
+/// cases through `local` (keyward's local evaluator, or a planted bug in the harness's own tests)
+/// and the peer; disagreements classified and reported. Exit 2 when the peer cannot be started
+/// (with what to install or run) or a fixture cannot be read, 1 on an unexplained disagreement.
+pub fn run_against_peer(
+    opts: &CheckOptions,
+    local: &dyn Oracle,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    use crate::differential::{DiffOptions, Differential};
+    use crate::peer::errata::Errata;
+    use crate::peer::IamSimulate;
+
+    if !opts.fixtures.is_dir() {
+        let _ = writeln!(
+            err,
+            "error: {}: no fixtures directory (pass --fixtures DIR, or run from the repository root)",
+            opts.fixtures.display()
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let files = match expand(std::slice::from_ref(&opts.fixtures)) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let peer = match IamSimulate::start(&opts.peer_dir, &crate::peer::node_program()) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let errata = match Errata::load(&opts.peer_dir) {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let diff = Differential {
+        local,
+        peer: &peer,
+        errata: &errata,
+    };
+    let dopts = DiffOptions {
+        fixture_files: files,
+        cases: opts.run.cases,
+        seed: opts.run.seed,
+        gen: opts.run.gen.clone(),
+        sets: opts.run.sets.clone(),
+        shrink_per_key: opts.peer_shrink_per_key,
+    };
+    let started = std::time::Instant::now();
+    let res = match diff.run(&dopts, err) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "error: --oracle iam-simulate: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let elapsed = started.elapsed();
+    if let Some(dir) = &opts.save_failures {
+        let unexplained = res
+            .disagreements
+            .iter()
+            .filter(|d| d.class == crate::differential::Class::Unexplained);
+        let saved = std::fs::create_dir_all(dir).and_then(|()| {
+            for d in unexplained {
+                if let Some(case) = &d.minimal {
+                    let name = format!(
+                        "iam-simulate-{}.json",
+                        d.id.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
+                    );
+                    let mut text = serde_json::to_string_pretty(case).unwrap_or_default();
+                    text.push('\n');
+                    std::fs::write(dir.join(name), text)?;
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = saved {
+            let _ = writeln!(err, "error: --save-failures {}: {e}", dir.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
+    let report = crate::differential::json(&res, opts.run.seed);
+    if let Some(path) = &opts.junit {
+        if let Err(e) = std::fs::write(path, peer_junit(&res)) {
+            let _ = writeln!(err, "error: --junit {}: {e}", path.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
+    if opts.json {
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        let _ = write!(out, "{}", peer_text(&res, opts, elapsed));
+    }
+    if res.unreadable > 0 {
+        EXIT_BAD_INPUT
+    } else if res.count("unexplained") > 0 {
+        EXIT_DISAGREE
+    } else {
+        EXIT_OK
+    }
+}
+
+fn peer_tally(res: &crate::differential::DiffResult) -> Tally {
+    let explained = (res.count("assumption") + res.count("erratum")) as u64;
+    Tally {
+        passed: (res.fixtures.agreed + res.generated.agreed + explained) as usize,
+        failed: res.count("unexplained"),
+        unreadable: res.unreadable,
+    }
+}
+
+fn peer_text(
+    res: &crate::differential::DiffResult,
+    opts: &CheckOptions,
+    elapsed: Duration,
+) -> String {
+    use crate::differential::Class;
+    let counts = |c: &crate::differential::Counts| {
+        format!(
+            "{} agree, {} disagree, {} the peer cannot answer",
+            c.agreed, c.disagreed, c.unanswerable
+        )
+    };
+    let mut s = format!(
+        "keyward check --oracle iam-simulate: the local evaluator against {} {} (bridge in {})\n",
+        crate::peer::PACKAGE,
+        res.peer_version,
+        opts.peer_dir.display()
+    );
+    s.push_str(&format!(
+        "fixtures under {}: {} request cases: {}\n",
+        opts.fixtures.display(),
+        res.fixtures.cases,
+        counts(&res.fixtures)
+    ));
+    s.push_str(&format!(
+        "generated: {} request cases (seed {}): {}\n",
+        res.generated.cases,
+        opts.run.seed,
+        counts(&res.generated)
+    ));
+    s.push_str(&format!(
+        "disagreements: {} explained by an assumption, {} peer errata, {} unexplained ({:.1} s)\n",
+        res.count("assumption"),
+        res.count("erratum"),
+        res.count("unexplained"),
+        elapsed.as_secs_f64()
+    ));
+    let by_key = res.by_key();
+    for (key, ds) in &by_key {
+        let example = ds
+            .iter()
+            .find(|d| d.minimal.is_some())
+            .map_or(String::new(), |d| format!(" (e.g. {})", d.id));
+        s.push_str(&format!("  {key:<70} {:>6} cases{example}\n", ds.len()));
+    }
+    if !res.unanswerable.is_empty() {
+        s.push_str("the peer could not answer:\n");
+        let mut reasons: Vec<(&String, &u64)> = res.unanswerable.iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(a.1));
+        for (why, n) in reasons.iter().take(8) {
+            s.push_str(&format!("  {n:>6}  {why}\n"));
+        }
+        if reasons.len() > 8 {
+            s.push_str(&format!("  ... and {} other reasons\n", reasons.len() - 8));
+        }
+    }
+    for (key, ds) in &by_key {
+        if ds[0].class != Class::Unexplained {
+            continue;
+        }
+        for d in ds.iter().filter(|d| d.minimal.is_some()) {
+            s.push_str(&format!(
+                "UNEXPLAINED {key} ({} cases): {}{}; minimal case, ready to commit:\n",
+                ds.len(),
+                d.id,
+                d.file
+                    .as_ref()
+                    .map_or(String::new(), |f| format!(" in {f}"))
+            ));
+            let text = d
+                .minimal
+                .as_ref()
+                .map(|c| serde_json::to_string(c).unwrap_or_default())
+                .unwrap_or_default();
+            s.push_str(&format!("  {text}\n"));
+        }
+    }
+    s.push_str(&peer_tally(res).summary_line());
+    s.push('\n');
+    s
+}
+
+fn peer_junit(res: &crate::differential::DiffResult) -> String {
+    use crate::differential::Class;
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let by_key = res.by_key();
+    let failures = res.count("unexplained");
+    let mut body = String::new();
+    body.push_str(&format!(
+        "    <testcase classname=\"iam-simulate\" name=\"agreeing cases ({})\"/>\n",
+        res.fixtures.agreed + res.generated.agreed
+    ));
+    for (key, ds) in &by_key {
+        let cases = serde_json::to_string_pretty(
+            &ds.iter()
+                .filter_map(|d| d.minimal.clone())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_default();
+        if ds[0].class == Class::Unexplained {
+            body.push_str(&format!(
+                "    <testcase classname=\"iam-simulate\" name=\"{} ({} cases)\"><failure message=\"{}\">{}</failure></testcase>\n",
+                esc(key),
+                ds.len(),
+                esc(key),
+                esc(&cases)
+            ));
+        } else {
+            body.push_str(&format!(
+                "    <testcase classname=\"iam-simulate\" name=\"{} ({} cases)\"><system-out>{}</system-out></testcase>\n",
+                esc(key),
+                ds.len(),
+                esc(&cases)
+            ));
+        }
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"keyward check --oracle iam-simulate\">\n  <testsuite name=\"oracle iam-simulate\" tests=\"{}\" failures=\"{failures}\">\n{body}  </testsuite>\n</testsuites>\n",
+        by_key.len() + 1
+    )
 }
