@@ -65,8 +65,8 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         id: "B-AUTH-FAILED-MESSAGE",
-        statement: "On bedrock-runtime, a short-term key used in another region, an inactive or expired long-term key and a key with the right prefix that does not parse all answer 403 {\"Message\":\"Authentication failed: Please make sure your API Key is valid.\"}; a wrong prefix answers the \"Invalid API Key format\" message.",
-        basis: "docs/aws-behaviour.md §8 [OBS] for wrong-region keys (earendil-works/pi#3481, ai4s-research/open-science#53) and wrong-prefix keys; inactive, expired long-term and malformed keys are open question 8.",
+        statement: "On bedrock-runtime, a short-term key used in another region, an inactive long-term key and a key with the right prefix that does not parse all answer 403 {\"Message\":\"Authentication failed: Please make sure your API Key is valid.\"}; a value without a known prefix, an empty one, and one with a wrong or padded prefix answer the \"Invalid API Key format\" message.",
+        basis: "docs/aws-behaviour.md §8 [OBS] for wrong-region keys (earendil-works/pi#3481, ai4s-research/open-science#53) and values without a known prefix; inactive and malformed keys, and empty, padded or wrong-prefix values, are open question 8.",
         fixtures: &[
             "observed/bedrock-answers/wrong-region/key-from-another-region",
             "observed/bedrock-answers/wrong-region/us-east-2-key-at-us-east-1",
@@ -74,10 +74,10 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         id: "B-EXPIRED-MESSAGE",
-        statement: "On bedrock-runtime, an expired short-term key answers 403 {\"Message\":\"Bearer Token has expired\"}; expiry is judged before the key's region.",
-        basis: "docs/aws-behaviour.md §8 [OBS]: two public reports show it with 403 (a gateway's page relaying the raw body for a lapsed region-scoped key; a Java SDK run report), neither saying for sure which kind of key it was; the order against the region check is open question 8.",
+        statement: "On bedrock-runtime, an expired key, short-term or long-term, answers 403 {\"Message\":\"Bearer Token has expired\"}; expiry is judged before the key's region and status.",
+        basis: "docs/aws-behaviour.md §8 [OBS]: two public reports show it with 403 (a gateway's page relaying the raw body for a lapsed long-term key; a Java SDK run report that does not name the key's kind); that short-term keys answer the same, and the order against the other checks, are open question 8.",
         fixtures: &[
-            "observed/bedrock-answers/expired-short-term/relayed-by-a-gateway",
+            "observed/bedrock-answers/expired-long-term/relayed-by-a-gateway",
             "observed/bedrock-answers/expired-short-term/java-sdk-run-report",
         ],
     },

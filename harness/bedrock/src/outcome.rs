@@ -13,7 +13,7 @@ pub const REDACTED_REQUEST_ID: &str = "00000000-0000-0000-0000-000000000000";
 pub const INVALID_FORMAT_MESSAGE: &str =
     "Invalid API Key format: Must start with pre-defined prefix";
 /// Bedrock runtime's answer to a key used in another region (docs/aws-behaviour.md §8, observed);
-/// also used for inactive, expired long-term and otherwise malformed keys (assumption
+/// also used for inactive and otherwise malformed keys (assumption
 /// B-AUTH-FAILED-MESSAGE).
 pub const AUTH_FAILED_MESSAGE: &str =
     "Authentication failed: Please make sure your API Key is valid.";

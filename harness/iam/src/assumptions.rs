@@ -96,7 +96,27 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "A-SET-IFEXISTS-MISSING",
         statement: "A ForAnyValue: or ForAllValues: operator with IfExists is true when the key is missing from the request.",
-        basis: "The condition-operators page: IfExists makes a condition true when the key is absent; the multivalued-keys page: ForAllValues is true and ForAnyValue false for a missing key. No page combines a set qualifier with IfExists (docs/aws-behaviour.md §4.6); another open-source evaluator, iam-simulate, answers false.",
+        basis: "The condition-operators page: IfExists makes a condition true when the key is absent; the multivalued-keys page: ForAllValues is true and ForAnyValue false for a missing key. No page combines a set qualifier with IfExists (docs/aws-behaviour.md §4.6). For ForAnyValue the two rules conflict; for ForAllValues both say true, and the other reading (false) is only what another open-source evaluator, iam-simulate, answers.",
+    },
+    Assumption {
+        id: "A-DATE-SYNTAX",
+        statement: "Date values are W3C ISO 8601 dates and times or epoch seconds; any other text matches nothing.",
+        basis: "The condition-operators page names only those forms; how other text is read is undocumented (docs/aws-behaviour.md §4.6, open question 13).",
+    },
+    Assumption {
+        id: "A-BINARY-BASE64",
+        statement: "A BinaryEquals value, in the policy or the request, that is not valid base64 matches nothing.",
+        basis: "The condition-operators page gives the policy value as the base64 of the bytes and says nothing of other text.",
+    },
+    Assumption {
+        id: "A-EMPTY-VALUE-LIST",
+        statement: "A condition key whose policy value is an empty array makes a plain operator false and a negated one true (the OR, and the NOR, of nothing).",
+        basis: "Undocumented for evaluation; Access Analyzer's policy checks say only that such a key has no effect (docs/aws-behaviour.md §4.7).",
+    },
+    Assumption {
+        id: "A-DENY-ARN-FIRST",
+        statement: "When several policies of the type named in an explicit deny deny the request, the message carries the first one's ARN.",
+        basis: "The announcement of the ARN in access-denied messages shows one policy; which one AWS names among several is undocumented (docs/aws-behaviour.md §3.1).",
     },
 ];
 
@@ -134,11 +154,19 @@ pub enum AssumptionId {
     SyntaxWording,
     /// A-SET-IFEXISTS-MISSING.
     SetIfExistsMissing,
+    /// A-DATE-SYNTAX.
+    DateSyntax,
+    /// A-BINARY-BASE64.
+    BinaryBase64,
+    /// A-EMPTY-VALUE-LIST.
+    EmptyValueList,
+    /// A-DENY-ARN-FIRST (the message's wording).
+    DenyArnFirst,
 }
 
 impl AssumptionId {
     /// Every id, in the order of [`ASSUMPTIONS`].
-    pub const ALL: [AssumptionId; 14] = [
+    pub const ALL: [AssumptionId; 18] = [
         AssumptionId::NumericSyntax,
         AssumptionId::BoolSyntax,
         AssumptionId::OperatorCase,
@@ -153,6 +181,10 @@ impl AssumptionId {
         AssumptionId::InlineNoArn,
         AssumptionId::SyntaxWording,
         AssumptionId::SetIfExistsMissing,
+        AssumptionId::DateSyntax,
+        AssumptionId::BinaryBase64,
+        AssumptionId::EmptyValueList,
+        AssumptionId::DenyArnFirst,
     ];
 
     /// The registered assumption: id, statement, basis.
@@ -396,7 +428,8 @@ mod decisions {
             rests_on(&set, &two),
             (DecisionKind::Allow, vec![PlainMulti])
         );
-        let one = get(&[("aws:TagKeys", ContextValue::multi(["a"]))]);
+        // A single-valued key: documented.
+        let one = get(&[("aws:TagKeys", ContextValue::single("a"))]);
         assert_eq!(rests_on(&set, &one), (DecisionKind::Allow, vec![]));
     }
 
@@ -538,26 +571,153 @@ mod decisions {
         let d = evaluate(&set, &get(&[]));
         assert_eq!(d.message_assumptions(&set), Assumptions::of(InlineNoArn));
         let managed = PolicySet {
-            identity: vec![policy(deny, PolicyType::Identity).with_meta(PolicyMeta {
-                name: None,
-                arn: Some("arn:aws:iam::123456789012:policy/deny-all".into()),
-            })],
+            identity: vec![
+                policy(deny.clone(), PolicyType::Identity).with_meta(PolicyMeta {
+                    name: None,
+                    arn: Some("arn:aws:iam::123456789012:policy/deny-all".into()),
+                }),
+            ],
             ..PolicySet::default()
         };
         let d = evaluate(&managed, &get(&[]));
         assert!(d.message_assumptions(&managed).is_empty());
 
         let allow = json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]);
-        let session = PolicySet {
-            identity: vec![policy(allow, PolicyType::Identity)],
-            session: Some(vec![]),
+        let session = |statements| PolicySet {
+            identity: vec![policy(allow.clone(), PolicyType::Identity)],
+            session: Some(statements),
             ..PolicySet::default()
         };
-        let d = evaluate(&session, &get(&[]));
+        // "no session policy allows" is documented; only the explicit form is spelled two ways.
+        let lacking = session(vec![]);
+        let d = evaluate(&lacking, &get(&[]));
         assert_eq!(d.by, Some(PolicyType::Session));
+        assert!(d.message_assumptions(&lacking).is_empty());
+        let denying = session(vec![policy(deny.clone(), PolicyType::Session)]);
+        let d = evaluate(&denying, &get(&[]));
         assert_eq!(
-            d.message_assumptions(&session),
-            Assumptions::of(SessionWording)
+            d.message_assumptions(&denying),
+            Assumptions::of(SessionWording).with(InlineNoArn)
         );
+
+        // Two identity policies deny: the message names the first one's ARN.
+        let arn = |n: &str| PolicyMeta {
+            name: None,
+            arn: Some(format!("arn:aws:iam::123456789012:policy/{n}")),
+        };
+        let two = PolicySet {
+            identity: vec![
+                policy(deny.clone(), PolicyType::Identity).with_meta(arn("a")),
+                policy(deny, PolicyType::Identity).with_meta(arn("b")),
+            ],
+            ..PolicySet::default()
+        };
+        let d = evaluate(&two, &get(&[]));
+        assert_eq!(d.message_assumptions(&two), Assumptions::of(DenyArnFirst));
+    }
+
+    #[test]
+    fn values_of_the_wrong_type_under_negated_operators() {
+        // The policy's own value is not a date: DateNotEquals holds for every request value.
+        let set = identity(json!([
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+             "Condition": {"DateNotEquals": {"aws:CurrentTime": "soon"}}},
+        ]));
+        let req = get(&[(
+            "aws:CurrentTime",
+            ContextValue::single("2026-01-01T00:00:00Z"),
+        )]);
+        let (kind, on) = rests_on(&set, &req);
+        assert_eq!(kind, DecisionKind::ExplicitDeny);
+        assert!(on.contains(&NegatedUnparseable), "{on:?}");
+        // A request value that is not an ARN under ArnNotEquals.
+        let set = identity(json!([
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+             "Condition": {"ArnNotEquals": {"aws:SourceArn": "arn:aws:s3:::b"}}},
+        ]));
+        let req = get(&[("aws:SourceArn", ContextValue::single("30"))]);
+        assert_eq!(
+            rests_on(&set, &req),
+            (DecisionKind::ExplicitDeny, vec![NegatedUnparseable])
+        );
+        // An ARN that simply differs: documented.
+        let req = get(&[("aws:SourceArn", ContextValue::single("arn:aws:s3:::c"))]);
+        assert_eq!(rests_on(&set, &req), (DecisionKind::ExplicitDeny, vec![]));
+    }
+
+    #[test]
+    fn an_empty_value_list() {
+        let set = identity(json!([
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": []}}},
+        ]));
+        let req = get(&[("aws:PrincipalTag/team", ContextValue::single("a"))]);
+        assert_eq!(
+            rests_on(&set, &req),
+            (DecisionKind::ExplicitDeny, vec![EmptyValueList])
+        );
+        let plain = identity(json!([allow_if(
+            json!({"StringEquals": {"aws:PrincipalTag/team": []}})
+        )]));
+        assert_eq!(
+            rests_on(&plain, &req),
+            (DecisionKind::ImplicitDeny, vec![EmptyValueList])
+        );
+    }
+
+    #[test]
+    fn date_and_binary_text_of_the_wrong_type() {
+        let set = identity(json!([allow_if(
+            json!({"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}})
+        )]));
+        let req = get(&[("aws:CurrentTime", ContextValue::single("us-east-1"))]);
+        assert_eq!(
+            rests_on(&set, &req),
+            (DecisionKind::ImplicitDeny, vec![DateSyntax])
+        );
+        let set = identity(json!([allow_if(
+            json!({"BinaryEquals": {"s3:x-amz-meta": "not base64!"}})
+        )]));
+        let req = get(&[("s3:x-amz-meta", ContextValue::single("not base64!"))]);
+        assert_eq!(
+            rests_on(&set, &req),
+            (DecisionKind::ImplicitDeny, vec![BinaryBase64])
+        );
+    }
+
+    #[test]
+    fn a_plain_operator_on_a_multivalued_key_of_one_value() {
+        let set = identity(json!([allow_if(
+            json!({"StringEquals": {"aws:TagKeys": "a"}})
+        )]));
+        let one = get(&[("aws:TagKeys", ContextValue::multi(["a"]))]);
+        assert_eq!(
+            rests_on(&set, &one),
+            (DecisionKind::Allow, vec![PlainMulti])
+        );
+        let single = get(&[("aws:TagKeys", ContextValue::single("a"))]);
+        assert_eq!(rests_on(&set, &single), (DecisionKind::Allow, vec![]));
+    }
+
+    #[test]
+    fn principal_star_beside_an_entry_naming_the_role() {
+        let both = json!([{"Effect": "Allow",
+            "Principal": {"AWS": ["*", "arn:aws:iam::123456789012:role/r"]},
+            "Action": "s3:GetObject", "Resource": "*"}]);
+        let set = PolicySet {
+            resource: vec![policy(both, PolicyType::Resource)],
+            ..PolicySet::default()
+        };
+        let req = Request::new(
+            "arn:aws:sts::123456789012:assumed-role/r/s",
+            "s3:GetObject",
+            "arn:aws:s3:::bucket/key",
+        )
+        .with_resource_account("123456789012");
+        // Naming the role suffices here (no boundary, no session policy): "*" decides nothing.
+        assert_eq!(rests_on(&set, &req), (DecisionKind::Allow, vec![]));
     }
 }

@@ -267,12 +267,14 @@ fn scan_resource(
             if s.applies_under(req, reading) {
                 if s.effect == Effect::Allow {
                     // Principal "*" allows like naming the caller (assumption
-                    // A-STAR-PRINCIPAL-DIRECT); the other reading: like naming the account.
-                    if pm == PrincipalMatch::Direct
-                        && s.names_caller_only_by_star(req.principal())
-                        && reading.other(AssumptionId::StarPrincipalDirect)
-                    {
-                        pm = PrincipalMatch::Account;
+                    // A-STAR-PRINCIPAL-DIRECT); the other reading: like naming the account,
+                    // unless another entry names the caller.
+                    if pm == PrincipalMatch::Direct {
+                        if let Some(rest) = s.star_only_direct(req.principal()) {
+                            if reading.other(AssumptionId::StarPrincipalDirect) {
+                                pm = rest.unwrap_or(PrincipalMatch::Account);
+                            }
+                        }
                     }
                     best = best.max(Some(pm));
                 }
@@ -387,7 +389,8 @@ fn evaluate_under(set: &PolicySet, req: &Request, reading: &Reading) -> Decision
         return decide(DecisionKind::ExplicitDeny, Some(t));
     }
 
-    // Every type in play without an Allow, in flow-chart order.
+    // Every type in play without an Allow, in the order A-IMPLICIT-PRECEDENCE gives (the flow
+    // chart's, with a cross-account resource-based policy last).
     let mut lacking: SmallVec<[PolicyType; 6]> = SmallVec::new();
     let every_level_allows =
         |ls: &Option<Vec<Verdict>>| ls.as_ref().is_none_or(|ls| ls.iter().all(|v| v.allow));
@@ -428,7 +431,7 @@ fn evaluate_under(set: &PolicySet, req: &Request, reading: &Reading) -> Decision
     }
 }
 
-/// The type a message names among `types` (in flow-chart order): the first (assumptions
+/// The type a message names among `types` (in the order of its assumption): the first (assumptions
 /// A-DENY-PRECEDENCE and A-IMPLICIT-PRECEDENCE; AWS documents only that one is named), or under
 /// the other reading the last.
 fn named(types: &[PolicyType], order: AssumptionId, reading: &Reading) -> Option<PolicyType> {

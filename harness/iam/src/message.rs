@@ -85,16 +85,30 @@ impl Decision {
         })
     }
 
-    /// The assumptions the wording of [`Decision::message`] rests on: A-SESSION-WORDING when it
-    /// names a session policy, A-INLINE-NO-ARN when it reports an explicit deny by a policy that
-    /// can be inline (identity-based, resource-based, session) and was given without an ARN.
+    /// The assumptions the wording of [`Decision::message`] rests on: A-SESSION-WORDING when an
+    /// explicit deny names a session policy, A-DENY-ARN-FIRST when several policies of the type
+    /// named deny, A-INLINE-NO-ARN when it reports an explicit deny by a policy that can be
+    /// inline (identity-based, resource-based, session) and was given without an ARN.
     pub fn message_assumptions(&self, set: &PolicySet) -> Assumptions {
         let mut a = Assumptions::NONE;
         let Some(by) = self.by.filter(|_| self.kind != DecisionKind::Allow) else {
             return a;
         };
-        if by == PolicyType::Session {
+        // Only the explicit-deny form is spelled two ways in AWS's pages.
+        if by == PolicyType::Session && self.kind == DecisionKind::ExplicitDeny {
             a = a.with(AssumptionId::SessionWording);
+        }
+        let mut denying = self
+            .matched
+            .iter()
+            .filter(|m| m.policy_type == by && m.effect == Effect::Deny)
+            .map(|m| (m.level, m.policy));
+        if self.kind == DecisionKind::ExplicitDeny {
+            if let Some(first) = denying.next() {
+                if denying.any(|p| p != first) {
+                    a = a.with(AssumptionId::DenyArnFirst);
+                }
+            }
         }
         let can_be_inline = matches!(
             by,

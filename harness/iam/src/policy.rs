@@ -540,26 +540,28 @@ impl Statement {
                 .all(|c| c.eval_under(&req.context, reading))
     }
 
-    /// Whether only a `"*"` makes this statement's Principal name the caller directly (the
-    /// choice of assumption A-STAR-PRINCIPAL-DIRECT).
-    pub(crate) fn names_caller_only_by_star(&self, principal: &str) -> bool {
-        let Some(pb) = self.principal.as_ref().filter(|pb| !pb.negated) else {
-            return false;
-        };
+    /// When only a `"*"` makes this statement's Principal name the caller directly (the choice
+    /// of assumption A-STAR-PRINCIPAL-DIRECT): how the other entries name the caller, if at
+    /// all. `None` when the `"*"` does not decide.
+    pub(crate) fn star_only_direct(&self, principal: &str) -> Option<Option<PrincipalMatch>> {
+        let pb = self.principal.as_ref().filter(|pb| !pb.negated)?;
         // `"Principal": "*"`.
         let Some(entries) = &pb.entries else {
-            return true;
+            return Some(None);
         };
         let values = || {
             entries
                 .iter()
                 .flat_map(|e| e.values.iter().map(move |v| (e.kind, v)))
         };
-        values().any(|(_, v)| v == "*")
-            && values()
-                .filter(|(_, v)| *v != "*")
-                .filter_map(|(kind, v)| principal_value_match(kind, v, principal))
-                .all(|m| m != PrincipalMatch::Direct)
+        if !values().any(|(_, v)| v == "*") {
+            return None;
+        }
+        let rest = values()
+            .filter(|(_, v)| *v != "*")
+            .filter_map(|(kind, v)| principal_value_match(kind, v, principal))
+            .max();
+        (rest != Some(PrincipalMatch::Direct)).then_some(rest)
     }
 }
 

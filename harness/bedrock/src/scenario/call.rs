@@ -238,7 +238,12 @@ impl CallScenario {
                 expires_at,
             } => {
                 let expired = matches!((expires_at, self.at), (Some(e), Some(now)) if now >= *e);
-                if expired || !active {
+                // A lapsed long-term key answers as an expired short-term one does (observed;
+                // assumption B-EXPIRED-MESSAGE for the order against the other checks).
+                if expired {
+                    return Err(Outcome::bedrock_error(403, EXPIRED_MESSAGE));
+                }
+                if !active {
                     return Err(failed());
                 }
                 Ok((user, TokenType::LongTerm))
@@ -353,15 +358,8 @@ impl CallScenario {
     /// missing header, a wrong prefix, a short-term key of another region, and on bedrock-mantle
     /// a value without a known prefix (docs/aws-behaviour.md §8).
     fn rejection_assumptions(&self) -> Vec<&'static str> {
-        let prefix_error = |t: &str| {
-            matches!(
-                classify(t),
-                Err(TokenError::UnknownPrefix { .. }
-                    | TokenError::WrongPrefix { .. }
-                    | TokenError::Empty
-                    | TokenError::SurroundingWhitespace)
-            )
-        };
+        // Reports show only a value without a known prefix.
+        let prefix_error = |t: &str| matches!(classify(t), Err(TokenError::UnknownPrefix { .. }));
         if self.endpoint == Endpoint::BedrockMantle {
             let observed = matches!(&self.key, KeySpec::Malformed(t) if prefix_error(t));
             let mut out = vec![ids::MANTLE_ENVELOPE];
@@ -373,7 +371,15 @@ impl CallScenario {
         match &self.key {
             KeySpec::Absent => Vec::new(),
             KeySpec::Malformed(t) if prefix_error(t) => Vec::new(),
-            KeySpec::Malformed(_) | KeySpec::LongTerm { .. } => vec![ids::AUTH_FAILED_MESSAGE],
+            KeySpec::Malformed(_) => vec![ids::AUTH_FAILED_MESSAGE],
+            KeySpec::LongTerm { expires_at, .. } => {
+                let expired = matches!((expires_at, self.at), (Some(e), Some(now)) if now >= *e);
+                vec![if expired {
+                    ids::EXPIRED_MESSAGE
+                } else {
+                    ids::AUTH_FAILED_MESSAGE
+                }]
+            }
             KeySpec::ShortTerm {
                 issued_at,
                 expires_in,

@@ -274,7 +274,7 @@ impl CreateKeyScenario {
         match code {
             Some(IamErrorCode::ValidationError) => {
                 out.push(ids::AGE_VALIDATION_MESSAGE);
-                if authorization_denies() {
+                if later > 0 || authorization_denies() {
                     out.push(ids::CREATE_ORDER);
                 }
             }

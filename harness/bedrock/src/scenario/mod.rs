@@ -77,17 +77,20 @@ impl ScenarioResult {
     }
 }
 
-/// Which request of a run is denied, and how: what the caller's outcome turns on.
+/// Which request of a run is denied, how, and the message the caller reads: what the outcome
+/// turns on.
 fn denial(
+    set: &PolicySet,
     steps: &[Step],
     denied: Option<usize>,
-) -> Option<(usize, DecisionKind, Option<PolicyType>)> {
+) -> Option<(usize, DecisionKind, Option<PolicyType>, Option<String>)> {
     let i = denied?;
-    let d = &steps.get(i)?.decision;
-    Some((i, d.kind, d.by))
+    let s = steps.get(i)?;
+    let d = &s.decision;
+    Some((i, d.kind, d.by, d.message(&s.request, set)))
 }
 
-/// Whether authorizing `other` instead changes which request is denied, or how.
+/// Whether authorizing `other` instead changes which request is denied, how, or its message.
 fn denial_changes(
     set: &PolicySet,
     steps: &[Step],
@@ -96,7 +99,7 @@ fn denial_changes(
 ) -> bool {
     let mut other_steps = Vec::new();
     let other_denied = authorize(set, other, &mut other_steps);
-    denial(steps, denied) != denial(&other_steps, other_denied)
+    denial(set, steps, denied) != denial(set, &other_steps, other_denied)
 }
 
 impl Scenario {

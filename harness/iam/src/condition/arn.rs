@@ -9,6 +9,11 @@
 use crate::assumptions::{AssumptionId, Reading};
 use crate::pattern::Glob;
 
+/// Whether a request value has an ARN's shape: `arn:` and six colon-separated components.
+pub(crate) fn looks_like_arn(s: &str) -> bool {
+    s.starts_with("arn:") && s.matches(':').count() >= 5
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ArnPattern {
     parts: Vec<Glob>,

@@ -26,7 +26,7 @@ use crate::assumptions::{AssumptionId, Reading};
 use crate::error::{Loc, ParseNameError, PolicyError, PolicyErrorKind};
 use crate::json::Json;
 use crate::pattern::Glob;
-use crate::request::Context;
+use crate::request::{Context, ContextValue};
 use crate::variables::Template;
 use arn::ArnPattern;
 
@@ -360,6 +360,20 @@ pub(crate) enum Compiled {
     Tpl(Template),
 }
 
+impl Compiled {
+    /// A policy value that does not read as its operator's type, so it matches nothing.
+    fn is_unreadable(&self) -> bool {
+        matches!(
+            self,
+            Compiled::Num(None)
+                | Compiled::Date(None)
+                | Compiled::Bool(None)
+                | Compiled::Binary(None)
+                | Compiled::Ip(None)
+        )
+    }
+}
+
 /// One (operator, key) pair of a Condition block with its values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
@@ -516,14 +530,11 @@ impl Condition {
 
     /// [`Condition::eval`] under a reading of the assumed choices it meets.
     pub(crate) fn eval_under(&self, ctx: &Context, reading: &Reading) -> bool {
-        let values = ctx
-            .get_lc(&self.key_lc)
-            .map(|v| v.values())
-            .filter(|v| !v.is_empty());
+        let found = ctx.get_lc(&self.key_lc).filter(|v| !v.values().is_empty());
         if self.op.base == BaseOp::Null {
-            return self.eval_null(values.is_some(), reading);
+            return self.eval_null(found.is_some(), reading);
         }
-        let Some(values) = values else {
+        let Some(found) = found else {
             return match self.op.qualifier {
                 // No page says which rule wins: IfExists (true) or the qualifier's own rule
                 // (assumption A-SET-IFEXISTS-MISSING); the other reading is false for both.
@@ -533,8 +544,17 @@ impl Condition {
                 None => self.op.if_exists || self.op.base.is_negated(),
             };
         };
+        let values = found.values();
         let negated = self.op.base.is_negated();
         let one = |r: &String| match self.any_value_matches(r, ctx, reading) {
+            // A negated operator holds when nothing matched; where that is because a value is
+            // of the wrong type or there are no values, it rests on an assumption.
+            Some(false) if negated => self.holds_by_assumption(r, reading).unwrap_or(true),
+            // No policy values: the OR of nothing is false (assumption A-EMPTY-VALUE-LIST; the
+            // other reading: the key has no effect, so the condition holds).
+            Some(false) if self.compiled.is_empty() => {
+                reading.other(AssumptionId::EmptyValueList)
+            }
             Some(m) => m != negated,
             // A request value of the wrong type matches nothing, so a negated operator holds
             // for it (assumption A-NEGATED-UNPARSEABLE; the other reading: it fails).
@@ -545,14 +565,30 @@ impl Condition {
             Some(SetQualifier::ForAnyValue) => values.iter().any(one),
             // A plain operator on a multivalued key: assumption A-PLAIN-MULTI, it behaves as
             // ForAnyValue (the docs only warn against it; Access Analyzer flags it). The other
-            // reading: every value must match.
-            None if values.len() > 1 && reading.other(AssumptionId::PlainMulti) => {
-                values.iter().all(one)
+            // reading, as another open-source evaluator reads it: a multivalued key (even with
+            // one value) needs a set qualifier, so the condition fails.
+            None if matches!(found, ContextValue::Multi(_))
+                && reading.other(AssumptionId::PlainMulti) =>
+            {
+                false
             }
             None => values.iter().any(one),
         }
     }
 
+    /// For a negated operator that matched nothing for request value `r`: `None` when that
+    /// rests on documented rules only; otherwise whether it still holds under the reading
+    /// (false under the other reading of the assumption it rests on). The cases: no policy
+    /// values at all (A-EMPTY-VALUE-LIST), a policy value of the wrong type, or an ARN operator
+    /// given text that is not an ARN (A-NEGATED-UNPARSEABLE).
+    fn holds_by_assumption(&self, r: &str, reading: &Reading) -> Option<bool> {
+        if self.compiled.is_empty() {
+            return Some(!reading.other(AssumptionId::EmptyValueList));
+        }
+        let wrong_type = self.compiled.iter().any(Compiled::is_unreadable)
+            || (self.op.base.family() == Family::Arn && !arn::looks_like_arn(r));
+        wrong_type.then(|| !reading.other(AssumptionId::NegatedUnparseable))
+    }
     /// `Null: true` holds when the key is absent, `false` when present; ForAllValues:Null is
     /// always true and ForAnyValue:Null always false (Access Analyzer's documented warning).
     fn eval_null(&self, present: bool, reading: &Reading) -> bool {
@@ -611,10 +647,16 @@ impl Condition {
                     _ => false,
                 })
             }
+            // A value that is neither ISO 8601 nor epoch seconds matches nothing (assumption
+            // A-DATE-SYNTAX); the other reading: some wider syntax reads it as a date that
+            // matches.
             Family::Date => {
-                let x = date::parse(r)?;
+                let Some(x) = date::parse(r) else {
+                    return reading.other(AssumptionId::DateSyntax).then_some(true);
+                };
                 self.compiled.iter().any(|c| match c {
                     Compiled::Date(Some(v)) => compare(base, Some(x.cmp(v))),
+                    Compiled::Date(None) => reading.other(AssumptionId::DateSyntax),
                     _ => false,
                 })
             }
@@ -628,10 +670,23 @@ impl Condition {
                     c => policy_bool(c, raw, reading) == Some(x),
                 })
             }
+            // Text that is not base64 matches nothing (assumption A-BINARY-BASE64); the other
+            // reading compares such a value as text.
             Family::Binary => {
-                let x = decode_b64(r)?;
-                self.compiled.iter().any(|c| match c {
+                let as_text = || {
+                    self.raw
+                        .iter()
+                        .any(|v| scalar_text(v).is_some_and(|t| t == r))
+                };
+                let Some(x) = decode_b64(r) else {
+                    return reading.other(AssumptionId::BinaryBase64).then(as_text);
+                };
+                self.compiled.iter().zip(&self.raw).any(|(c, raw)| match c {
                     Compiled::Binary(Some(v)) => *v == x,
+                    Compiled::Binary(None) => {
+                        reading.other(AssumptionId::BinaryBase64)
+                            && scalar_text(raw).is_some_and(|t| t == r)
+                    }
                     _ => false,
                 })
             }

@@ -20,10 +20,35 @@ pub(crate) fn parse(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-/// The other reading of A-NUMERIC-SYNTAX: the usual float syntax of programming languages,
-/// exponents and surrounding blanks included (`1e3`, ` 30 `). Only finite values.
+/// The other reading of A-NUMERIC-SYNTAX: the widest syntax a program might use, the longest
+/// number at the start of the text after blanks (as JavaScript's `parseFloat` reads it):
+/// exponents, `30days` as 30, `2020-01-01` as 2020. Only finite values.
 pub(crate) fn lenient(s: &str) -> Option<f64> {
-    s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+    let t = s.trim_start();
+    let b = t.as_bytes();
+    let digits = |mut i: usize| {
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        i
+    };
+    let start = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let int_end = digits(start);
+    let mut end = int_end;
+    if b.get(end) == Some(&b'.') {
+        end = digits(end + 1);
+    }
+    if end == start || (end == start + 1 && int_end == start) {
+        return None;
+    }
+    if matches!(b.get(end), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(b.get(end + 1), Some(b'+' | b'-')));
+        let exp_end = digits(end + 1 + sign);
+        if exp_end > end + 1 + sign {
+            end = exp_end;
+        }
+    }
+    t[..end].parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 #[cfg(test)]
@@ -37,6 +62,11 @@ mod tests {
         assert_eq!(lenient(" 30 "), Some(30.0));
         assert_eq!(lenient("inf"), None);
         assert_eq!(lenient("thirty"), None);
+        assert_eq!(lenient("30days"), Some(30.0));
+        assert_eq!(lenient("2020-01-01T00:00:00Z"), Some(2020.0));
+        assert_eq!(lenient("-.5e1x"), Some(-5.0));
+        assert_eq!(lenient("."), None);
+        assert_eq!(lenient("1e"), Some(1.0));
     }
 
     #[test]
