@@ -13,6 +13,7 @@ mod harness;
 mod live_moto;
 mod live_offline;
 mod malformed;
+mod mutated_fixtures;
 mod oracle;
 mod peak;
 mod properties;
