@@ -114,6 +114,16 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         basis: "Undocumented for evaluation; Access Analyzer's policy checks say only that such a key has no effect (docs/aws-behaviour.md §4.7).",
     },
     Assumption {
+        id: "A-NULL-SET-QUALIFIER",
+        statement: "ForAllValues:Null is always true and ForAnyValue:Null always false, whatever the key and the value.",
+        basis: "Access Analyzer's policy checks warn that these combinations are always true and always false (docs/aws-behaviour.md §4.7); how IAM evaluates them is not stated elsewhere. The other reading, another open-source evaluator's, ignores the qualifier.",
+    },
+    Assumption {
+        id: "A-CIDR-IN-REQUEST",
+        statement: "An IpAddress request value that is a CIDR block rather than an address matches when the block lies inside a policy block.",
+        basis: "The condition-operators page describes the request side as an address only; a block there is undocumented.",
+    },
+    Assumption {
         id: "A-DENY-ARN-FIRST",
         statement: "When several policies of the type named in an explicit deny deny the request, the message carries the first one's ARN.",
         basis: "The announcement of the ARN in access-denied messages shows one policy; which one AWS names among several is undocumented (docs/aws-behaviour.md §3.1).",
@@ -160,13 +170,17 @@ pub enum AssumptionId {
     BinaryBase64,
     /// A-EMPTY-VALUE-LIST.
     EmptyValueList,
+    /// A-NULL-SET-QUALIFIER.
+    NullSetQualifier,
+    /// A-CIDR-IN-REQUEST.
+    IpRequestCidr,
     /// A-DENY-ARN-FIRST (the message's wording).
     DenyArnFirst,
 }
 
 impl AssumptionId {
     /// Every id, in the order of [`ASSUMPTIONS`].
-    pub const ALL: [AssumptionId; 18] = [
+    pub const ALL: [AssumptionId; 20] = [
         AssumptionId::NumericSyntax,
         AssumptionId::BoolSyntax,
         AssumptionId::OperatorCase,
@@ -184,6 +198,8 @@ impl AssumptionId {
         AssumptionId::DateSyntax,
         AssumptionId::BinaryBase64,
         AssumptionId::EmptyValueList,
+        AssumptionId::NullSetQualifier,
+        AssumptionId::IpRequestCidr,
         AssumptionId::DenyArnFirst,
     ];
 
@@ -719,5 +735,35 @@ mod decisions {
         .with_resource_account("123456789012");
         // Naming the role suffices here (no boundary, no session policy): "*" decides nothing.
         assert_eq!(rests_on(&set, &req), (DecisionKind::Allow, vec![]));
+    }
+
+    #[test]
+    fn null_with_a_set_qualifier_an_address_block_and_a_short_arn_pattern() {
+        let set = identity(json!([allow_if(
+            json!({"ForAllValues:Null": {"aws:PrincipalTag/team": "true"}})
+        )]));
+        let req = get(&[("aws:PrincipalTag/team", ContextValue::single("a"))]);
+        assert_eq!(
+            rests_on(&set, &req),
+            (DecisionKind::Allow, vec![NullSetQualifier])
+        );
+        let set = identity(json!([allow_if(
+            json!({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}})
+        )]));
+        let block = get(&[("aws:SourceIp", ContextValue::single("203.0.113.0/28"))]);
+        assert_eq!(
+            rests_on(&set, &block),
+            (DecisionKind::Allow, vec![IpRequestCidr])
+        );
+        let address = get(&[("aws:SourceIp", ContextValue::single("203.0.113.9"))]);
+        assert_eq!(rests_on(&set, &address), (DecisionKind::Allow, vec![]));
+        let set = identity(json!([allow_if(
+            json!({"ArnNotLike": {"aws:SourceArn": "5"}})
+        )]));
+        let req = get(&[("aws:SourceArn", ContextValue::single("arn:aws:s3:::b"))]);
+        assert_eq!(
+            rests_on(&set, &req),
+            (DecisionKind::Allow, vec![NegatedUnparseable])
+        );
     }
 }

@@ -158,7 +158,7 @@ impl Erratum {
 type Trigger = fn(&Value) -> bool;
 type Neutralizer = fn(&mut Value);
 
-const TRIGGERS: [(&str, Trigger); 5] = [
+const TRIGGERS: [(&str, Trigger); 6] = [
     ("variable-outside-2012-10-17", variable_outside_2012),
     ("dollar-escape", dollar_escape),
     ("variable-in-untyped-resource", variable_in_untyped_resource),
@@ -167,9 +167,13 @@ const TRIGGERS: [(&str, Trigger); 5] = [
         "negated-operator-on-missing-variable",
         negated_on_missing_variable,
     ),
+    (
+        "not-resource-with-missing-variable",
+        not_resource_with_missing_variable,
+    ),
 ];
 
-const NEUTRALIZERS: [(&str, Neutralizer); 5] = [
+const NEUTRALIZERS: [(&str, Neutralizer); 6] = [
     ("write-variables-as-plain-text", variables_as_plain_text),
     ("write-dollar-escape-as-dollar", dollar_escape_as_dollar),
     (
@@ -180,6 +184,10 @@ const NEUTRALIZERS: [(&str, Neutralizer); 5] = [
     (
         "drop-missing-variable-values-of-negated-operators",
         drop_missing_variable_values,
+    ),
+    (
+        "write-not-resource-entries-with-missing-variables-as-no-resource",
+        not_resource_entries_as_no_resource,
     ),
 ];
 
@@ -411,8 +419,11 @@ fn session_arn_named(case: &Value) -> bool {
     let Some(principal) = req["principal"].as_str() else {
         return false;
     };
-    let is_session = principal.starts_with("arn:aws:sts::")
-        && (principal.contains(":assumed-role/") || principal.contains(":federated-user/"));
+    // The principal a same-account resource-based policy grants directly: a role session or an
+    // IAM user, named by its own ARN.
+    let is_session = (principal.starts_with("arn:aws:sts::")
+        && (principal.contains(":assumed-role/") || principal.contains(":federated-user/")))
+        || (principal.starts_with("arn:aws:iam::") && principal.contains(":user/"));
     let account = account_of(principal);
     let same_account = req["resource_account"]
         .as_str()
@@ -523,6 +534,65 @@ fn drop_missing_variable_values(case: &mut Value) {
             block.retain(|_, keys| keys.as_object().is_none_or(|k| !k.is_empty()));
             if block.is_empty() {
                 obj.remove("Condition");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- E: NotResource with a variable without a value
+
+/// The NotResource entries of a statement.
+fn not_resource_entries(st: &Value) -> Vec<&str> {
+    match &st["NotResource"] {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn not_resource_with_missing_variable(case: &Value) -> bool {
+    let present = context_keys(case);
+    documents(case)
+        .into_iter()
+        .filter(|d| substitutes_variables(d))
+        .flat_map(statements)
+        .any(|s| {
+            not_resource_entries(s)
+                .into_iter()
+                .any(|e| names_missing(e, &present))
+        })
+}
+
+/// Such entries written as an ARN of no resource: the documented reading (an entry with a
+/// variable that has no value matches no resource), written out.
+fn not_resource_entries_as_no_resource(case: &mut Value) {
+    const NO_RESOURCE: &str = "arn:aws:keyward:::no-resource-a-variable-without-value-matches";
+    let present = context_keys(case);
+    let rewrite = |s: &mut String| {
+        if names_missing(s, &present) {
+            *s = NO_RESOURCE.to_string();
+        }
+    };
+    for d in documents_mut(case) {
+        if !substitutes_variables(d) {
+            continue;
+        }
+        let sts: Vec<&mut Value> = match d.get_mut("Statement") {
+            Some(Value::Array(a)) => a.iter_mut().collect(),
+            Some(s @ Value::Object(_)) => vec![s],
+            _ => continue,
+        };
+        for st in sts {
+            match st.get_mut("NotResource") {
+                Some(Value::String(s)) => rewrite(s),
+                Some(Value::Array(a)) => {
+                    for x in a.iter_mut() {
+                        if let Value::String(s) = x {
+                            rewrite(s);
+                        }
+                    }
+                }
+                _ => {}
             }
         }
     }

@@ -30,6 +30,11 @@ impl ArnPattern {
         ArnPattern { parts }
     }
 
+    /// Fewer than six components: not an ARN's shape.
+    pub(crate) fn is_short(&self) -> bool {
+        self.parts.len() < 6
+    }
+
     /// [`ArnPattern::is_match`], where a short pattern's match is an assumed choice whose other
     /// reading is that it matches nothing.
     pub(crate) fn is_match_under(&self, arn: &str, reading: &Reading) -> bool {

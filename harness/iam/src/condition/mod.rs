@@ -552,9 +552,7 @@ impl Condition {
             Some(false) if negated => self.holds_by_assumption(r, reading).unwrap_or(true),
             // No policy values: the OR of nothing is false (assumption A-EMPTY-VALUE-LIST; the
             // other reading: the key has no effect, so the condition holds).
-            Some(false) if self.compiled.is_empty() => {
-                reading.other(AssumptionId::EmptyValueList)
-            }
+            Some(false) if self.compiled.is_empty() => reading.other(AssumptionId::EmptyValueList),
             Some(m) => m != negated,
             // A request value of the wrong type matches nothing, so a negated operator holds
             // for it (assumption A-NEGATED-UNPARSEABLE; the other reading: it fails).
@@ -585,22 +583,35 @@ impl Condition {
         if self.compiled.is_empty() {
             return Some(!reading.other(AssumptionId::EmptyValueList));
         }
+        let arn_family = self.op.base.family() == Family::Arn;
         let wrong_type = self.compiled.iter().any(Compiled::is_unreadable)
-            || (self.op.base.family() == Family::Arn && !arn::looks_like_arn(r));
+            || (arn_family && !arn::looks_like_arn(r))
+            || (arn_family
+                && self
+                    .compiled
+                    .iter()
+                    .any(|c| matches!(c, Compiled::Arn(p) if p.is_short())));
         wrong_type.then(|| !reading.other(AssumptionId::NegatedUnparseable))
     }
     /// `Null: true` holds when the key is absent, `false` when present; ForAllValues:Null is
     /// always true and ForAnyValue:Null always false (Access Analyzer's documented warning).
+    /// Assumption A-NULL-SET-QUALIFIER: that is how the set qualifier is evaluated too; the
+    /// other reading ignores the qualifier.
     fn eval_null(&self, present: bool, reading: &Reading) -> bool {
-        match self.op.qualifier {
-            Some(SetQualifier::ForAllValues) => true,
-            Some(SetQualifier::ForAnyValue) => false,
-            None => self.compiled.iter().zip(&self.raw).any(|(c, raw)| {
-                match policy_bool(c, raw, reading) {
+        let plain = || {
+            self.compiled
+                .iter()
+                .zip(&self.raw)
+                .any(|(c, raw)| match policy_bool(c, raw, reading) {
                     Some(want_absent) => want_absent != present,
                     None => false,
-                }
-            }),
+                })
+        };
+        match self.op.qualifier {
+            Some(_) if reading.other(AssumptionId::NullSetQualifier) => plain(),
+            Some(SetQualifier::ForAllValues) => true,
+            Some(SetQualifier::ForAnyValue) => false,
+            None => plain(),
         }
     }
 
@@ -692,6 +703,11 @@ impl Condition {
             }
             Family::Ip => {
                 let x = ip::parse_request(r)?;
+                // A request value that is a CIDR block rather than an address matches when it lies
+                // inside (assumption A-CIDR-IN-REQUEST); the other reading: it is of the wrong type.
+                if r.contains('/') && reading.other(AssumptionId::IpRequestCidr) {
+                    return None;
+                }
                 self.compiled.iter().any(|c| match c {
                     Compiled::Ip(Some(net)) => net.contains(&x),
                     _ => false,
