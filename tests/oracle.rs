@@ -223,16 +223,15 @@ fn the_peers_known_errors_on_the_fixtures_are_recognised_from_the_errata() {
     }
 }
 
-/// keyward's evaluator with a planted bug: an allowed dynamodb:GetItem is answered implicit_deny.
-struct Planted;
+/// keyward's evaluator with a planted bug: an allowed request the predicate picks is answered
+/// implicit_deny by identity.
+struct Planted(fn(&keyward_iam::Request) -> bool);
 
 impl Oracle for Planted {
     fn answer(&self, case: &Case) -> Option<Expect> {
         let real = Local.answer(case)?;
-        let planted = case
-            .request()
-            .is_some_and(|r| r.action().eq_ignore_ascii_case("dynamodb:GetItem"))
-            && real.decision == Some(DecisionKind::Allow);
+        let planted =
+            case.request().is_some_and(self.0) && real.decision == Some(DecisionKind::Allow);
         Some(if planted {
             Expect {
                 decision: Some(DecisionKind::ImplicitDeny),
@@ -245,6 +244,9 @@ impl Oracle for Planted {
     }
 }
 
+/// The planted bug on fixtures: an allowed dynamodb:GetItem.
+const PLANTED: Planted = Planted(|r| r.action().eq_ignore_ascii_case("dynamodb:GetItem"));
+
 #[test]
 fn a_planted_disagreement_is_unexplained_and_printed_as_a_ready_to_commit_case() {
     if !peer_ready() {
@@ -253,7 +255,7 @@ fn a_planted_disagreement_is_unexplained_and_printed_as_a_ready_to_commit_case()
     let mut opts = options(0);
     opts.json = false;
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = run_against_peer(&opts, &Planted, &mut out, &mut err);
+    let code = run_against_peer(&opts, &PLANTED, &mut out, &mut err);
     let text = String::from_utf8(out).unwrap();
     assert_eq!(code, 1, "{text}{}", String::from_utf8_lossy(&err));
     let key = "unexplained: keyward implicit_deny, iam-simulate allow";
@@ -281,27 +283,10 @@ fn a_planted_disagreement_is_unexplained_and_printed_as_a_ready_to_commit_case()
         .contains("@cloud-copilot/iam-simulate answers allow"));
 }
 
-/// keyward's evaluator with a planted bug on generated cases: an allowed bedrock:InvokeModel by
-/// the user alice is answered implicit_deny. The disagreement is shrunk.
-struct PlantedGenerated;
-
-impl Oracle for PlantedGenerated {
-    fn answer(&self, case: &Case) -> Option<Expect> {
-        let real = Local.answer(case)?;
-        let planted = case.request().is_some_and(|r| {
-            r.action() == "bedrock:InvokeModel" && r.principal().ends_with(":user/alice")
-        }) && real.decision == Some(DecisionKind::Allow);
-        Some(if planted {
-            Expect {
-                decision: Some(DecisionKind::ImplicitDeny),
-                by: Some(PolicyType::Identity),
-                ..Expect::default()
-            }
-        } else {
-            real
-        })
-    }
-}
+/// The planted bug on generated cases: an allowed bedrock:InvokeModel by the user alice. The
+/// disagreement is shrunk.
+const PLANTED_GENERATED: Planted =
+    Planted(|r| r.action() == "bedrock:InvokeModel" && r.principal().ends_with(":user/alice"));
 
 #[test]
 fn a_planted_disagreement_on_generated_cases_is_shrunk() {
@@ -310,7 +295,7 @@ fn a_planted_disagreement_on_generated_cases_is_shrunk() {
     }
     let mut opts = options(400);
     opts.peer_shrink_per_key = 20;
-    let (code, report, err) = run_json(&opts, &PlantedGenerated);
+    let (code, report, err) = run_json(&opts, &PLANTED_GENERATED);
     assert_eq!(code, 1, "{err}");
     // The planted disagreements: keyward (planted) says implicit_deny where its real evaluator
     // allows. Other, real disagreements of the same kind may be reported beside them.

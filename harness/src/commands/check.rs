@@ -325,6 +325,17 @@ pub fn run(opts: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> u8 
     }
 }
 
+/// The fixture files under `--fixtures`, or why there are none to read.
+fn fixture_files(opts: &CheckOptions) -> Result<Vec<PathBuf>, String> {
+    if !opts.fixtures.is_dir() {
+        return Err(format!(
+            "{}: no fixtures directory (pass --fixtures DIR, or run from the repository root)",
+            opts.fixtures.display()
+        ));
+    }
+    expand(std::slice::from_ref(&opts.fixtures)).map_err(|e| e.to_string())
+}
+
 /// The same run with another oracle under test in place of the local evaluator (the harness's
 /// own tests plant bugs this way).
 pub fn run_with_oracle(
@@ -333,15 +344,7 @@ pub fn run_with_oracle(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    if !opts.fixtures.is_dir() {
-        let _ = writeln!(
-            err,
-            "error: {}: no fixtures directory (pass --fixtures DIR, or run from the repository root)",
-            opts.fixtures.display()
-        );
-        return EXIT_BAD_INPUT;
-    }
-    let files = match expand(std::slice::from_ref(&opts.fixtures)) {
+    let files = match fixture_files(opts) {
         Ok(f) => f,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
@@ -518,15 +521,7 @@ pub fn run_against_peer(
     use crate::peer::errata::Errata;
     use crate::peer::IamSimulate;
 
-    if !opts.fixtures.is_dir() {
-        let _ = writeln!(
-            err,
-            "error: {}: no fixtures directory (pass --fixtures DIR, or run from the repository root)",
-            opts.fixtures.display()
-        );
-        return EXIT_BAD_INPUT;
-    }
-    let files = match expand(std::slice::from_ref(&opts.fixtures)) {
+    let files = match fixture_files(opts) {
         Ok(f) => f,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");

@@ -239,6 +239,19 @@ fn documents_mut(case: &mut Value) -> Vec<&mut Value> {
     out
 }
 
+/// Every statement of the case's documents that substitute variables, to rewrite in place.
+fn variable_statements_mut(case: &mut Value) -> Vec<&mut Value> {
+    documents_mut(case)
+        .into_iter()
+        .filter(|d| substitutes_variables(d))
+        .flat_map(|d| match d.get_mut("Statement") {
+            Some(Value::Array(a)) => a.iter_mut().collect(),
+            Some(s @ Value::Object(_)) => vec![s],
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 fn statements(doc: &Value) -> Vec<&Value> {
     match &doc["Statement"] {
         Value::Array(a) => a.iter().collect(),
@@ -380,28 +393,10 @@ fn substitute_in_untyped_resources(case: &mut Value) {
         }
         out
     };
-    for d in documents_mut(case) {
-        if !substitutes_variables(d) {
-            continue;
-        }
-        let sts: Vec<&mut Value> = match d.get_mut("Statement") {
-            Some(Value::Array(a)) => a.iter_mut().collect(),
-            Some(s @ Value::Object(_)) => vec![s],
-            _ => continue,
-        };
-        for st in sts {
-            for k in ["Resource", "NotResource"] {
-                match st.get_mut(k) {
-                    Some(Value::String(s)) => *s = substitute(s),
-                    Some(Value::Array(a)) => {
-                        for x in a.iter_mut() {
-                            if let Value::String(s) = x {
-                                *s = substitute(s);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
+    for st in variable_statements_mut(case) {
+        for k in ["Resource", "NotResource"] {
+            if let Some(v) = st.get_mut(k) {
+                map_strings(v, &substitute);
             }
         }
     }
@@ -499,42 +494,32 @@ fn negated_on_missing_variable(case: &Value) -> bool {
 /// with no value holds (the documented reading), so it goes too.
 fn drop_missing_variable_values(case: &mut Value) {
     let present = context_keys(case);
-    for d in documents_mut(case) {
-        if !substitutes_variables(d) {
+    for s in variable_statements_mut(case) {
+        let Some(obj) = s.as_object_mut() else {
             continue;
-        }
-        let sts: Vec<&mut Value> = match d.get_mut("Statement") {
-            Some(Value::Array(a)) => a.iter_mut().collect(),
-            Some(s @ Value::Object(_)) => vec![s],
-            _ => continue,
         };
-        for s in sts {
-            let Some(obj) = s.as_object_mut() else {
+        let Some(block) = obj.get_mut("Condition").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (op, keys) in block.iter_mut() {
+            if !is_negated(op) {
+                continue;
+            }
+            let Some(keys) = keys.as_object_mut() else {
                 continue;
             };
-            let Some(block) = obj.get_mut("Condition").and_then(Value::as_object_mut) else {
-                continue;
-            };
-            for (op, keys) in block.iter_mut() {
-                if !is_negated(op) {
-                    continue;
+            keys.retain(|_, v| match v {
+                Value::String(s) => !names_missing(s, &present),
+                Value::Array(a) => {
+                    a.retain(|x| !x.as_str().is_some_and(|s| names_missing(s, &present)));
+                    !a.is_empty()
                 }
-                let Some(keys) = keys.as_object_mut() else {
-                    continue;
-                };
-                keys.retain(|_, v| match v {
-                    Value::String(s) => !names_missing(s, &present),
-                    Value::Array(a) => {
-                        a.retain(|x| !x.as_str().is_some_and(|s| names_missing(s, &present)));
-                        !a.is_empty()
-                    }
-                    _ => true,
-                });
-            }
-            block.retain(|_, keys| keys.as_object().is_none_or(|k| !k.is_empty()));
-            if block.is_empty() {
-                obj.remove("Condition");
-            }
+                _ => true,
+            });
+        }
+        block.retain(|_, keys| keys.as_object().is_none_or(|k| !k.is_empty()));
+        if block.is_empty() {
+            obj.remove("Condition");
         }
     }
 }
@@ -568,32 +553,16 @@ fn not_resource_with_missing_variable(case: &Value) -> bool {
 fn not_resource_entries_as_no_resource(case: &mut Value) {
     const NO_RESOURCE: &str = "arn:aws:keyward:::no-resource-a-variable-without-value-matches";
     let present = context_keys(case);
-    let rewrite = |s: &mut String| {
+    let rewrite = |s: &str| {
         if names_missing(s, &present) {
-            *s = NO_RESOURCE.to_string();
+            NO_RESOURCE.to_string()
+        } else {
+            s.to_string()
         }
     };
-    for d in documents_mut(case) {
-        if !substitutes_variables(d) {
-            continue;
-        }
-        let sts: Vec<&mut Value> = match d.get_mut("Statement") {
-            Some(Value::Array(a)) => a.iter_mut().collect(),
-            Some(s @ Value::Object(_)) => vec![s],
-            _ => continue,
-        };
-        for st in sts {
-            match st.get_mut("NotResource") {
-                Some(Value::String(s)) => rewrite(s),
-                Some(Value::Array(a)) => {
-                    for x in a.iter_mut() {
-                        if let Value::String(s) = x {
-                            rewrite(s);
-                        }
-                    }
-                }
-                _ => {}
-            }
+    for st in variable_statements_mut(case) {
+        if let Some(v) = st.get_mut("NotResource") {
+            map_strings(v, &rewrite);
         }
     }
 }

@@ -259,8 +259,9 @@ impl CreateKeyScenario {
     fn assumptions(&self, set: &PolicySet, r: &ScenarioResult) -> Vec<&'static str> {
         let mut out = Vec::new();
         let code = r.outcome.code;
+        let requests = self.requests();
         let authorization_denies = || {
-            self.requests()
+            requests
                 .iter()
                 .any(|q| evaluate(set, q).kind != DecisionKind::Allow)
         };
@@ -302,7 +303,6 @@ impl CreateKeyScenario {
                 .steps
                 .iter()
                 .position(|s| s.decision.kind != DecisionKind::Allow);
-            let requests = self.requests();
             let changed = |edit: &dyn Fn(&mut Request)| {
                 let other = requests
                     .iter()
