@@ -518,4 +518,27 @@ mod rests_on {
         mantle.key = KeySpec::Malformed("no-key-required".into());
         assert_eq!(mantle.run(&set).assumptions, ["B-MANTLE-ENVELOPE"]);
     }
+
+    #[test]
+    fn a_bad_age_beside_a_later_failure_rests_on_the_order() {
+        let mut c = create(Some(0));
+        assert_eq!(
+            c.run(&allow_all()).assumptions,
+            ["B-AGE-VALIDATION-MESSAGE"]
+        );
+        c.user_exists = false;
+        assert_eq!(
+            c.run(&allow_all()).assumptions,
+            ["B-AGE-VALIDATION-MESSAGE", "B-CREATE-ORDER"]
+        );
+    }
+
+    #[test]
+    fn only_a_value_without_a_known_prefix_is_an_observed_rejection() {
+        let mut c = call(short(None, 900));
+        c.key = KeySpec::Malformed("no-key-required".into());
+        assert!(c.run(&allow_all()).assumptions.is_empty());
+        c.key = KeySpec::Malformed(String::new().into());
+        assert_eq!(c.run(&allow_all()).assumptions, ["B-AUTH-FAILED-MESSAGE"]);
+    }
 }
