@@ -538,7 +538,7 @@ mod rests_on {
         let mut c = call(short(None, 900));
         c.key = KeySpec::Malformed("no-key-required".into());
         assert!(c.run(&allow_all()).assumptions.is_empty());
-        c.key = KeySpec::Malformed(String::new().into());
+        c.key = KeySpec::Malformed(String::new());
         assert_eq!(c.run(&allow_all()).assumptions, ["B-AUTH-FAILED-MESSAGE"]);
     }
 }
