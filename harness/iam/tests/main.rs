@@ -13,6 +13,7 @@ mod support;
 
 mod dates;
 mod fixtures;
+mod policy_errors;
 
 #[test]
 fn every_test_file_is_declared() {
