@@ -12,8 +12,10 @@
 mod support;
 
 mod dates;
+mod explain;
 mod fixtures;
 mod policy_errors;
+mod rests_on;
 
 #[test]
 fn every_test_file_is_declared() {

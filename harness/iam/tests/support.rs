@@ -111,3 +111,6 @@ pub fn request(v: &Value) -> Request {
     }
     req
 }
+
+/// The context keys of a request, as a test table writes them.
+pub type ContextRow<'a> = Vec<(&'a str, ContextValue)>;
