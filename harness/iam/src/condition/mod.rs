@@ -692,12 +692,10 @@ impl Condition {
                 let Some(x) = decode_b64(r) else {
                     return reading.other(AssumptionId::BinaryBase64).then(as_text);
                 };
-                self.compiled.iter().zip(&self.raw).any(|(c, raw)| match c {
+                // A policy value that is not base64 cannot equal this request value as text
+                // either (that text decodes), so under both readings it matches nothing here.
+                self.compiled.iter().any(|c| match c {
                     Compiled::Binary(Some(v)) => *v == x,
-                    Compiled::Binary(None) => {
-                        reading.other(AssumptionId::BinaryBase64)
-                            && scalar_text(raw).is_some_and(|t| t == r)
-                    }
                     _ => false,
                 })
             }
