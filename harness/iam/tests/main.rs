@@ -11,6 +11,8 @@
 
 mod support;
 
+mod api;
+
 mod dates;
 mod explain;
 mod fixtures;

@@ -304,6 +304,17 @@ fn each_condition_rests_on_what_its_readings_say() {
             Allow,
             &["A-NEGATED-UNPARSEABLE"],
         ),
+        // Variables are substituted in String, ARN and Bool operators only: in a Date operator
+        // `${...}` is text, which is not a date (A-DATE-SYNTAX).
+        (
+            json!({"DateEquals": {"aws:CurrentTime": "${aws:EpochTime}"}}),
+            vec![
+                ("aws:CurrentTime", one("2020-01-01T00:00:00Z")),
+                ("aws:EpochTime", one("1577836800")),
+            ],
+            ImplicitDeny,
+            &["A-DATE-SYNTAX"],
+        ),
         // Variables: substituted text is literal (A-VAR-LITERAL).
         (
             json!({"StringLike": {"s3:prefix": "${aws:username}"}}),
@@ -333,4 +344,21 @@ fn each_condition_rests_on_what_its_readings_say() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Two assumptions met, neither deciding alone nor together: an unconditional Allow decides.
+#[test]
+fn assumptions_that_decide_nothing_even_together_are_not_listed() {
+    let doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+         "Condition": {"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": "a"}, "Bool": {"aws:SecureTransport": "TRUE"}}},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    ]});
+    let set = PolicySet {
+        identity: vec![Policy::parse(&doc, PolicyType::Identity).unwrap()],
+        ..PolicySet::default()
+    };
+    let d = evaluate(&set, &request(&[("aws:SecureTransport", one("true"))]));
+    assert_eq!(d.kind, Allow);
+    assert!(d.assumptions().is_empty(), "{:?}", d.assumptions());
 }

@@ -1,0 +1,335 @@
+//! The public API's names and accessors, as the harness above this crate reads them: every
+//! keyword type reads back what it writes and names the accepted spellings when it refuses one,
+//! the assumption register is found by id, and a compiled policy answers questions about itself
+//! (its conditions, variables, entries and key types) as its document says.
+
+use std::str::FromStr;
+
+use keyward_iam::{
+    evaluate, Arn, AssumptionId, Assumptions, BaseOp, DecisionKind, Effect, Family, KeyType,
+    Operator, PolicySet, PolicyType, PrincipalKind, Request, SetQualifier, Version, ASSUMPTIONS,
+};
+use keyward_iam::{Assumption, ParseNameError};
+use serde_json::json;
+
+use crate::support::policy_set;
+
+/// Every value prints as its name, reads back from it, and a wrong spelling is refused with the
+/// list of names.
+fn round_trips<T>(values: &[T], names: &[&str], what: &str)
+where
+    T: FromStr<Err = ParseNameError> + std::fmt::Display + PartialEq + std::fmt::Debug,
+{
+    for (v, name) in values.iter().zip(names) {
+        assert_eq!(v.to_string(), *name);
+        assert_eq!(&name.parse::<T>().unwrap(), v);
+    }
+    let e = "Nonsense".parse::<T>().unwrap_err();
+    assert_eq!(e.found(), "Nonsense");
+    assert_eq!(e.expected(), names, "{what}");
+    assert!(
+        e.to_string().starts_with(&format!(
+            "unknown {what} \"Nonsense\": expected one of {}",
+            names[0]
+        )),
+        "{e}"
+    );
+    // Names are case-sensitive.
+    assert!(
+        names[0].to_ascii_uppercase().parse::<T>().is_err()
+            || names[0].to_ascii_uppercase() == names[0]
+    );
+    assert!(
+        names[0].to_ascii_lowercase().parse::<T>().is_err()
+            || names[0].to_ascii_lowercase() == names[0]
+    );
+}
+
+#[test]
+fn keyword_types_read_back_what_they_write() {
+    use PolicyType::*;
+    round_trips(
+        &[Identity, PermissionsBoundary, Session, Scp, Rcp, Resource],
+        &[
+            "identity",
+            "permissions_boundary",
+            "session",
+            "scp",
+            "rcp",
+            "resource",
+        ],
+        "policy type",
+    );
+    round_trips(
+        &[
+            DecisionKind::Allow,
+            DecisionKind::ExplicitDeny,
+            DecisionKind::ImplicitDeny,
+        ],
+        &["allow", "explicit_deny", "implicit_deny"],
+        "decision",
+    );
+    round_trips(&[Effect::Allow, Effect::Deny], &["Allow", "Deny"], "effect");
+    round_trips(
+        &[Version::V2012_10_17, Version::V2008_10_17],
+        &["2012-10-17", "2008-10-17"],
+        "policy version",
+    );
+    round_trips(
+        &[
+            PrincipalKind::Aws,
+            PrincipalKind::Service,
+            PrincipalKind::Federated,
+            PrincipalKind::CanonicalUser,
+        ],
+        &["AWS", "Service", "Federated", "CanonicalUser"],
+        "principal type",
+    );
+    let names: Vec<String> = BaseOp::ALL.iter().map(|b| b.to_string()).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    assert_eq!(names.len(), 27);
+    assert_eq!(
+        &names[..3],
+        ["StringEquals", "StringNotEquals", "StringEqualsIgnoreCase"]
+    );
+    assert!(
+        names.contains(&"Null") && names.contains(&"BinaryEquals") && names.contains(&"ArnNotLike")
+    );
+    round_trips(&BaseOp::ALL, &names, "condition operator");
+}
+
+#[test]
+fn operators_have_a_qualifier_a_base_and_a_suffix() {
+    let op: Operator = "ForAnyValue:StringLikeIfExists".parse().unwrap();
+    assert_eq!(
+        (op.qualifier(), op.base(), op.if_exists()),
+        (Some(SetQualifier::ForAnyValue), BaseOp::StringLike, true)
+    );
+    assert!(op.is_set_operator());
+    assert_eq!(op.to_string(), "ForAnyValue:StringLikeIfExists");
+    let op: Operator = "NumericLessThan".parse().unwrap();
+    assert_eq!(
+        (op.qualifier(), op.if_exists(), op.is_set_operator()),
+        (None, false, false)
+    );
+    assert_eq!(
+        (op.family(), op.key_type()),
+        (Family::Numeric, Some(KeyType::Numeric))
+    );
+    let op: Operator = "ForAllValues:Null".parse().unwrap();
+    assert_eq!(
+        (op.qualifier(), op.key_type()),
+        (Some(SetQualifier::ForAllValues), None)
+    );
+    assert!("NullIfExists".parse::<Operator>().is_err());
+    assert_eq!(Operator::new(None, BaseOp::Null, true), None);
+    assert_eq!(SetQualifier::ForAllValues.prefix(), "ForAllValues:");
+    assert_eq!(SetQualifier::ForAnyValue.prefix(), "ForAnyValue:");
+    for (t, name) in [
+        (KeyType::String, "string"),
+        (KeyType::Numeric, "numeric"),
+        (KeyType::Date, "date"),
+        (KeyType::Boolean, "boolean"),
+        (KeyType::Ip, "ip"),
+        (KeyType::Binary, "binary"),
+    ] {
+        assert_eq!(t.simulator_name(false), name);
+        assert_eq!(t.simulator_name(true), format!("{name}List"));
+    }
+}
+
+#[test]
+fn the_assumption_register_is_found_by_id() {
+    assert_eq!(ASSUMPTIONS.len(), AssumptionId::ALL.len());
+    for (a, id) in ASSUMPTIONS.iter().zip(AssumptionId::ALL) {
+        assert_eq!(id.to_string(), a.id);
+        assert_eq!(id.as_str(), a.id);
+        let found = Assumption::find(a.id).unwrap();
+        assert_eq!(
+            (found.id, found.statement, found.basis),
+            (a.id, a.statement, a.basis)
+        );
+    }
+    assert!(Assumption::find("A-NO-SUCH-THING").is_none());
+    let one = Assumptions::of(AssumptionId::PlainMulti);
+    let two = one.with(AssumptionId::DateSyntax);
+    assert_eq!(
+        two.with(AssumptionId::DateSyntax),
+        two,
+        "adding twice adds once"
+    );
+    assert!(two.contains(AssumptionId::PlainMulti) && two.contains(AssumptionId::DateSyntax));
+    assert!(!one.contains(AssumptionId::DateSyntax));
+    let other = Assumptions::of(AssumptionId::DateSyntax).with(AssumptionId::BoolSyntax);
+    let both = two.union(other);
+    assert_eq!(
+        both.iter().collect::<Vec<_>>(),
+        [
+            AssumptionId::BoolSyntax,
+            AssumptionId::PlainMulti,
+            AssumptionId::DateSyntax
+        ]
+    );
+    assert_eq!(two.union(two), two);
+    assert_eq!(Assumptions::NONE.union(one), one);
+    assert_eq!(
+        format!("{both:?}"),
+        r#"{"A-BOOL-SYNTAX", "A-PLAIN-MULTI", "A-DATE-SYNTAX"}"#
+    );
+}
+
+#[test]
+fn arns_read_as_their_text() {
+    let arn: Arn = "arn:aws:iam::123456789012:user/alice".parse().unwrap();
+    let s: &str = arn.as_ref();
+    assert_eq!(s, "arn:aws:iam::123456789012:user/alice");
+    assert_eq!(arn.to_string(), s);
+}
+
+#[test]
+fn a_policy_set_answers_questions_about_itself() {
+    let doc =
+        |statements: serde_json::Value| json!({"Version": "2012-10-17", "Statement": statements});
+    let set = policy_set(&json!({
+        "identity": [doc(json!([
+            {"Sid": "Mine", "Effect": "Allow", "Action": ["s3:GetObject", "s3:List*"], "Resource": "arn:aws:s3:::${aws:username}/*",
+             "Condition": {"StringEquals": {"aws:PrincipalTag/team": ["red", "blue"]}, "NumericLessThan": {"s3:max-keys": 10}}},
+            {"Effect": "Deny", "NotAction": "iam:*", "NotResource": "*",
+             "Condition": {"StringLike": {"s3:prefix": "${aws:userid}/*"}, "DateLessThan": {"aws:CurrentTime": "${aws:EpochTime}"}}}
+        ]))],
+        "scp": [[doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
+            "Condition": {"ForAnyValue:StringEquals": {"aws:principaltag/TEAM": "green"}}}]))]],
+        "resource": [doc(json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]))],
+        "permissions_boundary": doc(json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*",
+            "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}])),
+        "session": [doc(json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": true}}}]))],
+        "rcp": [[doc(json!([{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]))]]
+    }));
+    // In evaluation order: RCP, SCP, resource, identity, boundary, session.
+    let order: Vec<(PolicyType, Option<usize>, usize)> = set
+        .all()
+        .iter()
+        .map(|e| (e.policy_type, e.level, e.index))
+        .collect();
+    use PolicyType::*;
+    assert_eq!(
+        order,
+        [
+            (Rcp, Some(0), 0),
+            (Scp, Some(0), 0),
+            (Resource, None, 0),
+            (Identity, None, 0),
+            (PermissionsBoundary, None, 0),
+            (Session, None, 0)
+        ]
+    );
+    assert_eq!(set.policies().count(), 6);
+    assert!(std::ptr::eq(
+        set.policies().nth(3).unwrap(),
+        &set.identity[0]
+    ));
+    let keys: Vec<&str> = set.conditions().map(|c| c.key()).collect();
+    assert_eq!(
+        keys,
+        [
+            "aws:principaltag/TEAM",
+            "aws:PrincipalTag/team",
+            "s3:max-keys",
+            "s3:prefix",
+            "aws:CurrentTime",
+            "aws:SourceIp",
+            "aws:SecureTransport"
+        ]
+    );
+    // Variables in a String operator and in a Resource, not in a Date operator's values.
+    let mut vars: Vec<&str> = set.variables().collect();
+    vars.sort();
+    assert_eq!(vars, ["aws:userid", "aws:username"]);
+    let values = set.condition_values();
+    assert_eq!(values[0].key, "aws:principaltag/TEAM");
+    assert_eq!(
+        values[0].values,
+        ["green", "red", "blue"],
+        "keys merge in any case"
+    );
+    assert_eq!(values[1].key, "s3:max-keys");
+    assert_eq!(values[1].values, ["10"]);
+    let c = set.identity[0].conditions().nth(1).unwrap();
+    assert_eq!(c.values(), [json!(10)]);
+    assert_eq!(c.value_texts(), ["10"]);
+    let tags = set.identity[0].conditions().next().unwrap();
+    assert_eq!(tags.value_texts(), ["red", "blue"]);
+    assert_eq!(tags.to_json(), json!(["red", "blue"]));
+    let actions: Vec<&str> = set.action_entries().collect();
+    assert_eq!(
+        actions,
+        [
+            "*",
+            "*",
+            "s3:*",
+            "s3:GetObject",
+            "s3:List*",
+            "iam:*",
+            "s3:*",
+            "s3:*"
+        ]
+    );
+    let resources: Vec<&str> = set.resource_entries().collect();
+    assert_eq!(
+        resources,
+        [
+            "*",
+            "*",
+            "*",
+            "arn:aws:s3:::${aws:username}/*",
+            "*",
+            "*",
+            "*"
+        ]
+    );
+    let uses = set.key_uses().unwrap();
+    assert_eq!(uses["aws:principaltag/team"].key_type, KeyType::String);
+    assert!(
+        uses["aws:principaltag/team"].as_set,
+        "one operator reads it as a set"
+    );
+    assert!(!uses["s3:max-keys"].as_set);
+    assert_eq!(uses["aws:currenttime"].key_type, KeyType::Date);
+    assert_eq!(uses["aws:sourceip"].key_type, KeyType::Ip);
+    assert_eq!(uses["aws:securetransport"].key_type, KeyType::Boolean);
+    let clash = policy_set(
+        &json!({"identity": [doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
+        "Condition": {"StringEquals": {"k:x": "1"}, "NumericEquals": {"K:X": "1"}}}]))]}),
+    );
+    let e = clash.key_uses().unwrap_err();
+    assert_eq!((e.first, e.second), (KeyType::String, KeyType::Numeric));
+}
+
+#[test]
+fn a_decision_lists_the_statements_that_applied_with_their_sids() {
+    let set = policy_set(&json!({"identity": [
+        {"Version": "2012-10-17", "Statement": [
+            {"Sid": "Reads", "Effect": "Allow", "Action": "s3:Get*", "Resource": "*"},
+            {"Sid": "Writes", "Effect": "Allow", "Action": "s3:Put*", "Resource": "*"},
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+        ]}
+    ]}));
+    let d = evaluate(
+        &set,
+        &Request::new("arn:aws:iam::123456789012:user/alice", "s3:GetObject", "*"),
+    );
+    let applied: Vec<(usize, Option<&str>, Effect)> = d
+        .matched()
+        .iter()
+        .map(|m| (m.statement, m.sid(&set), m.effect))
+        .collect();
+    assert_eq!(
+        applied,
+        [(0, Some("Reads"), Effect::Allow), (2, None, Effect::Allow)]
+    );
+    assert_eq!(
+        d.matched()[0].sid(&PolicySet::default()),
+        None,
+        "not in that set"
+    );
+}
