@@ -69,6 +69,22 @@ fn keyword_types_read_back_what_they_write() {
         &["allow", "explicit_deny", "implicit_deny"],
         "decision",
     );
+    // The nouns of AWS's access-denied messages (troubleshoot_access-denied.html).
+    let phrases: Vec<&str> = [Identity, PermissionsBoundary, Session, Scp, Rcp, Resource]
+        .iter()
+        .map(|t| t.aws_phrase())
+        .collect();
+    assert_eq!(
+        phrases,
+        [
+            "identity-based policy",
+            "permissions boundary",
+            "session policy",
+            "service control policy",
+            "resource control policy",
+            "resource-based policy"
+        ]
+    );
     round_trips(&[Effect::Allow, Effect::Deny], &["Allow", "Deny"], "effect");
     round_trips(
         &[Version::V2012_10_17, Version::V2008_10_17],
