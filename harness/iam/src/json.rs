@@ -302,14 +302,6 @@ impl<'de> Visitor<'de> for JsonVisitor {
         Ok(Json::Str(Cow::Owned(s)))
     }
 
-    fn visit_none<E>(self) -> Result<Json<'de>, E> {
-        Ok(Json::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json<'de>, D::Error> {
-        Json::deserialize(d)
-    }
-
     fn visit_unit<E>(self) -> Result<Json<'de>, E> {
         Ok(Json::Null)
     }
@@ -508,7 +500,10 @@ mod tests {
         assert_eq!(a[1].as_str(), Some("x"));
         assert!(a[0].get("a").is_none());
         assert!(j.as_object().unwrap().contains_key("n"));
+        assert!(!j.as_object().unwrap().contains_key("N"));
         assert!(!j.as_object().unwrap().is_empty());
+        assert!(JsonObject::default().is_empty());
+        assert!(!j.is_null() && !a[1].is_null());
         for (t, kind) in [
             ("null", "null"),
             ("true", "a boolean"),
@@ -518,5 +513,31 @@ mod tests {
         ] {
             assert_eq!(serde_json::from_str::<Json>(t).unwrap().kind(), kind);
         }
+    }
+
+    /// Read from an owned tree (a `Value`), every string and key arrives owned.
+    #[test]
+    fn an_owned_tree_reads_as_its_text_does() {
+        let v = serde_json::json!({"a": ["x", null, true, 1.5], "b\"": {"c": "d"}});
+        let j = Json::deserialize(v.clone()).unwrap();
+        assert_eq!(j.to_value(), v);
+        assert!(matches!(
+            j.get("a").and_then(Json::as_array).unwrap()[0],
+            Json::Str(Cow::Owned(_))
+        ));
+    }
+
+    /// What is not JSON is refused with what was expected.
+    #[test]
+    fn other_shapes_are_refused_naming_what_was_expected() {
+        use serde::de::value::{BytesDeserializer, Error, MapDeserializer};
+        let e = Json::deserialize(BytesDeserializer::<Error>::new(b"x")).unwrap_err();
+        assert!(
+            e.to_string().contains("expected any valid JSON value"),
+            "{e}"
+        );
+        let numbered = MapDeserializer::<_, Error>::new(vec![(1u8, 2u8)].into_iter());
+        let e = Json::deserialize(numbered).unwrap_err();
+        assert!(e.to_string().contains("expected a string key"), "{e}");
     }
 }
