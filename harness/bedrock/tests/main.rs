@@ -4,8 +4,13 @@
 //! Cargo's discovery of test targets is off (`autotests = false` in Cargo.toml): a file under
 //! tests/ runs only once it is declared here, which `every_test_file_is_declared` checks.
 
+/// The IAM crate's fixture reader: policies and requests as the case format writes them.
+#[path = "../../iam/tests/support.rs"]
+#[allow(dead_code)]
+mod iam_support;
 mod support;
 
+mod fixtures;
 mod properties;
 mod redaction;
 mod scenarios;
