@@ -349,3 +349,95 @@ fn a_decision_lists_the_statements_that_applied_with_their_sids() {
         "not in that set"
     );
 }
+
+#[test]
+fn a_statement_answers_for_its_elements() {
+    use keyward_iam::{Policy, PrincipalMatch};
+    let doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "One", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::123456789012:root"], "Service": "s3.amazonaws.com"},
+         "Action": ["s3:Put*", "s3:Get*"], "Resource": "arn:aws:s3:::bucket/*",
+         "Condition": {"StringEquals": {"aws:username": "alice"}}},
+        {"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:user/alice"},
+         "NotAction": "s3:Get*", "NotResource": ["arn:aws:s3:::bucket/public/*"]},
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}
+    ]});
+    let p = Policy::parse(&doc, PolicyType::Resource).unwrap();
+    let [one, two, star] = p.statements() else {
+        panic!("three statements")
+    };
+    let get = Request::new(
+        "arn:aws:iam::123456789012:user/alice",
+        "s3:GetObject",
+        "arn:aws:s3:::bucket/key",
+    );
+    assert_eq!(
+        (one.sid(), one.effect(), two.sid(), two.effect()),
+        (Some("One"), Effect::Allow, None, Effect::Deny)
+    );
+    let a = one.action();
+    assert!(!a.is_negated() && a.matches(&get));
+    assert_eq!(a.patterns(), ["s3:Put*", "s3:Get*"]);
+    assert_eq!(a.matching_entry(&get), Some("s3:Get*"));
+    let r = one.resource().unwrap();
+    assert!(!r.is_negated() && r.matches(&get));
+    assert_eq!(r.patterns(), ["arn:aws:s3:::bucket/*"]);
+    assert_eq!(r.matching_entry(&get), Some("arn:aws:s3:::bucket/*"));
+    assert_eq!(one.conditions().len(), 1);
+    assert!(!one.applies(&get), "aws:username is missing");
+    assert!(one.applies(
+        &get.clone()
+            .with_context("aws:username", keyward_iam::ContextValue::single("alice"))
+    ));
+    // NotAction and NotResource: the entries listed are the ones excluded.
+    let (na, nr) = (two.action(), two.resource().unwrap());
+    assert!(na.is_negated() && !na.matches(&get));
+    assert_eq!(na.matching_entry(&get), Some("s3:Get*"));
+    assert!(nr.is_negated() && nr.matches(&get) && nr.matching_entry(&get).is_none());
+    assert_eq!(nr.patterns(), ["arn:aws:s3:::bucket/public/*"]);
+    // Principal and NotPrincipal.
+    let pb = one.principal().unwrap();
+    assert!(!pb.is_negated());
+    let entries = pb.entries().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        (entries[0].kind(), entries[0].values()),
+        (
+            PrincipalKind::Aws,
+            &["arn:aws:iam::123456789012:root".to_string()][..]
+        )
+    );
+    assert_eq!(entries[1].kind(), PrincipalKind::Service);
+    assert_eq!(
+        pb.match_principal(get.principal()),
+        Some(PrincipalMatch::Account)
+    );
+    assert_eq!(
+        pb.match_principal("arn:aws:iam::999999999999:user/bob"),
+        None
+    );
+    let np = two.principal().unwrap();
+    assert!(np.is_negated());
+    assert_eq!(
+        np.match_principal(get.principal()),
+        None,
+        "NotPrincipal names alice out"
+    );
+    assert_eq!(
+        np.match_principal("arn:aws:iam::123456789012:user/bob"),
+        Some(PrincipalMatch::Direct)
+    );
+    assert!(two.denies_every_bounded_principal() && !one.denies_every_bounded_principal());
+    assert_eq!(
+        two.names_caller(get.principal(), true),
+        Some(PrincipalMatch::Direct)
+    );
+    assert_eq!(two.names_caller(get.principal(), false), None);
+    assert!(
+        star.principal().unwrap().entries().is_none(),
+        "\"*\" has no entries"
+    );
+    assert_eq!(
+        star.names_caller("arn:aws:iam::999999999999:user/bob", false),
+        Some(PrincipalMatch::Direct)
+    );
+}
