@@ -119,6 +119,13 @@ mod tests {
             "20250701t000000z",
             "20250701T000000",
             "２０２５0701T000000Z",
+            // One part wrong at a time: the separator, the zone, the length, a sign in a field.
+            "20250701X000000Z",
+            "20250701T000000X",
+            "20250701T0000000Z",
+            "2025+701T000000Z",
+            "20250701T+00000Z",
+            "20250701T00000+Z",
         ] {
             assert_eq!(parse_basic_date_time(bad), None, "{bad}");
         }
@@ -129,6 +136,9 @@ mod tests {
         let t = UNIX_EPOCH + Duration::from_millis(1_500);
         assert_eq!(whole_seconds(t).unwrap().unix_timestamp(), 1);
         let t = UNIX_EPOCH - Duration::from_millis(1_500);
+        assert_eq!(whole_seconds(t).unwrap().unix_timestamp(), -2);
+        // A whole number of seconds before the epoch stays where it is.
+        let t = UNIX_EPOCH - Duration::from_secs(2);
         assert_eq!(whole_seconds(t).unwrap().unix_timestamp(), -2);
         assert!(whole_seconds(UNIX_EPOCH + Duration::from_secs(253_402_300_800)).is_none());
         assert_eq!(
