@@ -213,7 +213,9 @@ mod tests {
     #[test]
     fn every_id_a_result_can_name_is_registered() {
         for id in ids::ALL {
-            assert!(Assumption::find(id).is_some(), "{id} is not registered");
+            let found = Assumption::find(id).unwrap_or_else(|| panic!("{id} is not registered"));
+            assert_eq!(found.id, id);
         }
+        assert!(Assumption::find("B-NO-SUCH-THING").is_none());
     }
 }

@@ -211,28 +211,51 @@ mod tests {
 
     #[test]
     fn bad_texts_are_refused() {
-        for bad in [
-            "",
-            "DeleteUser bob",
-            "createuser bob",
-            "CreateUser",
-            "CreateUser bob alice",
-            "CreateUser  bob",
-            "AttachUserPolicy bob",
-            "AttachUserPolicy bob ",
-            "CreateServiceSpecificCredential bob bedrock.amazonaws.com",
-            "CreateServiceSpecificCredential bob bedrock.amazonaws.com 5 weeks",
-            "CreateServiceSpecificCredential bob bedrock.amazonaws.com +5 days",
-            "CreateServiceSpecificCredential bob bedrock.amazonaws.com never ends",
-        ] {
+        // Not an operation at all: named as such.
+        for bad in ["", "DeleteUser bob", "createuser bob"] {
             assert!(
                 matches!(
                     bad.parse::<SideEffect>(),
-                    Err(SideEffectError::UnknownOperation { .. }
-                        | SideEffectError::WrongShape { .. })
+                    Err(SideEffectError::UnknownOperation { .. })
                 ),
                 "{bad:?}"
             );
+        }
+        // A known operation in the wrong shape: the error says which, and what it must read.
+        for (bad, operation) in [
+            ("CreateUser", CREATE_USER),
+            ("CreateUser bob alice", CREATE_USER),
+            ("CreateUser  bob", CREATE_USER),
+            ("AttachUserPolicy bob", ATTACH_USER_POLICY),
+            ("AttachUserPolicy bob ", ATTACH_USER_POLICY),
+            (
+                "CreateServiceSpecificCredential bob bedrock.amazonaws.com",
+                CREATE_CREDENTIAL,
+            ),
+            (
+                "CreateServiceSpecificCredential bob bedrock.amazonaws.com 5 weeks",
+                CREATE_CREDENTIAL,
+            ),
+            (
+                "CreateServiceSpecificCredential bob bedrock.amazonaws.com +5 days",
+                CREATE_CREDENTIAL,
+            ),
+            (
+                "CreateServiceSpecificCredential bob bedrock.amazonaws.com never ends",
+                CREATE_CREDENTIAL,
+            ),
+        ] {
+            match bad.parse::<SideEffect>() {
+                Err(e @ SideEffectError::WrongShape { operation: op, .. }) => {
+                    assert_eq!(op, operation, "{bad:?}");
+                    assert!(
+                        e.to_string()
+                            .contains(&format!("is not a {operation} side effect")),
+                        "{e}"
+                    );
+                }
+                other => panic!("{bad:?}: {other:?}"),
+            }
         }
         // An age as sent, in range or not: a live run records what IAM did with it.
         let zero = "CreateServiceSpecificCredential bob bedrock.amazonaws.com 0 days";

@@ -412,6 +412,35 @@ mod rests_on {
         assert!(r.assumptions.is_empty(), "{:?}", r.assumptions);
     }
 
+    /// The IAM side: every request's decision and the denied one's message. An inline policy's
+    /// explicit deny carries no ARN (A-INLINE-NO-ARN); a documented allow rests on nothing.
+    #[test]
+    fn the_iam_assumptions_are_those_of_the_requests_and_the_message() {
+        use keyward_iam::AssumptionId;
+        let deny_bearer = policies(json!([ALLOW_ALL(),
+            {"Effect": "Deny", "Action": "bedrock:CallWithBearerToken", "Resource": "*"}]));
+        let r = call(short(None, 43200)).run(&deny_bearer);
+        assert_eq!(
+            r.iam_assumptions(&deny_bearer).iter().collect::<Vec<_>>(),
+            [AssumptionId::InlineNoArn]
+        );
+        let r = call(short(None, 43200)).run(&allow_all());
+        assert!(r.iam_assumptions(&allow_all()).is_empty());
+        // A plain operator on the multivalued tag keys, deciding the model request's Allow.
+        let tags = policies(json!([
+            {"Effect": "Allow", "Action": "bedrock:CallWithBearerToken", "Resource": "*"},
+            {"Effect": "Allow", "Action": "bedrock:*", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:TagKeys": "team"}}}]));
+        let mut c = call(short(None, 43200));
+        c.context.push(keyward_bedrock::ContextEntry {
+            key: "aws:TagKeys".into(),
+            value: keyward_iam::ContextValue::multi(["team", "cost"]),
+        });
+        let r = c.run(&tags);
+        assert!(r.outcome.is_success());
+        assert!(r.iam_assumptions(&tags).contains(AssumptionId::PlainMulti));
+    }
+
     #[test]
     fn a_denied_call_rests_on_the_403_form_and_on_the_order_when_the_model_action_denies() {
         let deny_bearer = policies(json!([ALLOW_ALL(),
