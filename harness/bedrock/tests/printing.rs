@@ -128,3 +128,42 @@ fn an_outcome_prints_status_code_body_and_side_effects() {
          side effect: CreateServiceSpecificCredential bob bedrock.amazonaws.com 5 days"
     );
 }
+
+/// Operations and endpoints read back from the names cases and reports write, and a name they
+/// do not know is refused with the list.
+#[test]
+fn operations_and_endpoints_read_back_their_names() {
+    use keyward_bedrock::{Endpoint, Operation};
+    let names: Vec<&str> = Operation::ALL.iter().map(|o| o.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "Converse",
+            "ConverseStream",
+            "InvokeModel",
+            "InvokeModelWithResponseStream",
+            "CountTokens"
+        ]
+    );
+    for o in Operation::ALL {
+        assert_eq!(Operation::parse(o.name()), Some(o));
+        assert_eq!(o.name().parse::<Operation>().unwrap(), o);
+    }
+    assert_eq!(Operation::parse("converse"), None);
+    let e = "InvokeModelWithBidirectionalStream"
+        .parse::<Operation>()
+        .unwrap_err();
+    assert!(e.to_string().contains("CountTokens"), "{e}");
+    for (e, name) in [
+        (Endpoint::BedrockRuntime, "bedrock-runtime"),
+        (Endpoint::BedrockMantle, "bedrock-mantle"),
+    ] {
+        assert_eq!(e.name(), name);
+        assert_eq!(name.parse::<Endpoint>().unwrap(), e);
+    }
+    let e = "bedrock".parse::<Endpoint>().unwrap_err();
+    assert!(
+        e.to_string().contains("bedrock-runtime or bedrock-mantle"),
+        "{e}"
+    );
+}

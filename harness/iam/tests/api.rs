@@ -441,3 +441,85 @@ fn a_statement_answers_for_its_elements() {
         Some(PrincipalMatch::Direct)
     );
 }
+
+#[test]
+fn a_policy_answers_for_its_document() {
+    use keyward_iam::{Policy, PolicyMeta};
+    let text = r#"{"Version": "2012-10-17", "Id": "Guard", "Statement": [
+        {"Sid": "A", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::123456789012:root"]},
+         "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/${aws:username}",
+         "Condition": {"StringEquals": {"aws:username": ["alice"]}, "Bool": {"aws:SecureTransport": true}}}]}"#;
+    let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+    let p = Policy::parse_str(text, PolicyType::Resource).unwrap();
+    assert_eq!(
+        (p.version(), p.id()),
+        (Some(Version::V2012_10_17), Some("Guard"))
+    );
+    assert_eq!(p.statements().len(), 1);
+    assert!(p.substitutes_variables());
+    // Written back as read: a one-element array stays an array, a lone string a string.
+    assert_eq!(p.to_json(), doc);
+    assert_eq!(p.meta(), &PolicyMeta::default());
+    let meta = PolicyMeta {
+        name: Some("guard".into()),
+        arn: Some("arn:aws:iam::123456789012:policy/guard".into()),
+    };
+    assert_eq!(p.clone().with_meta(meta.clone()).meta(), &meta);
+    // Version 2008-10-17, or none: variables are plain text.
+    for version in [json!("2008-10-17"), serde_json::Value::Null] {
+        let mut old = doc.clone();
+        match &version {
+            serde_json::Value::Null => {
+                old.as_object_mut().unwrap().remove("Version");
+            }
+            v => old["Version"] = v.clone(),
+        }
+        let p = Policy::parse(&old, PolicyType::Resource).unwrap();
+        assert!(!p.substitutes_variables(), "{version}");
+        assert_eq!(p.version(), version.as_str().map(|v| v.parse().unwrap()));
+    }
+    let no_id = Policy::parse_str(r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#, PolicyType::Identity).unwrap();
+    assert_eq!(no_id.id(), None);
+    assert_eq!(
+        no_id.to_json()["Statement"],
+        json!({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    );
+}
+
+/// Principal `"*"` allowing on its own in the same account is assumption
+/// A-STAR-PRINCIPAL-DIRECT, in either spelling; an entry naming the caller makes it moot, one
+/// naming only the account does not.
+#[test]
+fn a_star_principal_rests_on_its_assumption_unless_the_caller_is_named() {
+    let alice = "arn:aws:iam::123456789012:user/alice";
+    let cases = [
+        (
+            json!("*"),
+            DecisionKind::Allow,
+            vec!["A-STAR-PRINCIPAL-DIRECT"],
+        ),
+        (
+            json!({"AWS": "*"}),
+            DecisionKind::Allow,
+            vec!["A-STAR-PRINCIPAL-DIRECT"],
+        ),
+        (json!({"AWS": ["*", alice]}), DecisionKind::Allow, vec![]),
+        (
+            json!({"AWS": ["123456789012", "*"]}),
+            DecisionKind::Allow,
+            vec!["A-STAR-PRINCIPAL-DIRECT"],
+        ),
+        (json!({"AWS": alice}), DecisionKind::Allow, vec![]),
+    ];
+    for (principal, kind, ids) in cases {
+        let set = policy_set(
+            &json!({"resource": [{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject", "Resource": "*"}]}]}),
+        );
+        let req = Request::new(alice, "s3:GetObject", "arn:aws:s3:::b/k")
+            .with_resource_account("123456789012");
+        let d = evaluate(&set, &req);
+        let got: Vec<&str> = d.assumptions().iter().map(|a| a.as_str()).collect();
+        assert_eq!((d.kind, got), (kind, ids), "{principal}");
+    }
+}
