@@ -167,3 +167,64 @@ fn operations_and_endpoints_read_back_their_names() {
         "{e}"
     );
 }
+
+/// Keys and credentials print what identifies them, never what signs.
+#[test]
+fn keys_print_what_identifies_them() {
+    use keyward_bedrock::{
+        classify, generate, CredentialAlias, ExpiresIn, LongTermKey, SigningCredentials, TokenType,
+    };
+    let alias = CredentialAlias::new(
+        UserName::new("BedrockAPIKey-h42z").unwrap(),
+        None,
+        AccountId::new("123456789012").unwrap(),
+    );
+    let key = LongTermKey::new(alias, "not-a-real-secret-0123456789").unwrap();
+    let shown = "long-term Bedrock API key BedrockAPIKey-h42z-at-123456789012 (secret [redacted])";
+    assert_eq!(key.to_string(), shown);
+    let bearer = classify(&key.expose_bearer()).unwrap();
+    assert_eq!(
+        bearer.to_string(),
+        shown,
+        "a bearer token prints as the key it holds"
+    );
+    let debug = format!("{key:?}");
+    assert!(
+        debug.starts_with("LongTermKey") && debug.contains("BedrockAPIKey-h42z-at-123456789012"),
+        "{debug}"
+    );
+    let creds = SigningCredentials::new(
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    );
+    assert!(
+        creds.to_string().starts_with("AWS credentials AKIA"),
+        "{creds}"
+    );
+    assert!(creds.to_string().ends_with("(long-term)"), "{creds}");
+    let temporary = creds.clone().with_session_token("FQoGZXIvYXdzEXAMPLE");
+    assert!(
+        temporary.to_string().ends_with("(temporary)"),
+        "{temporary}"
+    );
+    let expires = ExpiresIn::new(900).unwrap();
+    assert_eq!(expires.to_string(), "900 s");
+    let token = generate(&creds, "us-east-1", signed_at(), expires).unwrap();
+    let bearer = classify(&token.expose_bearer()).unwrap();
+    assert_eq!(bearer.to_string(), token.to_string());
+    assert!(bearer.to_string().contains("us-east-1"), "{bearer}");
+    assert_eq!(
+        (TokenType::ShortTerm.noun(), TokenType::LongTerm.noun()),
+        ("short-term", "long-term")
+    );
+}
+
+#[test]
+fn flows_read_back_their_names() {
+    for (f, name) in [(Flow::Api, "api"), (Flow::Console, "console")] {
+        assert_eq!(f.name(), name);
+        assert_eq!(name.parse::<Flow>().unwrap(), f);
+    }
+    let e = "cli".parse::<Flow>().unwrap_err();
+    assert!(e.to_string().contains("api or console"), "{e}");
+}

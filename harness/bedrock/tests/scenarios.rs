@@ -146,6 +146,25 @@ fn short_term_keys_expire_at_issue_plus_lifetime_and_are_bound_to_a_region() {
     );
 }
 
+/// The call's time, when given, is the request's aws:CurrentTime and aws:EpochTime.
+#[test]
+fn the_calls_time_is_in_every_request() {
+    let mut c = call(short(Some(1_751_328_000), 43200));
+    c.at = Some(1_751_328_061);
+    let r = c.run(&allow_all());
+    assert!(r.outcome.is_success());
+    for s in &r.steps {
+        assert_eq!(
+            value(&s.request, "aws:CurrentTime").as_deref(),
+            Some("2025-07-01T00:01:01Z")
+        );
+        assert_eq!(
+            value(&s.request, "aws:EpochTime").as_deref(),
+            Some("1751328061")
+        );
+    }
+}
+
 #[test]
 fn a_call_without_a_key_is_refused_before_authorization() {
     let r = call(KeySpec::Absent).run(&allow_all());
@@ -457,6 +476,104 @@ mod rests_on {
             r.assumptions
         );
         assert!(r.assumptions.contains(&"B-DENY-STATUS-403"));
+    }
+
+    /// The order decides what is seen when the model request is the one denied, or when the
+    /// key's own request is denied and a later one would be too; not when only the key's is.
+    #[test]
+    fn the_call_order_counts_past_the_first_request_or_with_a_later_denial() {
+        let fm = |mut c: CallScenario| {
+            c.model = "anthropic.claude-3-5-haiku-20241022-v1:0".into();
+            c
+        };
+        let deny = |action: &str| {
+            policies(json!([ALLOW_ALL(), {"Effect": "Deny", "Action": action, "Resource": "*"}]))
+        };
+        let r = fm(call(short(None, 43200))).run(&deny("bedrock:InvokeModel"));
+        assert_eq!(r.steps.len(), 2);
+        assert_eq!(r.assumptions, ["B-DENY-STATUS-403", "B-CALL-ORDER"]);
+        let r = fm(call(short(None, 43200))).run(&deny("bedrock:*"));
+        assert_eq!(r.steps.len(), 1, "the first denial stops the call");
+        assert_eq!(r.assumptions, ["B-DENY-STATUS-403", "B-CALL-ORDER"]);
+        let r = fm(call(short(None, 43200))).run(&deny("bedrock:CallWithBearerToken"));
+        assert_eq!(r.assumptions, ["B-DENY-STATUS-403"]);
+    }
+
+    /// Through an inference profile the foundation model is authorized in the call's region
+    /// only (B-CRIS-SOURCE-REGION): that counts when the model's request is reached.
+    #[test]
+    fn a_profile_call_reaching_the_model_rests_on_the_source_region() {
+        let profile = call(short(None, 43200));
+        let r = profile.run(&allow_all());
+        assert_eq!(r.steps.len(), 3);
+        assert_eq!(r.assumptions, ["B-CRIS-SOURCE-REGION"]);
+        let deny_fm = policies(
+            json!([ALLOW_ALL(), {"Effect": "Deny", "Action": "bedrock:InvokeModel",
+            "Resource": "arn:aws:bedrock:*::foundation-model/*"}]),
+        );
+        let r = profile.run(&deny_fm);
+        assert_eq!(r.steps.len(), 3);
+        assert!(
+            r.assumptions.contains(&"B-CRIS-SOURCE-REGION"),
+            "{:?}",
+            r.assumptions
+        );
+        let deny_bearer = policies(json!([ALLOW_ALL(),
+            {"Effect": "Deny", "Action": "bedrock:CallWithBearerToken", "Resource": "*"}]));
+        let r = profile.run(&deny_bearer);
+        assert!(
+            !r.assumptions.contains(&"B-CRIS-SOURCE-REGION"),
+            "{:?}",
+            r.assumptions
+        );
+    }
+
+    /// IAM's answers: a refusal by policy rests on the resource form, and on the order when
+    /// another check would fail too; unsupported services and the limit on their messages.
+    #[test]
+    fn key_creation_refusals_rest_on_their_forms() {
+        let deny = policies(json!([ALLOW_ALL(),
+            {"Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*"}]));
+        assert_eq!(
+            create(Some(5)).run(&deny).assumptions,
+            ["B-IAM-RESOURCE-FORM"]
+        );
+        let mut c = create(Some(5));
+        c.user_exists = false;
+        assert_eq!(
+            c.run(&deny).assumptions,
+            ["B-IAM-RESOURCE-FORM", "B-CREATE-ORDER"]
+        );
+        let mut c = create(Some(5));
+        c.service = ServiceName::new("example.amazonaws.com").unwrap();
+        let r = c.run(&allow_all());
+        assert_eq!(r.outcome.code, Some(IamErrorCode::NotSupportedService));
+        assert_eq!(r.assumptions, ["B-NOT-SUPPORTED-MESSAGE"]);
+        let mut c = create(Some(5));
+        c.existing_keys = 2;
+        let r = c.run(&allow_all());
+        assert_eq!(r.outcome.code, Some(IamErrorCode::LimitExceeded));
+        assert_eq!(r.assumptions, ["B-LIMIT-MESSAGE"]);
+        // An age outside IAM's range: its constraint, in AWS's generic wording.
+        for (age, bound) in [
+            (0, "greater than or equal to 1"),
+            (36601, "less than or equal to 36600"),
+        ] {
+            let r = create(Some(age)).run(&allow_all());
+            assert_eq!(r.outcome.code, Some(IamErrorCode::ValidationError));
+            assert!(r.outcome.body.contains(&format!("Value '{age}' at 'credentialAgeDays' failed to satisfy constraint: Member must have value {bound}")), "{}", r.outcome.body);
+        }
+    }
+
+    /// A key created with an age is judged on that age: the missing-age reading is moot.
+    #[test]
+    fn a_key_with_an_age_does_not_rest_on_the_missing_age() {
+        let set = policies(json!([ALLOW_ALL(),
+            {"Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*",
+             "Condition": {"NumericGreaterThan": {"iam:ServiceSpecificCredentialAgeDays": "30"}}}]));
+        let r = create(Some(5)).run(&set);
+        assert!(r.outcome.is_success());
+        assert!(r.assumptions.is_empty(), "{:?}", r.assumptions);
     }
 
     #[test]
