@@ -953,6 +953,16 @@ struct Element<'a> {
     name: &'static str,
 }
 
+/// What a statement has of `X` and `NotX`.
+enum Pick<'a> {
+    /// One of them.
+    One(Element<'a>),
+    /// Neither.
+    Neither,
+    /// Both, which is already reported.
+    Both,
+}
+
 /// Picks `X` or `NotX`, rejecting both at once.
 fn one_of<'a>(
     o: &'a JsonObject<'a>,
@@ -960,23 +970,23 @@ fn one_of<'a>(
     not_name: &'static str,
     at: &Loc<'_>,
     errors: &mut Vec<PolicyError>,
-) -> Option<Element<'a>> {
+) -> Pick<'a> {
     match (o.get(name), o.get(not_name)) {
         (Some(_), Some(_)) => {
             errors.push(PolicyError::new(at, PolicyErrorKind::BothForms(name)));
-            None
+            Pick::Both
         }
-        (Some(value), None) => Some(Element {
+        (Some(value), None) => Pick::One(Element {
             value,
             negated: false,
             name,
         }),
-        (None, Some(value)) => Some(Element {
+        (None, Some(value)) => Pick::One(Element {
             value,
             negated: true,
             name: not_name,
         }),
-        (None, None) => None,
+        (None, None) => Pick::Neither,
     }
 }
 
@@ -1125,11 +1135,13 @@ fn parse_action(
     at: &Loc<'_>,
     errors: &mut Vec<PolicyError>,
 ) -> Option<ActionBlock> {
-    let Some(e) = one_of(o, "Action", "NotAction", at, errors) else {
-        if !(o.contains_key("Action") && o.contains_key("NotAction")) {
+    let e = match one_of(o, "Action", "NotAction", at, errors) {
+        Pick::One(e) => e,
+        Pick::Neither => {
             errors.push(PolicyError::new(at, PolicyErrorKind::MissingAction));
+            return None;
         }
-        return None;
+        Pick::Both => return None,
     };
     let p = at.member(e.name);
     let (raw, arr) = strings(e.value, &p, e.name, errors)?;
@@ -1159,15 +1171,15 @@ fn parse_resource(
     vars: bool,
     errors: &mut Vec<PolicyError>,
 ) -> Option<ResourceBlock> {
-    let Some(e) = one_of(o, "Resource", "NotResource", at, errors) else {
+    let e = match one_of(o, "Resource", "NotResource", at, errors) {
+        Pick::One(e) => e,
         // Trust policies (resource-based policies on roles) have no Resource; every other
         // kind must name one.
-        if kind != PolicyType::Resource
-            && !(o.contains_key("Resource") && o.contains_key("NotResource"))
-        {
+        Pick::Neither if kind != PolicyType::Resource => {
             errors.push(PolicyError::new(at, PolicyErrorKind::MissingResource));
+            return None;
         }
-        return None;
+        Pick::Neither | Pick::Both => return None,
     };
     let p = at.member(e.name);
     let (raw, arr) = strings(e.value, &p, e.name, errors)?;
@@ -1204,13 +1216,13 @@ fn parse_principal_element(
     kind: PolicyType,
     errors: &mut Vec<PolicyError>,
 ) -> Option<PrincipalBlock> {
-    let Some(e) = one_of(o, "Principal", "NotPrincipal", at, errors) else {
-        if matches!(kind.principal_rule(), PrincipalRule::Required)
-            && !(o.contains_key("Principal") && o.contains_key("NotPrincipal"))
-        {
+    let e = match one_of(o, "Principal", "NotPrincipal", at, errors) {
+        Pick::One(e) => e,
+        Pick::Neither if matches!(kind.principal_rule(), PrincipalRule::Required) => {
             errors.push(PolicyError::new(at, PolicyErrorKind::MissingPrincipal));
+            return None;
         }
-        return None;
+        Pick::Neither | Pick::Both => return None,
     };
     let p = at.member(e.name);
     if matches!(kind.principal_rule(), PrincipalRule::Prohibited) {

@@ -523,3 +523,177 @@ fn a_star_principal_rests_on_its_assumption_unless_the_caller_is_named() {
         assert_eq!((d.kind, got), (kind, ids), "{principal}");
     }
 }
+
+#[test]
+fn action_resource_and_principal_are_required_where_iam_requires_them() {
+    use keyward_iam::{Policy, PolicyErrorKind};
+    let parse = |statement: serde_json::Value, t: PolicyType| {
+        Policy::parse(
+            &json!({"Version": "2012-10-17", "Statement": [statement]}),
+            t,
+        )
+        .map_err(|e| e.kind)
+    };
+    let both = parse(
+        json!({"Effect": "Allow", "Action": "s3:*", "NotAction": "iam:*", "Resource": "*"}),
+        PolicyType::Identity,
+    );
+    assert_eq!(both.unwrap_err(), PolicyErrorKind::BothForms("Action"));
+    let none = parse(
+        json!({"Effect": "Allow", "Resource": "*"}),
+        PolicyType::Identity,
+    );
+    assert_eq!(none.unwrap_err(), PolicyErrorKind::MissingAction);
+    let no_resource = json!({"Effect": "Allow", "Action": "s3:*"});
+    assert_eq!(
+        parse(no_resource.clone(), PolicyType::Identity).unwrap_err(),
+        PolicyErrorKind::MissingResource
+    );
+    // A trust policy (a resource-based policy on a role) has no Resource.
+    let trust = json!({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"});
+    assert!(parse(trust, PolicyType::Resource).unwrap().statements()[0]
+        .resource()
+        .is_none());
+    let both = parse(
+        json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*", "NotResource": "*"}),
+        PolicyType::Identity,
+    );
+    assert_eq!(both.unwrap_err(), PolicyErrorKind::BothForms("Resource"));
+    let unnamed = parse(
+        json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
+        PolicyType::Resource,
+    );
+    assert_eq!(unnamed.unwrap_err(), PolicyErrorKind::MissingPrincipal);
+    let both = parse(
+        json!({"Effect": "Allow", "Principal": "*", "NotPrincipal": "*", "Action": "s3:*", "Resource": "*"}),
+        PolicyType::Resource,
+    );
+    assert_eq!(both.unwrap_err(), PolicyErrorKind::BothForms("Principal"));
+    // Principals are optional in RCPs (which name "*"), prohibited in identity-based policies.
+    assert!(parse(
+        json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
+        PolicyType::Rcp
+    )
+    .is_ok());
+    let named = parse(
+        json!({"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}),
+        PolicyType::Identity,
+    );
+    assert_eq!(
+        named.unwrap_err(),
+        PolicyErrorKind::PrincipalNotAllowed("Principal")
+    );
+}
+
+#[test]
+fn a_request_context_counts_its_keys() {
+    let empty = Request::new("arn:aws:iam::123456789012:user/alice", "s3:GetObject", "*");
+    assert!(empty.context.is_empty());
+    assert_eq!(empty.context.len(), 0);
+    let two = empty
+        .with_context("aws:username", keyward_iam::ContextValue::single("alice"))
+        .with_context("aws:TagKeys", keyward_iam::ContextValue::multi(["a", "b"]))
+        .with_context("AWS:USERNAME", keyward_iam::ContextValue::single("bob"));
+    assert!(!two.context.is_empty());
+    assert_eq!(two.context.len(), 2, "keys are one in any case");
+    assert_eq!(
+        two.context
+            .get("aws:username")
+            .and_then(|v| v.single_value()),
+        Some("bob")
+    );
+}
+
+/// The edits the metamorphic properties make: dropping a statement keeps at least one, every
+/// policy is reached, and a named policy is written back with its name.
+#[test]
+fn edits_keep_policies_valid_and_sets_write_back_their_names() {
+    use keyward_iam::{Policy, PolicyMeta};
+    let two = Policy::parse(
+        &json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "A", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        {"Sid": "B", "Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}),
+        PolicyType::Identity,
+    )
+    .unwrap();
+    let one = two.without_statement(0).unwrap();
+    assert_eq!(
+        one.statements().iter().map(|s| s.sid()).collect::<Vec<_>>(),
+        [Some("B")]
+    );
+    assert_eq!(
+        two.without_statement(1).unwrap().statements()[0].sid(),
+        Some("A")
+    );
+    assert!(
+        one.without_statement(0).is_none(),
+        "IAM refuses an empty Statement"
+    );
+    assert!(two.without_statement(2).is_none());
+    let mut set = policy_set(&json!({
+        "identity": [{"name": "dev", "document": {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}}],
+        "scp": [[{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}]],
+        "permissions_boundary": {"arn": "arn:aws:iam::123456789012:policy/b", "document": {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}}
+    }));
+    assert_eq!(set.policies_mut().count(), 3);
+    let written = set.to_json();
+    assert_eq!(written["identity"][0]["name"], "dev");
+    assert!(written["identity"][0].get("arn").is_none());
+    assert_eq!(
+        written["permissions_boundary"]["arn"],
+        "arn:aws:iam::123456789012:policy/b"
+    );
+    assert!(
+        written["scp"][0][0].get("document").is_none(),
+        "an unnamed policy is its document"
+    );
+    assert_eq!(policy_set(&written), set);
+    assert_eq!(
+        set.identity[0].meta(),
+        &PolicyMeta {
+            name: Some("dev".into()),
+            arn: None
+        }
+    );
+}
+
+/// A variable's default is `${key, 'text'}`, quoted at both ends; anything else is no default.
+#[test]
+fn a_default_is_quoted_at_both_ends() {
+    let allow_under = |resource: &str| {
+        policy_set(
+            &json!({"identity": [{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": resource}}]}),
+        )
+    };
+    let get = |resource: &str| {
+        Request::new(
+            "arn:aws:iam::123456789012:user/alice",
+            "s3:GetObject",
+            resource,
+        )
+    };
+    let quoted = allow_under("arn:aws:s3:::b/${aws:username, 'guest'}");
+    assert_eq!(
+        evaluate(&quoted, &get("arn:aws:s3:::b/guest")).kind,
+        DecisionKind::Allow
+    );
+    for half in [
+        "arn:aws:s3:::b/${aws:username, 'guest}",
+        "arn:aws:s3:::b/${aws:username, guest'}",
+        "arn:aws:s3:::b/${aws:username, '}",
+    ] {
+        let set = allow_under(half);
+        for resource in [
+            "arn:aws:s3:::b/guest",
+            "arn:aws:s3:::b/gues",
+            "arn:aws:s3:::b/",
+            "arn:aws:s3:::b/uest",
+        ] {
+            assert_eq!(
+                evaluate(&set, &get(resource)).kind,
+                DecisionKind::ImplicitDeny,
+                "{half} on {resource}"
+            );
+        }
+    }
+}

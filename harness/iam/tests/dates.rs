@@ -125,6 +125,13 @@ fn malformed_times_and_zones_are_refused() {
         "+3600",
         "2020-00-10",
         "2020-06-00",
+        // A sign is not a digit, in any field.
+        "2020-+6-15",
+        "+020-06-15",
+        "2020-06-+5",
+        "2020-06-15T+1:30:00Z",
+        "2020-06-15T12:30:+0Z",
+        "2020-06-15T12:30:00++1:00",
     ] {
         assert_eq!(parse_date(s), None, "{s:?}");
     }

@@ -304,6 +304,24 @@ fn each_condition_rests_on_what_its_readings_say() {
             Allow,
             &["A-NEGATED-UNPARSEABLE"],
         ),
+        (
+            json!({"ArnNotEquals": {"aws:SourceArn": "arn:aws:s3:::b"}}),
+            vec![("aws:SourceArn", one("arn:aws"))],
+            Allow,
+            &["A-NEGATED-UNPARSEABLE"],
+        ),
+        (
+            json!({"ArnNotLike": {"aws:SourceArn": "arn:aws:s3:::b"}}),
+            vec![("aws:SourceArn", one("x:aws:s3:r:a:b"))],
+            Allow,
+            &["A-NEGATED-UNPARSEABLE"],
+        ),
+        (
+            json!({"ArnNotEquals": {"aws:SourceArn": "arn:aws:s3:::b"}}),
+            vec![("aws:SourceArn", one("arn:aws:s3:::c"))],
+            Allow,
+            &[],
+        ),
         // Variables are substituted in String, ARN and Bool operators only: in a Date operator
         // `${...}` is text, which is not a date (A-DATE-SYNTAX).
         (
