@@ -33,14 +33,12 @@ pub(crate) fn lenient(s: &str) -> Option<f64> {
         i
     };
     let start = usize::from(matches!(b.first(), Some(b'+' | b'-')));
-    let int_end = digits(start);
-    let mut end = int_end;
+    let mut end = digits(start);
     if b.get(end) == Some(&b'.') {
         end = digits(end + 1);
     }
-    if end == start || (end == start + 1 && int_end == start) {
-        return None;
-    }
+    // Text without a digit before the exponent ("", "+", ".", ".e5") is refused by the parse
+    // below, as `parseFloat` refuses it.
     if matches!(b.get(end), Some(b'e' | b'E')) {
         let sign = usize::from(matches!(b.get(end + 1), Some(b'+' | b'-')));
         let exp_end = digits(end + 1 + sign);
@@ -67,6 +65,11 @@ mod tests {
         assert_eq!(lenient("-.5e1x"), Some(-5.0));
         assert_eq!(lenient("."), None);
         assert_eq!(lenient("1e"), Some(1.0));
+        assert_eq!(lenient("1e+3"), Some(1000.0));
+        assert_eq!(lenient("2.5E-1days"), Some(0.25));
+        for none in ["", " ", "+", "-", ".", "-.", ".e5", "e5", "+e", "x1"] {
+            assert_eq!(lenient(none), None, "{none:?}");
+        }
     }
 
     #[test]
