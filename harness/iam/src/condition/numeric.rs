@@ -66,6 +66,9 @@ mod tests {
         assert_eq!(lenient("."), None);
         assert_eq!(lenient("1e"), Some(1.0));
         assert_eq!(lenient("1e+3"), Some(1000.0));
+        // An exponent without digits is not part of the number.
+        assert_eq!(lenient("1e+"), Some(1.0));
+        assert_eq!(lenient("5e-days"), Some(5.0));
         assert_eq!(lenient("2.5E-1days"), Some(0.25));
         for none in ["", " ", "+", "-", ".", "-.", ".e5", "e5", "+e", "x1"] {
             assert_eq!(lenient(none), None, "{none:?}");
