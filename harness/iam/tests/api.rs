@@ -697,3 +697,34 @@ fn a_default_is_quoted_at_both_ends() {
         }
     }
 }
+
+/// Text that is not JSON, or holds a character IAM refuses, is refused in IAM's words
+/// (docs/aws-behaviour.md §5.1) with the parser's detail.
+#[test]
+fn text_is_refused_before_its_structure() {
+    use keyward_iam::{ErrorCode, Policy, PolicyErrorKind};
+    let e = Policy::parse_str("{\"Version\": ", PolicyType::Identity).unwrap_err();
+    assert!(matches!(e.kind, PolicyErrorKind::InvalidJson(_)), "{e:?}");
+    assert_eq!(e.kind.code(), ErrorCode::MalformedPolicyDocument);
+    assert!(
+        e.reason().starts_with(
+            "MalformedPolicyDocument: This policy contains invalid Json (invalid JSON: "
+        ),
+        "{}",
+        e.reason()
+    );
+    let e = Policy::parse_str(
+        r#"{"Version": "2012-10-17", "Statement": {"Sid": "A", "Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/€"}}"#,
+        PolicyType::Identity,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, PolicyErrorKind::InvalidCharacter('€'));
+    assert_eq!(e.kind.code(), ErrorCode::ValidationError);
+    assert_eq!(e.kind.code().to_string(), "ValidationError");
+    assert!(
+        e.aws_error()
+            .starts_with("ValidationError: 1 validation error detected: Value at 'policyDocument'"),
+        "{}",
+        e.aws_error()
+    );
+}
