@@ -728,3 +728,83 @@ fn text_is_refused_before_its_structure() {
         e.aws_error()
     );
 }
+
+/// A document with several problems is refused for the one IAM checks first: characters, then
+/// structure, the Version, Sids, actions, resources, action prefixes and principals.
+#[test]
+fn the_first_check_that_fails_names_the_problem() {
+    use keyward_iam::{Policy, PolicyErrorKind as K};
+    let first = |version: &str, statement: serde_json::Value| {
+        Policy::parse(
+            &json!({"Version": version, "Statement": [statement]}),
+            PolicyType::Identity,
+        )
+        .unwrap_err()
+    };
+    let v = "2012-10-17";
+    let bad_version = "2010-01-01";
+    let cases: Vec<(&str, serde_json::Value, fn(&K) -> bool)> = vec![
+        (
+            bad_version,
+            json!({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/€"}),
+            |k| matches!(k, K::InvalidCharacter(_)),
+        ),
+        (
+            v,
+            json!({"Foo": 1, "Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/€"}),
+            |k| matches!(k, K::InvalidCharacter(_)),
+        ),
+        (
+            bad_version,
+            json!({"Foo": 1, "Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
+            |k| matches!(k, K::UnknownElement(_)),
+        ),
+        (
+            bad_version,
+            json!({"Sid": "a-b", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
+            |k| matches!(k, K::BadVersion(_)),
+        ),
+        (
+            v,
+            json!({"Sid": "a-b", "Effect": "Allow", "Resource": "*"}),
+            |k| matches!(k, K::BadSid(_)),
+        ),
+        (v, json!({"Effect": "Allow", "Resource": "bucket"}), |k| {
+            matches!(k, K::MissingAction)
+        }),
+        (
+            v,
+            json!({"Effect": "Allow", "Action": "GetObject", "Resource": "bucket"}),
+            |k| matches!(k, K::ResourceNotArn(_)),
+        ),
+        (v, json!({"Effect": "Allow", "Action": "GetObject"}), |k| {
+            matches!(k, K::MissingResource)
+        }),
+        (
+            v,
+            json!({"Effect": "Allow", "Principal": "*", "Action": "GetObject", "Resource": "*"}),
+            |k| matches!(k, K::ActionNoVendor(_)),
+        ),
+        (
+            v,
+            json!({"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}),
+            |k| matches!(k, K::PrincipalNotAllowed(_)),
+        ),
+    ];
+    for (version, statement, want) in cases {
+        let e = first(version, statement.clone());
+        assert!(want(&e.kind), "{statement}: {e:?}");
+        assert_eq!(e.to_string(), format!("{}: {}", e.path, e.reason()));
+    }
+    // Where IAM's words say it all, keyward adds nothing; where they are generic, it adds why.
+    let e = first(
+        v,
+        json!({"Effect": "Allow", "Action": "s3:*", "Resource": "bucket"}),
+    );
+    assert_eq!(e.to_string(), "$.Statement[0].Resource: MalformedPolicyDocument: Resource bucket must be in ARN format or \"*\".");
+    let e = first(
+        v,
+        json!({"Foo": 1, "Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
+    );
+    assert_eq!(e.to_string(), "$.Statement[0].Foo: MalformedPolicyDocument: Syntax errors in policy. (unknown element \"Foo\")");
+}
