@@ -743,7 +743,8 @@ fn the_first_check_that_fails_names_the_problem() {
     };
     let v = "2012-10-17";
     let bad_version = "2010-01-01";
-    let cases: Vec<(&str, serde_json::Value, fn(&K) -> bool)> = vec![
+    type Is = fn(&K) -> bool;
+    let cases: Vec<(&str, serde_json::Value, Is)> = vec![
         (
             bad_version,
             json!({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/€"}),
