@@ -184,6 +184,9 @@ mod tests {
         assert!(matches!(Glob::new("iam:get*"), Glob::Prefix(_)));
         assert!(matches!(Glob::new("*key"), Glob::Suffix(_)));
         assert!(matches!(Glob::new("a?c"), Glob::General(_)));
+        // Text without a wildcard, and the empty pattern, are compared as they are.
+        assert_eq!(Glob::new("iam:getuser"), Glob::Exact("iam:getuser".into()));
+        assert_eq!(Glob::new(""), Glob::Exact("".into()));
     }
 
     #[test]
