@@ -809,3 +809,53 @@ fn the_first_check_that_fails_names_the_problem() {
     );
     assert_eq!(e.to_string(), "$.Statement[0].Foo: MalformedPolicyDocument: Syntax errors in policy. (unknown element \"Foo\")");
 }
+
+/// A role ARN names the role's sessions only as `arn:aws:iam::ACCOUNT:role/NAME` of the caller's
+/// own account and partition, with no region; and only a Deny with NotPrincipal reaches every
+/// caller with a permissions boundary.
+#[test]
+fn a_principal_names_a_session_through_its_role_exactly() {
+    use keyward_iam::{Policy, PrincipalMatch};
+    let session = "arn:aws:sts::123456789012:assumed-role/r/s";
+    let names = |principal: &str| {
+        let doc = json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "s3:*", "Resource": "*"}});
+        let p = Policy::parse(&doc, PolicyType::Resource).unwrap();
+        p.statements()[0].names_caller(session, false)
+    };
+    assert_eq!(
+        names("arn:aws:iam::123456789012:role/r"),
+        Some(PrincipalMatch::Role)
+    );
+    assert_eq!(
+        names("arn:aws:iam::123456789012:role/path/r"),
+        Some(PrincipalMatch::Role)
+    );
+    for other in [
+        "arn:aws:iam::999999999999:role/r",
+        "arn:aws:iam:us-east-1:123456789012:role/r",
+        "arn:aws-cn:iam::123456789012:role/r",
+        "arn:aws:iam::123456789012:role/q",
+        "arn:aws:iam::123456789012:user/r",
+    ] {
+        assert_eq!(names(other), None, "{other}");
+    }
+    let doc = |effect: &str, element: &str| json!({"Version": "2012-10-17", "Statement": {"Effect": effect, element: {"AWS": "arn:aws:iam::123456789012:user/bob"}, "Action": "s3:*", "Resource": "*"}});
+    let statement = |effect: &str, element: &str| {
+        Policy::parse(&doc(effect, element), PolicyType::Resource)
+            .unwrap()
+            .statements()[0]
+            .clone()
+    };
+    let alice = "arn:aws:iam::123456789012:user/alice";
+    assert!(statement("Deny", "NotPrincipal").denies_every_bounded_principal());
+    for (effect, element) in [
+        ("Deny", "Principal"),
+        ("Allow", "NotPrincipal"),
+        ("Allow", "Principal"),
+    ] {
+        let s = statement(effect, element);
+        assert!(!s.denies_every_bounded_principal(), "{effect} {element}");
+        let expected = (element == "NotPrincipal").then_some(PrincipalMatch::Direct);
+        assert_eq!(s.names_caller(alice, true), expected, "{effect} {element}");
+    }
+}
