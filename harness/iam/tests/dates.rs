@@ -146,3 +146,14 @@ fn malformed_times_and_zones_are_refused() {
     );
     assert_eq!(parse_date("-86400"), Some(-86_400_000_000_000));
 }
+
+/// Every 29 February from year 1 to 9999 exists exactly when the calendar says it does (the
+/// random days above rarely land on a century).
+#[test]
+fn leap_days_are_the_calendars() {
+    for year in 1..=9999 {
+        let text = format!("{year:04}-02-29");
+        let real = Date::from_calendar_date(year, Month::February, 29).is_ok();
+        assert_eq!(parse_date(&text).is_some(), real, "{text}");
+    }
+}
