@@ -21,18 +21,7 @@ mod rests_on;
 
 #[test]
 fn every_test_file_is_declared() {
-    let tests = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    let main = std::fs::read_to_string(tests.join("main.rs")).unwrap();
-    for entry in std::fs::read_dir(&tests).unwrap() {
-        let path = entry.unwrap().path();
-        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
-            continue;
-        };
-        if path.extension().is_some_and(|e| e == "rs") && stem != "main" {
-            assert!(
-                main.lines().any(|l| l == format!("mod {stem};")),
-                "tests/{stem}.rs is not declared in tests/main.rs, so it never runs"
-            );
-        }
-    }
+    support::assert_every_test_file_is_declared(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"),
+    );
 }

@@ -114,3 +114,22 @@ pub fn request(v: &Value) -> Request {
 
 /// The context keys of a request, as a test table writes them.
 pub type ContextRow<'a> = Vec<(&'a str, ContextValue)>;
+
+/// Every `.rs` file of a `tests/` directory is declared as a module in its `main.rs` (Cargo's
+/// discovery of test targets is off, so an undeclared file would never run).
+pub fn assert_every_test_file_is_declared(tests: &Path) {
+    let main = std::fs::read_to_string(tests.join("main.rs")).unwrap();
+    for entry in std::fs::read_dir(tests).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        if path.extension().is_some_and(|e| e == "rs") && stem != "main" {
+            assert!(
+                main.lines().any(|l| l == format!("mod {stem};")),
+                "{}: {stem}.rs is not declared in main.rs, so it never runs",
+                tests.display()
+            );
+        }
+    }
+}
