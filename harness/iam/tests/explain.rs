@@ -166,27 +166,21 @@ fn each_statement_says_how_it_met_the_request() {
     // Without the boundary, NotPrincipal naming her leaves her out.
     let mut unbounded = set.clone();
     unbounded.permissions_boundary = None;
-    let e = explain(&unbounded, &get(ALICE, &[]));
-    let res = &e
-        .policies
-        .iter()
-        .find(|p| p.policy_type == PolicyType::Resource)
-        .unwrap()
-        .statements;
-    assert_eq!(res[3].principal, PrincipalCheck::NotNamed);
+    let principals = |set: &PolicySet, caller: &str| -> Vec<PrincipalCheck> {
+        let e = explain(set, &get(caller, &[]));
+        let p = e
+            .policies
+            .iter()
+            .find(|p| p.policy_type == PolicyType::Resource)
+            .unwrap();
+        p.statements.iter().map(|s| s.principal).collect()
+    };
+    let res = principals(&unbounded, ALICE);
+    assert_eq!(res[3], PrincipalCheck::NotNamed);
     // A role session is named through its role.
     let session = "arn:aws:sts::123456789012:assumed-role/dev/alice";
-    let e = explain(&set, &get(session, &[]));
-    let res = &e
-        .policies
-        .iter()
-        .find(|p| p.policy_type == PolicyType::Resource)
-        .unwrap()
-        .statements;
-    assert_eq!(
-        res[0].principal,
-        PrincipalCheck::Named(PrincipalMatch::Role)
-    );
+    let res = principals(&set, session);
+    assert_eq!(res[0], PrincipalCheck::Named(PrincipalMatch::Role));
 }
 
 /// The whole text, for a set that shows every kind of line: levels, names and ARNs, Sids,
