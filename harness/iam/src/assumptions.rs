@@ -128,6 +128,11 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         statement: "When several policies of the type named in an explicit deny deny the request, the message carries the first one's ARN.",
         basis: "The announcement of the ARN in access-denied messages shows one policy; which one AWS names among several is undocumented (docs/aws-behaviour.md §3.1).",
     },
+    Assumption {
+        id: "A-EC2-SENTENCE",
+        statement: "Amazon EC2 puts IAM's sentence, ended by a period, between \"You are not authorized to perform this operation.\" and \"Encoded authorization failure message:\".",
+        basis: "EC2's pages show only the wrapper and the encoded message (docs/aws-behaviour.md §3.1); the sentence between them is how EC2's answers pasted in public reports read.",
+    },
 ];
 
 /// One of the assumptions above, as a value the evaluator can record. The discriminant is the
@@ -176,11 +181,13 @@ pub enum AssumptionId {
     IpRequestCidr,
     /// A-DENY-ARN-FIRST (the message's wording).
     DenyArnFirst,
+    /// A-EC2-SENTENCE (the message's wording).
+    Ec2Sentence,
 }
 
 impl AssumptionId {
     /// Every id, in the order of [`ASSUMPTIONS`].
-    pub const ALL: [AssumptionId; 20] = [
+    pub const ALL: [AssumptionId; 21] = [
         AssumptionId::NumericSyntax,
         AssumptionId::BoolSyntax,
         AssumptionId::OperatorCase,
@@ -201,6 +208,7 @@ impl AssumptionId {
         AssumptionId::NullSetQualifier,
         AssumptionId::IpRequestCidr,
         AssumptionId::DenyArnFirst,
+        AssumptionId::Ec2Sentence,
     ];
 
     /// The registered assumption: id, statement, basis.
@@ -585,7 +593,10 @@ mod decisions {
         let deny = json!([{"Effect": "Deny", "Action": "*", "Resource": "*"}]);
         let set = identity(deny.clone());
         let d = evaluate(&set, &get(&[]));
-        assert_eq!(d.message_assumptions(&set), Assumptions::of(InlineNoArn));
+        assert_eq!(
+            d.message_assumptions(&get(&[]), &set),
+            Assumptions::of(InlineNoArn)
+        );
         let managed = PolicySet {
             identity: vec![
                 policy(deny.clone(), PolicyType::Identity).with_meta(PolicyMeta {
@@ -596,7 +607,7 @@ mod decisions {
             ..PolicySet::default()
         };
         let d = evaluate(&managed, &get(&[]));
-        assert!(d.message_assumptions(&managed).is_empty());
+        assert!(d.message_assumptions(&get(&[]), &managed).is_empty());
 
         let allow = json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]);
         let session = |statements| PolicySet {
@@ -608,11 +619,11 @@ mod decisions {
         let lacking = session(vec![]);
         let d = evaluate(&lacking, &get(&[]));
         assert_eq!(d.by, Some(PolicyType::Session));
-        assert!(d.message_assumptions(&lacking).is_empty());
+        assert!(d.message_assumptions(&get(&[]), &lacking).is_empty());
         let denying = session(vec![policy(deny.clone(), PolicyType::Session)]);
         let d = evaluate(&denying, &get(&[]));
         assert_eq!(
-            d.message_assumptions(&denying),
+            d.message_assumptions(&get(&[]), &denying),
             Assumptions::of(SessionWording).with(InlineNoArn)
         );
 
@@ -629,7 +640,10 @@ mod decisions {
             ..PolicySet::default()
         };
         let d = evaluate(&two, &get(&[]));
-        assert_eq!(d.message_assumptions(&two), Assumptions::of(DenyArnFirst));
+        assert_eq!(
+            d.message_assumptions(&get(&[]), &two),
+            Assumptions::of(DenyArnFirst)
+        );
     }
 
     #[test]

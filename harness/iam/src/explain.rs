@@ -7,6 +7,7 @@ use std::fmt;
 use crate::assumptions::Assumptions;
 use crate::condition::{Condition, SetQualifier};
 use crate::eval::{evaluate, Decision, DecisionKind, PolicySet};
+use crate::message::{MessageForm, ARN_NOT_GIVEN};
 use crate::policy::{Effect, PolicyType, PrincipalMatch, Statement};
 use crate::request::Request;
 
@@ -18,6 +19,8 @@ pub struct Explanation {
     pub decision: Decision,
     /// AWS's access-denied message; `None` for an allow.
     pub message: Option<String>,
+    /// The form of the service that answers the request ([`MessageForm::of`]).
+    pub message_form: MessageForm,
     /// Every policy of the set, in evaluation order.
     pub policies: Vec<PolicyExplanation>,
     /// One line on how the decision follows from the statements.
@@ -136,11 +139,12 @@ pub fn explain(set: &PolicySet, req: &Request) -> Explanation {
     let reasoning = reasoning(&decision, req);
     let mut assumptions = decision.assumptions();
     if message.is_some() {
-        assumptions = assumptions.union(decision.message_assumptions(set));
+        assumptions = assumptions.union(decision.message_assumptions(req, set));
     }
     Explanation {
         decision,
         message,
+        message_form: MessageForm::of(req),
         policies,
         reasoning,
         assumptions,
@@ -378,6 +382,18 @@ impl fmt::Display for Explanation {
         writeln!(f, " ({})", self.reasoning)?;
         if let Some(m) = &self.message {
             writeln!(f, "message: {m}")?;
+            writeln!(
+                f,
+                "message form: {} ({})",
+                self.message_form.as_str(),
+                self.message_form.source()
+            )?;
+            if m.contains(ARN_NOT_GIVEN) {
+                writeln!(
+                    f,
+                    "message incomplete: the denying policy was given without its ARN, which AWS prints where {ARN_NOT_GIVEN} stands; give the policy as {{\"name\", \"arn\", \"document\"}}"
+                )?;
+            }
         }
         if self.assumptions.is_empty() {
             writeln!(f, "assumptions: none, documented rules only")?;

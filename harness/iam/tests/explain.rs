@@ -230,7 +230,9 @@ identity policy #0 "dev" (arn:aws:iam::123456789012:policy/dev)
     condition StringEquals aws:PrincipalTag/team ["red"]: false (request: missing; key missing from the request: a missing key makes the condition false)
     condition Bool aws:SecureTransport ["TRUE"]: false (request: ["false"]; the request value is compared against any of the policy values (OR))
 decision: explicit_deny by scp (a Deny statement in a service control policy applies, and an explicit deny always wins)
-message: User: arn:aws:iam::123456789012:user/alice is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::bucket/key with an explicit deny in a service control policy
+message: User: arn:aws:iam::123456789012:user/alice is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::bucket/key" with an explicit deny in a service control policy: <policy ARN not given>
+message form: s3 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html)
+message incomplete: the denying policy was given without its ARN, which AWS prints where <policy ARN not given> stands; give the policy as {"name", "arn", "document"}
 assumptions: none, documented rules only
 "#;
     assert_eq!(text, want);
