@@ -48,6 +48,118 @@ fn a_planted_wrong_fixture_makes_check_fail_and_names_it() {
     assert_eq!(out.lines().last(), Some("1 passed, 1 failed"));
 }
 
+/// A documented case whose message rests on A-INLINE-NO-ARN (an inline identity policy denies).
+fn inline_deny_case(id: &str, provenance: &str, assumptions: Option<&str>) -> String {
+    let deny = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"bedrock:*","Resource":"*"}}"#;
+    let named = assumptions.map_or(String::new(), |a| format!(r#","assumptions":{a}"#));
+    format!(
+        r#"{{"id":"{id}","source":"test","provenance":"{provenance}","policies":{{"identity":[{deny}]}},"request":{{"principal":"arn:aws:iam::123456789012:user/a","action":"bedrock:InvokeModel","resource":"*"}},"expect":{{"decision":"explicit_deny","by":"identity","message":"User: arn:aws:iam::123456789012:user/a is not authorized to perform: bedrock:InvokeModel on resource: * with an explicit deny in an identity-based policy"{named}}}}}"#
+    )
+}
+
+fn check_dir(files: &[(&str, String)]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        write(dir.path(), name, text);
+    }
+    keyward(&[
+        "check",
+        "--cases",
+        "0",
+        "--fixtures",
+        dir.path().to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn a_planted_documented_fixture_resting_on_an_unnamed_assumption_fails_check() {
+    // The answer agrees with AWS's text, but "documented" claims more than the docs say.
+    let o = check_dir(&[(
+        "unnamed.json",
+        inline_deny_case("t/unnamed", "documented", None),
+    )]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("PROVENANCE t/unnamed (")
+            && out.contains("rests on A-INLINE-NO-ARN, which expect.assumptions does not name"),
+        "{out}"
+    );
+    assert_eq!(out.lines().last(), Some("0 passed, 1 failed"));
+
+    // Naming it passes; naming one it does not rest on fails.
+    let named = inline_deny_case("t/named", "documented", Some(r#"["A-INLINE-NO-ARN"]"#));
+    let o = check_dir(&[("named.json", named)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let wrong = inline_deny_case(
+        "t/wrong",
+        "documented",
+        Some(r#"["A-INLINE-NO-ARN","A-DATE-SYNTAX"]"#),
+    );
+    let o = check_dir(&[("wrong.json", wrong)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains(
+        "expect.assumptions names A-DATE-SYNTAX, on which keyward's answer does not rest"
+    ));
+
+    // Another provenance claims nothing about the docs: naming none is not a failure.
+    let o = check_dir(&[(
+        "article.json",
+        inline_deny_case("t/article", "article", None),
+    )]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn a_documented_message_for_an_scp_deny_needs_the_scps_arn() {
+    let scp = |wrapper: bool| {
+        let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"bedrock:*","Resource":"*"}]}"#;
+        if wrapper {
+            format!(
+                r#"{{"name":"Deny","arn":"arn:aws:organizations::111122223333:policy/o-a/service_control_policy/p-a","document":{doc}}}"#
+            )
+        } else {
+            doc.to_string()
+        }
+    };
+    let case = |id: &str, wrapper: bool| {
+        format!(
+            r#"{{"id":"{id}","source":"test","provenance":"documented","policies":{{"identity":[{ALLOW_ALL}],"scp":[[{}]]}},"request":{{"principal":"arn:aws:iam::123456789012:user/a","action":"bedrock:InvokeModel","resource":"*"}},"expect":{{"decision":"explicit_deny","by":"scp","message":"User: arn:aws:iam::123456789012:user/a is not authorized to perform: bedrock:InvokeModel on resource: * with an explicit deny in a service control policy: arn:aws:organizations::111122223333:policy/o-a/service_control_policy/p-a"}}}}"#,
+            scp(wrapper)
+        )
+    };
+    let o = check_dir(&[("with.json", case("t/with-arn", true))]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // Without the ARN keyward's message is incomplete: it still agrees (the placeholder stands
+    // for any ARN), but a documented fixture may not rest on it.
+    let o = check_dir(&[("without.json", case("t/without-arn", false))]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("PROVENANCE t/without-arn (")
+            && stdout(&o).contains("expects a message for a deny by service control policy, which the case gives without its ARN"),
+        "{}",
+        stdout(&o)
+    );
+    // eval says the message is incomplete, and which form it is in.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "without.json", &case("t/without-arn", false));
+    let f = dir.path().join("without.json");
+    let o = keyward(&["eval", f.to_str().unwrap()]);
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(line["message_complete"], false);
+    assert_eq!(line["message_form"], "generic");
+    assert!(line["message"]
+        .as_str()
+        .unwrap()
+        .ends_with("service control policy: <policy ARN not given>"));
+    let o = keyward(&["explain", f.to_str().unwrap()]);
+    assert!(
+        stdout(&o).contains("message incomplete: the denying policy was given without its ARN"),
+        "{}",
+        stdout(&o)
+    );
+}
+
 #[test]
 fn eval_lines_summary_and_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
@@ -112,7 +224,7 @@ const IFEXISTS_ALLOW: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"A
 
 fn assumption_cases() -> String {
     let ifexists = format!(
-        r#"{{"id":"t/ifexists","source":"test","provenance":"documented","policies":{{"identity":[{IFEXISTS_ALLOW}]}},"request":{{"principal":"arn:aws:iam::123456789012:user/a","action":"bedrock:InvokeModel","resource":"*"}},"expect":{{"decision":"allow"}}}}"#
+        r#"{{"id":"t/ifexists","source":"test","provenance":"documented","policies":{{"identity":[{IFEXISTS_ALLOW}]}},"request":{{"principal":"arn:aws:iam::123456789012:user/a","action":"bedrock:InvokeModel","resource":"*"}},"expect":{{"decision":"allow","assumptions":["A-SET-IFEXISTS-MISSING"]}}}}"#
     );
     format!("{}\n{ifexists}\n", case("t/plain", "allow"))
 }

@@ -201,11 +201,12 @@ fn assumptions_are_registered_cited_and_documented() {
                         // "B-" alone names the family, not an assumption.
                         continue;
                     }
+                    // The first word after the family: letters, then digits (as in EC2).
                     let word: String = id[2..]
                         .chars()
-                        .take_while(char::is_ascii_uppercase)
+                        .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
                         .collect();
-                    if word.len() >= 3 {
+                    if word.len() >= 3 && word.starts_with(|c: char| c.is_ascii_uppercase()) {
                         let found = keyward_iam::Assumption::find(&id)
                             .map(|a| a.id)
                             .or_else(|| keyward_bedrock::Assumption::find(&id).map(|a| a.id));

@@ -50,7 +50,7 @@ impl Row {
 
     /// Where the case came from and, for AWS, which of its oracles answered, as a disagreement
     /// line shows it.
-    fn place(&self) -> String {
+    pub(crate) fn place(&self) -> String {
         let mut at = self.file.clone().unwrap_or_else(|| "generated".into());
         if let Answer::Given {
             from: Some(k @ (OracleKind::AwsSimulator | OracleKind::AwsEnforcement)),

@@ -106,7 +106,7 @@ async fn a_customer_managed_identity_policy_is_attached_and_named_by_its_case_ar
 }
 
 #[tokio::test]
-async fn a_boundary_with_no_arn_in_the_case_is_recorded_without_the_live_policys_arn() {
+async fn a_boundary_with_no_arn_in_the_case_is_recorded_with_the_placeholder_not_the_live_arn() {
     let dir = tempfile::tempdir().unwrap();
     let fake = Fake::new(SANDBOX);
     let seen = denies_seen(&fake);
@@ -121,11 +121,11 @@ async fn a_boundary_with_no_arn_in_the_case_is_recorded_without_the_live_policys
         !said.is_empty() && said[0].contains(&format!("boundary: arn:aws:iam::{SANDBOX}:policy/")),
         "AWS names the boundary it was given: {said:?}"
     );
-    // The case's boundary has no ARN: keyward-iam words its deny without one, and so does the
-    // record (the live ARN names nothing of the case's).
+    // The case's boundary has no ARN: keyward-iam words its deny with the placeholder where AWS
+    // prints one, and so does the record (the live ARN names nothing of the case's).
     assert_agreed_with(
         only(&report),
-        &bearer_deny(ROLE_ALICE, "a permissions boundary"),
+        &bearer_deny(ROLE_ALICE, "a permissions boundary: <policy ARN not given>"),
     );
     assert_all_deleted(&fake);
 }
@@ -410,14 +410,15 @@ fn the_dry_run_lists_the_managed_policies_it_creates_reads_and_attaches() {
             == "iam:PutRolePermissionsBoundary policy keyward-abcdefgh-4-boundary on role keyward-abcdefgh-4-k-dev"),
         "{steps:?}"
     );
-    // Each live ARN reads as the case's again; the boundary's is not said.
+    // Each live ARN reads as the case's again; the boundary's, which the case has not, as the
+    // placeholder keyward-iam words it with.
     let live = |n: &str| format!("arn:aws:iam::{SANDBOX}:policy/keyward-abcdefgh-4-{n}");
     assert_eq!(p.renamer.to_case(&live("DenyBearer")), CASE_DENY_ARN);
     assert_eq!(p.renamer.to_case(&live("Other")), other);
     assert_eq!(
         p.renamer
             .to_case(&format!("in a permissions boundary: {}", live("boundary"))),
-        "in a permissions boundary"
+        "in a permissions boundary: <policy ARN not given>"
     );
 }
 

@@ -156,6 +156,11 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
 ];
 
+/// The assumptions that fix only the words of what the caller reads (the message and the body
+/// carrying it), not the decision, status, code or side effects: an expectation that gives no
+/// message and no body does not rest on them.
+pub const WORDING_ONLY: &[&str] = &["B-IAM-RESOURCE-FORM", "B-MANTLE-ENVELOPE"];
+
 /// The ids a scenario's result can name ([`crate::ScenarioResult::assumptions`]); each is
 /// registered above (a test checks it).
 pub(crate) mod ids {

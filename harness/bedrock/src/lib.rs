@@ -78,7 +78,7 @@ mod side_effect;
 mod token;
 mod unknown_name;
 
-pub use assumptions::{Assumption, ASSUMPTIONS};
+pub use assumptions::{Assumption, ASSUMPTIONS, WORDING_ONLY};
 pub use credential::{
     AccountId, AgeDays, CredentialAlias, CredentialError, CredentialId, CredentialStatus,
     CredentialStore, ServiceName, ServiceSpecificCredential, SettableStatus, UserName,

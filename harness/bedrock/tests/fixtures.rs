@@ -129,8 +129,22 @@ fn every_scenario_fixture_gets_its_outcome() {
                 "body": o.body,
                 "side_effects": o.side_effect_texts(),
             });
+            // The assumptions a fixture names must be ones the outcome rests on (that it names
+            // every one the fields it expects rest on is the harness's `check`).
+            let rests_on: Vec<&str> = res
+                .iam_assumptions(&set)
+                .iter()
+                .map(|a| a.as_str())
+                .chain(res.assumptions.iter().copied())
+                .collect();
+            for named in want["assumptions"].as_array().into_iter().flatten() {
+                let named = named.as_str().unwrap();
+                if !rests_on.contains(&named) {
+                    wrong.push(format!("{place}: names {named}, which it does not rest on"));
+                }
+            }
             for (k, w) in want.as_object().unwrap() {
-                if !w.is_null() && got.get(k) != Some(w) {
+                if k != "assumptions" && !w.is_null() && got.get(k) != Some(w) {
                     wrong.push(format!("{place}: expected {k} {w}, got {}", got[k]));
                 }
             }

@@ -13,7 +13,10 @@ pub use read::{read_cases, read_file, read_policies, CaseSource};
 
 use keyward_bedrock::Outcome;
 use keyward_bedrock::{Scenario, ScenarioResult};
-use keyward_iam::{AssumptionId, DecisionKind, PolicySet, PolicyType, Request};
+use keyward_iam::{
+    messages_agree, AssumptionId, Assumptions, DecisionKind, MessageForm, PolicySet, PolicyType,
+    Request,
+};
 use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
@@ -69,6 +72,10 @@ pub struct Expect {
     pub code: Option<String>,
     pub body: Option<String>,
     pub side_effects: Option<Vec<String>>,
+    /// The registered assumptions the expected outcome rests on, as the case names them (`A-...`,
+    /// `B-...`). Not part of AWS's answer: `check` requires a `documented` case to name every
+    /// assumption keyward's answer to the fields it expects rests on ([`Case::assumption_gap`]).
+    pub assumptions: Option<Vec<String>>,
 }
 
 /// The question a case asks: one authorization request, or a key scenario.
@@ -122,6 +129,14 @@ pub struct Verdict {
     /// The registered assumptions (keyward-iam's `A-...`, then keyward-bedrock's `B-...`) the
     /// answer rests on; empty when it rests on documented rules only.
     pub assumptions: Vec<&'static str>,
+    /// Those of `assumptions` that only the wording of the message (and of a scenario's body)
+    /// rests on: not the decision, status, code or side effects.
+    pub message_assumptions: Vec<&'static str>,
+    /// The service's form the message is in; `None` without a message.
+    pub message_form: Option<MessageForm>,
+    /// Whether the message is AWS's whole text: not when the case gave an SCP, RCP or
+    /// permissions boundary that denies without its ARN ([`keyward_iam::ARN_NOT_GIVEN`]).
+    pub message_complete: bool,
 }
 
 impl Case {
@@ -147,39 +162,174 @@ impl Case {
             Query::Request(r) => {
                 let d = keyward_iam::evaluate(&self.policies, r);
                 let message = d.message(r, &self.policies);
-                let mut rests_on = d.assumptions();
-                if message.is_some() {
-                    rests_on = rests_on.union(d.message_assumptions(&self.policies));
-                }
+                let rests_on = d.assumptions();
+                let wording = match &message {
+                    Some(_) => d.message_assumptions(r, &self.policies),
+                    None => Assumptions::NONE,
+                };
                 Verdict {
+                    message_form: message.as_ref().map(|_| MessageForm::of(r)),
+                    message_complete: d.message_is_complete(r, &self.policies),
                     message,
                     decision: Some(d.kind),
                     by: d.by,
                     outcome: None,
                     agrees: None,
-                    assumptions: rests_on.iter().map(AssumptionId::as_str).collect(),
+                    assumptions: rests_on
+                        .union(wording)
+                        .iter()
+                        .map(AssumptionId::as_str)
+                        .collect(),
+                    message_assumptions: wording
+                        .iter()
+                        .filter(|a| !rests_on.contains(*a))
+                        .map(AssumptionId::as_str)
+                        .collect(),
                 }
             }
             Query::Scenario(s) => {
                 let res = s.run(&self.policies);
-                let assumptions = res
-                    .iam_assumptions(&self.policies)
+                // Evaluation stops at the denied request: the last one.
+                let denied = res.steps.last().filter(|_| res.message.is_some());
+                let iam = res.iam_assumptions(&self.policies);
+                let assumptions: Vec<&'static str> = iam
                     .iter()
                     .map(AssumptionId::as_str)
                     .chain(res.assumptions.iter().copied())
                     .collect();
+                // What only words the message and body: the message's IAM assumptions that no
+                // decision rests on, and the Bedrock ones that fix words only.
+                let decided = res
+                    .steps
+                    .iter()
+                    .fold(Assumptions::NONE, |a, s| a.union(s.decision.assumptions()));
+                let message_assumptions = res
+                    .iam_message_assumptions(&self.policies)
+                    .iter()
+                    .filter(|a| !decided.contains(*a))
+                    .map(AssumptionId::as_str)
+                    .chain(
+                        res.assumptions
+                            .iter()
+                            .copied()
+                            .filter(|a| keyward_bedrock::WORDING_ONLY.contains(a)),
+                    )
+                    .collect();
                 Verdict {
                     decision: res.decision.as_ref().map(|d| d.kind),
                     by: res.decision.as_ref().and_then(|d| d.by),
+                    message_form: denied.map(|s| MessageForm::of(&s.request)),
+                    message_complete: !res
+                        .message
+                        .as_deref()
+                        .is_some_and(|m| m.contains(keyward_iam::ARN_NOT_GIVEN)),
                     message: res.message,
                     outcome: Some(res.outcome),
                     agrees: None,
                     assumptions,
+                    message_assumptions,
                 }
             }
         };
         v.agrees = self.expect.as_ref().map(|e| e.agrees_with(&v));
         v
+    }
+}
+
+/// Where the assumptions a case names differ from those keyward's answer rests on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumptionGap {
+    /// Assumptions the answer rests on that the case does not name.
+    pub unnamed: Vec<&'static str>,
+    /// Assumptions the case names that the answer does not rest on.
+    pub not_rested_on: Vec<String>,
+}
+
+impl fmt::Display for AssumptionGap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.unnamed.is_empty() {
+            write!(
+                f,
+                "rests on {}, which expect.assumptions does not name",
+                self.unnamed.join(", ")
+            )?;
+        }
+        if !self.not_rested_on.is_empty() {
+            if !self.unnamed.is_empty() {
+                f.write_str("; ")?;
+            }
+            write!(
+                f,
+                "expect.assumptions names {}, on which keyward's answer does not rest",
+                self.not_rested_on.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Case {
+    /// The assumptions keyward's answer to the fields `expect` gives rests on: those that only
+    /// word the message count only when a message (or a body, which carries it) is expected.
+    pub fn assumptions_for_expect<'v>(&self, v: &'v Verdict) -> Vec<&'v str> {
+        let message_expected = self
+            .expect
+            .as_ref()
+            .is_some_and(|e| e.message.is_some() || e.body.is_some());
+        v.assumptions
+            .iter()
+            .filter(|a| message_expected || !v.message_assumptions.contains(a))
+            .copied()
+            .collect()
+    }
+
+    /// How the assumptions the case names (`expect.assumptions`) differ from those keyward's
+    /// answer rests on. A `documented` case that names none names the empty list: "documented"
+    /// means that nothing it expects rests on keyward's choices. `None` when they are the same,
+    /// or when a case of another provenance names none.
+    pub fn assumption_gap(&self, v: &Verdict) -> Option<AssumptionGap> {
+        let e = self.expect.as_ref()?;
+        let named: &[String] = match &e.assumptions {
+            Some(named) => named,
+            None if self.provenance == Some(Provenance::Documented) => &[],
+            None => return None,
+        };
+        let rests_on = self.assumptions_for_expect(v);
+        let gap = AssumptionGap {
+            unnamed: v
+                .assumptions
+                .iter()
+                .copied()
+                .filter(|a| rests_on.contains(a) && !named.iter().any(|n| n == a))
+                .collect(),
+            not_rested_on: named
+                .iter()
+                .filter(|n| !rests_on.contains(&n.as_str()))
+                .cloned()
+                .collect(),
+        };
+        (!gap.unnamed.is_empty() || !gap.not_rested_on.is_empty()).then_some(gap)
+    }
+
+    /// What makes the case's provenance claim more than keyward's answer supports, one phrase
+    /// each: assumptions it does not name ([`Case::assumption_gap`]), and, for a `documented`
+    /// case that expects a message, a message keyward can only give incomplete (a denying SCP,
+    /// RCP or permissions boundary given without its ARN).
+    pub fn provenance_problems(&self, v: &Verdict) -> Vec<String> {
+        let mut problems: Vec<String> = self
+            .assumption_gap(v)
+            .map(|g| g.to_string())
+            .into_iter()
+            .collect();
+        let expects_message = self.expect.as_ref().is_some_and(|e| e.message.is_some());
+        if expects_message && !v.message_complete && self.provenance == Some(Provenance::Documented)
+        {
+            problems.push(format!(
+                "expects a message for a deny by {}, which the case gives without its ARN: give the policy as {{\"name\", \"arn\", \"document\"}}",
+                v.by.map_or("a policy", |b| b.aws_phrase())
+            ));
+        }
+        problems
     }
 }
 
@@ -189,12 +339,21 @@ impl Expect {
         fn same<T: PartialEq>(want: &Option<T>, got: &Option<T>) -> bool {
             want.is_none() || want == got
         }
+        // Messages (and the bodies that carry them) may hold placeholders for what only AWS
+        // knows: compared by `messages_agree`, never as exact text.
+        fn agree(want: &Option<String>, got: &Option<String>) -> bool {
+            match (want, got) {
+                (None, _) => true,
+                (Some(want), Some(got)) => messages_agree(want, got),
+                (Some(_), None) => false,
+            }
+        }
         same(&self.decision, &actual.decision)
             && same(&self.by, &actual.by)
-            && same(&self.message, &actual.message)
+            && agree(&self.message, &actual.message)
             && same(&self.status, &actual.status)
             && same(&self.code, &actual.code)
-            && same(&self.body, &actual.body)
+            && agree(&self.body, &actual.body)
             && same(&self.side_effects, &actual.side_effects)
     }
 
@@ -215,6 +374,7 @@ impl Verdict {
             code: o.and_then(|o| o.code.map(|c| c.as_str().to_string())),
             body: o.map(|o| o.body.clone()),
             side_effects: o.map(Outcome::side_effect_texts),
+            assumptions: None,
         }
     }
 }

@@ -499,6 +499,12 @@ fn parse_request_json(v: &Json<'_>) -> Result<Request, Fail> {
     Ok(req)
 }
 
+/// Whether `id` is one of keyward-iam's or keyward-bedrock's registered assumptions.
+fn is_registered_assumption(id: &str) -> bool {
+    keyward_iam::ASSUMPTIONS.iter().any(|a| a.id == id)
+        || keyward_bedrock::ASSUMPTIONS.iter().any(|a| a.id == id)
+}
+
 /// [`parse_expect_json`] of a `Value` (an answer in a journal).
 pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> {
     parse_expect_json(&Json::from_value(v), is_request)
@@ -507,12 +513,13 @@ pub(crate) fn parse_expect(v: &Value, is_request: bool) -> Result<Expect, Fail> 
 fn parse_expect_json(v: &Json<'_>, is_request: bool) -> Result<Expect, Fail> {
     let o = as_object(v, &At::Path("$.expect"))?;
     let allowed: &[&str] = if is_request {
-        &["decision", "by", "message"]
+        &["decision", "by", "message", "assumptions"]
     } else {
         &[
             "decision",
             "by",
             "message",
+            "assumptions",
             "status",
             "code",
             "body",
@@ -595,9 +602,35 @@ fn parse_expect_json(v: &Json<'_>, is_request: bool) -> Result<Expect, Fail> {
             ))
         }
     };
+    let assumptions = match o.get("assumptions") {
+        None | Some(Json::Null) => None,
+        Some(Json::Array(a)) => Some(
+            a.iter()
+                .enumerate()
+                .map(|(i, x)| match x.as_str() {
+                    Some(id) if is_registered_assumption(id) => Ok(id.to_string()),
+                    Some(id) => Err(Fail::new(
+                        format!("$.expect.assumptions[{i}]"),
+                        format!("{id:?} is not a registered assumption (README.md lists them under \"Assumptions\")"),
+                    )),
+                    None => Err(Fail::new(
+                        format!("$.expect.assumptions[{i}]"),
+                        format!("must be a string, found {}", x.kind()),
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(other) => {
+            return Err(Fail::new(
+                "$.expect.assumptions".into(),
+                format!("must be an array of assumption ids, found {}", other.kind()),
+            ))
+        }
+    };
     Ok(Expect {
         decision,
         by,
+        assumptions,
         message: opt_string("message")?.map(str::to_string),
         status,
         code: opt_string("code")?.map(str::to_string),

@@ -70,6 +70,9 @@ impl Expect {
         if let Some(s) = &e.side_effects {
             x.insert("side_effects".into(), json!(s));
         }
+        if let Some(a) = &e.assumptions {
+            x.insert("assumptions".into(), json!(a));
+        }
         Value::Object(x)
     }
 }

@@ -96,6 +96,8 @@ struct Report {
     fixtures: Comparison,
     /// Fixtures that could not be read.
     unreadable: usize,
+    /// Agreeing fixtures that do not name the assumptions they rest on.
+    unnamed: usize,
     /// Unreadable fixtures and disagreements, in the order the fixtures were read.
     problems: Vec<FixtureProblem>,
     /// The fixtures whose local answer rests on registered assumptions, in reading order.
@@ -116,9 +118,11 @@ impl Report {
     }
 
     fn fixture_tally(&self) -> Tally {
+        let t = self.fixtures.tally();
         Tally {
             unreadable: self.unreadable,
-            ..self.fixtures.tally()
+            passed: t.passed - self.unnamed,
+            failed: t.failed + self.unnamed,
         }
     }
 
@@ -369,6 +373,7 @@ pub fn run_with_oracle(
         files: files.len(),
         fixtures: fixtures.comparison,
         unreadable: fixtures.unreadable,
+        unnamed: fixtures.unnamed,
         problems: fixtures.problems,
         rests_on: fixtures.rests_on,
         run,
@@ -410,6 +415,9 @@ pub fn run_with_oracle(
 struct FixtureRun {
     comparison: Comparison,
     unreadable: usize,
+    /// Fixtures that agree but claim more than keyward's answer supports (unnamed assumptions,
+    /// an incomplete message): failures too.
+    unnamed: usize,
     problems: Vec<FixtureProblem>,
     rests_on: Vec<RestsOn>,
 }
@@ -454,7 +462,7 @@ fn compare_fixtures(files: &[PathBuf], oracle: &dyn Oracle, err: &mut dyn Write)
             })
         })
         .collect();
-    let mut unreadable = 0;
+    let (mut unreadable, mut unnamed) = (0, 0);
     let problems = slots
         .into_iter()
         .filter_map(|slot| match slot {
@@ -464,7 +472,26 @@ fn compare_fixtures(files: &[PathBuf], oracle: &dyn Oracle, err: &mut dyn Write)
             }
             Slot::Case(k) => {
                 let row = &comparison.rows[k];
-                row.problem().map(|text| FixtureProblem {
+                let problem = row.problem();
+                // A fixture's provenance is a claim: what a documented fixture expects must not
+                // rest on an assumption it does not name, nor on a policy ARN it does not give.
+                let claims = cases[k].provenance_problems(&cases[k].verdict());
+                let gap = (!claims.is_empty()).then(|| {
+                    format!(
+                        "PROVENANCE {} ({}): {}",
+                        row.id,
+                        row.place(),
+                        claims.join("; ")
+                    )
+                });
+                if gap.is_some() && problem.is_none() {
+                    unnamed += 1;
+                }
+                let text = match (problem, gap) {
+                    (Some(p), Some(g)) => format!("{p}\n{g}"),
+                    (p, g) => p.or(g)?,
+                };
+                Some(FixtureProblem {
                     id: row.id.clone(),
                     file: row.file.clone().unwrap_or_default(),
                     text,
@@ -475,6 +502,7 @@ fn compare_fixtures(files: &[PathBuf], oracle: &dyn Oracle, err: &mut dyn Write)
     FixtureRun {
         comparison,
         unreadable,
+        unnamed,
         problems,
         rests_on,
     }

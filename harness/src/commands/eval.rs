@@ -58,6 +58,11 @@ pub fn write_verdict(buf: &mut Vec<u8>, case: &Case, v: &Verdict) {
         string(buf, a);
     }
     buf.push(b']');
+    buf.extend_from_slice(b",\"message_form\":");
+    opt_str(buf, v.message_form.map(|f| f.as_str()));
+    if !v.message_complete {
+        buf.extend_from_slice(b",\"message_complete\":false");
+    }
     if v.agrees == Some(false) {
         if let Some(e) = &case.expect {
             buf.extend_from_slice(b",\"expected\":");

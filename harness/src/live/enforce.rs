@@ -332,6 +332,7 @@ fn answer_from_failure(f: &ApiFailure, iam: bool, side_effects: &[SideEffect]) -
         code: if iam { f.code.clone() } else { None },
         body: f.body.clone(),
         side_effects: Some(texts(side_effects)),
+        assumptions: None,
     }
 }
 

@@ -141,23 +141,6 @@ pub fn replace_whole(s: &str, from: &str, to: &str) -> String {
     out
 }
 
-/// Removes every occurrence of `suffix` (`: <ARN>`) that ends where the ARN does: one that a
-/// name character continues is another, longer ARN.
-fn drop_suffix(s: &str, suffix: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find(suffix) {
-        let end = i + suffix.len();
-        out.push_str(&rest[..i]);
-        if rest[end..].chars().next().is_some_and(is_name_char) {
-            out.push_str(suffix);
-        }
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// Pairs of (name in the case, name in AWS), whole managed-policy ARNs, and the ARNs of live
 /// policies the case has no ARN for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -192,7 +175,7 @@ impl Renamer {
 
     /// A live managed policy the case gives no ARN for. AWS names it after an explicit deny
     /// (`... in a permissions boundary: <ARN>`); the case, which has no ARN to name, reads as
-    /// keyward-iam words a policy without one: with no suffix, so the suffix is dropped.
+    /// keyward-iam words a policy without one: with [`keyward_iam::ARN_NOT_GIVEN`] there.
     pub fn add_unnamed(&mut self, live_arn: impl Into<String>) {
         let a = live_arn.into();
         if !self.unnamed.contains(&a) {
@@ -241,10 +224,9 @@ impl Renamer {
     }
 
     pub fn to_case(&self, s: &str) -> String {
-        let s = self
-            .unnamed
-            .iter()
-            .fold(s.to_string(), |acc, l| drop_suffix(&acc, &format!(": {l}")));
+        let s = self.unnamed.iter().fold(s.to_string(), |acc, l| {
+            replace_whole(&acc, l, keyward_iam::ARN_NOT_GIVEN)
+        });
         let s = self
             .arns
             .iter()
@@ -332,7 +314,7 @@ mod tests {
     }
 
     #[test]
-    fn policy_arns_map_whole_and_unnamed_ones_are_dropped_from_messages() {
+    fn policy_arns_map_whole_and_unnamed_ones_read_as_not_given() {
         let mut r = Renamer::new();
         r.add(CASE_ACCOUNT, "999988887777");
         r.add("dev", "keyward-abcdefgh-3-k-dev");
@@ -359,11 +341,11 @@ mod tests {
         );
         // Another account's ARN is the case's again, not the case account's.
         assert_eq!(r.to_case(&r.to_live(other)), other);
-        // A policy the case gives no ARN: its live ARN is not said at all.
+        // A policy the case gives no ARN: its live ARN reads as keyward words it, not given.
         let said = format!("{{\"Message\":\"... in a permissions boundary: {boundary}\"}}");
         assert_eq!(
             r.to_case(&said),
-            "{\"Message\":\"... in a permissions boundary\"}"
+            "{\"Message\":\"... in a permissions boundary: <policy ARN not given>\"}"
         );
         // Only where the ARN stands whole: a longer live name that starts with it is kept.
         let longer = format!("in an identity-based policy: {boundary}-x");

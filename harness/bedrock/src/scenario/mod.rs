@@ -66,14 +66,19 @@ impl ScenarioResult {
     /// The IAM assumptions the outcome rests on: those of every request evaluated (each one's
     /// decision is part of the outcome), and those of the denied request's message.
     pub fn iam_assumptions(&self, set: &PolicySet) -> Assumptions {
-        let mut a = self
-            .steps
+        self.steps
             .iter()
-            .fold(Assumptions::NONE, |a, s| a.union(s.decision.assumptions()));
-        if let (Some(d), Some(_)) = (&self.decision, &self.message) {
-            a = a.union(d.message_assumptions(set));
+            .fold(Assumptions::NONE, |a, s| a.union(s.decision.assumptions()))
+            .union(self.iam_message_assumptions(set))
+    }
+
+    /// The IAM assumptions the denied request's message (and the body carrying it) rests on.
+    pub fn iam_message_assumptions(&self, set: &PolicySet) -> Assumptions {
+        // Evaluation stops at the denied request: the last one.
+        match (&self.decision, &self.message, self.steps.last()) {
+            (Some(d), Some(_), Some(last)) => d.message_assumptions(&last.request, set),
+            _ => Assumptions::NONE,
         }
-        a
     }
 }
 
