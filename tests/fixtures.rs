@@ -230,15 +230,4 @@ fn assumptions_are_registered_cited_and_documented() {
         );
         assert!(readme.contains(id), "README does not list assumption {id}");
     }
-    let ids: std::collections::HashSet<String> =
-        fixtures().into_iter().map(|(_, c)| c.id).collect();
-    for a in keyward_bedrock::ASSUMPTIONS {
-        for f in a.fixtures {
-            assert!(
-                ids.contains(*f),
-                "assumption {} names fixture {f}, which does not exist",
-                a.id
-            );
-        }
-    }
 }

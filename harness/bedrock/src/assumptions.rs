@@ -1,6 +1,7 @@
 //! Every behaviour of Bedrock API keys that docs/aws-behaviour.md marks [INF] or lists as an open
-//! question, as a named assumption: id, what keyward does, why, and the fixtures whose
-//! expectation depends on it. A live run (`keyward record --probe-assumptions`) is meant to
+//! question, as a named assumption: id, what keyward does, and why. Which outcomes rest on one is
+//! computed ([`crate::ScenarioResult::assumptions`]), and a fixture names those it rests on in its
+//! own `expect.assumptions`. A live run (`keyward record --probe-assumptions`) is meant to
 //! confirm or refute each one; the code cites the id where it makes the choice.
 
 /// One assumed behaviour of Bedrock API keys.
@@ -13,8 +14,6 @@ pub struct Assumption {
     pub statement: &'static str,
     /// Why: what is documented or observed, and what is open.
     pub basis: &'static str,
-    /// Ids of fixtures whose expectation depends on it.
-    pub fixtures: &'static [&'static str],
 }
 
 /// Every assumption, in no particular order; ids are unique.
@@ -23,136 +22,86 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         id: "B-AGEDAYS-ABSENT",
         statement: "A key created without CredentialAgeDays (never expires) has no iam:ServiceSpecificCredentialAgeDays in the request context.",
         basis: "docs/aws-behaviour.md §2.3 [INF], open question 1; so NumericGreaterThan guards do not stop never-expiring keys.",
-        fixtures: &[],
     },
     Assumption {
         id: "B-BEARER-TYPE-ONLY-FIRST",
         statement: "bedrock:BearerTokenType is in the context of the CallWithBearerToken request only, not of the model action.",
         basis: "The Service Authorization Reference lists the key on CallWithBearerToken only; open question 9.",
-        fixtures: &[],
     },
     Assumption {
         id: "B-CALL-ORDER",
         statement: "A call authorizes CallWithBearerToken first, then the model action on the inference profile, then on the foundation model; the first denial is what the caller sees.",
         basis: "docs/aws-behaviour.md §2.1 [INF, supported by OBS]: both must pass; the order is not documented.",
-        fixtures: &[
-            "article/deny-short-term/short-term-key-denied",
-            "documented/bedrock-scenarios/identity-deny-short-term/short-term-call-denied",
-        ],
     },
     Assumption {
         id: "B-CRIS-SOURCE-REGION",
         statement: "For a system inference profile, the foundation-model ARN authorized is the one in the call's region.",
         basis: "AWS picks the destination region at run time; the docs' policies use a region wildcard.",
-        fixtures: &[],
     },
     Assumption {
         id: "B-DENY-STATUS-403",
         statement: "An authorization denial on the bearer path answers HTTP 403 with the body {\"Message\": <access-denied message>}.",
         basis: "Observed by the article for CallWithBearerToken on bedrock-runtime Converse; docs/aws-behaviour.md §3.3 [OBS] for InvokeModel; open question 8 (401 was seen on bedrock-runtime's OpenAI-compatible path). Kept for bedrock-mantle too: no citable report shows a mantle denial's status and body.",
-        fixtures: &[
-            "article/deny-short-term/short-term-key-denied",
-            "documented/bedrock-scenarios/scp-deny-api-keys/long-term-call-denied",
-            "documented/bedrock-scenarios/scp-deny-api-keys/short-term-call-denied",
-            "documented/bedrock-scenarios/scp-deny-api-keys/mantle-call-denied",
-            "documented/bedrock-scenarios/scp-deny-long-term/long-term-call-denied",
-            "documented/bedrock-scenarios/identity-deny-short-term/short-term-call-denied",
-            "documented/bedrock-scenarios/identity-deny-long-term/long-term-call-denied",
-            "documented/bedrock-scenarios/mantle/deny-bedrock-only/runtime-call-denied",
-            "documented/bedrock-scenarios/mantle/deny-both/mantle-call-denied",
-            "documented/bedrock-scenarios/mantle/deny-both/runtime-call-denied",
-        ],
     },
     Assumption {
         id: "B-AUTH-FAILED-MESSAGE",
         statement: "On bedrock-runtime, a short-term key used in another region, an inactive long-term key and a key with the right prefix that does not parse all answer 403 {\"Message\":\"Authentication failed: Please make sure your API Key is valid.\"}; a value without a known prefix, an empty one, and one with a wrong or padded prefix answer the \"Invalid API Key format\" message.",
         basis: "docs/aws-behaviour.md §8 [OBS] for wrong-region keys (earendil-works/pi#3481, ai4s-research/open-science#53) and values without a known prefix; inactive and malformed keys, and empty, padded or wrong-prefix values, are open question 8.",
-        fixtures: &[
-            "observed/bedrock-answers/wrong-region/key-from-another-region",
-            "observed/bedrock-answers/wrong-region/us-east-2-key-at-us-east-1",
-        ],
     },
     Assumption {
         id: "B-EXPIRED-MESSAGE",
         statement: "On bedrock-runtime, an expired key, short-term or long-term, answers 403 {\"Message\":\"Bearer Token has expired\"}; expiry is judged before the key's region and status.",
         basis: "docs/aws-behaviour.md §8 [OBS]: two public reports show it with 403 (a gateway's page relaying the raw body for a lapsed long-term key; a Java SDK run report that does not name the key's kind); that short-term keys answer the same, and the order against the other checks, are open question 8.",
-        fixtures: &[
-            "observed/bedrock-answers/expired-long-term/relayed-by-a-gateway",
-            "observed/bedrock-answers/expired-short-term/java-sdk-run-report",
-        ],
     },
     Assumption {
         id: "B-MANTLE-AUTH-401",
         statement: "On bedrock-mantle, every key it does not accept (no key, a malformed value, an expired or wrong-region short-term key, an inactive or expired long-term key) answers 401 with its invalid_api_key body, before any authorization.",
         basis: "Observed for a bearer value without a known prefix (NousResearch/hermes-agent#87190, docs/aws-behaviour.md §8); the other kinds of key are extrapolated from it.",
-        fixtures: &["observed/bedrock-answers/mantle/invalid-bearer-value"],
     },
     Assumption {
         id: "B-MANTLE-ENVELOPE",
         statement: "bedrock-mantle's body for a refused key is {\"error\":{\"code\":\"invalid_api_key\",\"message\":\"Invalid bearer token\"}}: the members the public report shows, and no others.",
         basis: "NousResearch/hermes-agent#87190 shows error.code and error.message and elides the rest (\"...\"); what it elides is not modelled, so no fixture compares the body.",
-        fixtures: &[],
     },
     Assumption {
         id: "B-MANTLE-ONE-REQUEST",
         statement: "Through bedrock-mantle only bedrock-mantle:CallWithBearerToken is authorized; mantle's model-level actions are not modelled, and bedrock: statements do not apply there.",
         basis: "The Bedrock docs say blocking keys completely needs both namespaces denied; mantle's other actions are out of scope; open question 10. Reports of a model-level denial (401 access_denied for bedrock-mantle:CreateInference on project/default) were found in no citable raw paste, so it is not modelled.",
-        fixtures: &[
-            "documented/bedrock-scenarios/scp-deny-api-keys/mantle-call-denied",
-            "documented/bedrock-scenarios/mantle/deny-bedrock-only/mantle-call-allowed",
-            "documented/bedrock-scenarios/mantle/deny-both/mantle-call-denied",
-        ],
     },
     Assumption {
         id: "B-IAM-RESOURCE-FORM",
         statement: "IAM's access-denied message names the target user as `user NAME`, not by ARN.",
         basis: "docs/aws-behaviour.md §3.2 [OBS/INF], open question 5.",
-        fixtures: &[],
     },
     Assumption {
         id: "B-IAM-REGION",
         statement: "IAM requests carry aws:RequestedRegion us-east-1.",
         basis: "IAM is a global service whose endpoint is in us-east-1; not stated for this action.",
-        fixtures: &[],
     },
     Assumption {
         id: "B-CREATE-ORDER",
         statement: "CreateServiceSpecificCredential checks parameter constraints, then authorization, then that the user exists, the service is supported and the limit of two.",
         basis: "The usual AWS order (constraints before authorization); undocumented for this action.",
-        fixtures: &[
-            "documented/bedrock-scenarios/scp-deny-api-keys/create-key-denied",
-            "documented/bedrock-scenarios/scp-deny-longer-than-30-days/age-30-denied",
-            "documented/bedrock-scenarios/scp-deny-longer-than-30-days/age-31-denied",
-            "documented/bedrock-scenarios/identity-allow-create-within-90-days/age-91-denied",
-        ],
     },
     Assumption {
         id: "B-CONSOLE-STEPS",
         statement: "The console's long-term-key flow authorizes iam:CreateUser and iam:AttachUserPolicy (AmazonBedrockLimitedAccess) as the caller before creating the key, and does not undo them when the key is denied.",
         basis: "docs/aws-behaviour.md §1.6 [DOC] for the steps; the article observed the leftover user.",
-        fixtures: &[
-            "article/max-5-days/5-day-key-created",
-            "article/max-5-days/30-day-key-denied",
-            "article/max-5-days/console-leaves-user-behind",
-        ],
     },
     Assumption {
         id: "B-AGE-VALIDATION-MESSAGE",
         statement: "CredentialAgeDays outside 1..36600 is a ValidationError (400) with AWS's generic constraint text.",
         basis: "The range is documented; the exact text is open question 2.",
-        fixtures: &[],
     },
     Assumption {
         id: "B-NOT-SUPPORTED-MESSAGE",
         statement: "An unsupported service name is NotSupportedService (404) with the service model's description as message.",
         basis: "docs/aws-behaviour.md §1.5: code and status from the model; live text unconfirmed (open question 4).",
-        fixtures: &[],
     },
     Assumption {
         id: "B-LIMIT-MESSAGE",
         statement: "A third credential for a user and service is LimitExceeded (409) \"Cannot exceed quota for ServiceSpecificCredentialsPerUser: 2\"; inactive and expired ones count.",
         basis: "docs/aws-behaviour.md §1.5 [INF], modelled on the access-key quota text; open question 3.",
-        fixtures: &[],
     },
 ];
 

@@ -1,6 +1,6 @@
 //! `keyward record --probe-assumptions`: a targeted live check of each named assumption of the
 //! Bedrock-key model (keyward-bedrock's `B-` ids). Each assumption is probed by the fixtures
-//! whose expectation depends on it, plus, where no fixture exercises it, a probe case built here
+//! whose local answer rests on it (the answer AWS gives them confirms or refutes it), plus, where no fixture exercises it, a probe case built here
 //! that the local model answers one way *because of* the assumption: AWS agreeing means the
 //! assumption holds for that probe.
 
@@ -129,15 +129,19 @@ impl Finding {
     }
 }
 
-/// The cases that probe each assumption: its fixtures (found among `fixtures`) and its probe.
+/// The cases that probe each assumption: the fixtures among `fixtures` whose local answer rests
+/// on it, and its probe.
 pub fn probes(fixtures: &[Case]) -> Vec<(&'static str, Vec<Case>)> {
+    let rests_on: Vec<Vec<&'static str>> =
+        fixtures.iter().map(|c| c.verdict().assumptions).collect();
     keyward_bedrock::ASSUMPTIONS
         .iter()
         .map(|a| {
             let mut cs: Vec<Case> = fixtures
                 .iter()
-                .filter(|c| a.fixtures.contains(&c.id.as_str()))
-                .cloned()
+                .zip(&rests_on)
+                .filter(|(_, r)| r.contains(&a.id))
+                .map(|(c, _)| c.clone())
                 .collect();
             cs.extend(probe_case(a.id));
             (a.id, cs)
@@ -189,6 +193,23 @@ mod tests {
         assert_eq!(o.status, 403);
         let m = v("B-IAM-RESOURCE-FORM").message.unwrap();
         assert!(m.contains("on resource: user BedrockAPIKey-h42z"), "{m}");
+    }
+
+    #[test]
+    fn a_fixture_probes_exactly_the_assumptions_its_answer_rests_on() {
+        let denied = Case::from_json(&json!({
+            "id": "t/denied",
+            "policies": {"identity": [doc(json!([allow("bedrock:*"),
+                {"Effect": "Deny", "Action": "bedrock:CallWithBearerToken", "Resource": "*"}]))]},
+            "scenario": call(json!({"type": "SHORT_TERM", "principal": ROLE, "region": "us-east-1"}), MODEL),
+        }))
+        .unwrap();
+        let rests_on = denied.verdict().assumptions;
+        assert!(rests_on.contains(&"B-DENY-STATUS-403"), "{rests_on:?}");
+        for (id, cases) in probes(std::slice::from_ref(&denied)) {
+            let has = cases.iter().any(|c| c.id == "t/denied");
+            assert_eq!(has, rests_on.contains(&id), "{id}");
+        }
     }
 
     #[test]
