@@ -15,7 +15,7 @@ use keyward_bedrock::Outcome;
 use keyward_bedrock::{Scenario, ScenarioResult};
 use keyward_iam::{
     messages_agree, AssumptionId, Assumptions, DecisionKind, MessageForm, PolicySet, PolicyType,
-    Request,
+    Request, ARN_NOT_GIVEN,
 };
 use serde_json::Value;
 use std::fmt;
@@ -169,7 +169,9 @@ impl Case {
                 };
                 Verdict {
                     message_form: message.as_ref().map(|_| MessageForm::of(r)),
-                    message_complete: d.message_is_complete(r, &self.policies),
+                    message_complete: !message
+                        .as_deref()
+                        .is_some_and(|m| m.contains(ARN_NOT_GIVEN)),
                     message,
                     decision: Some(d.kind),
                     by: d.by,
@@ -222,7 +224,7 @@ impl Case {
                     message_complete: !res
                         .message
                         .as_deref()
-                        .is_some_and(|m| m.contains(keyward_iam::ARN_NOT_GIVEN)),
+                        .is_some_and(|m| m.contains(ARN_NOT_GIVEN)),
                     message: res.message,
                     outcome: Some(res.outcome),
                     agrees: None,
