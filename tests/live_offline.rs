@@ -155,12 +155,64 @@ fn allow_all() -> Value {
     json!({"identity": [doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]))]})
 }
 
-fn explicit_deny_message(caller: &str, action: &str, resource: &str) -> String {
-    format!("User: {caller} is not authorized to perform: {action} on resource: {resource} with an explicit deny in an identity-based policy")
+// ---------------------------------------------------------------------------------------------
+// AWS's answers, as literal texts
+// ---------------------------------------------------------------------------------------------
+//
+// The fake words a denial the way AWS does, in whole literal strings: AWS's sentence for the
+// denial (the article's observed explicit deny of bedrock:CallWithBearerToken,
+// fixtures/article/seed-article.json; the implicit deny reports show for it and IAM's envelope
+// example, docs/aws-behaviour.md §3.2 and §3.3) said to the live principal of a run whose id is
+// fixed, so that every name in it is known before the run. Nothing here is built from keyward's
+// message code: if keyward's live mode misread these answers, or its local evaluator worded a
+// denial otherwise, the tests comparing the two would fail.
+
+/// The run id of the tests whose fake answers in literal texts.
+const LITERAL_RUN: &str = "literal1";
+
+fn literal_run() -> RunId {
+    RunId::parse(LITERAL_RUN).unwrap()
 }
 
-fn implicit_deny_message(caller: &str, action: &str, resource: &str) -> String {
-    format!("User: {caller} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action")
+/// Case 0's role session `dev/alice` in run [`LITERAL_RUN`].
+const LIVE_ALICE_0: &str = "arn:aws:sts::111122223333:assumed-role/keyward-literal1-0-k-dev/alice";
+/// Case 1's role session `dev/alice` in run [`LITERAL_RUN`].
+const LIVE_ALICE_1: &str = "arn:aws:sts::111122223333:assumed-role/keyward-literal1-1-k-dev/alice";
+
+/// AWS's explicit deny of the bearer-token action, said to [`LIVE_ALICE_0`].
+const AWS_EXPLICIT_DENY_ALICE_0: &str = "User: arn:aws:sts::111122223333:assumed-role/keyward-literal1-0-k-dev/alice is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in an identity-based policy";
+/// The same, said to [`LIVE_ALICE_1`].
+const AWS_EXPLICIT_DENY_ALICE_1: &str = "User: arn:aws:sts::111122223333:assumed-role/keyward-literal1-1-k-dev/alice is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in an identity-based policy";
+/// AWS's implicit deny of the bearer-token action, said to [`LIVE_ALICE_0`].
+const AWS_IMPLICIT_DENY_ALICE_0: &str = "User: arn:aws:sts::111122223333:assumed-role/keyward-literal1-0-k-dev/alice is not authorized to perform: bedrock:CallWithBearerToken on resource: * because no identity-based policy allows the bedrock:CallWithBearerToken action";
+/// The same, said to [`LIVE_ALICE_1`].
+const AWS_IMPLICIT_DENY_ALICE_1: &str = "User: arn:aws:sts::111122223333:assumed-role/keyward-literal1-1-k-dev/alice is not authorized to perform: bedrock:CallWithBearerToken on resource: * because no identity-based policy allows the bedrock:CallWithBearerToken action";
+
+/// The explicit deny as the case (`dev/alice` in 123456789012) must record it.
+const CASE_EXPLICIT_DENY_ALICE: &str = "User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in an identity-based policy";
+/// The implicit deny as the case must record it.
+const CASE_IMPLICIT_DENY_ALICE: &str = "User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: bedrock:CallWithBearerToken on resource: * because no identity-based policy allows the bedrock:CallWithBearerToken action";
+
+/// Answers every bedrock-runtime call of the callers in `table` (live caller ARN, AWS's text)
+/// with a 403 AccessDeniedException carrying that text. A call from any other caller gets an
+/// error that names it and that no case reads as AWS's answer, so a live name other than the
+/// one the test wrote down fails the test.
+fn bedrock_denies_literally(fake: &Fake, table: &'static [(&'static str, &'static str)]) {
+    fake.hook(move |r, w| {
+        if r.service != "bedrock" {
+            return None;
+        }
+        let caller = r.caller_arn.clone().unwrap_or_default();
+        Some(match table.iter().find(|(c, _)| *c == caller) {
+            Some((_, text)) => bedrock_error(w, 403, "AccessDeniedException", text),
+            None => bedrock_error(
+                w,
+                599,
+                "NoLiteralAnswer",
+                &format!("the test has no literal answer for {caller}"),
+            ),
+        })
+    });
 }
 
 /// Everything an answer holds as text.
@@ -425,39 +477,95 @@ fn sim_case(id: &str, action: &str, resource: &str) -> Case {
     }))
 }
 
-/// What the fake simulator decides for the policies of [`sim_policies`]: the decision, the
-/// matched statement, and whether the boundary allows.
-fn sim_decide(action: &str, resource: &str) -> (&'static str, Option<&'static str>, bool) {
-    match (action, resource) {
-        ("bedrock:InvokeModel", r) if r == R2 => ("explicitDeny", Some("PolicyInputList.1"), true),
-        ("bedrock:InvokeModelWithResponseStream", r) if r == R1 => (
-            "explicitDeny",
-            Some("PermissionsBoundaryPolicyInputList.1"),
-            false,
-        ),
-        ("bedrock:InvokeModel" | "bedrock:InvokeModelWithResponseStream", _) => {
-            ("allowed", None, true)
-        }
-        _ => ("implicitDeny", None, false),
-    }
+/// The context every [`sim_case`] gives the simulator: (key, ContextKeyType, values).
+const SIM_CONTEXT: &[(&str, &str, &[&str])] = &[
+    ("aws:MultiFactorAuthAge", "numeric", &["300"]),
+    ("aws:TagKeys", "stringList", &["team", "project"]),
+];
+
+/// What IAM's policy simulator answers for [`sim_policies`] in [`SIM_CONTEXT`], worked out by
+/// hand from the policies and IAM's documented evaluation logic (not by keyward): action,
+/// resource, `EvalDecision`, the matched statement's `SourcePolicyId`, and
+/// `AllowedByPermissionsBoundary`.
+///
+/// The identity policy's first statement allows `bedrock:*` (MFA age 300 < 3600, and `team` is
+/// among the tag keys); its second denies InvokeModel on R2. The boundary allows InvokeModel and
+/// InvokeModelWithResponseStream and denies the latter on R1; it allows nothing else.
+const SIM_TABLE: &[(&str, &str, &str, Option<&str>, bool)] = &[
+    ("bedrock:InvokeModel", R1, "allowed", None, true),
+    (
+        "bedrock:InvokeModel",
+        R2,
+        "explicitDeny",
+        Some("PolicyInputList.1"),
+        true,
+    ),
+    (
+        "bedrock:InvokeModelWithResponseStream",
+        R1,
+        "explicitDeny",
+        Some("PermissionsBoundaryPolicyInputList.1"),
+        false,
+    ),
+    (
+        "bedrock:InvokeModelWithResponseStream",
+        R2,
+        "allowed",
+        None,
+        true,
+    ),
+    ("bedrock:CountTokens", R1, "implicitDeny", None, false),
+    ("bedrock:CountTokens", R2, "implicitDeny", None, false),
+];
+
+/// The context entries of a SimulateCustomPolicy request, in the order it lists them.
+fn sim_context(r: &fake::Req) -> Vec<(String, String, Vec<String>)> {
+    (1..)
+        .map_while(|i| {
+            let p = format!("ContextEntries.member.{i}");
+            let name = r.param(&format!("{p}.ContextKeyName"))?.to_string();
+            let kind = r.param(&format!("{p}.ContextKeyType"))?.to_string();
+            Some((name, kind, r.members(&format!("{p}.ContextKeyValues"))))
+        })
+        .collect()
 }
 
-/// Answers SimulateCustomPolicy from [`sim_decide`], `page` results a page.
+/// Answers SimulateCustomPolicy from [`SIM_TABLE`], `page` results a page. A question the table
+/// has no answer for (another pair, or another context) is refused with a ValidationError that
+/// says so, which fails the cases that asked it.
 fn paged_simulator(fake: &Fake, page: usize) {
     fake.hook(move |r, w| {
         if r.op != "SimulateCustomPolicy" {
             return None;
         }
-        let all: Vec<SimResult> = sim_pairs(r)
-            .into_iter()
-            .map(|(a, res)| {
-                let (d, s, boundary) = sim_decide(&a, &res);
-                SimResult {
-                    allowed_by_boundary: Some(boundary),
-                    ..(a, res, d, s).into()
-                }
+        let context = sim_context(r);
+        let want: Vec<(String, String, Vec<String>)> = SIM_CONTEXT
+            .iter()
+            .map(|(k, t, v)| {
+                (
+                    k.to_string(),
+                    t.to_string(),
+                    v.iter().map(|x| x.to_string()).collect(),
+                )
             })
             .collect();
+        if context != want {
+            let m = format!("the fake's simulator table has no answer for the context {context:?}");
+            return Some(iam_error(w, 400, "ValidationError", &m));
+        }
+        let mut all: Vec<SimResult> = Vec::new();
+        for (a, res) in sim_pairs(r) {
+            let Some((_, _, d, s, boundary)) =
+                SIM_TABLE.iter().find(|(ta, tr, ..)| *ta == a && *tr == res)
+            else {
+                let m = format!("the fake's simulator table has no answer for {a} on {res}");
+                return Some(iam_error(w, 400, "ValidationError", &m));
+            };
+            all.push(SimResult {
+                allowed_by_boundary: Some(*boundary),
+                ..(a, res, *d, *s).into()
+            });
+        }
         let start: usize = r
             .param("Marker")
             .and_then(|m| m.strip_prefix("page-from-"))
@@ -803,31 +911,15 @@ async fn a_failing_create_role_fails_the_case_and_cleans_up() {
 // 5. Access denied, in each form AWS words it
 // ---------------------------------------------------------------------------------------------
 
-/// Denies every call with the bearer-token action, wording the message with `msg`.
-fn deny_calls(fake: &Fake, msg: fn(&str, &str, &str) -> String) {
-    fake.hook(move |r, w| {
-        if r.service != "bedrock" {
-            return None;
-        }
-        let caller = r.caller_arn.clone()?;
-        Some(bedrock_error(
-            w,
-            403,
-            "AccessDeniedException",
-            &msg(&caller, "bedrock:CallWithBearerToken", "*"),
-        ))
-    });
-}
-
 #[tokio::test]
 async fn an_explicit_deny_from_bedrock_is_recorded_in_the_case_names_and_agrees() {
     let dir = tempfile::tempdir().unwrap();
     let fake = Fake::new(SANDBOX);
-    deny_calls(&fake, explicit_deny_message);
+    bedrock_denies_literally(&fake, &[(LIVE_ALICE_0, AWS_EXPLICIT_DENY_ALICE_0)]);
     let aws = verified(&fake, dir.path()).await;
     let c = documented("identity-deny-short-term/short-term-call-denied");
     let want = c.expect.clone().unwrap();
-    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let report = run_cases(&aws, &literal_run(), None, None, &[c], &opts()).await;
     let r = only(&report);
     let got = r.aws.clone().expect("an answer");
     // What the fake said used the live names ...
@@ -840,17 +932,12 @@ async fn an_explicit_deny_from_bedrock_is_recorded_in_the_case_names_and_agrees(
                 .find_map(|c| c.strip_prefix("role ").map(str::to_string))
         })
         .expect("a role was created");
-    assert!(
-        live_role.starts_with("keyward-") && live_role.ends_with("-dev"),
-        "{live_role}"
-    );
-    assert_eq!(
-        conv[0].caller_arn.as_deref(),
-        Some(format!("arn:aws:sts::{SANDBOX}:assumed-role/{live_role}/alice").as_str())
-    );
-    // ... and the recorded answer is the documented one, in the case's names.
+    assert_eq!(live_role, "keyward-literal1-0-k-dev");
+    assert_eq!(conv[0].caller_arn.as_deref(), Some(LIVE_ALICE_0));
+    // ... and the recorded answer is AWS's, in the case's names, which is what the case expects.
     assert_eq!(got.decision, Some(DecisionKind::ExplicitDeny));
     assert_eq!(got.by, Some(PolicyType::Identity));
+    assert_eq!(got.message.as_deref(), Some(CASE_EXPLICIT_DENY_ALICE));
     assert_eq!(got.message, want.message);
     assert!(got.message.as_deref().unwrap().starts_with(&format!(
         "User: arn:aws:sts::{CASE_ACCOUNT}:assumed-role/dev/alice "
@@ -872,7 +959,13 @@ async fn an_explicit_deny_from_bedrock_is_recorded_in_the_case_names_and_agrees(
 async fn an_implicit_deny_is_inferred_and_compared() {
     let dir = tempfile::tempdir().unwrap();
     let fake = Fake::new(SANDBOX);
-    deny_calls(&fake, implicit_deny_message);
+    bedrock_denies_literally(
+        &fake,
+        &[
+            (LIVE_ALICE_0, AWS_IMPLICIT_DENY_ALICE_0),
+            (LIVE_ALICE_1, AWS_IMPLICIT_DENY_ALICE_1),
+        ],
+    );
     let aws = verified(&fake, dir.path()).await;
     let only_invoke = json!({"identity": [doc(json!([{"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": "*"}]))]});
     let cases = [
@@ -881,14 +974,19 @@ async fn an_implicit_deny_is_inferred_and_compared() {
         // ... and an allow here, which AWS (the fake) contradicts.
         short_term_call("t/allowed-locally", ROLE_ALICE, allow_all()),
     ];
-    let report = run_cases(&aws, &RunId::new(), None, None, &cases, &opts()).await;
+    let report = run_cases(&aws, &literal_run(), None, None, &cases, &opts()).await;
     assert_eq!(report.cases.len(), 2);
-    let want = implicit_deny_message(ROLE_ALICE, "bedrock:CallWithBearerToken", "*");
+    let want = CASE_IMPLICIT_DENY_ALICE;
+    assert_eq!(
+        report.cases[0].local.as_ref().unwrap().message.as_deref(),
+        Some(want),
+        "the local evaluator words AWS's implicit deny"
+    );
     for r in &report.cases {
         let got = r.aws.as_ref().expect("an answer");
         assert_eq!(got.decision, Some(DecisionKind::ImplicitDeny), "{got:?}");
         assert_eq!(got.by, Some(PolicyType::Identity));
-        assert_eq!(got.message.as_deref(), Some(want.as_str()));
+        assert_eq!(got.message.as_deref(), Some(want));
         assert_eq!(got.body, Some(json!({ "Message": want }).to_string()));
         assert_clean(got);
     }
@@ -913,27 +1011,31 @@ async fn an_implicit_deny_is_inferred_and_compared() {
 async fn an_iam_access_denied_on_create_key_is_recorded_with_its_xml_body() {
     let dir = tempfile::tempdir().unwrap();
     let fake = Fake::new(SANDBOX);
-    // IAM denies the case principal (not the runner) the key.
+    // IAM denies the case principal (not the runner) the key, in IAM's words (its envelope
+    // example, docs/aws-behaviour.md §3.2, `user NAME` form). The target's name is the one part
+    // the test cannot write down: keyward draws console-style names from the OS's randomness,
+    // so it stands as `{TARGET}` and comes from the request.
+    const CALLER: &str = "arn:aws:iam::111122223333:user/keyward-literal1-0-c-JohnDoe";
+    const AWS_DENY: &str = "User: arn:aws:iam::111122223333:user/keyward-literal1-0-c-JohnDoe is not authorized to perform: iam:CreateServiceSpecificCredential on resource: user {TARGET} because no identity-based policy allows the iam:CreateServiceSpecificCredential action";
     fake.hook(|r, w| {
         if r.op != "CreateServiceSpecificCredential" || r.by_runner {
             return None;
         }
-        let caller = r.caller_arn.clone()?;
         let user = r.param("UserName")?.to_string();
-        Some(iam_error(
-            w,
-            403,
-            "AccessDenied",
-            &implicit_deny_message(
-                &caller,
-                "iam:CreateServiceSpecificCredential",
-                &format!("user {user}"),
-            ),
-        ))
+        Some(if r.caller_arn.as_deref() == Some(CALLER) {
+            iam_error(w, 403, "AccessDenied", &AWS_DENY.replace("{TARGET}", &user))
+        } else {
+            iam_error(
+                w,
+                599,
+                "NoLiteralAnswer",
+                &format!("the test has no literal answer for {:?}", r.caller_arn),
+            )
+        })
     });
     let aws = verified(&fake, dir.path()).await;
     let c = documented("identity-allow-create-within-90-days/age-91-denied");
-    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let report = run_cases(&aws, &literal_run(), None, None, &[c], &opts()).await;
     let r = only(&report);
     let got = r
         .aws
@@ -944,11 +1046,7 @@ async fn an_iam_access_denied_on_create_key_is_recorded_with_its_xml_body() {
     assert_eq!(calls.len(), 3, "{:?}", fake.ops());
     for call in &calls {
         assert!(!call.by_runner);
-        let caller = call.caller_arn.as_deref().unwrap();
-        assert!(
-            caller.contains(":user/keyward-") && caller.ends_with("-JohnDoe"),
-            "{caller}"
-        );
+        assert_eq!(call.caller_arn.as_deref(), Some(CALLER));
         // Console-style and unguessable: no policy of the case holds a `?` that could tell
         // the console's four characters from more.
         let target = call.param("UserName").unwrap();
@@ -1021,16 +1119,17 @@ async fn the_answer_recorded_is_the_one_seen_three_times_in_a_row() {
         if r.op != "Converse" || seen.fetch_add(1, Ordering::SeqCst) > 0 {
             return None;
         }
+        assert_eq!(r.caller_arn.as_deref(), Some(LIVE_ALICE_0));
         Some(bedrock_error(
             w,
             403,
             "AccessDeniedException",
-            &implicit_deny_message(r.caller_arn.as_deref()?, "bedrock:CallWithBearerToken", "*"),
+            AWS_IMPLICIT_DENY_ALICE_0,
         ))
     });
     let aws = verified(&fake, dir.path()).await;
     let c = documented("identity-deny-long-term/short-term-call-allowed");
-    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let report = run_cases(&aws, &literal_run(), None, None, &[c], &opts()).await;
     let r = only(&report);
     let got = r.aws.clone().expect("an answer");
     assert_eq!(fake.count("Converse"), 4, "403, 200, 200, 200");
@@ -1901,13 +2000,14 @@ fn failure_reasons_are_redacted_in_the_journal_and_the_report() {
     let c = short_term_call("t/denied-setup", ROLE_ALICE, allow_all());
     let fx = write_fixtures(dir.path(), &[&c]);
     let fake = Fake::new(SANDBOX);
-    // The runner may not put the policy: IAM's AccessDenied names the runner and the role.
+    // The runner may not put the policy: IAM's AccessDenied names the runner and the role. The
+    // role's name holds the run's id, which `check` draws itself: it is the one part of the
+    // literal text put in from the request.
     fake.hook(|r, w| {
         (r.op == "PutRolePolicy").then(|| {
-            let role = r.param("RoleName").unwrap_or_default().to_string();
-            let caller = format!("arn:aws:sts::{}:assumed-role/{RUNNER_ROLE}/ci", w.account);
-            let resource = format!("arn:aws:iam::{}:role/{role}", w.account);
-            let msg = implicit_deny_message(&caller, "iam:PutRolePolicy", &resource);
+            let role = r.param("RoleName").unwrap_or_default();
+            let msg = "User: arn:aws:sts::111122223333:assumed-role/KeywardRunner/ci is not authorized to perform: iam:PutRolePolicy on resource: arn:aws:iam::111122223333:role/{ROLE} because no identity-based policy allows the iam:PutRolePolicy action"
+                .replace("{ROLE}", role);
             iam_error(w, 403, "AccessDenied", &msg)
         })
     });

@@ -1,13 +1,14 @@
 //! Policy ARNs in access-denied messages (issue item 6). AWS appends the ARN of the managed
 //! policy that denied explicitly (identity-based policies and permissions boundaries here), so
 //! a case policy given with an ARN must be a managed policy in the sandbox, and every live ARN
-//! must read as the case's in what is recorded. The fake words its denies as AWS documents them
-//! ([`fake::explicit_deny`]).
+//! must read as the case's in what is recorded. The fake answers a deny with AWS's sentence for
+//! it, written out whole in each test for the live names of the literal run
+//! ([`fake::explicit_deny`]); the record must be that sentence in the case's names.
 
 use std::sync::Mutex;
 
 use super::*;
-use fake::{explicit_deny, is_aws_managed};
+use fake::{explicit_deny, is_aws_managed, DenyTable};
 use keyward::live::plan::{Skip, ATTACHED_MANAGED_POLICIES};
 
 const CASE_DENY_ARN: &str = "arn:aws:iam::123456789012:policy/DenyBearer";
@@ -26,20 +27,16 @@ fn managed(name: &str, arn: &str, document: Value) -> Value {
     json!({"name": name, "arn": arn, "document": document})
 }
 
-/// Installs the fake's documented denies and keeps every message it gave.
-fn denies_seen(fake: &Fake) -> Arc<Mutex<Vec<String>>> {
+/// Installs the fake's denies, in the words of `table`, and keeps every message it gave.
+fn denies_seen(fake: &Fake, table: DenyTable) -> Arc<Mutex<Vec<String>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
     fake.hook(move |r, w| {
-        let resp = explicit_deny(r, w)?;
+        let resp = explicit_deny(r, w, table)?;
         s.lock().unwrap().push(resp.body.clone());
         Some(resp)
     });
     seen
-}
-
-fn bearer_deny(caller: &str, phrase: &str) -> String {
-    format!("User: {caller} is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in {phrase}")
 }
 
 /// The case ran, AWS's answer is the local evaluator's, word for word, and clean.
@@ -64,12 +61,16 @@ fn created_policies(fake: &Fake) -> Vec<String> {
 async fn a_customer_managed_identity_policy_is_attached_and_named_by_its_case_arn() {
     let dir = tempfile::tempdir().unwrap();
     let fake = Fake::new(SANDBOX);
-    let seen = denies_seen(&fake);
+    let seen = denies_seen(
+        &fake,
+        &[("bedrock:CallWithBearerToken", "arn:aws:iam::111122223333:policy/keyward-literal1-0-DenyBearer",
+            "User: arn:aws:sts::111122223333:assumed-role/keyward-literal1-0-k-dev/alice is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in an identity-based policy: arn:aws:iam::111122223333:policy/keyward-literal1-0-DenyBearer")],
+    );
     let aws = verified(&fake, dir.path()).await;
     let pols = json!({"identity": [allow_doc(),
         managed("DenyBearer", CASE_DENY_ARN, deny("bedrock:CallWithBearerToken"))]});
     let c = short_term_call("arn/customer", ROLE_ALICE, pols);
-    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let report = run_cases(&aws, &literal_run(), None, None, &[c], &opts()).await;
     let r = only(&report);
     // AWS named the live policy ...
     let said = seen.lock().unwrap().clone();
@@ -79,11 +80,7 @@ async fn a_customer_managed_identity_policy_is_attached_and_named_by_its_case_ar
         "{said:?}"
     );
     // ... and the record names the case's.
-    let want = format!(
-        "{}: {CASE_DENY_ARN}",
-        bearer_deny(ROLE_ALICE, "an identity-based policy")
-    );
-    assert_agreed_with(r, &want);
+    assert_agreed_with(r, "User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in an identity-based policy: arn:aws:iam::123456789012:policy/DenyBearer");
     // The managed policy was created under a live name and attached; the other stayed inline.
     let names = created_policies(&fake);
     assert_eq!(names.len(), 1, "{names:?}");
@@ -109,13 +106,17 @@ async fn a_customer_managed_identity_policy_is_attached_and_named_by_its_case_ar
 async fn a_boundary_with_no_arn_in_the_case_is_recorded_with_the_placeholder_not_the_live_arn() {
     let dir = tempfile::tempdir().unwrap();
     let fake = Fake::new(SANDBOX);
-    let seen = denies_seen(&fake);
+    let seen = denies_seen(
+        &fake,
+        &[("bedrock:CallWithBearerToken", "arn:aws:iam::111122223333:policy/keyward-literal1-0-boundary",
+            "User: arn:aws:sts::111122223333:assumed-role/keyward-literal1-0-k-dev/alice is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in a permissions boundary: arn:aws:iam::111122223333:policy/keyward-literal1-0-boundary")],
+    );
     let aws = verified(&fake, dir.path()).await;
     let pols = json!({"identity": [allow_doc()],
         "permissions_boundary": doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"},
             {"Effect": "Deny", "Action": "bedrock:CallWithBearerToken", "Resource": "*"}]))});
     let c = short_term_call("arn/boundary-unnamed", ROLE_ALICE, pols);
-    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let report = run_cases(&aws, &literal_run(), None, None, &[c], &opts()).await;
     let said = seen.lock().unwrap().clone();
     assert!(
         !said.is_empty() && said[0].contains(&format!("boundary: arn:aws:iam::{SANDBOX}:policy/")),
@@ -125,7 +126,7 @@ async fn a_boundary_with_no_arn_in_the_case_is_recorded_with_the_placeholder_not
     // prints one, and so does the record (the live ARN names nothing of the case's).
     assert_agreed_with(
         only(&report),
-        &bearer_deny(ROLE_ALICE, "a permissions boundary: <policy ARN not given>"),
+        "User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in a permissions boundary: <policy ARN not given>",
     );
     assert_all_deleted(&fake);
 }
@@ -134,7 +135,11 @@ async fn a_boundary_with_no_arn_in_the_case_is_recorded_with_the_placeholder_not
 async fn a_boundary_given_with_an_arn_is_recorded_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let fake = Fake::new(SANDBOX);
-    let _seen = denies_seen(&fake);
+    let _seen = denies_seen(
+        &fake,
+        &[("bedrock:CallWithBearerToken", "arn:aws:iam::111122223333:policy/keyward-literal1-0-DevBoundary",
+            "User: arn:aws:sts::111122223333:assumed-role/keyward-literal1-0-k-dev/alice is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in a permissions boundary: arn:aws:iam::111122223333:policy/keyward-literal1-0-DevBoundary")],
+    );
     let aws = verified(&fake, dir.path()).await;
     let arn = "arn:aws:iam::123456789012:policy/DevBoundary";
     let pols = json!({"identity": [allow_doc()],
@@ -142,13 +147,10 @@ async fn a_boundary_given_with_an_arn_is_recorded_with_it() {
             doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"},
                 {"Effect": "Deny", "Action": "bedrock:*", "Resource": "*"}])))});
     let c = short_term_call("arn/boundary-named", ROLE_ALICE, pols);
-    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let report = run_cases(&aws, &literal_run(), None, None, &[c], &opts()).await;
     assert_agreed_with(
         only(&report),
-        &format!(
-            "{}: {arn}",
-            bearer_deny(ROLE_ALICE, "a permissions boundary")
-        ),
+        "User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in a permissions boundary: arn:aws:iam::123456789012:policy/DevBoundary",
     );
     assert!(created_policies(&fake)[0].ends_with("-DevBoundary"));
     assert_all_deleted(&fake);
@@ -158,7 +160,17 @@ async fn a_boundary_given_with_an_arn_is_recorded_with_it() {
 async fn a_users_managed_policy_is_attached_to_the_user_for_keys_and_key_creation() {
     let dir = tempfile::tempdir().unwrap();
     let fake = Fake::new(SANDBOX);
-    let _seen = denies_seen(&fake);
+    // The console-style users' live names are drawn at random: they stand as {CALLER} and
+    // {TARGET}.
+    let _seen = denies_seen(
+        &fake,
+        &[
+            ("bedrock:CallWithBearerToken", "arn:aws:iam::111122223333:policy/keyward-literal1-0-DenyBearer",
+                "User: {CALLER} is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in an identity-based policy: arn:aws:iam::111122223333:policy/keyward-literal1-0-DenyBearer"),
+            ("iam:CreateServiceSpecificCredential", "arn:aws:iam::111122223333:policy/keyward-literal1-1-DenyKeys",
+                "User: arn:aws:sts::111122223333:assumed-role/keyward-literal1-1-c-dev/alice is not authorized to perform: iam:CreateServiceSpecificCredential on resource: user {TARGET} with an explicit deny in an identity-based policy: arn:aws:iam::111122223333:policy/keyward-literal1-1-DenyKeys"),
+        ],
+    );
     let aws = verified(&fake, dir.path()).await;
     let pols = json!({"identity": [allow_doc(),
         managed("DenyBearer", CASE_DENY_ARN, deny("bedrock:CallWithBearerToken"))]});
@@ -171,19 +183,16 @@ async fn a_users_managed_policy_is_attached_to_the_user_for_keys_and_key_creatio
         "scenario": {"create_key": {"caller": ROLE_ALICE, "user": "BedrockAPIKey-h42z",
             "service": "bedrock.amazonaws.com", "flow": "api", "user_exists": true}}
     }));
-    let report = run_cases(&aws, &RunId::new(), None, None, &[long, create], &opts()).await;
+    let report = run_cases(&aws, &literal_run(), None, None, &[long, create], &opts()).await;
     assert_eq!(report.cases.len(), 2);
     let by_id = |id: &str| report.cases.iter().find(|c| c.case.id == id).unwrap();
     assert_agreed_with(
         by_id("arn/long-term"),
-        &format!(
-            "{}: {CASE_DENY_ARN}",
-            bearer_deny(CONSOLE_USER_ARN, "an identity-based policy")
-        ),
+        "User: arn:aws:iam::123456789012:user/BedrockAPIKey-h42z is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in an identity-based policy: arn:aws:iam::123456789012:policy/DenyBearer",
     );
     assert_agreed_with(
         by_id("arn/create-key"),
-        &format!("User: {ROLE_ALICE} is not authorized to perform: iam:CreateServiceSpecificCredential on resource: user BedrockAPIKey-h42z with an explicit deny in an identity-based policy: arn:aws:iam::123456789012:policy/DenyKeys"),
+        "User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: iam:CreateServiceSpecificCredential on resource: user BedrockAPIKey-h42z with an explicit deny in an identity-based policy: arn:aws:iam::123456789012:policy/DenyKeys",
     );
     assert_eq!(fake.count("AttachUserPolicy"), 1, "{:?}", fake.ops());
     assert_eq!(fake.count("AttachRolePolicy"), 1);
@@ -194,7 +203,11 @@ async fn a_users_managed_policy_is_attached_to_the_user_for_keys_and_key_creatio
 async fn an_aws_managed_policy_is_attached_by_its_arn_and_never_created_or_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let fake = Fake::new(SANDBOX);
-    let _seen = denies_seen(&fake);
+    let _seen = denies_seen(
+        &fake,
+        &[("bedrock:CallWithBearerToken", "arn:aws:iam::aws:policy/AWSDenyAll",
+            "User: arn:aws:sts::111122223333:assumed-role/keyward-literal1-0-k-dev/alice is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in an identity-based policy: arn:aws:iam::aws:policy/AWSDenyAll")],
+    );
     let document = deny("*");
     fake.world_mut(|w| {
         w.policy_docs
@@ -203,13 +216,10 @@ async fn an_aws_managed_policy_is_attached_by_its_arn_and_never_created_or_delet
     let aws = verified(&fake, dir.path()).await;
     let pols = json!({"identity": [allow_doc(), managed("AWSDenyAll", AWS_DENY_ALL, document)]});
     let c = short_term_call("arn/aws-managed", ROLE_ALICE, pols);
-    let report = run_cases(&aws, &RunId::new(), None, None, &[c], &opts()).await;
+    let report = run_cases(&aws, &literal_run(), None, None, &[c], &opts()).await;
     assert_agreed_with(
         only(&report),
-        &format!(
-            "{}: {AWS_DENY_ALL}",
-            bearer_deny(ROLE_ALICE, "an identity-based policy")
-        ),
+        "User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in an identity-based policy: arn:aws:iam::aws:policy/AWSDenyAll",
     );
     assert_eq!(fake.count("CreatePolicy"), 0, "{:?}", fake.ops());
     let attach = fake.of("AttachRolePolicy");
@@ -248,7 +258,8 @@ async fn cleanup_and_sweep_never_delete_an_aws_managed_policy() {
 async fn an_aws_managed_policy_whose_document_is_not_the_cases_is_not_attached() {
     let dir = tempfile::tempdir().unwrap();
     let fake = Fake::new(SANDBOX);
-    let _seen = denies_seen(&fake);
+    // No deny is answered: the case is skipped before any call.
+    let _seen = denies_seen(&fake, &[]);
     // AWS's document (as the fake holds it) denies everything; the case says it denies one
     // action: AWS would enforce its own, so the case cannot be answered for its policies.
     fake.world_mut(|w| {

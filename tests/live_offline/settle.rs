@@ -261,18 +261,12 @@ async fn the_fake_refuses_a_profile_that_does_not_exist_as_bedrock_does() {
     assert!(send("apac.amazon.nova-micro-v1:0").await.is_none());
 }
 
-/// Denies the bearer-token action with an explicit deny to callers whose live role ends `-dev`.
-fn deny_dev_explicitly(fake: &Fake) {
+/// Denies case 1's `dev/alice` (in the literal run) the bearer-token action, in AWS's words;
+/// every other call gets the fake's own answer.
+fn deny_alice_1_explicitly(fake: &Fake) {
     fake.hook(|r, w| {
-        let caller = r.caller_arn.clone()?;
-        (r.service == "bedrock" && caller.contains("-dev/")).then(|| {
-            bedrock_error(
-                w,
-                403,
-                "AccessDeniedException",
-                &explicit_deny_message(&caller, "bedrock:CallWithBearerToken", "*"),
-            )
-        })
+        (r.service == "bedrock" && r.caller_arn.as_deref() == Some(LIVE_ALICE_1))
+            .then(|| bedrock_error(w, 403, "AccessDeniedException", AWS_EXPLICIT_DENY_ALICE_1))
     });
 }
 
@@ -287,13 +281,13 @@ async fn a_model_the_account_cannot_use_is_an_environment_problem_and_a_policy_d
         w.models_without_access
             .insert("amazon.nova-micro-v1:0".into())
     });
-    deny_dev_explicitly(&fake);
+    deny_alice_1_explicitly(&fake);
     let aws = verified(&fake, dir.path()).await;
     let cases = [
         short_term_call("t/no-model-access", BOB, allow_all()),
         documented("identity-deny-short-term/short-term-call-denied"),
     ];
-    let report = run_cases(&aws, &RunId::new(), None, None, &cases, &opts()).await;
+    let report = run_cases(&aws, &literal_run(), None, None, &cases, &opts()).await;
     let no_access = &report.cases[0];
     let Status::Environment(problem) = &no_access.status else {
         panic!("not an environment problem: {no_access:?}");
@@ -315,6 +309,10 @@ async fn a_model_the_account_cannot_use_is_an_environment_problem_and_a_policy_d
     assert_eq!(
         denied.aws.as_ref().unwrap().decision,
         Some(DecisionKind::ExplicitDeny)
+    );
+    assert_eq!(
+        denied.aws.as_ref().unwrap().message.as_deref(),
+        Some(CASE_EXPLICIT_DENY_ALICE)
     );
     assert_all_deleted(&fake);
 }

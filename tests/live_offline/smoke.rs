@@ -46,17 +46,13 @@ fn key_creation_denied_as_aws(fake: &Fake) {
         if !user.ends_with("-smoke-key-target") {
             return None;
         }
+        // AWS's sentence, literally; the caller's and the target's live names hold the run's
+        // id, which the smoke run draws itself, so they are the parts put in from the request.
         let caller = r.caller_arn.clone()?;
-        Some(iam_error(
-            w,
-            403,
-            "AccessDenied",
-            &explicit_deny_message(
-                &caller,
-                "iam:CreateServiceSpecificCredential",
-                &format!("user {user}"),
-            ),
-        ))
+        let text = "User: {CALLER} is not authorized to perform: iam:CreateServiceSpecificCredential on resource: user {TARGET} with an explicit deny in an identity-based policy"
+            .replace("{CALLER}", &caller)
+            .replace("{TARGET}", &user);
+        Some(iam_error(w, 403, "AccessDenied", &text))
     });
 }
 

@@ -15,7 +15,6 @@ use std::sync::Mutex;
 use super::fake::Runner;
 use super::*;
 use keyward::live::plan::Principal as LivePrincipal;
-use keyward_iam::{evaluate, ContextValue, Policy, PolicySet, Request};
 
 /// A fake whose runner is `runner`.
 fn fake_as(runner: Runner) -> Fake {
@@ -327,9 +326,16 @@ fn a_key_for_a_user_that_is_the_caller_but_does_not_exist_yet_is_skipped() {
     assert!(why.contains("a role named like the key's user"), "{why}");
 }
 
-/// Makes the fake's IAM decide CreateServiceSpecificCredential by the caller's own inline
-/// policies (the fake otherwise allows every call), as IAM would: the keyward-iam evaluator
-/// over the documents the runner put, with `aws:username` set to the caller's name.
+/// The one inline policy the self-service cases give their caller, as the runner must put it in
+/// the sandbox: [`own_keys_only`] with the sandbox account in place of the case's.
+const LIVE_OWN_KEYS_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:CreateServiceSpecificCredential","Resource":"arn:aws:iam::111122223333:user/${aws:username}"}]}"#;
+
+/// Makes the fake's IAM decide CreateServiceSpecificCredential (the fake otherwise allows every
+/// call) by a fixed table worked out by hand, not by keyward's evaluator: a caller whose only
+/// inline policy is [`LIVE_OWN_KEYS_ONLY`] may create a key for itself (`${aws:username}` is the
+/// caller's user name, as IAM documents the variable) and for no one else; any other policy
+/// gets no answer from the table, and IAM's implicit deny. The deny is AWS's sentence with the
+/// live names, which the run draws, put in from the request.
 fn iam_decides_by_the_callers_policies(fake: &Fake) {
     let docs: Mutex<BTreeMap<String, Vec<Value>>> = Mutex::new(BTreeMap::new());
     fake.hook(move |r, w| {
@@ -346,27 +352,15 @@ fn iam_decides_by_the_callers_policies(fake: &Fake) {
         let caller = r.caller_arn.clone()?;
         let me = caller.rsplit('/').next()?.to_string();
         let target = r.param("UserName")?.to_string();
-        let set = PolicySet {
-            identity: docs
-                .get(&me)
-                .into_iter()
-                .flatten()
-                .filter_map(|d| Policy::parse(d, keyward_iam::PolicyType::Identity).ok())
-                .collect(),
-            ..PolicySet::default()
-        };
-        let action = "iam:CreateServiceSpecificCredential";
-        let req = Request::new(&caller, action, w.user_arn(&target))
-            .with_context("aws:username", ContextValue::single(me));
-        if evaluate(&set, &req).kind == DecisionKind::Allow {
+        let own_keys_only: Value = serde_json::from_str(LIVE_OWN_KEYS_ONLY).unwrap();
+        let policies = docs.get(&me).cloned().unwrap_or_default();
+        if policies == [own_keys_only] && target == me {
             return None;
         }
-        Some(iam_error(
-            w,
-            403,
-            "AccessDenied",
-            &implicit_deny_message(&caller, action, &format!("user {target}")),
-        ))
+        let text = "User: {CALLER} is not authorized to perform: iam:CreateServiceSpecificCredential on resource: user {TARGET} because no identity-based policy allows the iam:CreateServiceSpecificCredential action"
+            .replace("{CALLER}", &caller)
+            .replace("{TARGET}", &target);
+        Some(iam_error(w, 403, "AccessDenied", &text))
     });
 }
 
@@ -405,5 +399,26 @@ async fn a_user_creating_its_own_key_runs_as_that_one_user_and_agrees() {
             m.param("UserName")
         );
     }
+    assert_all_deleted(&fake);
+    // Another user's key: IAM's table refuses it, and the record is IAM's sentence in the
+    // case's names, which the local evaluator words the same.
+    let fake = Fake::new(SANDBOX);
+    iam_decides_by_the_callers_policies(&fake);
+    let aws = verified(&fake, dir.path()).await;
+    let other = create_key(
+        "t/other-users-key",
+        "arn:aws:iam::123456789012:user/bob",
+        "alice",
+        true,
+        own_keys_only(),
+    );
+    let report = run_cases(&aws, &RunId::new(), None, None, &[other], &opts()).await;
+    let r = only(&report);
+    assert_eq!(
+        r.aws.as_ref().and_then(|a| a.message.as_deref()),
+        Some("User: arn:aws:iam::123456789012:user/bob is not authorized to perform: iam:CreateServiceSpecificCredential on resource: user alice because no identity-based policy allows the iam:CreateServiceSpecificCredential action"),
+        "{r:?}"
+    );
+    assert_eq!(r.status, Status::Agreed, "{r:?}");
     assert_all_deleted(&fake);
 }

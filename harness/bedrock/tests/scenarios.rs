@@ -2,7 +2,8 @@
 //! their context keys, and what the caller sees.
 
 use keyward_bedrock::{
-    CallScenario, CreateKeyScenario, Endpoint, Flow, KeySpec, Operation, Scenario,
+    Assumption, CallScenario, CreateKeyScenario, Endpoint, Flow, KeySpec, Operation, Scenario,
+    ScenarioResult,
 };
 use keyward_bedrock::{IamErrorCode, ServiceName, UserName};
 use keyward_iam::{DecisionKind, Policy, PolicySet, PolicyType, Request};
@@ -49,8 +50,32 @@ fn value(r: &Request, key: &str) -> Option<String> {
     r.context.get(key).map(|v| v.values().join(","))
 }
 
+/// The outcome `r` is a modelling choice, not a documented fact: it rests on the registered
+/// assumption `id` (keyward-bedrock's register), and the result says so.
+#[track_caller]
+fn assert_rests_on(r: &ScenarioResult, id: &str) {
+    assert!(
+        Assumption::find(id).is_some(),
+        "{id} is not a registered assumption"
+    );
+    assert!(
+        r.assumptions.contains(&id),
+        "the outcome rests on assumption {id}, but the result names {:?}",
+        r.assumptions
+    );
+}
+
+/// `r` rests on no Bedrock-key assumption: what it shows is documented or observed.
+#[track_caller]
+fn assert_rests_on_nothing(r: &ScenarioResult) {
+    assert!(r.assumptions.is_empty(), "{:?}", r.assumptions);
+}
+
+/// The three requests and their order are keyward's model, not documented: assumption
+/// B-CALL-ORDER (the order), B-CRIS-SOURCE-REGION (the foundation model in the call's region)
+/// and B-BEARER-TYPE-ONLY-FIRST (the token type on the first request only).
 #[test]
-fn a_profile_call_is_bearer_then_profile_then_foundation_model() {
+fn a_profile_call_is_bearer_then_profile_then_foundation_model_by_assumption_b_call_order() {
     let c = call(short(None, 43200));
     let reqs = c.requests(SESSION, keyward_bedrock::TokenType::ShortTerm);
     let shape: Vec<(&str, &str)> = reqs.iter().map(|r| (r.action(), r.resource())).collect();
@@ -69,7 +94,7 @@ fn a_profile_call_is_bearer_then_profile_then_foundation_model() {
     assert_eq!(
         value(&reqs[1], "bedrock:BearerTokenType"),
         None,
-        "B-BEARER-TYPE-ONLY-FIRST"
+        "assumption B-BEARER-TYPE-ONLY-FIRST: the token type is on CallWithBearerToken only"
     );
     for r in &reqs {
         assert_eq!(
@@ -87,6 +112,14 @@ fn a_profile_call_is_bearer_then_profile_then_foundation_model() {
         assert_eq!(value(r, "aws:username"), None);
         assert_eq!(r.principal(), SESSION);
     }
+    // What a caller sees follows from that order: a denied model request rests on it, and a
+    // call that reaches the foundation model through the profile rests on its region.
+    let deny_model = identity(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": "*"}
+    ]}));
+    assert_rests_on(&c.run(&deny_model), "B-CALL-ORDER");
+    assert_rests_on(&c.run(&allow_all()), "B-CRIS-SOURCE-REGION");
 }
 
 #[test]
@@ -106,14 +139,27 @@ fn models_operations_and_endpoints() {
         c.requests(USER, keyward_bedrock::TokenType::LongTerm)[1].resource(),
         c.model
     );
+    // One request through bedrock-mantle is keyward's model (assumption B-MANTLE-ONE-REQUEST).
     c.endpoint = Endpoint::BedrockMantle;
     let reqs = c.requests(USER, keyward_bedrock::TokenType::LongTerm);
-    assert_eq!(reqs.len(), 1, "B-MANTLE-ONE-REQUEST");
+    assert_eq!(
+        reqs.len(),
+        1,
+        "assumption B-MANTLE-ONE-REQUEST: mantle authorizes bedrock-mantle:CallWithBearerToken only"
+    );
     assert_eq!(reqs[0].action(), "bedrock-mantle:CallWithBearerToken");
     assert_eq!(
         value(&reqs[0], "bedrock-mantle:BearerTokenType").as_deref(),
         Some("LONG_TERM")
     );
+    // A bedrock: deny that this one request escapes: the call's success rests on it.
+    let deny_bedrock = identity(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "bedrock:CallWithBearerToken", "Resource": "*"}
+    ]}));
+    let r = c.run(&deny_bedrock);
+    assert!(r.outcome.is_success());
+    assert_rests_on(&r, "B-MANTLE-ONE-REQUEST");
 }
 
 #[test]
@@ -126,8 +172,10 @@ fn short_term_keys_expire_at_issue_plus_lifetime_and_are_bound_to_a_region() {
     let r = c.run(&set);
     assert_eq!(r.outcome.status, 403);
     assert!(r.steps.is_empty() && r.decision.is_none());
-    // An expired short-term key (assumption B-EXPIRED-MESSAGE).
+    // An expired short-term key: the text is observed for long-term keys only (assumption
+    // B-EXPIRED-MESSAGE).
     assert_eq!(r.outcome.body, r#"{"Message":"Bearer Token has expired"}"#);
+    assert_rests_on(&r, "B-EXPIRED-MESSAGE");
     let mut c = call(short(None, 43200));
     c.region = "eu-west-1".into();
     let r = c.run(&set);
@@ -136,14 +184,19 @@ fn short_term_keys_expire_at_issue_plus_lifetime_and_are_bound_to_a_region() {
         r.outcome.body,
         r#"{"Message":"Authentication failed: Please make sure your API Key is valid."}"#
     );
-    // Expired and in another region: expiry is what is reported.
+    // Observed for another region's key (docs/aws-behaviour.md §8): nothing assumed.
+    assert_rests_on_nothing(&r);
+    // Expired and in another region: expiry is what is reported, because keyward judges
+    // expiry first (assumption B-EXPIRED-MESSAGE).
     let mut c = call(short(Some(1_000), 60));
     c.region = "eu-west-1".into();
     c.at = Some(2_000);
+    let r = c.run(&set);
     assert_eq!(
-        c.run(&set).outcome.body,
-        r#"{"Message":"Bearer Token has expired"}"#
+        r.outcome.body, r#"{"Message":"Bearer Token has expired"}"#,
+        "assumption B-EXPIRED-MESSAGE: expiry is judged before the key's region"
     );
+    assert_rests_on(&r, "B-EXPIRED-MESSAGE");
 }
 
 /// The call's time, when given, is the request's aws:CurrentTime and aws:EpochTime.
@@ -176,8 +229,12 @@ fn a_call_without_a_key_is_refused_before_authorization() {
     );
 }
 
+/// Observed for a value without a known prefix only; every other refused key answers the same by
+/// assumption B-MANTLE-AUTH-401, the body's members are B-MANTLE-ENVELOPE, and an accepted key's
+/// denial keeps bedrock-runtime's 403 by B-DENY-STATUS-403.
 #[test]
-fn bedrock_mantle_rejects_keys_with_401_in_its_own_envelope() {
+fn bedrock_mantle_rejects_keys_with_401_in_its_own_envelope_by_assumptions_b_mantle_auth_401_and_envelope(
+) {
     let set = allow_all();
     let mantle = |key| CallScenario {
         endpoint: Endpoint::BedrockMantle,
@@ -204,12 +261,21 @@ fn bedrock_mantle_rejects_keys_with_401_in_its_own_envelope() {
         assert_eq!(r.outcome.status, 401, "{:?}", c.key);
         assert_eq!(r.outcome.body, invalid, "{:?}", c.key);
         assert!(r.outcome.code.is_none() && r.steps.is_empty() && r.decision.is_none());
+        assert_rests_on(&r, "B-MANTLE-ENVELOPE");
+        let observed = matches!(&c.key, KeySpec::Malformed(v) if v == "no-key-required");
+        if !observed {
+            assert_rests_on(&r, "B-MANTLE-AUTH-401");
+        }
     }
     // A key mantle accepts still goes to authorization: a denial there keeps its 403.
     let r = mantle(short(None, 43200)).run(&identity(
         json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}),
     ));
-    assert_eq!(r.outcome.status, 403);
+    assert_eq!(
+        r.outcome.status, 403,
+        "assumption B-DENY-STATUS-403, kept for bedrock-mantle"
+    );
+    assert_rests_on(&r, "B-DENY-STATUS-403");
     assert!(r
         .outcome
         .body
@@ -234,27 +300,39 @@ fn long_term_keys_inactive_or_expired_are_rejected() {
         expires_at,
     };
     assert_eq!(call(key(true, None)).run(&set).outcome.status, 200);
-    assert_eq!(call(key(false, None)).run(&set).outcome.status, 403);
+    // An inactive key's answer is not observed (assumption B-AUTH-FAILED-MESSAGE).
+    let r = call(key(false, None)).run(&set);
+    assert_eq!(r.outcome.status, 403);
+    assert_rests_on(&r, "B-AUTH-FAILED-MESSAGE");
     let mut c = call(key(true, Some(5_000)));
     c.at = Some(4_999);
     assert_eq!(c.run(&set).outcome.status, 200);
     c.at = Some(5_000);
-    assert_eq!(c.run(&set).outcome.status, 403);
+    // An expired long-term key: 403 is observed, its order against the other checks is not
+    // (assumption B-EXPIRED-MESSAGE).
+    let r = c.run(&set);
+    assert_eq!(r.outcome.status, 403);
+    assert_rests_on(&r, "B-EXPIRED-MESSAGE");
 }
 
+/// That the model action is authorized after the key's request, that the first denial is what
+/// the caller sees, and that it is a 403, are keyward's model: assumptions B-CALL-ORDER and
+/// B-DENY-STATUS-403.
 #[test]
-fn the_first_denied_request_stops_the_call() {
+fn the_first_denied_request_stops_the_call_by_assumptions_b_call_order_and_b_deny_status_403() {
     let set = identity(json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"},
         {"Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": "arn:aws:bedrock:*:*:inference-profile/*"}
     ]}));
     let r = call(short(None, 43200)).run(&set);
-    assert_eq!(r.steps.len(), 2);
+    assert_eq!(r.steps.len(), 2, "assumption B-CALL-ORDER");
     assert_eq!(
         r.decision.as_ref().map(|d| d.kind),
         Some(DecisionKind::ExplicitDeny)
     );
-    assert_eq!(r.outcome.status, 403);
+    assert_eq!(r.outcome.status, 403, "assumption B-DENY-STATUS-403");
+    assert_rests_on(&r, "B-CALL-ORDER");
+    assert_rests_on(&r, "B-DENY-STATUS-403");
     assert!(r.outcome.body.starts_with("{\"Message\":\"User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1:123456789012:inference-profile/"));
 }
 
@@ -270,8 +348,10 @@ fn create(age_days: Option<i64>) -> CreateKeyScenario {
     }
 }
 
+/// That a key asked for without an age carries no `iam:ServiceSpecificCredentialAgeDays` is not
+/// documented: it is assumption B-AGEDAYS-ABSENT (docs/aws-behaviour.md §2.3, open question 1).
 #[test]
-fn the_age_key_is_present_only_when_an_age_is_asked_for() {
+fn the_age_key_is_present_only_when_an_age_is_asked_for_by_assumption_b_agedays_absent() {
     let with = create(Some(30)).create_request();
     assert_eq!(with.action(), "iam:CreateServiceSpecificCredential");
     assert_eq!(with.resource(), "arn:aws:iam::123456789012:user/bob");
@@ -287,32 +367,57 @@ fn the_age_key_is_present_only_when_an_age_is_asked_for() {
     assert_eq!(
         value(&without, "iam:ServiceSpecificCredentialAgeDays"),
         None,
-        "B-AGEDAYS-ABSENT"
+        "assumption B-AGEDAYS-ABSENT: a never-expiring key's request has no age key"
     );
+    // Where a policy reads the key, the outcome of an age-less request rests on it.
+    let null_guard = identity(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*",
+         "Condition": {"Null": {"iam:ServiceSpecificCredentialAgeDays": "true"}}}
+    ]}));
+    assert_rests_on(&create(None).run(&null_guard), "B-AGEDAYS-ABSENT");
 }
 
 /// The gap docs/aws-behaviour.md §2.3 infers: a NumericGreaterThan guard does not stop a
-/// never-expiring key; a Null guard does.
+/// never-expiring key; a Null guard does. Both rest on assumption B-AGEDAYS-ABSENT (the age key
+/// is absent, not present with some value, for a key without an age); a key with an age is
+/// judged by the documented condition alone.
 #[test]
-fn a_numeric_guard_lets_a_never_expiring_key_through_and_a_null_guard_does_not() {
+fn a_numeric_guard_lets_a_never_expiring_key_through_and_a_null_guard_does_not_by_assumption_b_agedays_absent(
+) {
     let numeric = identity(json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"},
         {"Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*",
          "Condition": {"NumericGreaterThan": {"iam:ServiceSpecificCredentialAgeDays": "5"}}}
     ]}));
-    assert_eq!(create(Some(30)).run(&numeric).outcome.status, 403);
-    assert_eq!(create(None).run(&numeric).outcome.status, 200);
+    let r = create(Some(30)).run(&numeric);
+    assert_eq!(r.outcome.status, 403);
+    assert!(
+        !r.assumptions.contains(&"B-AGEDAYS-ABSENT"),
+        "{:?}",
+        r.assumptions
+    );
+    let r = create(None).run(&numeric);
+    assert_eq!(r.outcome.status, 200, "assumption B-AGEDAYS-ABSENT");
+    assert_rests_on(&r, "B-AGEDAYS-ABSENT");
     let null = identity(json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"},
         {"Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*",
          "Condition": {"Null": {"iam:ServiceSpecificCredentialAgeDays": "true"}}}
     ]}));
-    assert_eq!(create(None).run(&null).outcome.status, 403);
-    assert_eq!(create(Some(30)).run(&null).outcome.status, 200);
+    let r = create(None).run(&null);
+    assert_eq!(r.outcome.status, 403, "assumption B-AGEDAYS-ABSENT");
+    assert_rests_on(&r, "B-AGEDAYS-ABSENT");
+    let r = create(Some(30)).run(&null);
+    assert_eq!(r.outcome.status, 200);
+    assert_rests_on_nothing(&r);
 }
 
+/// The range of ages is documented; the rest is keyward's model: the validation text
+/// (B-AGE-VALIDATION-MESSAGE), constraints checked before authorization (B-CREATE-ORDER), the
+/// limit's text (B-LIMIT-MESSAGE) and the unsupported service's (B-NOT-SUPPORTED-MESSAGE).
 #[test]
-fn validation_limits_and_entities() {
+fn validation_limits_and_entities_by_the_create_assumptions() {
     let set = allow_all();
     for (age, status) in [
         (Some(0), 400),
@@ -325,33 +430,50 @@ fn validation_limits_and_entities() {
         assert_eq!(r.outcome.status, status, "{age:?}");
         if status == 400 {
             assert_eq!(r.outcome.code, Some(IamErrorCode::ValidationError));
+            assert_rests_on(&r, "B-AGE-VALIDATION-MESSAGE");
             assert!(
                 r.steps.is_empty(),
-                "constraints are checked before authorization"
+                "assumption B-CREATE-ORDER: constraints are checked before authorization"
             );
         }
     }
+    // A bad age that authorization would deny too: the ValidationError the caller sees rests
+    // on the order.
+    let deny = identity(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*"}
+    ]}));
+    let r = create(Some(0)).run(&deny);
+    assert_eq!(r.outcome.code, Some(IamErrorCode::ValidationError));
+    assert!(r.steps.is_empty(), "assumption B-CREATE-ORDER");
+    assert_rests_on(&r, "B-CREATE-ORDER");
     let mut c = create(Some(5));
     c.existing_keys = 1;
     assert_eq!(c.run(&set).outcome.status, 200);
     c.existing_keys = 2;
-    assert_eq!(c.run(&set).outcome.code, Some(IamErrorCode::LimitExceeded));
+    let r = c.run(&set);
+    assert_eq!(r.outcome.code, Some(IamErrorCode::LimitExceeded));
+    assert_rests_on(&r, "B-LIMIT-MESSAGE");
     for service in ["s3.amazonaws.com", "s3", "Bedrock.amazonaws.com"] {
         let mut c = create(Some(5));
         c.service = ServiceName::new(service).unwrap();
+        let r = c.run(&set);
         assert_eq!(
-            c.run(&set).outcome.code,
+            r.outcome.code,
             Some(IamErrorCode::NotSupportedService),
             "{service}"
         );
+        assert_rests_on(&r, "B-NOT-SUPPORTED-MESSAGE");
     }
     let mut c = create(Some(5));
     c.user_exists = false;
     assert_eq!(c.run(&set).outcome.code, Some(IamErrorCode::NoSuchEntity));
 }
 
+/// The console's steps are documented; that they are authorized as the caller, first, and not
+/// undone is assumption B-CONSOLE-STEPS.
 #[test]
-fn the_console_creates_the_user_and_attaches_the_policy_first() {
+fn the_console_creates_the_user_and_attaches_the_policy_first_by_assumption_b_console_steps() {
     let mut c = create(Some(5));
     c.flow = Flow::Console;
     let reqs = c.requests();
@@ -375,7 +497,8 @@ fn the_console_creates_the_user_and_attaches_the_policy_first() {
     let r = Scenario::CreateKey(c).run(&deny_user);
     assert_eq!(r.outcome.code, Some(IamErrorCode::AccessDenied));
     assert!(r.outcome.side_effects.is_empty());
-    assert_eq!(r.steps.len(), 1);
+    assert_eq!(r.steps.len(), 1, "assumption B-CONSOLE-STEPS");
+    assert_rests_on(&r, "B-CONSOLE-STEPS");
 }
 
 #[test]

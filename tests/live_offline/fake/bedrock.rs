@@ -55,8 +55,10 @@ pub fn answer(r: &Req, w: &mut World) -> Resp {
         return bedrock_error(w, 403, "AccessDeniedException", AUTH_FAILED);
     };
     if !w.policies_seen(&caller) {
-        let action = "bedrock:CallWithBearerToken";
-        let message = format!("User: {caller} is not authorized to perform: {action} on resource: * because no identity-based policy allows the {action} action");
+        // AWS's sentence for it, as reports show it (docs/aws-behaviour.md §3.3); the caller is
+        // the live principal, put in from the request.
+        let message = "User: {CALLER} is not authorized to perform: bedrock:CallWithBearerToken on resource: * because no identity-based policy allows the bedrock:CallWithBearerToken action"
+            .replace("{CALLER}", &caller);
         return bedrock_error(w, 403, "AccessDeniedException", &message);
     }
     let model = model_id(r);

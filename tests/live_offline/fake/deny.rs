@@ -7,9 +7,13 @@
 //! and the same for a permissions boundary. AWS does not show what an inline policy gets; the
 //! fake gives it no suffix, as keyward assumes (A-INLINE-NO-ARN).
 //!
-//! A test installs [`explicit_deny`] as a hook. It reads the documents the run stored (inline
-//! policies, attached managed policies, the boundary) and applies their unconditional Deny
-//! statements only: it is a check of how denies are worded, not an evaluator.
+//! A test installs [`explicit_deny`] as a hook, with a table of AWS's literal answers. The hook
+//! reads the documents the run stored (inline policies, attached managed policies, the boundary)
+//! and finds the one whose unconditional Deny statement covers the request: it is a check of
+//! what the run provisioned, not an evaluator. It then answers with the table's text for that
+//! action and that policy ARN (`""` for an inline policy), written out whole by the test; the
+//! fake composes no message. A live name the run draws at random stands as `{CALLER}` or
+//! `{TARGET}` in a text and is put in from the request.
 
 use serde_json::Value;
 
@@ -18,32 +22,37 @@ use super::iam::iam_error;
 use super::response::Resp;
 use super::{Principal, Req, World};
 
+/// AWS's literal answers: (action, ARN of the denying policy or `""` for an inline one, text).
+pub type DenyTable = &'static [(&'static str, &'static str, &'static str)];
+
 /// A hook: a bedrock-runtime call (action `bedrock:CallWithBearerToken`, resource `*`) or a
-/// case principal's CreateServiceSpecificCredential (resource `user <name>`) that a Deny
-/// statement of the caller's policies covers is refused with AWS's message for it.
-pub fn explicit_deny(r: &Req, w: &mut World) -> Option<Resp> {
+/// case principal's CreateServiceSpecificCredential that a Deny statement of the caller's
+/// policies covers is refused with the text `table` gives for that action and policy. A deny
+/// the table has no text for is answered with an error that says so, which no case reads as
+/// AWS's answer.
+pub fn explicit_deny(r: &Req, w: &mut World, table: DenyTable) -> Option<Resp> {
     let caller = r.caller_arn.clone()?;
-    let (action, resource, arn) = match (r.service, r.op.as_str()) {
-        ("bedrock", _) => ("bedrock:CallWithBearerToken", "*".to_string(), None),
+    let (action, target, arn) = match (r.service, r.op.as_str()) {
+        ("bedrock", _) => ("bedrock:CallWithBearerToken", String::new(), None),
         ("iam", "CreateServiceSpecificCredential") if !r.by_runner => {
             let user = r.param("UserName")?.to_string();
             let arn = w.user_arn(&user);
-            (
-                "iam:CreateServiceSpecificCredential",
-                format!("user {user}"),
-                Some(arn),
-            )
+            ("iam:CreateServiceSpecificCredential", user, Some(arn))
         }
         _ => return None,
     };
-    let (phrase, policy_arn) = denying(w, &caller, action, arn.as_deref().unwrap_or("*"))?;
-    let mut m = format!(
-        "User: {caller} is not authorized to perform: {action} on resource: {resource} with an explicit deny in {phrase}"
-    );
-    if let Some(a) = policy_arn {
-        m.push_str(": ");
-        m.push_str(&a);
-    }
+    let policy_arn = denying(w, &caller, action, arn.as_deref().unwrap_or("*"))?;
+    let policy_arn = policy_arn.unwrap_or_default();
+    let Some((_, _, text)) = table
+        .iter()
+        .find(|(a, p, _)| *a == action && *p == policy_arn)
+    else {
+        let m = format!("the test has no literal answer for {action} denied by {policy_arn:?}");
+        return Some(bedrock_error(w, 599, "NoLiteralAnswer", &m));
+    };
+    let m = text
+        .replace("{CALLER}", &caller)
+        .replace("{TARGET}", &target);
     Some(if r.service == "bedrock" {
         bedrock_error(w, 403, "AccessDeniedException", &m)
     } else {
@@ -61,30 +70,25 @@ fn principal<'a>(w: &'a World, caller: &str) -> Option<&'a Principal> {
     w.roles.get(role)
 }
 
-/// The type phrase (with its article) and the ARN, if managed, of the first policy whose Deny
-/// covers the request: identity-based policies first, then the boundary (keyward's
-/// A-DENY-PRECEDENCE order; AWS names one type without saying which).
-fn denying(
-    w: &World,
-    caller: &str,
-    action: &str,
-    resource: &str,
-) -> Option<(&'static str, Option<String>)> {
+/// The first policy whose Deny covers the request: `Some(None)` for an inline policy, else its
+/// ARN. Identity-based policies first, then the boundary (keyward's A-DENY-PRECEDENCE order;
+/// AWS names one type without saying which).
+fn denying(w: &World, caller: &str, action: &str, resource: &str) -> Option<Option<String>> {
     let p = principal(w, caller)?;
     let denies = |doc: &str| statement_denies(doc, action, resource);
     if p.inline_docs.values().any(|d| denies(d)) {
-        return Some(("an identity-based policy", None));
+        return Some(None);
     }
     for arn in &p.attached {
         if w.policy_docs.get(arn).is_some_and(|d| denies(d)) {
-            return Some(("an identity-based policy", Some(arn.clone())));
+            return Some(Some(arn.clone()));
         }
     }
     let b = p.boundary.as_ref()?;
     w.policy_docs
         .get(b)
         .filter(|d| denies(d))
-        .map(|_| ("a permissions boundary", Some(b.clone())))
+        .map(|_| Some(b.clone()))
 }
 
 /// Whether an unconditional Deny statement of `doc` names the action and the resource.

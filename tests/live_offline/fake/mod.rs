@@ -23,7 +23,7 @@ use aws_smithy_http_client::test_util::infallible_client_fn;
 use aws_smithy_types::body::SdkBody;
 
 pub use bedrock::{bedrock_error, AUTH_FAILED, INVALID_MODEL_ID, NO_MODEL_ACCESS};
-pub use deny::explicit_deny;
+pub use deny::{explicit_deny, DenyTable};
 pub use iam::{
     iam_error, is_aws_managed, sim_pairs, simulate_answer, SimResult, ATTACHED_POLICIES,
 };
