@@ -273,7 +273,7 @@ impl fmt::Display for AssumptionGap {
 impl Case {
     /// The assumptions keyward's answer to the fields `expect` gives rests on: those that only
     /// word the message count only when a message (or a body, which carries it) is expected.
-    pub fn assumptions_for_expect<'v>(&self, v: &'v Verdict) -> Vec<&'v str> {
+    pub fn assumptions_for_expect(&self, v: &Verdict) -> Vec<&'static str> {
         let message_expected = self
             .expect
             .as_ref()
