@@ -1930,9 +1930,9 @@ fn an_interrupted_run_deletes_what_it_created_and_can_be_resumed() {
 const PROBE_FINDINGS: &[(&str, &str, usize)] = &[
     ("B-AGEDAYS-ABSENT", "holds", 1),
     ("B-BEARER-TYPE-ONLY-FIRST", "FAILS", 1),
-    // The fixture's denial is the same whichever request is authorized first: it does not
-    // rest on the call order, so it does not probe it, and no probe case is built for it.
-    ("B-CALL-ORDER", "untested", 0),
+    // Its probe case: the fixture's denial is the same whichever request is authorized first, so
+    // it does not rest on the call order and does not probe it.
+    ("B-CALL-ORDER", "holds", 1),
     ("B-CRIS-SOURCE-REGION", "holds", 1),
     ("B-DENY-STATUS-403", "holds", 1),
     ("B-AUTH-FAILED-MESSAGE", "holds", 1),
@@ -1958,8 +1958,12 @@ fn probe_answers(fake: &Fake) {
         let of = |i: usize| caller.contains(&format!("-{i}-c-dev/")) || caller.contains(&format!("-{i}-k-dev/"));
         let say = |text: &str| text.replace("{CALLER}", &caller).replace("{TARGET}", r.param("UserName").unwrap_or_default());
         match (r.service, r.op.as_str()) {
+            // B-CALL-ORDER's probe: the key's action, authorized first, is not allowed.
+            ("bedrock", _) if of(2) => Some(bedrock_error(w, 403, "AccessDeniedException", &say(
+                "User: {CALLER} is not authorized to perform: bedrock:CallWithBearerToken on resource: * because no identity-based policy allows the bedrock:CallWithBearerToken action",
+            ))),
             // The fixture: the identity policy's explicit deny of the bearer-token action.
-            ("bedrock", _) if of(3) => Some(bedrock_error(w, 403, "AccessDeniedException", &say(
+            ("bedrock", _) if of(4) => Some(bedrock_error(w, 403, "AccessDeniedException", &say(
                 "User: {CALLER} is not authorized to perform: bedrock:CallWithBearerToken on resource: * with an explicit deny in an identity-based policy",
             ))),
             ("iam", "CreateServiceSpecificCredential") if !r.by_runner => {
@@ -1968,14 +1972,14 @@ fn probe_answers(fake: &Fake) {
                     Some(iam_error(w, 403, "AccessDenied", &say(
                         "User: {CALLER} is not authorized to perform: iam:CreateServiceSpecificCredential on resource: user {TARGET} with an explicit deny in an identity-based policy",
                     )))
-                } else if of(5) {
+                } else if of(6) {
                     Some(iam_error(w, 403, "AccessDenied", &say(
                         "User: {CALLER} is not authorized to perform: iam:CreateServiceSpecificCredential on resource: user {TARGET} because no identity-based policy allows the iam:CreateServiceSpecificCredential action",
                     )))
-                } else if of(7) {
+                } else if of(8) {
                     Some(iam_error(w, 400, "ValidationError",
                         "1 validation error detected: Value '36601' at 'credentialAgeDays' failed to satisfy constraint: Member must have value less than or equal to 36600"))
-                } else if of(8) {
+                } else if of(9) {
                     Some(iam_error(w, 404, "NotSupportedService",
                         "The specified service does not support service-specific credentials."))
                 } else {
@@ -2036,7 +2040,7 @@ fn probing_the_assumptions_reports_each_one() {
         ["probe/B-BEARER-TYPE-ONLY-FIRST", "probe/B-LIMIT-MESSAGE"],
         "{out}"
     );
-    assert_eq!(out.lines().last(), Some("8 passed, 2 failed"), "{out}");
+    assert_eq!(out.lines().last(), Some("9 passed, 2 failed"), "{out}");
     // The probes sent real requests to the fake and cleaned up after themselves.
     assert!(
         fake.count("CreateServiceSpecificCredential") > 0,

@@ -54,6 +54,16 @@ pub fn probe_case(id: &str) -> Option<Case> {
                 MODEL,
             ),
         ),
+        // CallWithBearerToken is authorized before the model action: with the key's action not
+        // allowed and the model action denied, the answer names the key's action.
+        "B-CALL-ORDER" => (
+            json!({"identity": [doc(json!([
+                {"Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": "*"}]))]}),
+            call(
+                json!({"type": "SHORT_TERM", "principal": ROLE, "region": "us-east-1"}),
+                MODEL,
+            ),
+        ),
         // A cross-region profile needs the foundation model in the call's region only.
         "B-CRIS-SOURCE-REGION" => (
             json!({"identity": [doc(json!([allow("bedrock:CallWithBearerToken"),
@@ -172,8 +182,18 @@ mod tests {
             .iter()
             .filter_map(|a| probe_case(a.id).map(|_| a.id))
             .collect();
-        assert_eq!(built.len(), 9, "{built:?}");
+        assert_eq!(built.len(), 10, "{built:?}");
         let v = |id: &str| probe_case(id).unwrap().verdict();
+        let order = v("B-CALL-ORDER");
+        assert_eq!(order.decision, Some(DecisionKind::ImplicitDeny));
+        assert!(
+            order
+                .message
+                .as_deref()
+                .is_some_and(|m| m.contains("perform: bedrock:CallWithBearerToken ")),
+            "{order:?}"
+        );
+        assert!(order.assumptions.contains(&"B-CALL-ORDER"), "{order:?}");
         assert_eq!(
             v("B-AGEDAYS-ABSENT").decision,
             Some(DecisionKind::ExplicitDeny)
