@@ -33,18 +33,19 @@ const STREAM: u64 = 0xD1FF;
 /// Cases sent to the peer at once.
 const CHUNK: usize = 2048;
 
-/// Assumptions that choose only the wording of a message: they cannot explain another decision or
-/// deciding type.
-const WORDING_ONLY: &[&str] = &["A-SESSION-WORDING", "A-INLINE-NO-ARN", "A-SYNTAX-WORDING"];
-
 /// Assumptions that choose which of several qualifying types is named: the peer lists every
 /// qualifying type, so they cannot explain a disagreement either.
 const NAMING_ONLY: &[&str] = &["A-DENY-PRECEDENCE", "A-IMPLICIT-PRECEDENCE"];
 
-/// The assumptions keyward's decision on `case` rests on (`Verdict::assumptions`, recorded by the
-/// evaluator while it decides). The one place the classification reads them.
+/// The assumptions keyward's decision on `case` rests on: the verdict's, less those that only
+/// word its message (`Verdict::message_assumptions`), which cannot explain another decision or
+/// deciding type. The one place the classification reads them.
 pub fn decision_assumptions(case: &Case) -> Vec<&'static str> {
-    case.verdict().assumptions
+    let v = case.verdict();
+    v.assumptions
+        .into_iter()
+        .filter(|a| !v.message_assumptions.contains(a))
+        .collect()
 }
 
 /// What the two answers differ in.
@@ -204,7 +205,7 @@ impl Differential<'_> {
         }
         let ids: Vec<&'static str> = decision_assumptions(case)
             .into_iter()
-            .filter(|id| !WORDING_ONLY.contains(id) && !NAMING_ONLY.contains(id))
+            .filter(|id| !NAMING_ONLY.contains(id))
             .collect();
         if ids.is_empty() {
             Class::Unexplained

@@ -144,7 +144,12 @@ fn every_scenario_fixture_gets_its_outcome() {
                 }
             }
             for (k, w) in want.as_object().unwrap() {
-                if k != "assumptions" && !w.is_null() && got.get(k) != Some(w) {
+                // Messages and bodies may hold placeholders that stand for any value.
+                let agree = match (k.as_str(), w.as_str(), got.get(k).and_then(Value::as_str)) {
+                    ("message" | "body", Some(w), Some(g)) => keyward_iam::messages_agree(w, g),
+                    _ => got.get(k) == Some(w),
+                };
+                if k != "assumptions" && !w.is_null() && !agree {
                     wrong.push(format!("{place}: expected {k} {w}, got {}", got[k]));
                 }
             }

@@ -131,7 +131,12 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "A-EC2-SENTENCE",
         statement: "Amazon EC2 puts IAM's sentence, ended by a period, between \"You are not authorized to perform this operation.\" and \"Encoded authorization failure message:\".",
-        basis: "EC2's pages show only the wrapper and the encoded message (docs/aws-behaviour.md §3.1); the sentence between them is how EC2's answers pasted in public reports read.",
+        basis: "EC2's pages show only the wrapper and the encoded message (docs/aws-behaviour.md §3.1); the sentence between them is how EC2's answers pasted in public reports read. Which EC2 actions answer this way is not listed (DecodeAuthorizationMessage: \"only certain AWS operations\"); keyward uses the form for every ec2: action.",
+    },
+    Assumption {
+        id: "A-ORG-UNKNOWN",
+        statement: "A cross-account request whose case does not give both aws:PrincipalOrgID and aws:ResourceOrgID comes from outside the resource owner's organization: Amazon S3 answers it with a bare Access Denied, and no explicit-deny message names a policy ARN.",
+        basis: "S3's troubleshooting page and the announcement of the policy-ARN suffix give that context only within the owner's account or organization (docs/aws-behaviour.md §3.1); a case that names no organizations leaves which one applies open.",
     },
 ];
 
@@ -183,11 +188,13 @@ pub enum AssumptionId {
     DenyArnFirst,
     /// A-EC2-SENTENCE (the message's wording).
     Ec2Sentence,
+    /// A-ORG-UNKNOWN (the message's wording).
+    OrgUnknown,
 }
 
 impl AssumptionId {
     /// Every id, in the order of [`ASSUMPTIONS`].
-    pub const ALL: [AssumptionId; 21] = [
+    pub const ALL: [AssumptionId; 22] = [
         AssumptionId::NumericSyntax,
         AssumptionId::BoolSyntax,
         AssumptionId::OperatorCase,
@@ -209,6 +216,7 @@ impl AssumptionId {
         AssumptionId::IpRequestCidr,
         AssumptionId::DenyArnFirst,
         AssumptionId::Ec2Sentence,
+        AssumptionId::OrgUnknown,
     ];
 
     /// The registered assumption: id, statement, basis.

@@ -7,7 +7,7 @@ use std::fmt;
 use crate::assumptions::Assumptions;
 use crate::condition::{Condition, SetQualifier};
 use crate::eval::{evaluate, Decision, DecisionKind, PolicySet};
-use crate::message::{MessageForm, ARN_NOT_GIVEN};
+use crate::message::{message_is_incomplete, MessageForm, ARN_NOT_GIVEN};
 use crate::policy::{Effect, PolicyType, PrincipalMatch, Statement};
 use crate::request::Request;
 
@@ -388,7 +388,7 @@ impl fmt::Display for Explanation {
                 self.message_form.as_str(),
                 self.message_form.source()
             )?;
-            if m.contains(ARN_NOT_GIVEN) {
+            if message_is_incomplete(m) {
                 writeln!(
                     f,
                     "message incomplete: the denying policy was given without its ARN, which AWS prints where {ARN_NOT_GIVEN} stands; give the policy as {{\"name\", \"arn\", \"document\"}}"

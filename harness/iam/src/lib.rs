@@ -80,7 +80,7 @@ pub use explain::{
     StatementExplanation,
 };
 pub use inspect::{ConflictingKeyType, KeyType, KeyUse, KeyValues};
-pub use message::{messages_agree, MessageForm, ARN_NOT_GIVEN, EC2_ENCODED};
+pub use message::{message_is_incomplete, messages_agree, MessageForm, ARN_NOT_GIVEN, EC2_ENCODED};
 pub use policy::{
     ActionBlock, Effect, Policy, PolicyMeta, PolicyType, PrincipalBlock, PrincipalEntry,
     PrincipalKind, PrincipalMatch, ResourceBlock, Statement, Version,

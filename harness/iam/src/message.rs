@@ -100,18 +100,41 @@ impl MessageForm {
     }
 }
 
-/// Whether S3 answers `req` without context: the request comes from another account than the
-/// bucket owner's, and the case does not show both in one organization (`aws:PrincipalOrgID`
-/// equal to `aws:ResourceOrgID`). S3 adds its context only within an account or organization.
-fn outside_owner(req: &Request) -> bool {
+/// Where a request comes from, seen from the resource's owner: AWS adds context to a denial (S3's
+/// policy type, every service's policy ARN) only within the owner's account or organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// The owner's account, or an account the case shows in the owner's organization.
+    Within,
+    /// Another account, in another organization by the case's `aws:PrincipalOrgID` and
+    /// `aws:ResourceOrgID`.
+    Outside,
+    /// Another account, and the case does not give both organizations: read as outside
+    /// (assumption A-ORG-UNKNOWN).
+    OutsideByAssumption,
+}
+
+fn origin(req: &Request) -> Origin {
     if !req.is_cross_account() {
-        return false;
+        return Origin::Within;
     }
     let org = |k| req.context.get(k).and_then(|v| v.single_value());
     match (org("aws:PrincipalOrgID"), org("aws:ResourceOrgID")) {
-        (Some(p), Some(r)) => p != r,
-        _ => true,
+        (Some(p), Some(r)) if p == r => Origin::Within,
+        (Some(_), Some(_)) => Origin::Outside,
+        _ => Origin::OutsideByAssumption,
     }
+}
+
+/// Whether S3 answers `req` without context: from outside the bucket owner's account and
+/// organization.
+fn outside_owner(req: &Request) -> bool {
+    origin(req) != Origin::Within
+}
+
+/// Whether `message` is incomplete: it holds [`ARN_NOT_GIVEN`] where AWS prints a policy ARN.
+pub fn message_is_incomplete(message: &str) -> bool {
+    message.contains(ARN_NOT_GIVEN)
 }
 
 /// Whether two answers carry the same message. Where one holds a placeholder, the other may
@@ -225,12 +248,15 @@ impl Decision {
                     article(by),
                     type_phrase(by)
                 );
-                if let Some(arn) = self.denying_policy_arn(set) {
-                    m.push_str(": ");
-                    m.push_str(arn);
-                } else if always_has_arn(by) {
-                    m.push_str(": ");
-                    m.push_str(ARN_NOT_GIVEN);
+                // AWS names the policy only within the owner's account or organization.
+                if origin(req) == Origin::Within {
+                    if let Some(arn) = self.denying_policy_arn(set) {
+                        m.push_str(": ");
+                        m.push_str(arn);
+                    } else if always_has_arn(by) {
+                        m.push_str(": ");
+                        m.push_str(ARN_NOT_GIVEN);
+                    }
                 }
                 m
             }
@@ -251,24 +277,35 @@ impl Decision {
     pub fn message_is_complete(&self, req: &Request, set: &PolicySet) -> bool {
         !self
             .message(req, set)
-            .is_some_and(|m| m.contains(ARN_NOT_GIVEN))
+            .is_some_and(|m| message_is_incomplete(&m))
     }
 
     /// The assumptions the wording of [`Decision::message`] rests on: A-SESSION-WORDING when an
     /// explicit deny names a session policy, A-DENY-ARN-FIRST when several policies of the type
     /// named deny, A-INLINE-NO-ARN when it reports an explicit deny by a policy that can be
     /// inline (identity-based, resource-based, session) and was given without an ARN, and
-    /// A-EC2-SENTENCE in EC2's form. S3's bare `Access Denied` names no policy: it rests on none.
+    /// A-EC2-SENTENCE in EC2's form, and A-ORG-UNKNOWN when a cross-account request's
+    /// organizations are not given and that decides the form (S3) or whether a policy is named.
     pub fn message_assumptions(&self, req: &Request, set: &PolicySet) -> Assumptions {
         let mut a = Assumptions::NONE;
         let Some(by) = self.by.filter(|_| self.kind != DecisionKind::Allow) else {
             return a;
         };
         let form = MessageForm::of(req);
+        let origin = origin(req);
+        if origin == Origin::OutsideByAssumption
+            && (form == MessageForm::S3AccessDenied || self.kind == DecisionKind::ExplicitDeny)
+        {
+            a = a.with(AssumptionId::OrgUnknown);
+        }
         match form {
             MessageForm::S3AccessDenied => return a,
             MessageForm::Ec2 => a = a.with(AssumptionId::Ec2Sentence),
             MessageForm::Generic | MessageForm::S3 => {}
+        }
+        if origin != Origin::Within {
+            // No policy is named: which one, and whether it has an ARN, does not matter.
+            return a;
         }
         // Only the explicit-deny form is spelled two ways in AWS's pages.
         if by == PolicyType::Session && self.kind == DecisionKind::ExplicitDeny {
@@ -374,9 +411,11 @@ mod tests {
             .with_resource_account("111122223333");
         assert_eq!(MessageForm::of(&cross), MessageForm::S3AccessDenied);
         assert_eq!(denied(&set, &cross), "Access Denied");
-        assert!(evaluate(&set, &cross)
-            .message_assumptions(&cross, &set)
-            .is_empty());
+        // The case names no organizations: reading them as different is an assumption.
+        assert_eq!(
+            evaluate(&set, &cross).message_assumptions(&cross, &set),
+            Assumptions::of(AssumptionId::OrgUnknown)
+        );
         let same_org = |resource_org: &str| {
             cross
                 .clone()
@@ -391,6 +430,48 @@ mod tests {
             MessageForm::of(&same_org("o-b")),
             MessageForm::S3AccessDenied
         );
+        assert!(evaluate(&set, &same_org("o-b"))
+            .message_assumptions(&same_org("o-b"), &set)
+            .is_empty());
+    }
+
+    #[test]
+    fn no_policy_arn_is_named_outside_the_owners_account_and_organization() {
+        let mut set = PolicySet {
+            identity: vec![allow_all()],
+            permissions_boundary: Some(deny_all(PolicyType::PermissionsBoundary)),
+            ..PolicySet::default()
+        };
+        let within = Request::new(
+            USER,
+            "sqs:SendMessage",
+            "arn:aws:sqs:us-east-1:123456789012:q",
+        );
+        let cross = Request::new(
+            USER,
+            "sqs:SendMessage",
+            "arn:aws:sqs:us-east-1:111122223333:q",
+        )
+        .with_resource_account("111122223333");
+        assert!(
+            denied(&set, &within).ends_with(&format!("a permissions boundary: {ARN_NOT_GIVEN}"))
+        );
+        assert!(denied(&set, &cross).ends_with("with an explicit deny in a permissions boundary"));
+        let d = evaluate(&set, &cross);
+        assert!(d.message_is_complete(&cross, &set));
+        assert_eq!(
+            d.message_assumptions(&cross, &set),
+            Assumptions::of(AssumptionId::OrgUnknown)
+        );
+        // An ARN given is not named either.
+        set.permissions_boundary = set.permissions_boundary.map(|b| {
+            b.with_meta(PolicyMeta {
+                name: None,
+                arn: Some("arn:aws:iam::123456789012:policy/B".into()),
+            })
+        });
+        assert!(denied(&set, &cross).ends_with("in a permissions boundary"));
+        assert!(denied(&set, &within).ends_with(": arn:aws:iam::123456789012:policy/B"));
     }
 
     #[test]

@@ -24,7 +24,11 @@ fn every_request_fixture_gets_its_decision_by_and_message() {
         }
         if let Some(want) = &f.message {
             let got = d.message(&f.request, &f.policies);
-            if got.as_ref() != Some(want) {
+            // Placeholders (an EC2 encoded message, a policy ARN not given) stand for any value.
+            if !got
+                .as_deref()
+                .is_some_and(|got| keyward_iam::messages_agree(want, got))
+            {
                 wrong.push(format!(
                     "{}: expected message {want}\n  got {got:?}",
                     f.place

@@ -14,8 +14,8 @@ pub use read::{read_cases, read_file, read_policies, CaseSource};
 use keyward_bedrock::Outcome;
 use keyward_bedrock::{Scenario, ScenarioResult};
 use keyward_iam::{
-    messages_agree, AssumptionId, Assumptions, DecisionKind, MessageForm, PolicySet, PolicyType,
-    Request, ARN_NOT_GIVEN,
+    message_is_incomplete, messages_agree, AssumptionId, Assumptions, DecisionKind, MessageForm,
+    PolicySet, PolicyType, Request,
 };
 use serde_json::Value;
 use std::fmt;
@@ -169,9 +169,7 @@ impl Case {
                 };
                 Verdict {
                     message_form: message.as_ref().map(|_| MessageForm::of(r)),
-                    message_complete: !message
-                        .as_deref()
-                        .is_some_and(|m| m.contains(ARN_NOT_GIVEN)),
+                    message_complete: !message.as_deref().is_some_and(message_is_incomplete),
                     message,
                     decision: Some(d.kind),
                     by: d.by,
@@ -221,10 +219,7 @@ impl Case {
                     decision: res.decision.as_ref().map(|d| d.kind),
                     by: res.decision.as_ref().and_then(|d| d.by),
                     message_form: denied.map(|s| MessageForm::of(&s.request)),
-                    message_complete: !res
-                        .message
-                        .as_deref()
-                        .is_some_and(|m| m.contains(ARN_NOT_GIVEN)),
+                    message_complete: !res.message.as_deref().is_some_and(message_is_incomplete),
                     message: res.message,
                     outcome: Some(res.outcome),
                     agrees: None,

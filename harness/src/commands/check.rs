@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::{AssumptionCounts, Tally, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
-use crate::compare::{compare_now, Comparison};
+use crate::compare::{compare_now, Comparison, Outcome};
 use crate::inputs::{expand, load, Loaded};
 use crate::oracle::{Fixtures, Local, Oracle};
 use crate::properties::Property;
@@ -486,7 +486,8 @@ fn compare_fixtures(files: &[PathBuf], oracle: &dyn Oracle, err: &mut dyn Write)
                         claims.join("; ")
                     )
                 });
-                if gap.is_some() && problem.is_none() {
+                // Counted as failed instead of passed: only a fixture that agreed was passed.
+                if gap.is_some() && matches!(row.outcome(), Outcome::Agreed) {
                     unnamed += 1;
                 }
                 let text = match (problem, gap) {

@@ -480,8 +480,8 @@ fn unrename(e: &mut Expect, r: &Renamer) {
 /// The policies sent to AWS: each compiled policy written back, with live names. A policy the
 /// case gives with an ARN becomes a managed policy: an AWS managed one is attached by its ARN, a
 /// customer managed one is created as `keyward-<run>-<case>-<Name>` and its live ARN maps back
-/// to the case's. The boundary is a managed policy even without an ARN; AWS's suffix naming it
-/// is then dropped from the answers ([`Renamer::add_unnamed`]).
+/// to the case's. The boundary is a managed policy even without an ARN; the ARN AWS names it by
+/// then reads as keyward-iam's placeholder in the answers ([`Renamer::add_unnamed`]).
 fn principal_policies(
     policies: &PolicySet,
     ctx: &PlanContext,
