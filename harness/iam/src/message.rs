@@ -141,7 +141,9 @@ pub fn message_is_incomplete(message: &str) -> bool {
 /// hold what it stands for there: [`ARN_NOT_GIVEN`] any policy ARN (a word starting `arn:`),
 /// [`EC2_ENCODED`] any encoded message (a word, not empty); each placeholder also stands for
 /// itself. Everything else must be equal. A message with a placeholder is therefore never
-/// compared as exact text.
+/// compared as exact text. Placeholders are filled on one side at a time: two messages that each
+/// hold a placeholder where the other holds a value (an ARN placeholder against an encoded one)
+/// do not agree; no answer keyward or AWS gives holds such a pair.
 pub fn messages_agree(a: &str, b: &str) -> bool {
     fits(a, b) || fits(b, a)
 }
