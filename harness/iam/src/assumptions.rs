@@ -7,7 +7,7 @@
 //! says which branch to take: keyward's, or the other reading the docs leave open. A decision
 //! rests on an assumption when evaluating it again under the other reading of that assumption
 //! changes the decision or the policy type named (`by`); merely meeting the choice is not enough.
-//! When no single assumption changes it but all those met together do, it rests on all of them.
+//! When several of the others change nothing alone but do together, it rests on them too.
 //! Only the rare requests that meet an assumed choice are evaluated again.
 //!
 //! [`Decision::assumptions`]: crate::Decision::assumptions
@@ -592,6 +592,31 @@ mod decisions {
             (
                 DecisionKind::ExplicitDeny,
                 vec![PlainMulti, SetIfExistsMissing]
+            )
+        );
+    }
+
+    #[test]
+    fn a_type_named_by_assumption_does_not_hide_two_denials_resting_on_others_together() {
+        // The same two denials, and a boundary that denies too: which type is named rests on
+        // A-DENY-PRECEDENCE alone, and whether the identity policy denies at all on both others.
+        let mut set = identity(json!([
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+             "Condition": {"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": "x"}}},
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalTag/team": "a"}}},
+        ]));
+        set.permissions_boundary = Some(policy(
+            json!([{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]),
+            PolicyType::PermissionsBoundary,
+        ));
+        let req = get(&[("aws:PrincipalTag/team", ContextValue::multi(["a", "b"]))]);
+        assert_eq!(
+            rests_on(&set, &req),
+            (
+                DecisionKind::ExplicitDeny,
+                vec![PlainMulti, DenyPrecedence, SetIfExistsMissing]
             )
         );
     }

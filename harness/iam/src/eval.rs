@@ -297,8 +297,10 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Decision {
     decision
 }
 
-/// The assumptions among `met` whose other reading changes the decision or its `by`; when none
-/// does alone but all of them together do, all of them.
+/// The assumptions among `met` whose other reading changes the decision or its `by`; and, when
+/// several of the others change nothing alone but do together, those too. (Two statements that
+/// deny, each on its own assumption, need both flipped; that one more assumption, say which type
+/// is named, changes the answer alone must not hide them.)
 fn rests_on(set: &PolicySet, req: &Request, d: &Decision, met: Assumptions) -> Assumptions {
     let changes = |flipped: Assumptions| {
         let other = evaluate_under(set, req, &Reading::flipping(flipped));
@@ -308,8 +310,9 @@ fn rests_on(set: &PolicySet, req: &Request, d: &Decision, met: Assumptions) -> A
         .iter()
         .filter(|a| changes(Assumptions::of(*a)))
         .collect();
-    if alone.is_empty() && met.iter().nth(1).is_some() && changes(met) {
-        met
+    let others: Assumptions = met.iter().filter(|a| !alone.contains(*a)).collect();
+    if others.iter().nth(1).is_some() && changes(others) {
+        alone.union(others)
     } else {
         alone
     }
