@@ -5,7 +5,7 @@ use std::path::Path;
 
 use std::borrow::Cow;
 
-use keyward_iam::json::Json;
+use keyward_iam::json::{Json, JsonObject};
 use keyward_iam::{DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Request};
 use rayon::prelude::*;
 use serde_json::value::RawValue;
@@ -499,6 +499,36 @@ fn parse_request_json(v: &Json<'_>) -> Result<Request, Fail> {
     Ok(req)
 }
 
+/// The `expect` member `name` as an array of strings, each accepted by `check`; `None` when absent
+/// or null. `what` names the items in the error for a value that is not an array.
+fn string_array(
+    o: &JsonObject<'_>,
+    name: &str,
+    what: &str,
+    check: impl Fn(&str) -> Result<(), String>,
+) -> Result<Option<Vec<String>>, Fail> {
+    match o.get(name) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Array(a)) => a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                let at = || format!("$.expect.{name}[{i}]");
+                let s = x.as_str().ok_or_else(|| {
+                    Fail::new(at(), format!("must be a string, found {}", x.kind()))
+                })?;
+                check(s).map_err(|why| Fail::new(at(), why))?;
+                Ok(s.to_string())
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(other) => Err(Fail::new(
+            format!("$.expect.{name}"),
+            format!("must be an array of {what}, found {}", other.kind()),
+        )),
+    }
+}
+
 /// Whether `id` is one of keyward-iam's or keyward-bedrock's registered assumptions.
 fn is_registered_assumption(id: &str) -> bool {
     keyward_iam::ASSUMPTIONS.iter().any(|a| a.id == id)
@@ -580,53 +610,16 @@ fn parse_expect_json(v: &Json<'_>, is_request: bool) -> Result<Expect, Fail> {
             ))
         }
     };
-    let side_effects = match o.get("side_effects") {
-        None | Some(Json::Null) => None,
-        Some(Json::Array(a)) => Some(
-            a.iter()
-                .enumerate()
-                .map(|(i, x)| {
-                    x.as_str().map(str::to_string).ok_or_else(|| {
-                        Fail::new(
-                            format!("$.expect.side_effects[{i}]"),
-                            format!("must be a string, found {}", x.kind()),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Some(other) => {
-            return Err(Fail::new(
-                "$.expect.side_effects".into(),
-                format!("must be an array of strings, found {}", other.kind()),
+    let side_effects = string_array(o, "side_effects", "strings", |_| Ok(()))?;
+    let assumptions = string_array(o, "assumptions", "assumption ids", |id| {
+        if is_registered_assumption(id) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{id:?} is not a registered assumption (README.md lists them under \"Assumptions\")"
             ))
         }
-    };
-    let assumptions = match o.get("assumptions") {
-        None | Some(Json::Null) => None,
-        Some(Json::Array(a)) => Some(
-            a.iter()
-                .enumerate()
-                .map(|(i, x)| match x.as_str() {
-                    Some(id) if is_registered_assumption(id) => Ok(id.to_string()),
-                    Some(id) => Err(Fail::new(
-                        format!("$.expect.assumptions[{i}]"),
-                        format!("{id:?} is not a registered assumption (README.md lists them under \"Assumptions\")"),
-                    )),
-                    None => Err(Fail::new(
-                        format!("$.expect.assumptions[{i}]"),
-                        format!("must be a string, found {}", x.kind()),
-                    )),
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Some(other) => {
-            return Err(Fail::new(
-                "$.expect.assumptions".into(),
-                format!("must be an array of assumption ids, found {}", other.kind()),
-            ))
-        }
-    };
+    })?;
     Ok(Expect {
         decision,
         by,

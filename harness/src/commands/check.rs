@@ -450,13 +450,16 @@ fn compare_fixtures(files: &[PathBuf], oracle: &dyn Oracle, err: &mut dyn Write)
     }
     let comparison = compare_now(&Fixtures, &oracle, &cases, &places);
     // What keyward's own answer rests on, whichever oracle is under test.
+    // keyward's own answers, once: what each rests on, and what each fixture claims of it.
+    let verdicts: Vec<_> = cases.iter().map(crate::case::Case::verdict).collect();
     let rests_on = cases
         .iter()
+        .zip(&verdicts)
         .zip(&places)
-        .filter_map(|(case, file)| {
+        .filter_map(|((case, verdict), file)| {
             // What the fixture's expectation rests on: the message's wording only counts when
             // it expects a message.
-            let assumptions = case.assumptions_for_expect(&case.verdict());
+            let assumptions = case.assumptions_for_expect(verdict);
             (!assumptions.is_empty()).then(|| RestsOn {
                 id: case.id.clone(),
                 file: file.clone().unwrap_or_default(),
@@ -477,7 +480,7 @@ fn compare_fixtures(files: &[PathBuf], oracle: &dyn Oracle, err: &mut dyn Write)
                 let problem = row.problem();
                 // A fixture's provenance is a claim: what a documented fixture expects must not
                 // rest on an assumption it does not name, nor on a policy ARN it does not give.
-                let claims = cases[k].provenance_problems(&cases[k].verdict());
+                let claims = cases[k].provenance_problems(&verdicts[k]);
                 let gap = (!claims.is_empty()).then(|| {
                     format!(
                         "PROVENANCE {} ({}): {}",
