@@ -71,6 +71,7 @@
 mod assumptions;
 mod credential;
 mod dates;
+pub mod guardrail;
 mod outcome;
 mod redact;
 mod scenario;

@@ -11,6 +11,7 @@ mod iam_support;
 mod support;
 
 mod fixtures;
+mod guardrail;
 mod printing;
 mod properties;
 mod redaction;

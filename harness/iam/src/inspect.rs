@@ -122,6 +122,40 @@ impl Condition {
             .filter_map(|(v, _)| scalar_text(v))
     }
 
+    /// Whether some value holds a policy variable, so what it compares against depends on the
+    /// request.
+    pub fn has_variables(&self) -> bool {
+        self.values_with_templates().any(|(_, t)| t.is_some())
+    }
+
+    /// For each policy value in order, whether it matches `request_value` under the operator's
+    /// positive form (`StringEquals` for `StringNotEquals`, without a set qualifier or
+    /// `IfExists`): the question "can this value ever match that one?". `None` for a value
+    /// holding a policy variable, for `Null`, and where `request_value` does not read as the
+    /// operator's type.
+    pub fn value_matches(&self, request_value: &str) -> Vec<Option<bool>> {
+        let ctx = crate::request::Context::default();
+        let reading = crate::assumptions::Reading::keyward();
+        self.raw
+            .iter()
+            .zip(&self.compiled)
+            .map(|(raw, compiled)| {
+                if matches!(compiled, crate::condition::Compiled::Tpl(_))
+                    || self.op.base == crate::condition::BaseOp::Null
+                {
+                    return None;
+                }
+                let one = Condition {
+                    raw: vec![raw.clone()],
+                    raw_is_array: false,
+                    compiled: vec![compiled.clone()],
+                    ..self.clone()
+                };
+                one.any_value_matches(request_value, &ctx, &reading)
+            })
+            .collect()
+    }
+
     /// The (lower-cased) context keys this condition reads through policy variables in its
     /// values, besides its own key.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
@@ -297,6 +331,27 @@ mod tests {
         // A value with a variable is not a literal; the variable's key is reported.
         assert_eq!(cs[1].literals().count(), 0);
         assert_eq!(p.variables().collect::<Vec<_>>(), ["aws:principaltag/team"]);
+        assert!(!cs[0].has_variables() && cs[1].has_variables());
+    }
+
+    #[test]
+    fn value_matches_asks_the_positive_form_of_each_value() {
+        let p = policy(
+            json!({"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "*", "Resource": "*",
+            "Condition": {"StringNotEquals": {"k": ["SHORT_TERM", "short_term"]},
+                          "StringEqualsIgnoreCase": {"k": "short_term"},
+                          "ForAnyValue:StringLike": {"k": ["SHORT*", "${aws:username}"]},
+                          "NumericLessThan": {"n": ["5", "x"]},
+                          "Null": {"k": "true"}}}}),
+        );
+        let cs: Vec<_> = p.conditions().collect();
+        assert_eq!(cs[0].value_matches("SHORT_TERM"), [Some(true), Some(false)]);
+        assert_eq!(cs[1].value_matches("SHORT_TERM"), [Some(true)]);
+        assert_eq!(cs[2].value_matches("SHORT_TERM"), [Some(true), None]);
+        assert_eq!(cs[2].value_matches("LONG_TERM"), [Some(false), None]);
+        assert_eq!(cs[3].value_matches("4"), [Some(true), Some(false)]);
+        assert_eq!(cs[3].value_matches("four"), [None, None]);
+        assert_eq!(cs[4].value_matches("x"), [None]);
     }
 
     #[test]

@@ -268,39 +268,47 @@ impl CallScenario {
         }
     }
 
-    /// The requests AWS authorizes, in order (assumption B-CALL-ORDER).
-    pub fn requests(&self, principal: &str, token_type: TokenType) -> Vec<Request> {
-        let base = |action: String, resource: String| {
-            let mut req = Request::new(principal, action, resource);
-            for (k, v) in principal_context(principal) {
-                req.context.insert(k, v);
-            }
+    /// What every request of the call carries: the principal's global keys, the Region, the
+    /// transport, the time, and the scenario's own context last.
+    fn base_request(&self, principal: &str, action: String, resource: String) -> Request {
+        let mut req = Request::new(principal, action, resource);
+        for (k, v) in principal_context(principal) {
+            req.context.insert(k, v);
+        }
+        req.context
+            .insert("aws:RequestedRegion", ContextValue::single(&self.region));
+        req.context
+            .insert("aws:SecureTransport", ContextValue::single("true"));
+        if let Some(t) = self.at {
             req.context
-                .insert("aws:RequestedRegion", ContextValue::single(&self.region));
-            req.context
-                .insert("aws:SecureTransport", ContextValue::single("true"));
-            if let Some(t) = self.at {
+                .insert("aws:EpochTime", ContextValue::single(t.to_string()));
+            if let Some(iso) = iso8601(t) {
                 req.context
-                    .insert("aws:EpochTime", ContextValue::single(t.to_string()));
-                if let Some(iso) = iso8601(t) {
-                    req.context
-                        .insert("aws:CurrentTime", ContextValue::single(iso));
-                }
+                    .insert("aws:CurrentTime", ContextValue::single(iso));
             }
-            for entry in &self.context {
-                req.context.insert(&entry.key, entry.value.clone());
-            }
-            req
-        };
+        }
+        for entry in &self.context {
+            req.context.insert(&entry.key, entry.value.clone());
+        }
+        req
+    }
+
+    /// The key's own authorization, the first request of the call: `CallWithBearerToken` of
+    /// the endpoint's namespace on `*`, carrying the token type.
+    pub fn bearer_request(&self, principal: &str, token_type: TokenType) -> Request {
         let ns = self.endpoint.namespace();
-        // The token-type key exists on the CallWithBearerToken request only
-        // (assumption B-BEARER-TYPE-ONLY-FIRST).
-        let mut call = base(format!("{ns}:CallWithBearerToken"), "*".into());
+        let mut call = self.base_request(principal, format!("{ns}:CallWithBearerToken"), "*".into());
+        // The token-type key exists on this request only (assumption B-BEARER-TYPE-ONLY-FIRST).
         call.context.insert(
             &format!("{ns}:BearerTokenType"),
             ContextValue::single(token_type.as_str()),
         );
-        let mut out = vec![call];
+        call
+    }
+
+    /// The requests AWS authorizes, in order (assumption B-CALL-ORDER).
+    pub fn requests(&self, principal: &str, token_type: TokenType) -> Vec<Request> {
+        let mut out = vec![self.bearer_request(principal, token_type)];
         // Mantle's own model-level actions are not modelled (assumption B-MANTLE-ONE-REQUEST).
         if self.endpoint == Endpoint::BedrockRuntime {
             let principal = principal.parse::<Arn>().ok();
@@ -309,7 +317,11 @@ impl CallScenario {
                 .and_then(Arn::account_id)
                 .unwrap_or("123456789012");
             for r in self.model_resources(account) {
-                out.push(base(self.operation.action().into(), r));
+                out.push(self.base_request(
+                    out[0].principal(),
+                    self.operation.action().into(),
+                    r,
+                ));
             }
         }
         out

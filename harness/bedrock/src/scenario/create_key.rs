@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use keyward_iam::{evaluate, Arn, ContextValue, DecisionKind, PolicySet, Request};
+use keyward_iam::{evaluate, Arn, ContextValue, Decision, DecisionKind, PolicySet, Request};
 
 use super::{authorize, denial_changes, principal_context, ScenarioResult};
 use crate::assumptions::ids;
@@ -142,6 +142,18 @@ impl CreateKeyScenario {
         out
     }
 
+    /// AWS's access-denied message for one of the key creation's requests.
+    pub fn denial_message(
+        &self,
+        decision: &Decision,
+        request: &Request,
+        set: &PolicySet,
+    ) -> Option<String> {
+        // IAM names a user resource as `user NAME` (assumption B-IAM-RESOURCE-FORM).
+        let resource = format!("user {}", self.user);
+        decision.message_with_resource(request, set, &resource)
+    }
+
     /// The asked age as an [`AgeDays`], or IAM's answer to an age outside its range.
     fn checked_age(&self) -> Result<Option<AgeDays>, Outcome> {
         let Some(d) = self.age_days else {
@@ -183,9 +195,7 @@ impl CreateKeyScenario {
             let denied = authorize(set, vec![request], &mut steps);
             if let Some(i) = denied {
                 let s = &steps[i];
-                // IAM names a user resource as `user NAME` (assumption B-IAM-RESOURCE-FORM).
-                let resource = format!("user {}", self.user);
-                let message = s.decision.message_with_resource(&s.request, set, &resource);
+                let message = self.denial_message(&s.decision, &s.request, set);
                 let outcome = Outcome::iam_error(
                     IamErrorCode::AccessDenied,
                     message.as_deref().unwrap_or_default(),

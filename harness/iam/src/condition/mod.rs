@@ -617,7 +617,12 @@ impl Condition {
 
     /// OR over the policy values of the positive form of the operator, for one request value;
     /// `None` when the request value does not parse as the operator's type.
-    fn any_value_matches(&self, r: &str, ctx: &Context, reading: &Reading) -> Option<bool> {
+    pub(crate) fn any_value_matches(
+        &self,
+        r: &str,
+        ctx: &Context,
+        reading: &Reading,
+    ) -> Option<bool> {
         let base = self.op.base;
         Some(match base.family() {
             Family::String => {

@@ -1,0 +1,88 @@
+//! The other condition keys an answer depends on: each key the policies test, besides the
+//! domain's own, set in every request to each value that could answer differently (each
+//! constant it is compared with, a number on either side of a numeric or date threshold, a
+//! value equal to none, and no value at all), one key at a time.
+
+use keyward_iam::{KeyType, PolicySet};
+
+use super::{ages::AGE_KEY, Dependency, Variation};
+use crate::guardrail::lint::{SERVICE_KEY, TOKEN_TYPE_KEYS};
+
+/// A value no policy compares with.
+const OTHER_VALUE: &str = "keyward-other-value";
+
+/// The keys whose variation `changes` some answer, with the values the policies compare them
+/// with, in the order the policies first test them.
+pub(super) fn dependencies(
+    set: &PolicySet,
+    changes: impl Fn(Variation<'_>) -> bool,
+) -> Vec<Dependency> {
+    let uses = set.key_uses().unwrap_or_default();
+    let domain_keys: Vec<&str> = TOKEN_TYPE_KEYS
+        .iter()
+        .copied()
+        .chain([SERVICE_KEY, AGE_KEY])
+        .collect();
+    let mut out = Vec::new();
+    for kv in set.condition_values() {
+        if domain_keys.iter().any(|k| k.eq_ignore_ascii_case(&kv.key)) {
+            continue;
+        }
+        let mut values: Vec<String> = Vec::new();
+        for v in &kv.values {
+            if !values.contains(v) {
+                values.push(v.clone());
+            }
+        }
+        let key_type = uses.get(&kv.key.to_ascii_lowercase()).map(|u| u.key_type);
+        let mut candidates: Vec<Option<String>> = values.iter().cloned().map(Some).collect();
+        for v in &values {
+            candidates.extend(neighbours(key_type, v).into_iter().map(Some));
+        }
+        candidates.push(Some(OTHER_VALUE.into()));
+        candidates.push(None);
+        let matters = candidates.iter().any(|c| {
+            changes(Variation {
+                key: &kv.key,
+                value: c.as_deref(),
+            })
+        });
+        if matters {
+            values.push(Dependency::OTHER.into());
+            out.push(Dependency {
+                key: kv.key,
+                values,
+            });
+        }
+    }
+    out
+}
+
+/// The values just below and just above a numeric or date threshold.
+fn neighbours(key_type: Option<KeyType>, v: &str) -> Vec<String> {
+    match key_type {
+        Some(KeyType::Numeric) => match v.trim().parse::<f64>() {
+            Ok(x) => [x - 1.0, x + 1.0]
+                .iter()
+                .map(|y| format_number(*y))
+                .collect(),
+            Err(_) => Vec::new(),
+        },
+        Some(KeyType::Date) => match keyward_iam::parse_date(v) {
+            Some(nanos) => {
+                let secs = nanos.div_euclid(1_000_000_000);
+                vec![(secs - 1).to_string(), (secs + 1).to_string()]
+            }
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+fn format_number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        x.to_string()
+    }
+}

@@ -1,0 +1,404 @@
+//! Loopholes and mistakes in a guardrail, each with a stable id, the statement it concerns and
+//! a fix. Two read the analysis (what it lets through); three read the statements (values and
+//! keys that no request of the domain can match).
+
+use keyward_iam::{Condition, Family, PolicySet, Statement, StatementRef};
+
+use super::{ages::AGE_KEY, Analysis, CreateRow, TOKEN_TYPES};
+use crate::assumptions::ids;
+use crate::credential::SUPPORTED_SERVICES;
+use crate::scenario::Endpoint;
+use crate::token::TokenType;
+
+/// The token-type condition keys: bedrock-runtime's and bedrock-mantle's (the service
+/// authorization references of `bedrock` and `bedrock-mantle`).
+pub(crate) const TOKEN_TYPE_KEYS: [&str; 2] =
+    ["bedrock:BearerTokenType", "bedrock-mantle:BearerTokenType"];
+
+/// The condition key of the service a credential is for.
+pub(crate) const SERVICE_KEY: &str = "iam:ServiceSpecificCredentialServiceName";
+
+/// The domain's actions and the service-specific condition keys the service authorization
+/// reference lists for each (besides the global `aws:` keys); a key ending in `/` is a prefix.
+const ACTION_KEYS: [(&str, &[&str]); 3] = [
+    ("bedrock:CallWithBearerToken", &["bedrock:BearerTokenType"]),
+    (
+        "bedrock-mantle:CallWithBearerToken",
+        &["bedrock-mantle:BearerTokenType"],
+    ),
+    (
+        "iam:CreateServiceSpecificCredential",
+        &[AGE_KEY, SERVICE_KEY, "iam:ResourceTag/"],
+    ),
+];
+
+/// What a lint found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LintId {
+    /// Some age is denied, but a key that never expires is allowed.
+    NeverExpiringKeysPass,
+    /// A token type denied on bedrock-runtime is allowed on bedrock-mantle.
+    MantleNotCovered,
+    /// A `BearerTokenType` value that no key carries.
+    TokenTypeValueNeverMatches,
+    /// A condition key that the requests a statement applies to never carry.
+    ConditionKeyNeverPresent,
+    /// A `ServiceSpecificCredentialServiceName` value that is no service's name.
+    ServiceNameNeverMatches,
+}
+
+impl LintId {
+    /// Every lint, in the order they run.
+    pub const ALL: [LintId; 5] = [
+        LintId::NeverExpiringKeysPass,
+        LintId::MantleNotCovered,
+        LintId::TokenTypeValueNeverMatches,
+        LintId::ConditionKeyNeverPresent,
+        LintId::ServiceNameNeverMatches,
+    ];
+
+    /// The stable id, e.g. `never-expiring-keys-pass`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LintId::NeverExpiringKeysPass => "never-expiring-keys-pass",
+            LintId::MantleNotCovered => "mantle-not-covered",
+            LintId::TokenTypeValueNeverMatches => "token-type-value-never-matches",
+            LintId::ConditionKeyNeverPresent => "condition-key-never-present",
+            LintId::ServiceNameNeverMatches => "service-name-never-matches",
+        }
+    }
+}
+
+impl std::fmt::Display for LintId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lint {
+    /// What was found.
+    pub id: LintId,
+    /// What is wrong, in a sentence.
+    pub message: String,
+    /// How to close it.
+    pub fix: String,
+    /// The statement concerned; `None` when no statement decided (an implicit deny).
+    pub at: Option<StatementRef>,
+    /// The registered assumptions (crate::ASSUMPTIONS) the finding rests on.
+    pub assumptions: Vec<&'static str>,
+}
+
+pub(super) fn lints(set: &PolicySet, analysis: &Analysis) -> Vec<Lint> {
+    let mut out = never_expiring(analysis);
+    out.extend(mantle_not_covered(analysis));
+    for_each_condition(set, |at, s, c| {
+        out.extend(token_type_value(at, c));
+        out.extend(key_never_present(at, s, c));
+        out.extend(service_name_value(at, c));
+    });
+    // Statement order within each lint, lints in their order.
+    out.sort_by_key(|l| l.id);
+    out
+}
+
+fn for_each_condition(set: &PolicySet, mut f: impl FnMut(&StatementRef, &Statement, &Condition)) {
+    for e in set.all() {
+        for (i, s) in e.policy.statements().iter().enumerate() {
+            let at = StatementRef {
+                policy_type: e.policy_type,
+                level: e.level,
+                policy: e.index,
+                statement: i,
+                effect: s.effect(),
+            };
+            for c in s.conditions() {
+                f(&at, s, c);
+            }
+        }
+    }
+}
+
+/// `6-36600` or `5`.
+fn range_text(r: &std::ops::RangeInclusive<u32>) -> String {
+    if r.start() == r.end() {
+        r.start().to_string()
+    } else {
+        format!("{}-{}", r.start(), r.end())
+    }
+}
+
+fn never_expiring(analysis: &Analysis) -> Vec<Lint> {
+    // Services by the statement that denied their first denied age, in service order.
+    let mut groups: Vec<(Option<StatementRef>, Vec<&str>, String)> = Vec::new();
+    let mut rows = analysis.creates.as_slice();
+    while let Some(first) = rows.first() {
+        let n = rows.iter().take_while(|r| r.service == first.service).count();
+        let (service_rows, rest) = rows.split_at(n);
+        rows = rest;
+        let never = service_rows.iter().find(|r| r.ages.is_none());
+        let denied: Vec<&CreateRow> = service_rows
+            .iter()
+            .filter(|r| r.ages.is_some() && !r.answer.allowed())
+            .collect();
+        let (Some(never), Some(first_denied)) = (never, denied.first()) else {
+            continue;
+        };
+        if !never.answer.allowed() {
+            continue;
+        }
+        let ranges: Vec<String> = denied
+            .iter()
+            .filter_map(|r| r.ages.as_ref().map(range_text))
+            .collect();
+        let at = first_denied.answer.statement.clone();
+        let service = first.service.as_str();
+        match groups.iter_mut().find(|g| g.0 == at) {
+            Some(g) => g.1.push(service),
+            None => groups.push((at, vec![service], ranges.join(", "))),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(at, services, ranges)| Lint {
+            id: LintId::NeverExpiringKeysPass,
+            message: format!(
+                "a key that never expires is allowed for {}, though ages {ranges} are denied: a \
+                 key created without CredentialAgeDays carries no {AGE_KEY}, so no age \
+                 comparison (NumericGreaterThan, ...) ever holds for it",
+                services.join(", ")
+            ),
+            fix: format!(
+                "deny the key without an age too: add a Deny statement on \
+                 iam:CreateServiceSpecificCredential with \"Null\": {{\"{AGE_KEY}\": \"true\"}} \
+                 (and the same service condition), or use the IfExists form of the age \
+                 operator in a Deny (e.g. NumericGreaterThanIfExists)"
+            ),
+            at,
+            assumptions: vec![ids::AGEDAYS_ABSENT],
+        })
+        .collect()
+}
+
+fn mantle_not_covered(analysis: &Analysis) -> Vec<Lint> {
+    let row = |t: TokenType, e: Endpoint| {
+        analysis
+            .uses
+            .iter()
+            .find(|r| r.token_type == t && r.endpoint == e)
+    };
+    let mut out = Vec::new();
+    for t in TOKEN_TYPES {
+        let (Some(runtime), Some(mantle)) = (
+            row(t, Endpoint::BedrockRuntime),
+            row(t, Endpoint::BedrockMantle),
+        ) else {
+            continue;
+        };
+        if runtime.answer.allowed() || !mantle.answer.allowed() {
+            continue;
+        }
+        out.push(Lint {
+            id: LintId::MantleNotCovered,
+            message: format!(
+                "{t} keys are denied on bedrock-runtime but allowed on bedrock-mantle: a call to \
+                 bedrock-mantle is authorized as bedrock-mantle:CallWithBearerToken, which this \
+                 denial does not reach"
+            ),
+            fix: format!(
+                "deny bedrock-mantle:CallWithBearerToken as well, in a statement whose condition \
+                 tests bedrock-mantle:BearerTokenType (\"{t}\"): a bedrock: condition key is \
+                 never present on a bedrock-mantle call"
+            ),
+            at: runtime.answer.statement.clone(),
+            assumptions: vec![ids::MANTLE_ONE_REQUEST],
+        });
+    }
+    out
+}
+
+/// The condition's values that never match the request value of any candidate, each with the
+/// condition's operator written out.
+fn values_matching_none(c: &Condition, candidates: &[&str]) -> Vec<String> {
+    if c.operator().family() == Family::Null || c.has_variables() {
+        return Vec::new();
+    }
+    let per_candidate: Vec<Vec<Option<bool>>> =
+        candidates.iter().map(|v| c.value_matches(v)).collect();
+    c.literals()
+        .enumerate()
+        .filter(|(i, _)| per_candidate.iter().all(|m| m.get(*i) != Some(&Some(true))))
+        .map(|(_, v)| v)
+        .collect()
+}
+
+fn operator_text(c: &Condition) -> String {
+    let op = c.operator();
+    format!(
+        "{}{:?}{}",
+        op.qualifier().map_or("", |q| q.prefix()),
+        op.base(),
+        if op.if_exists() { "IfExists" } else { "" }
+    )
+}
+
+fn token_type_value(at: &StatementRef, c: &Condition) -> Vec<Lint> {
+    if !TOKEN_TYPE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(c.key())) {
+        return Vec::new();
+    }
+    let types = [TokenType::ShortTerm.as_str(), TokenType::LongTerm.as_str()];
+    values_matching_none(c, &types)
+        .into_iter()
+        .map(|v| {
+            let squeezed: String = v
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_uppercase();
+            let meant = types.iter().find(|t| t.replace('_', "") == squeezed);
+            Lint {
+                id: LintId::TokenTypeValueNeverMatches,
+                message: format!(
+                    "{} on {} compares with \"{v}\", which no key carries: the token types are \
+                     SHORT_TERM and LONG_TERM, upper case with an underscore",
+                    operator_text(c),
+                    c.key()
+                ),
+                fix: match meant {
+                    Some(t) => format!("write \"{t}\""),
+                    None => "write \"SHORT_TERM\" or \"LONG_TERM\"".into(),
+                },
+                at: Some(at.clone()),
+                assumptions: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+fn service_name_value(at: &StatementRef, c: &Condition) -> Vec<Lint> {
+    if !c.key().eq_ignore_ascii_case(SERVICE_KEY) {
+        return Vec::new();
+    }
+    values_matching_none(c, &SUPPORTED_SERVICES)
+        .into_iter()
+        .map(|v| {
+            let full = format!("{}.amazonaws.com", v.to_ascii_lowercase());
+            let meant = SUPPORTED_SERVICES
+                .iter()
+                .find(|s| **s == full || s.eq_ignore_ascii_case(&v));
+            Lint {
+                id: LintId::ServiceNameNeverMatches,
+                message: format!(
+                    "{} on {} compares with \"{v}\", which is not the name of a service that \
+                     takes service-specific credentials ({})",
+                    operator_text(c),
+                    c.key(),
+                    SUPPORTED_SERVICES.join(", ")
+                ),
+                fix: match meant {
+                    Some(s) => format!("write \"{s}\" (the service's full name)"),
+                    None => "write the service's full name, e.g. \"bedrock.amazonaws.com\"".into(),
+                },
+                at: Some(at.clone()),
+                assumptions: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+/// The domain's service-specific keys (`aws:` keys are global, and a request may carry ones
+/// keyward does not model, so they are never reported).
+fn domain_keys() -> impl Iterator<Item = &'static str> {
+    ACTION_KEYS
+        .iter()
+        .flat_map(|(_, keys)| keys.iter().copied())
+        .filter(|k| !k.ends_with('/'))
+}
+
+fn action_carries(keys: &[&str], key: &str) -> bool {
+    keys.iter().any(|k| match k.strip_suffix('/') {
+        Some(prefix) => key
+            .get(..prefix.len() + 1)
+            .is_some_and(|p| p.eq_ignore_ascii_case(k)),
+        None => k.eq_ignore_ascii_case(key),
+    })
+}
+
+fn key_never_present(at: &StatementRef, s: &Statement, c: &Condition) -> Option<Lint> {
+    let key = c.key();
+    if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+        return None;
+    }
+    if domain_keys().any(|k| k.eq_ignore_ascii_case(key)) && !names_only_domain_actions(s) {
+        return None;
+    }
+    // A near miss of a domain key is a misspelling wherever it stands.
+    let lc = key.to_ascii_lowercase();
+    if let Some(meant) = domain_keys().find(|k| {
+        let d = strsim::levenshtein(&lc, &k.to_ascii_lowercase());
+        d > 0 && d <= 2
+    }) {
+        return Some(Lint {
+            id: LintId::ConditionKeyNeverPresent,
+            message: format!("{key} is not a condition key, so no request carries it"),
+            fix: format!("write {meant}"),
+            at: Some(at.clone()),
+            assumptions: Vec::new(),
+        });
+    }
+    // A statement on the domain's actions only, testing a key none of them carries.
+    if !names_only_domain_actions(s) {
+        return None;
+    }
+    let actions: Vec<&(&str, &[&str])> = ACTION_KEYS
+        .iter()
+        .filter(|(a, _)| {
+            s.action()
+                .patterns()
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(a))
+        })
+        .collect();
+    if actions.iter().any(|(_, keys)| action_carries(keys, key)) {
+        return None;
+    }
+    let names: Vec<&str> = actions.iter().map(|(a, _)| *a).collect();
+    let elsewhere = ACTION_KEYS
+        .iter()
+        .find(|(_, keys)| action_carries(keys, key))
+        .map(|(a, _)| *a);
+    Some(Lint {
+        id: LintId::ConditionKeyNeverPresent,
+        message: format!(
+            "{key} is never present on {}, the statement's only action{}",
+            names.join(" or "),
+            if names.len() > 1 { "s" } else { "" }
+        ),
+        fix: match elsewhere {
+            Some(a) => format!("move the condition to a statement on {a}, whose requests carry it"),
+            None => format!(
+                "test a key the action carries ({}), or an aws: global key",
+                actions
+                    .iter()
+                    .flat_map(|(_, keys)| keys.iter())
+                    .map(|k| k.strip_suffix('/').map_or(k.to_string(), |p| format!("{p}/<tag>")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+        at: Some(at.clone()),
+        assumptions: Vec::new(),
+    })
+}
+
+/// Whether the statement's Action lists only the domain's actions, by their exact names.
+fn names_only_domain_actions(s: &Statement) -> bool {
+    let block = s.action();
+    !block.is_negated()
+        && block.patterns().iter().all(|p| {
+            ACTION_KEYS
+                .iter()
+                .any(|(a, _)| a.eq_ignore_ascii_case(p))
+        })
+}

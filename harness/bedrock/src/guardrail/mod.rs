@@ -1,0 +1,342 @@
+//! What a set of policies lets through, over the whole Bedrock-key domain: which keys can be
+//! used (token type × endpoint), which long-term keys can be created (service × age, and the
+//! key that never expires), which other condition keys change an answer, and the loopholes
+//! (lints). Format of the answers a caller prints: docs/cli.md, "keyward guardrail".
+//!
+//! Exact by partition: the constants the policies compare the age with split 1..=36600 into
+//! classes on which every condition on the age holds or fails alike, so one representative of
+//! each class is evaluated with the real evaluator ([`ages`]). The requests are the ones the
+//! scenarios expand into ([`CallScenario::bearer_request`], [`CreateKeyScenario::create_request`]),
+//! so an analysis and a scenario never disagree.
+
+mod ages;
+mod depends;
+mod lint;
+
+use std::ops::RangeInclusive;
+
+use keyward_iam::{
+    evaluate, Arn, ContextValue, Decision, DecisionKind, Effect, PolicySet, PolicyType, Request,
+    StatementRef,
+};
+
+pub use lint::{Lint, LintId};
+
+use crate::credential::{AgeDays, ServiceName, UserName, SUPPORTED_SERVICES};
+use crate::scenario::{CallScenario, CreateKeyScenario, Endpoint, Flow, Operation};
+use crate::token::TokenType;
+
+/// Who uses and creates the keys, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// The principal that uses short-term keys and calls CreateServiceSpecificCredential.
+    pub principal: String,
+    /// The IAM user a long-term key is created for, and who uses it: a long-term key
+    /// authenticates as its user.
+    pub user: UserName,
+    /// The Region the keys are used in.
+    pub region: String,
+}
+
+impl Subject {
+    /// The principal when none is given.
+    pub const DEFAULT_PRINCIPAL: &'static str = "arn:aws:sts::123456789012:assumed-role/dev/alice";
+    /// The user when none is given (the console names its users `BedrockAPIKey-…`).
+    pub const DEFAULT_USER: &'static str = "BedrockAPIKey-example";
+    /// The Region when none is given.
+    pub const DEFAULT_REGION: &'static str = "us-east-1";
+
+    /// The ARN of [`Subject::user`], in the principal's account (123456789012 when the
+    /// principal names none, as the scenarios do).
+    pub fn user_arn(&self) -> String {
+        let principal = self.principal.parse::<Arn>().ok();
+        let account = principal
+            .as_ref()
+            .and_then(Arn::account_id)
+            .unwrap_or("123456789012");
+        format!("arn:aws:iam::{account}:user/{}", self.user)
+    }
+
+    /// Who makes a call with a key of this type.
+    fn caller(&self, token_type: TokenType) -> String {
+        match token_type {
+            TokenType::ShortTerm => self.principal.clone(),
+            TokenType::LongTerm => self.user_arn(),
+        }
+    }
+}
+
+impl Default for Subject {
+    fn default() -> Self {
+        Subject {
+            principal: Subject::DEFAULT_PRINCIPAL.into(),
+            user: UserName::new(Subject::DEFAULT_USER).expect("a valid user name"),
+            region: Subject::DEFAULT_REGION.into(),
+        }
+    }
+}
+
+/// What the policies answer one request of the domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// Allow, explicit deny or implicit deny.
+    pub decision: DecisionKind,
+    /// The policy type that denied (explicitly), or that lacked an Allow (implicitly).
+    pub by: Option<PolicyType>,
+    /// AWS's access-denied message, as the scenario's caller reads it.
+    pub message: Option<String>,
+    /// For an explicit deny, the Deny statement that decided: the first one of type `by` that
+    /// applied, in evaluation order.
+    pub statement: Option<StatementRef>,
+}
+
+impl Answer {
+    fn of(decision: &Decision, message: Option<String>) -> Answer {
+        let statement = match decision.kind {
+            DecisionKind::ExplicitDeny => decision
+                .matched()
+                .iter()
+                .find(|s| Some(s.policy_type) == decision.by && s.effect == Effect::Deny)
+                .cloned(),
+            _ => None,
+        };
+        Answer {
+            decision: decision.kind,
+            by: decision.by,
+            message,
+            statement,
+        }
+    }
+
+    /// Whether the request is allowed.
+    pub fn allowed(&self) -> bool {
+        self.decision == DecisionKind::Allow
+    }
+}
+
+/// The decision on the key's own authorization for one token type and endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UseRow {
+    /// The key's type.
+    pub token_type: TokenType,
+    /// The endpoint called.
+    pub endpoint: Endpoint,
+    /// What the policies answer `CallWithBearerToken`.
+    pub answer: Answer,
+}
+
+/// The decision on creating keys for one service over a maximal range of ages (or for the key
+/// that never expires).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateRow {
+    /// The service the credential is for.
+    pub service: ServiceName,
+    /// The ages in days, both ends included; `None` for a key that never expires (no
+    /// `CredentialAgeDays`).
+    pub ages: Option<RangeInclusive<u32>>,
+    /// What the policies answer `CreateServiceSpecificCredential`.
+    pub answer: Answer,
+}
+
+/// A condition key, other than the domain's own, whose value changes some answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// The key as first written in the policies.
+    pub key: String,
+    /// The values the policies compare it with (thresholds, for numbers and dates), then
+    /// [`Dependency::OTHER`].
+    pub values: Vec<String>,
+}
+
+impl Dependency {
+    /// Stands for every value equal to none of the listed ones.
+    pub const OTHER: &'static str = "other";
+}
+
+/// The whole answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Analysis {
+    /// Who and where.
+    pub subject: Subject,
+    /// Using a key: SHORT_TERM then LONG_TERM, bedrock-runtime then bedrock-mantle.
+    pub uses: Vec<UseRow>,
+    /// Creating a key: per service (in [`SUPPORTED_SERVICES`] order), the ages 1..=36600 in
+    /// ascending maximal ranges, then the key that never expires.
+    pub creates: Vec<CreateRow>,
+    /// The other condition keys that change some answer, each varied alone.
+    pub depends_on: Vec<Dependency>,
+    /// What looks wrong, in the order the lints run.
+    pub lints: Vec<Lint>,
+}
+
+/// Every token type, in the order of the answers.
+pub const TOKEN_TYPES: [TokenType; 2] = [TokenType::ShortTerm, TokenType::LongTerm];
+
+/// The requests of the domain, built once per analysis; a [`Variation`] edits copies of them.
+struct Domain {
+    /// Per token type and endpoint: the CallWithBearerToken request.
+    uses: Vec<(TokenType, Endpoint, Request)>,
+    /// Per service: the scenario and its CreateServiceSpecificCredential request without an
+    /// age (the key that never expires).
+    creates: Vec<(CreateKeyScenario, Request)>,
+}
+
+impl Domain {
+    fn new(subject: &Subject) -> Domain {
+        let mut uses = Vec::new();
+        for token_type in TOKEN_TYPES {
+            for endpoint in Endpoint::ALL {
+                let call = CallScenario {
+                    operation: Operation::Converse,
+                    key: crate::scenario::KeySpec::Absent,
+                    model: String::new(),
+                    region: subject.region.clone(),
+                    endpoint,
+                    at: None,
+                    context: Vec::new(),
+                };
+                let request = call.bearer_request(&subject.caller(token_type), token_type);
+                uses.push((token_type, endpoint, request));
+            }
+        }
+        let creates = SUPPORTED_SERVICES
+            .iter()
+            .map(|s| {
+                let scenario = CreateKeyScenario {
+                    caller: subject.principal.clone(),
+                    user: subject.user.clone(),
+                    service: ServiceName::new(s).expect("a supported service is a valid name"),
+                    age_days: None,
+                    flow: Flow::Api,
+                    existing_keys: 0,
+                    user_exists: true,
+                };
+                let request = scenario.create_request();
+                (scenario, request)
+            })
+            .collect();
+        Domain { uses, creates }
+    }
+}
+
+/// One context key set to another value (or removed) in every request of the domain.
+#[derive(Debug, Clone, Copy)]
+struct Variation<'a> {
+    key: &'a str,
+    value: Option<&'a str>,
+}
+
+fn vary(request: &Request, variation: Option<Variation<'_>>) -> Request {
+    let mut r = request.clone();
+    if let Some(v) = variation {
+        match v.value {
+            Some(x) => r.context.insert(v.key, ContextValue::single(x)),
+            None => {
+                r.context.remove(v.key);
+            }
+        }
+    }
+    r
+}
+
+/// The answers of one run over the domain: per use request, and per service one per age class
+/// and one for the key that never expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Answers {
+    uses: Vec<Answer>,
+    creates: Vec<(Vec<Answer>, Answer)>,
+}
+
+fn answer_use(set: &PolicySet, request: &Request) -> Answer {
+    let d = evaluate(set, request);
+    let message = d.message(request, set);
+    Answer::of(&d, message)
+}
+
+fn answer_create(set: &PolicySet, scenario: &CreateKeyScenario, request: &Request) -> Answer {
+    let d = evaluate(set, request);
+    let message = scenario.denial_message(&d, request, set);
+    Answer::of(&d, message)
+}
+
+/// The request for a key of `age` days: the never-expiring request with the age key added, as
+/// [`CreateKeyScenario::create_request`] adds it.
+fn with_age(request: &Request, age: u32) -> Request {
+    let mut r = request.clone();
+    r.context.insert(
+        ages::AGE_KEY,
+        ContextValue::single(age.to_string()),
+    );
+    r
+}
+
+fn answers(
+    set: &PolicySet,
+    domain: &Domain,
+    classes: &[RangeInclusive<u32>],
+    variation: Option<Variation<'_>>,
+) -> Answers {
+    let uses = domain
+        .uses
+        .iter()
+        .map(|(_, _, r)| answer_use(set, &vary(r, variation)))
+        .collect();
+    let creates = domain
+        .creates
+        .iter()
+        .map(|(scenario, r)| {
+            let base = vary(r, variation);
+            let per_class = classes
+                .iter()
+                .map(|c| answer_create(set, scenario, &with_age(&base, *c.start())))
+                .collect();
+            (per_class, answer_create(set, scenario, &base))
+        })
+        .collect();
+    Answers { uses, creates }
+}
+
+/// Analyses `set` for `subject`: see the module's documentation.
+pub fn analyze(set: &PolicySet, subject: &Subject) -> Analysis {
+    let domain = Domain::new(subject);
+    let classes = ages::classes(set);
+    let base = answers(set, &domain, &classes, None);
+    let uses = domain
+        .uses
+        .iter()
+        .zip(&base.uses)
+        .map(|((token_type, endpoint, _), answer)| UseRow {
+            token_type: *token_type,
+            endpoint: *endpoint,
+            answer: answer.clone(),
+        })
+        .collect();
+    let mut creates = Vec::new();
+    for ((scenario, _), (per_class, never)) in domain.creates.iter().zip(&base.creates) {
+        creates.extend(ages::merge(&classes, per_class).into_iter().map(|(ages, answer)| {
+            CreateRow {
+                service: scenario.service.clone(),
+                ages: Some(ages),
+                answer,
+            }
+        }));
+        creates.push(CreateRow {
+            service: scenario.service.clone(),
+            ages: None,
+            answer: never.clone(),
+        });
+    }
+    let depends_on = depends::dependencies(set, |v| answers(set, &domain, &classes, Some(v)) != base);
+    let mut analysis = Analysis {
+        subject: subject.clone(),
+        uses,
+        creates,
+        depends_on,
+        lints: Vec::new(),
+    };
+    analysis.lints = lint::lints(set, &analysis);
+    analysis
+}
+
+/// The largest age IAM takes.
+pub const MAX_AGE: u32 = AgeDays::MAX.get() as u32;
