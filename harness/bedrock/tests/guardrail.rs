@@ -292,3 +292,300 @@ fn a_long_term_key_is_used_by_its_user() {
         .unwrap()
         .starts_with("User: arn:aws:iam::123456789012:user/BedrockAPIKey-example "));
 }
+
+mod brute_force {
+    //! The symbolic answer against enumeration: every age of every supported service, every
+    //! token type and endpoint, through the scenarios themselves.
+
+    use super::*;
+    use keyward_bedrock::guardrail::Answer;
+    use keyward_bedrock::{
+        CallScenario, ContextEntry, CreateKeyScenario, Flow, KeySpec, Operation, ServiceName,
+        SUPPORTED_SERVICES,
+    };
+    use keyward_iam::{evaluate, ContextValue, Effect, StatementRef};
+    use proptest::prelude::*;
+
+    const AGE_KEY: &str = "iam:ServiceSpecificCredentialAgeDays";
+
+    fn string_op() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "StringEquals",
+            "StringNotEquals",
+            "StringEqualsIgnoreCase",
+            "StringLike",
+            "StringNotLike",
+            "ForAnyValue:StringEquals",
+            "StringEqualsIfExists",
+        ])
+    }
+
+    fn age_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            (0u32..=40).prop_map(|n| json!(n.to_string())),
+            (36_590u32..=36_601).prop_map(|n| json!(n)),
+            (0u32..=36_601).prop_map(|n| json!(n.to_string())),
+            (0u32..=100).prop_map(|n| json!(format!("{n}.5"))),
+        ]
+    }
+
+    /// One condition on a key the analysis splits or varies.
+    fn condition() -> impl Strategy<Value = (String, String, Value)> {
+        let token = (
+            string_op(),
+            prop::sample::select(vec!["bedrock:BearerTokenType", "bedrock-mantle:bearerTokenType"]),
+            prop::sample::subsequence(vec!["SHORT_TERM", "LONG_TERM", "short_term", "LONG*"], 1..=2),
+        )
+            .prop_map(|(op, k, v)| (op.to_string(), k.to_string(), json!(v)));
+        let service = (
+            string_op(),
+            prop::sample::subsequence(
+                vec!["bedrock.amazonaws.com", "codecommit.amazonaws.com", "bedrock", "*.amazonaws.com"],
+                1..=2,
+            ),
+        )
+            .prop_map(|(op, v)| (op.to_string(), "iam:ServiceSpecificCredentialServiceName".to_string(), json!(v)));
+        let numeric = (
+            prop::sample::select(vec![
+                "NumericEquals",
+                "NumericNotEquals",
+                "NumericLessThan",
+                "NumericLessThanEquals",
+                "NumericGreaterThan",
+                "NumericGreaterThanEquals",
+            ]),
+            any::<bool>(),
+            prop::collection::vec(age_value(), 1..=2),
+        )
+            .prop_map(|(op, if_exists, v)| {
+                let op = if if_exists { format!("{op}IfExists") } else { op.to_string() };
+                (op, AGE_KEY.to_string(), json!(v))
+            });
+        let age_text = (
+            prop::sample::select(vec!["StringEquals", "StringNotEquals", "StringLike"]),
+            prop::sample::select(vec!["5", "30", "1*", "3?"]),
+        )
+            .prop_map(|(op, v)| (op.to_string(), AGE_KEY.to_string(), json!(v)));
+        let null = any::<bool>()
+            .prop_map(|b| ("Null".to_string(), AGE_KEY.to_string(), json!(b.to_string())));
+        let region = prop::sample::select(vec!["us-east-1", "eu-west-1"])
+            .prop_map(|r| ("StringEquals".to_string(), "aws:RequestedRegion".to_string(), json!(r)));
+        prop_oneof![3 => token, 2 => service, 4 => numeric, 1 => age_text, 1 => null, 1 => region]
+    }
+
+    fn statement() -> impl Strategy<Value = Value> {
+        (
+            prop::sample::select(vec!["Allow", "Deny"]),
+            prop::sample::subsequence(
+                vec![
+                    "*",
+                    "bedrock:CallWithBearerToken",
+                    "bedrock-mantle:CallWithBearerToken",
+                    "iam:CreateServiceSpecificCredential",
+                    "iam:*",
+                    "bedrock:Call*",
+                ],
+                1..=2,
+            ),
+            prop::collection::vec(condition(), 0..=3),
+        )
+            .prop_map(|(effect, actions, conditions)| {
+                let mut block = serde_json::Map::new();
+                for (op, key, value) in conditions {
+                    let ops = block.entry(op).or_insert_with(|| json!({}));
+                    ops[key] = value;
+                }
+                let mut s = json!({"Effect": effect, "Action": actions, "Resource": "*"});
+                if !block.is_empty() {
+                    s["Condition"] = Value::Object(block);
+                }
+                s
+            })
+    }
+
+    fn policy_set() -> impl Strategy<Value = PolicySet> {
+        (
+            prop::collection::vec(statement(), 1..=4),
+            prop::option::of(prop::collection::vec(statement(), 1..=2)),
+        )
+            .prop_map(|(identity, scp)| {
+                let doc = |ss: Vec<Value>| json!({"Version": "2012-10-17", "Statement": ss});
+                let mut set = PolicySet {
+                    identity: vec![Policy::parse(&allow_all(), PolicyType::Identity).unwrap()],
+                    ..PolicySet::default()
+                };
+                set.identity
+                    .push(Policy::parse(&doc(identity), PolicyType::Identity).unwrap());
+                if let Some(scp) = scp {
+                    let mut level = vec![Policy::parse(&allow_all(), PolicyType::Scp).unwrap()];
+                    level.push(Policy::parse(&doc(scp), PolicyType::Scp).unwrap());
+                    set.scp = Some(vec![level]);
+                }
+                set
+            })
+    }
+
+    /// What the rows compare by, besides the message.
+    fn key(kind: DecisionKind, by: Option<PolicyType>, statement: Option<StatementRef>) -> String {
+        format!("{kind:?} {by:?} {statement:?}")
+    }
+
+    fn deciding(d: &keyward_iam::Decision) -> Option<StatementRef> {
+        (d.kind == DecisionKind::ExplicitDeny)
+            .then(|| {
+                d.matched()
+                    .iter()
+                    .find(|s| Some(s.policy_type) == d.by && s.effect == Effect::Deny)
+                    .cloned()
+            })
+            .flatten()
+    }
+
+    fn answer_key(a: &Answer) -> String {
+        key(a.decision, a.by, a.statement.clone())
+    }
+
+    fn create(subject: &Subject, service: &str, age_days: Option<i64>) -> CreateKeyScenario {
+        CreateKeyScenario {
+            caller: subject.principal.clone(),
+            user: subject.user.clone(),
+            service: ServiceName::new(service).unwrap(),
+            age_days,
+            flow: Flow::Api,
+            existing_keys: 0,
+            user_exists: true,
+        }
+    }
+
+    /// Every age of `service`, evaluated one by one and grouped into maximal ranges.
+    fn enumerate_ages(set: &PolicySet, subject: &Subject, service: &str) -> Vec<(u32, u32, String)> {
+        let mut request = create(subject, service, Some(1)).create_request();
+        let mut out: Vec<(u32, u32, String)> = Vec::new();
+        for age in 1..=36_600u32 {
+            request
+                .context
+                .insert(AGE_KEY, ContextValue::single(age.to_string()));
+            let d = evaluate(set, &request);
+            let k = key(d.kind, d.by, deciding(&d));
+            match out.last_mut() {
+                Some(last) if last.2 == k => last.1 = age,
+                _ => out.push((age, age, k)),
+            }
+        }
+        out
+    }
+
+    fn check(set: &PolicySet, subject: &Subject) -> Result<(), TestCaseError> {
+        let a = analyze(set, subject);
+        // Using a key: the first request of the call scenario, and its message when it denies.
+        for row in &a.uses {
+            let key = if row.token_type == TokenType::ShortTerm {
+                KeySpec::ShortTerm {
+                    principal: subject.principal.clone(),
+                    region: subject.region.clone(),
+                    issued_at: None,
+                    expires_in: 900,
+                }
+            } else {
+                KeySpec::LongTerm {
+                    user: subject.user_arn(),
+                    active: true,
+                    expires_at: None,
+                }
+            };
+            let call = CallScenario {
+                operation: Operation::Converse,
+                key,
+                model: "anthropic.claude-3-5-haiku-20241022-v1:0".into(),
+                region: subject.region.clone(),
+                endpoint: row.endpoint,
+                at: None,
+                context: Vec::<ContextEntry>::new(),
+            };
+            let run = call.run(set);
+            let first = &run.steps[0].decision;
+            prop_assert_eq!(
+                answer_key(&row.answer),
+                key_of(first),
+                "{} on {}",
+                row.token_type,
+                row.endpoint.name()
+            );
+            if first.kind != DecisionKind::Allow {
+                prop_assert_eq!(&row.answer.message, &run.message);
+            }
+        }
+        // Creating one: every age.
+        for service in SUPPORTED_SERVICES {
+            let rows = rows(&a, service);
+            let symbolic: Vec<(u32, u32, String)> = rows
+                .iter()
+                .filter_map(|r| {
+                    let ages = r.ages.clone()?;
+                    Some((*ages.start(), *ages.end(), answer_key(&r.answer)))
+                })
+                .collect();
+            prop_assert_eq!(&symbolic, &enumerate_ages(set, subject, service), "{}", service);
+            let never = rows.last().expect("a never-expiring row");
+            prop_assert!(never.ages.is_none());
+            // Each row's message is the scenario's, at both ends of its range.
+            for r in &rows {
+                let ends = match &r.ages {
+                    Some(ages) => vec![Some(i64::from(*ages.start())), Some(i64::from(*ages.end()))],
+                    None => vec![None],
+                };
+                for age in ends {
+                    let run = create(subject, service, age).run(set);
+                    prop_assert_eq!(
+                        answer_key(&r.answer),
+                        key_of(&run.steps[0].decision),
+                        "{} {:?}",
+                        service,
+                        age
+                    );
+                    prop_assert_eq!(&r.answer.message, &run.message, "{} {:?}", service, age);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn key_of(d: &keyward_iam::Decision) -> String {
+        key(d.kind, d.by, deciding(d))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_symbolic_answer_is_the_enumerated_one(set in policy_set(), eu in any::<bool>()) {
+            let subject = Subject {
+                region: if eu { "eu-west-1".into() } else { "us-east-1".into() },
+                ..Subject::default()
+            };
+            check(&set, &subject)?;
+        }
+    }
+
+    #[test]
+    fn a_wildcard_on_the_age_is_enumerated_exactly() {
+        // "1*" matches 1, 10-19, 100-199, ...: no partition at constants holds, so every age is
+        // its own class.
+        let set = identity(&[
+            allow_all(),
+            deny(
+                json!("iam:CreateServiceSpecificCredential"),
+                json!({"StringLike": {AGE_KEY: "1*"}}),
+            ),
+        ]);
+        check(&set, &Subject::default()).unwrap();
+        let a = analyze(&set, &Subject::default());
+        let shape = shape(&a, BEDROCK_SERVICE);
+        assert_eq!(&shape[..4], [
+            (1, 1, DecisionKind::ExplicitDeny),
+            (2, 9, DecisionKind::Allow),
+            (10, 19, DecisionKind::ExplicitDeny),
+            (20, 99, DecisionKind::Allow),
+        ]);
+    }
+}
