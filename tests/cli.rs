@@ -630,3 +630,259 @@ fn eval_refuses_zero_threads() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--threads"), "{}", stderr(&o));
 }
+
+mod guardrail {
+    //! `keyward guardrail`: the JSON contract of docs/cli.md, the snapshot round trip, bad input.
+
+    use serde_json::{json, Value};
+
+    use crate::support::{keyward, stderr, stdout, write};
+
+    fn analysis(file: &str, extra: &[&str]) -> Value {
+        let mut args = vec!["guardrail", file, "--json"];
+        args.extend_from_slice(extra);
+        let o = keyward(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    }
+
+    #[test]
+    fn the_articles_guardrails_in_the_json_contract() {
+        let v = analysis("tests/guardrails/article.json", &[]);
+        assert_eq!(
+            v["principal"],
+            "arn:aws:sts::123456789012:assumed-role/dev/alice"
+        );
+        assert_eq!(v["user"], "BedrockAPIKey-example");
+        assert_eq!(v["region"], "us-east-1");
+        let uses: Vec<(String, String, String)> = v["use"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["token_type"].as_str().unwrap().into(),
+                    r["endpoint"].as_str().unwrap().into(),
+                    r["decision"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        let row = |t: &str, e: &str, d: &str| (t.to_string(), e.to_string(), d.to_string());
+        assert_eq!(
+            uses,
+            [
+                row("SHORT_TERM", "bedrock-runtime", "explicit_deny"),
+                row("SHORT_TERM", "bedrock-mantle", "allow"),
+                row("LONG_TERM", "bedrock-runtime", "allow"),
+                row("LONG_TERM", "bedrock-mantle", "allow"),
+            ]
+        );
+        assert_eq!(v["use"][0]["by"], "identity");
+        assert_eq!(
+            v["use"][0]["message"],
+            "User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: \
+             bedrock:CallWithBearerToken on resource: * with an explicit deny in an identity-based policy"
+        );
+        let bedrock: Vec<&Value> = v["create"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["service"] == "bedrock.amazonaws.com")
+            .collect();
+        let shape: Vec<(Value, &str)> = bedrock
+            .iter()
+            .map(|r| (r["age_days"].clone(), r["decision"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (json!({"min": 1, "max": 5}), "allow"),
+                (json!({"min": 6, "max": 36600}), "explicit_deny"),
+                (Value::Null, "allow"),
+            ]
+        );
+        assert_eq!(
+            bedrock[1]["statement"],
+            json!({"policy": "$.policies.identity[2]", "index": 0, "sid": null})
+        );
+        let lints: Vec<&str> = v["lints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(lints, ["never-expiring-keys-pass", "mantle-not-covered"]);
+        assert_eq!(v["lints"][0]["policy"], "$.policies.identity[2]");
+        assert_eq!(v["lints"][0]["statement"], 0);
+        assert!(v["lints"][0]["fix"].as_str().unwrap().contains("\"Null\""));
+        assert_eq!(v["depends_on"], json!([]));
+    }
+
+    #[test]
+    fn every_services_rows_cover_every_age_once_then_the_key_that_never_expires() {
+        for file in [
+            "tests/guardrails/leaky.json",
+            "tests/guardrails/aws-samples-deny-bedrock-api-keys-longer-than-30-days.json",
+        ] {
+            let v = analysis(file, &[]);
+            let rows = v["create"].as_array().unwrap();
+            let mut services: Vec<&str> = Vec::new();
+            let mut next = 1;
+            for r in rows {
+                let service = r["service"].as_str().unwrap();
+                if !services.contains(&service) {
+                    assert_eq!(
+                        next, 1,
+                        "{file}: {service} starts before the last one ended"
+                    );
+                    services.push(service);
+                }
+                match r["age_days"].as_object() {
+                    Some(a) => {
+                        assert_eq!(a["min"], next, "{file}: {service}");
+                        next = a["max"].as_u64().unwrap() + 1;
+                    }
+                    None => {
+                        assert_eq!(next, 36_601, "{file}: {service} ends early");
+                        next = 1;
+                    }
+                }
+            }
+            assert!(services.contains(&"bedrock.amazonaws.com"));
+            assert_eq!(services.len(), 6);
+        }
+    }
+
+    #[test]
+    fn the_flags_change_who_and_where() {
+        let v = analysis(
+            "tests/guardrails/article.json",
+            &[
+                "--principal",
+                "arn:aws:iam::111122223333:user/bob",
+                "--user",
+                "ci-key",
+                "--region",
+                "eu-west-1",
+            ],
+        );
+        assert_eq!(v["user"], "ci-key");
+        let long = &v["use"][2];
+        assert_eq!(long["token_type"], "LONG_TERM");
+        assert_eq!(long["decision"], "allow");
+        let denied = v["create"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["decision"] == "explicit_deny")
+            .unwrap();
+        assert_eq!(
+            denied["message"],
+            "User: arn:aws:iam::111122223333:user/bob is not authorized to perform: \
+             iam:CreateServiceSpecificCredential on resource: user ci-key with an explicit deny \
+             in an identity-based policy"
+        );
+    }
+
+    #[test]
+    fn a_snapshot_keeps_the_answer_and_shows_what_a_change_lets_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let policies = std::fs::read_to_string("tests/guardrails/article.json").unwrap();
+        write(dir.path(), "g.json", &policies);
+        let g = dir.path().join("g.json");
+        let snap = dir.path().join("g.snap.json");
+        let (g, snap) = (g.to_str().unwrap(), snap.to_str().unwrap());
+        let o = keyward(&["guardrail", g, "--expect", snap, "--update"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let written: Value = serde_json::from_str(&std::fs::read_to_string(snap).unwrap()).unwrap();
+        assert_eq!(written, analysis(g, &[]));
+        let o = keyward(&["guardrail", g, "--expect", snap]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stdout(&o).contains("unchanged"));
+
+        // Loosen the age limit from 5 to 30 days.
+        write(dir.path(), "g.json", &policies.replace("\"5\"", "\"30\""));
+        let o = keyward(&["guardrail", g, "--expect", snap]);
+        assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+        let text = stdout(&o);
+        assert!(
+            text.contains(
+                "create bedrock.amazonaws.com ages 6-30: explicit_deny by identity -> allow"
+            ),
+            "{text}"
+        );
+        // Only those ages changed.
+        assert_eq!(text.matches("  create ").count(), 1, "{text}");
+
+        // A snapshot that is not one is bad input.
+        write(dir.path(), "g.snap.json", "{\"principal\": 1}");
+        let o = keyward(&["guardrail", g, "--expect", snap]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).contains("not a guardrail snapshot"),
+            "{}",
+            stderr(&o)
+        );
+    }
+
+    #[test]
+    fn bad_input_exits_2_and_says_where() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "text.json", "not json");
+        write(dir.path(), "array.json", "[]");
+        write(dir.path(), "nopolicies.json", "{\"id\": \"x\"}");
+        write(
+            dir.path(),
+            "badpolicy.json",
+            r#"{"policies": {"identity": [{"Version": "2012-10-17", "Statement": {"Effect": "allow", "Action": "*", "Resource": "*"}}]}}"#,
+        );
+        let d = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+        for (args, needle) in [
+            (
+                vec!["guardrail".to_string(), d("missing.json")],
+                "cannot read",
+            ),
+            (vec!["guardrail".into(), d("text.json")], "$: not JSON"),
+            (vec!["guardrail".into(), d("array.json")], "found an array"),
+            (
+                vec!["guardrail".into(), d("nopolicies.json")],
+                "no `policies` member",
+            ),
+            (
+                vec!["guardrail".into(), d("badpolicy.json")],
+                "$.policies.identity[0].Statement.Effect",
+            ),
+            (
+                vec![
+                    "guardrail".into(),
+                    "tests/guardrails/article.json".into(),
+                    "--principal".into(),
+                    "alice".into(),
+                ],
+                "--principal: not an ARN",
+            ),
+            (
+                vec![
+                    "guardrail".into(),
+                    "tests/guardrails/article.json".into(),
+                    "--user".into(),
+                    "a/b".into(),
+                ],
+                "--user:",
+            ),
+            (
+                vec![
+                    "guardrail".into(),
+                    "tests/guardrails/article.json".into(),
+                    "--update".into(),
+                ],
+                "--expect",
+            ),
+        ] {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let o = keyward(&args);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+            assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        }
+    }
+}

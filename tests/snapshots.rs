@@ -277,3 +277,31 @@ fn token_validation_errors() {
     }
     snap!("token_validation_errors", out);
 }
+
+/// `keyward guardrail --json` and its table on the shipped guardrails (tests/guardrails/): the
+/// article's, each aws-samples Bedrock SCP of fixtures/documented/, and the leaky one.
+#[test]
+fn guardrail_analyses() {
+    for name in [
+        "article",
+        "aws-samples-deny-bedrock-api-keys",
+        "aws-samples-deny-bedrock-long-term-api-keys",
+        "aws-samples-deny-bedrock-api-keys-longer-than-30-days",
+        "leaky",
+    ] {
+        let file = format!("tests/guardrails/{name}.json");
+        let json = crate::support::keyward(&["guardrail", &file, "--json"]);
+        assert_eq!(
+            json.status.code(),
+            Some(0),
+            "{}",
+            crate::support::stderr(&json)
+        );
+        snap!(format!("guardrail_{name}"), crate::support::stdout(&json));
+        let table = crate::support::keyward(&["guardrail", &file]);
+        snap!(
+            format!("guardrail_{name}_table"),
+            crate::support::stdout(&table)
+        );
+    }
+}

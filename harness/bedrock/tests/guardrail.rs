@@ -94,8 +94,14 @@ fn the_articles_guardrails_answer_as_the_issue_says() {
         [(1, 36_600, Allow), (0, 0, Allow)]
     );
     let denied = &rows(&a, BEDROCK_SERVICE)[1].answer;
-    let at = denied.statement.as_ref().expect("a deny names its statement");
-    assert_eq!((at.policy_type, at.policy, at.statement), (PolicyType::Identity, 2, 0));
+    let at = denied
+        .statement
+        .as_ref()
+        .expect("a deny names its statement");
+    assert_eq!(
+        (at.policy_type, at.policy, at.statement),
+        (PolicyType::Identity, 2, 0)
+    );
     assert_eq!(
         denied.message.as_deref(),
         Some(
@@ -110,7 +116,11 @@ fn the_articles_guardrails_answer_as_the_issue_says() {
         [LintId::NeverExpiringKeysPass, LintId::MantleNotCovered]
     );
     let lint = &a.lints[0];
-    assert!(lint.message.contains("bedrock.amazonaws.com"), "{}", lint.message);
+    assert!(
+        lint.message.contains("bedrock.amazonaws.com"),
+        "{}",
+        lint.message
+    );
     assert!(lint.message.contains("6-36600"), "{}", lint.message);
     assert!(lint.fix.contains("\"Null\""), "{}", lint.fix);
     assert_eq!(lint.at.as_ref().map(|s| s.policy), Some(2));
@@ -211,7 +221,10 @@ fn values_that_match_under_their_operator_are_not_reported() {
         &identity(&[
             allow_all(),
             deny(
-                json!(["bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"]),
+                json!([
+                    "bedrock:CallWithBearerToken",
+                    "bedrock-mantle:CallWithBearerToken"
+                ]),
                 json!({"StringEqualsIgnoreCase": {"bedrock:bearerTokenType": "short_term"},
                        "StringLike": {"bedrock-mantle:BearerTokenType": "SHORT*"}}),
             ),
@@ -241,12 +254,20 @@ fn other_keys_that_change_an_answer_are_listed_with_their_values() {
     let deps: Vec<(&str, Vec<&str>)> = a
         .depends_on
         .iter()
-        .map(|d| (d.key.as_str(), d.values.iter().map(String::as_str).collect()))
+        .map(|d| {
+            (
+                d.key.as_str(),
+                d.values.iter().map(String::as_str).collect(),
+            )
+        })
         .collect();
     assert_eq!(
         deps,
         [
-            ("aws:RequestedRegion", vec!["us-east-1", "us-west-2", "other"]),
+            (
+                "aws:RequestedRegion",
+                vec!["us-east-1", "us-west-2", "other"]
+            ),
             ("aws:MultiFactorAuthAge", vec!["3600", "other"]),
         ]
     );
@@ -333,18 +354,35 @@ mod brute_force {
     fn condition() -> impl Strategy<Value = (String, String, Value)> {
         let token = (
             string_op(),
-            prop::sample::select(vec!["bedrock:BearerTokenType", "bedrock-mantle:bearerTokenType"]),
-            prop::sample::subsequence(vec!["SHORT_TERM", "LONG_TERM", "short_term", "LONG*"], 1..=2),
+            prop::sample::select(vec![
+                "bedrock:BearerTokenType",
+                "bedrock-mantle:bearerTokenType",
+            ]),
+            prop::sample::subsequence(
+                vec!["SHORT_TERM", "LONG_TERM", "short_term", "LONG*"],
+                1..=2,
+            ),
         )
             .prop_map(|(op, k, v)| (op.to_string(), k.to_string(), json!(v)));
         let service = (
             string_op(),
             prop::sample::subsequence(
-                vec!["bedrock.amazonaws.com", "codecommit.amazonaws.com", "bedrock", "*.amazonaws.com"],
+                vec![
+                    "bedrock.amazonaws.com",
+                    "codecommit.amazonaws.com",
+                    "bedrock",
+                    "*.amazonaws.com",
+                ],
                 1..=2,
             ),
         )
-            .prop_map(|(op, v)| (op.to_string(), "iam:ServiceSpecificCredentialServiceName".to_string(), json!(v)));
+            .prop_map(|(op, v)| {
+                (
+                    op.to_string(),
+                    "iam:ServiceSpecificCredentialServiceName".to_string(),
+                    json!(v),
+                )
+            });
         let numeric = (
             prop::sample::select(vec![
                 "NumericEquals",
@@ -358,7 +396,11 @@ mod brute_force {
             prop::collection::vec(age_value(), 1..=2),
         )
             .prop_map(|(op, if_exists, v)| {
-                let op = if if_exists { format!("{op}IfExists") } else { op.to_string() };
+                let op = if if_exists {
+                    format!("{op}IfExists")
+                } else {
+                    op.to_string()
+                };
                 (op, AGE_KEY.to_string(), json!(v))
             });
         let age_text = (
@@ -366,10 +408,20 @@ mod brute_force {
             prop::sample::select(vec!["5", "30", "1*", "3?"]),
         )
             .prop_map(|(op, v)| (op.to_string(), AGE_KEY.to_string(), json!(v)));
-        let null = any::<bool>()
-            .prop_map(|b| ("Null".to_string(), AGE_KEY.to_string(), json!(b.to_string())));
-        let region = prop::sample::select(vec!["us-east-1", "eu-west-1"])
-            .prop_map(|r| ("StringEquals".to_string(), "aws:RequestedRegion".to_string(), json!(r)));
+        let null = any::<bool>().prop_map(|b| {
+            (
+                "Null".to_string(),
+                AGE_KEY.to_string(),
+                json!(b.to_string()),
+            )
+        });
+        let region = prop::sample::select(vec!["us-east-1", "eu-west-1"]).prop_map(|r| {
+            (
+                "StringEquals".to_string(),
+                "aws:RequestedRegion".to_string(),
+                json!(r),
+            )
+        });
         prop_oneof![3 => token, 2 => service, 4 => numeric, 1 => age_text, 1 => null, 1 => region]
     }
 
@@ -458,7 +510,11 @@ mod brute_force {
     }
 
     /// Every age of `service`, evaluated one by one and grouped into maximal ranges.
-    fn enumerate_ages(set: &PolicySet, subject: &Subject, service: &str) -> Vec<(u32, u32, String)> {
+    fn enumerate_ages(
+        set: &PolicySet,
+        subject: &Subject,
+        service: &str,
+    ) -> Vec<(u32, u32, String)> {
         let mut request = create(subject, service, Some(1)).create_request();
         let mut out: Vec<(u32, u32, String)> = Vec::new();
         for age in 1..=36_600u32 {
@@ -525,13 +581,20 @@ mod brute_force {
                     Some((*ages.start(), *ages.end(), answer_key(&r.answer)))
                 })
                 .collect();
-            prop_assert_eq!(&symbolic, &enumerate_ages(set, subject, service), "{}", service);
+            prop_assert_eq!(
+                &symbolic,
+                &enumerate_ages(set, subject, service),
+                "{}",
+                service
+            );
             let never = rows.last().expect("a never-expiring row");
             prop_assert!(never.ages.is_none());
             // Each row's message is the scenario's, at both ends of its range.
             for r in &rows {
                 let ends = match &r.ages {
-                    Some(ages) => vec![Some(i64::from(*ages.start())), Some(i64::from(*ages.end()))],
+                    Some(ages) => {
+                        vec![Some(i64::from(*ages.start())), Some(i64::from(*ages.end()))]
+                    }
                     None => vec![None],
                 };
                 for age in ends {
@@ -581,11 +644,14 @@ mod brute_force {
         check(&set, &Subject::default()).unwrap();
         let a = analyze(&set, &Subject::default());
         let shape = shape(&a, BEDROCK_SERVICE);
-        assert_eq!(&shape[..4], [
-            (1, 1, DecisionKind::ExplicitDeny),
-            (2, 9, DecisionKind::Allow),
-            (10, 19, DecisionKind::ExplicitDeny),
-            (20, 99, DecisionKind::Allow),
-        ]);
+        assert_eq!(
+            &shape[..4],
+            [
+                (1, 1, DecisionKind::ExplicitDeny),
+                (2, 9, DecisionKind::Allow),
+                (10, 19, DecisionKind::ExplicitDeny),
+                (20, 99, DecisionKind::Allow),
+            ]
+        );
     }
 }

@@ -9,7 +9,7 @@ pub mod stream;
 mod write;
 
 pub(crate) use read::read_item;
-pub use read::{read_cases, read_file, read_policies, CaseSource};
+pub use read::{read_cases, read_file, read_policies, read_policies_file, CaseSource};
 
 use keyward_bedrock::Outcome;
 use keyward_bedrock::{Scenario, ScenarioResult};

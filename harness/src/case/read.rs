@@ -405,6 +405,35 @@ pub fn read_policies(v: &Value) -> Result<PolicySet, CaseError> {
     })
 }
 
+/// Reads the `policies` member of a file holding one JSON object: a case, or the minimal
+/// `{"policies": {...}}`. Its other members are not read.
+pub fn read_policies_file(file: &str, text: &str) -> Result<PolicySet, CaseError> {
+    let error = |path: &str, message: String| CaseError {
+        file: file.into(),
+        case: None,
+        path: path.into(),
+        message,
+    };
+    let v: Value = serde_json::from_str(text).map_err(|e| error("$", format!("not JSON: {e}")))?;
+    let Value::Object(o) = &v else {
+        return Err(error(
+            "$",
+            format!(
+                "must be one JSON object with a `policies` member, found {}",
+                super::json::kind(&v)
+            ),
+        ));
+    };
+    let Some(policies) = o.get("policies") else {
+        return Err(error(
+            "$",
+            "no `policies` member: a guardrail file is a case, or {\"policies\": {...}}".into(),
+        ));
+    };
+    parse_policies(&Json::from_value(policies))
+        .map_err(|Fail { path, message }| error(&path, message))
+}
+
 fn parse_policies(v: &Json<'_>) -> Result<PolicySet, Fail> {
     let root = At::Path("$.policies");
     let o = as_object(v, &root)?;

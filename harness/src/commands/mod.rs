@@ -4,6 +4,7 @@
 pub mod check;
 pub mod eval;
 pub mod explain;
+pub mod guardrail;
 pub mod live;
 pub mod runner_policy;
 

@@ -1,12 +1,13 @@
 //! The other condition keys an answer depends on: each key the policies test, besides the
 //! domain's own, set in every request to each value that could answer differently (each
 //! constant it is compared with, a number on either side of a numeric or date threshold, a
-//! value equal to none, and no value at all), one key at a time.
+//! value equal to none, and no value at all), one key at a time. A misspelling of a domain
+//! key is left out: no request carries it.
 
 use keyward_iam::{KeyType, PolicySet};
 
 use super::{ages::AGE_KEY, Dependency, Variation};
-use crate::guardrail::lint::{SERVICE_KEY, TOKEN_TYPE_KEYS};
+use crate::guardrail::lint::{misspelled_domain_key, SERVICE_KEY, TOKEN_TYPE_KEYS};
 
 /// A value no policy compares with.
 const OTHER_VALUE: &str = "keyward-other-value";
@@ -25,7 +26,11 @@ pub(super) fn dependencies(
         .collect();
     let mut out = Vec::new();
     for kv in set.condition_values() {
-        if domain_keys.iter().any(|k| k.eq_ignore_ascii_case(&kv.key)) {
+        // A misspelled key is never present (condition-key-never-present says so): setting
+        // it would answer a question no request asks.
+        if domain_keys.iter().any(|k| k.eq_ignore_ascii_case(&kv.key))
+            || misspelled_domain_key(&kv.key).is_some()
+        {
             continue;
         }
         let mut values: Vec<String> = Vec::new();

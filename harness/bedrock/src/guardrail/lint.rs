@@ -134,7 +134,10 @@ fn never_expiring(analysis: &Analysis) -> Vec<Lint> {
     let mut groups: Vec<(Option<StatementRef>, Vec<&str>, String)> = Vec::new();
     let mut rows = analysis.creates.as_slice();
     while let Some(first) = rows.first() {
-        let n = rows.iter().take_while(|r| r.service == first.service).count();
+        let n = rows
+            .iter()
+            .take_while(|r| r.service == first.service)
+            .count();
         let (service_rows, rest) = rows.split_at(n);
         rows = rest;
         let never = service_rows.iter().find(|r| r.ages.is_none());
@@ -244,7 +247,10 @@ fn operator_text(c: &Condition) -> String {
 }
 
 fn token_type_value(at: &StatementRef, c: &Condition) -> Vec<Lint> {
-    if !TOKEN_TYPE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(c.key())) {
+    if !TOKEN_TYPE_KEYS
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(c.key()))
+    {
         return Vec::new();
     }
     let types = [TokenType::ShortTerm.as_str(), TokenType::LongTerm.as_str()];
@@ -325,6 +331,15 @@ fn action_carries(keys: &[&str], key: &str) -> bool {
     })
 }
 
+/// The domain key that `key` misspells (one or two edits away), if any.
+pub(crate) fn misspelled_domain_key(key: &str) -> Option<&'static str> {
+    let lc = key.to_ascii_lowercase();
+    domain_keys().find(|k| {
+        let d = strsim::levenshtein(&lc, &k.to_ascii_lowercase());
+        d > 0 && d <= 2
+    })
+}
+
 fn key_never_present(at: &StatementRef, s: &Statement, c: &Condition) -> Option<Lint> {
     let key = c.key();
     if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
@@ -334,11 +349,7 @@ fn key_never_present(at: &StatementRef, s: &Statement, c: &Condition) -> Option<
         return None;
     }
     // A near miss of a domain key is a misspelling wherever it stands.
-    let lc = key.to_ascii_lowercase();
-    if let Some(meant) = domain_keys().find(|k| {
-        let d = strsim::levenshtein(&lc, &k.to_ascii_lowercase());
-        d > 0 && d <= 2
-    }) {
+    if let Some(meant) = misspelled_domain_key(key) {
         return Some(Lint {
             id: LintId::ConditionKeyNeverPresent,
             message: format!("{key} is not a condition key, so no request carries it"),
@@ -382,7 +393,9 @@ fn key_never_present(at: &StatementRef, s: &Statement, c: &Condition) -> Option<
                 actions
                     .iter()
                     .flat_map(|(_, keys)| keys.iter())
-                    .map(|k| k.strip_suffix('/').map_or(k.to_string(), |p| format!("{p}/<tag>")))
+                    .map(|k| k
+                        .strip_suffix('/')
+                        .map_or(k.to_string(), |p| format!("{p}/<tag>")))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -396,9 +409,8 @@ fn key_never_present(at: &StatementRef, s: &Statement, c: &Condition) -> Option<
 fn names_only_domain_actions(s: &Statement) -> bool {
     let block = s.action();
     !block.is_negated()
-        && block.patterns().iter().all(|p| {
-            ACTION_KEYS
-                .iter()
-                .any(|(a, _)| a.eq_ignore_ascii_case(p))
-        })
+        && block
+            .patterns()
+            .iter()
+            .all(|p| ACTION_KEYS.iter().any(|(a, _)| a.eq_ignore_ascii_case(p)))
 }

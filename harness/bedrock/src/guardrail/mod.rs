@@ -263,10 +263,8 @@ fn answer_create(set: &PolicySet, scenario: &CreateKeyScenario, request: &Reques
 /// [`CreateKeyScenario::create_request`] adds it.
 fn with_age(request: &Request, age: u32) -> Request {
     let mut r = request.clone();
-    r.context.insert(
-        ages::AGE_KEY,
-        ContextValue::single(age.to_string()),
-    );
+    r.context
+        .insert(ages::AGE_KEY, ContextValue::single(age.to_string()));
     r
 }
 
@@ -313,20 +311,23 @@ pub fn analyze(set: &PolicySet, subject: &Subject) -> Analysis {
         .collect();
     let mut creates = Vec::new();
     for ((scenario, _), (per_class, never)) in domain.creates.iter().zip(&base.creates) {
-        creates.extend(ages::merge(&classes, per_class).into_iter().map(|(ages, answer)| {
-            CreateRow {
-                service: scenario.service.clone(),
-                ages: Some(ages),
-                answer,
-            }
-        }));
+        creates.extend(
+            ages::merge(&classes, per_class)
+                .into_iter()
+                .map(|(ages, answer)| CreateRow {
+                    service: scenario.service.clone(),
+                    ages: Some(ages),
+                    answer,
+                }),
+        );
         creates.push(CreateRow {
             service: scenario.service.clone(),
             ages: None,
             answer: never.clone(),
         });
     }
-    let depends_on = depends::dependencies(set, |v| answers(set, &domain, &classes, Some(v)) != base);
+    let depends_on =
+        depends::dependencies(set, |v| answers(set, &domain, &classes, Some(v)) != base);
     let mut analysis = Analysis {
         subject: subject.clone(),
         uses,

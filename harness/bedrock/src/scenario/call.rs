@@ -297,7 +297,8 @@ impl CallScenario {
     /// the endpoint's namespace on `*`, carrying the token type.
     pub fn bearer_request(&self, principal: &str, token_type: TokenType) -> Request {
         let ns = self.endpoint.namespace();
-        let mut call = self.base_request(principal, format!("{ns}:CallWithBearerToken"), "*".into());
+        let mut call =
+            self.base_request(principal, format!("{ns}:CallWithBearerToken"), "*".into());
         // The token-type key exists on this request only (assumption B-BEARER-TYPE-ONLY-FIRST).
         call.context.insert(
             &format!("{ns}:BearerTokenType"),
@@ -317,11 +318,7 @@ impl CallScenario {
                 .and_then(Arn::account_id)
                 .unwrap_or("123456789012");
             for r in self.model_resources(account) {
-                out.push(self.base_request(
-                    out[0].principal(),
-                    self.operation.action().into(),
-                    r,
-                ));
+                out.push(self.base_request(out[0].principal(), self.operation.action().into(), r));
             }
         }
         out

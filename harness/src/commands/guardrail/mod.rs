@@ -1,0 +1,420 @@
+//! `keyward guardrail FILE`: which Bedrock API keys a set of policies lets be used and created,
+//! what else the answer depends on, and the loopholes; as a table, as JSON (docs/cli.md), or
+//! compared with a committed snapshot (`--expect`).
+
+use std::io::Write;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+
+use keyward_bedrock::guardrail::{analyze, Analysis, Answer, Lint, Subject};
+use keyward_bedrock::UserName;
+use keyward_iam::{Arn, PolicySet, PolicyType, StatementRef};
+use serde::{Deserialize, Serialize};
+
+mod diff;
+
+use super::{EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
+use crate::case::{read_file, read_policies_file};
+
+/// What `keyward guardrail` was asked.
+#[derive(Debug, Clone)]
+pub struct GuardrailArgs {
+    pub file: PathBuf,
+    pub principal: String,
+    pub user: String,
+    pub region: String,
+    pub json: bool,
+    pub expect: Option<PathBuf>,
+    pub update: bool,
+}
+
+/// The `--json` answer and the snapshot's format: docs/cli.md, "keyward guardrail". Field
+/// order is the contract's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub principal: String,
+    pub user: String,
+    pub region: String,
+    #[serde(rename = "use")]
+    pub uses: Vec<UseJson>,
+    pub create: Vec<CreateJson>,
+    pub depends_on: Vec<DependsJson>,
+    pub lints: Vec<LintJson>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UseJson {
+    pub token_type: String,
+    pub endpoint: String,
+    #[serde(flatten)]
+    pub answer: AnswerJson,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateJson {
+    pub service: String,
+    /// `None`: the key that never expires.
+    pub age_days: Option<AgeRange>,
+    #[serde(flatten)]
+    pub answer: AnswerJson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgeRange {
+    pub min: u32,
+    pub max: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnswerJson {
+    pub decision: String,
+    pub by: Option<String>,
+    pub message: Option<String>,
+    /// The Deny statement that decided an explicit deny.
+    pub statement: Option<StatementJson>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementJson {
+    /// The policy's JSON path in FILE, e.g. `$.policies.scp[0][1]`.
+    pub policy: String,
+    /// The statement's index in the policy.
+    pub index: usize,
+    pub sid: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DependsJson {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintJson {
+    pub id: String,
+    pub message: String,
+    pub fix: String,
+    pub policy: Option<String>,
+    pub statement: Option<usize>,
+    pub sid: Option<String>,
+    pub assumptions: Vec<String>,
+}
+
+/// The JSON path of the policy a statement sits in.
+pub fn policy_path(r: &StatementRef) -> String {
+    let level = r.level.unwrap_or(0);
+    match r.policy_type {
+        PolicyType::Identity => format!("$.policies.identity[{}]", r.policy),
+        PolicyType::PermissionsBoundary => "$.policies.permissions_boundary".into(),
+        PolicyType::Session => format!("$.policies.session[{}]", r.policy),
+        PolicyType::Scp => format!("$.policies.scp[{level}][{}]", r.policy),
+        PolicyType::Rcp => format!("$.policies.rcp[{level}][{}]", r.policy),
+        PolicyType::Resource => format!("$.policies.resource[{}]", r.policy),
+        _ => format!("$.policies.{}[{}]", r.policy_type.as_str(), r.policy),
+    }
+}
+
+fn statement_json(set: &PolicySet, r: &StatementRef) -> StatementJson {
+    StatementJson {
+        policy: policy_path(r),
+        index: r.statement,
+        sid: r.sid(set).map(str::to_string),
+    }
+}
+
+fn answer_json(set: &PolicySet, a: &Answer) -> AnswerJson {
+    AnswerJson {
+        decision: a.decision.as_str().into(),
+        by: a.by.map(|b| b.as_str().into()),
+        message: a.message.clone(),
+        statement: a.statement.as_ref().map(|s| statement_json(set, s)),
+    }
+}
+
+fn lint_json(set: &PolicySet, l: &Lint) -> LintJson {
+    LintJson {
+        id: l.id.as_str().into(),
+        message: l.message.clone(),
+        fix: l.fix.clone(),
+        policy: l.at.as_ref().map(policy_path),
+        statement: l.at.as_ref().map(|s| s.statement),
+        sid: l.at.as_ref().and_then(|s| s.sid(set)).map(str::to_string),
+        assumptions: l.assumptions.iter().map(|a| a.to_string()).collect(),
+    }
+}
+
+impl Report {
+    /// The analysis in the contract's shape.
+    pub fn new(set: &PolicySet, a: &Analysis) -> Report {
+        Report {
+            principal: a.subject.principal.clone(),
+            user: a.subject.user.to_string(),
+            region: a.subject.region.clone(),
+            uses: a
+                .uses
+                .iter()
+                .map(|r| UseJson {
+                    token_type: r.token_type.as_str().into(),
+                    endpoint: r.endpoint.name().into(),
+                    answer: answer_json(set, &r.answer),
+                })
+                .collect(),
+            create: a
+                .creates
+                .iter()
+                .map(|r| CreateJson {
+                    service: r.service.to_string(),
+                    age_days: r.ages.as_ref().map(|x| AgeRange {
+                        min: *x.start(),
+                        max: *x.end(),
+                    }),
+                    answer: answer_json(set, &r.answer),
+                })
+                .collect(),
+            depends_on: a
+                .depends_on
+                .iter()
+                .map(|d| DependsJson {
+                    key: d.key.clone(),
+                    values: d.values.clone(),
+                })
+                .collect(),
+            lints: a.lints.iter().map(|l| lint_json(set, l)).collect(),
+        }
+    }
+
+    /// Pretty JSON with a final newline: the snapshot's text.
+    pub fn to_pretty(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a report serializes");
+        s.push('\n');
+        s
+    }
+}
+
+/// The subject from the arguments, or what is wrong with them.
+fn subject(args: &GuardrailArgs) -> Result<Subject, String> {
+    if args.principal.parse::<Arn>().is_err() {
+        return Err(format!(
+            "--principal: not an ARN: {:?} (e.g. {})",
+            args.principal,
+            Subject::DEFAULT_PRINCIPAL
+        ));
+    }
+    let user = UserName::new(&args.user).map_err(|e| format!("--user: {e}"))?;
+    let region_ok = !args.region.is_empty()
+        && args
+            .region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !region_ok {
+        return Err(format!(
+            "--region: not a Region name: {:?} (e.g. us-east-1)",
+            args.region
+        ));
+    }
+    Ok(Subject {
+        principal: args.principal.clone(),
+        user,
+        region: args.region.clone(),
+    })
+}
+
+/// Runs the command; the exit code of docs/cli.md.
+pub fn run(args: &GuardrailArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let subject = match subject(args) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let set = match read_file(&args.file)
+        .and_then(|text| read_policies_file(&args.file.display().to_string(), &text))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let analysis = analyze(&set, &subject);
+    let report = Report::new(&set, &analysis);
+    match &args.expect {
+        Some(snapshot) if args.update => match std::fs::write(snapshot, report.to_pretty()) {
+            Ok(()) => {
+                let _ = writeln!(out, "wrote {}", snapshot.display());
+                EXIT_OK
+            }
+            Err(e) => {
+                let _ = writeln!(err, "error: {}: cannot write: {e}", snapshot.display());
+                EXIT_BAD_INPUT
+            }
+        },
+        Some(snapshot) => compare(snapshot, &report, out, err),
+        None => {
+            let text = if args.json {
+                report.to_pretty()
+            } else {
+                table(&set, &analysis)
+            };
+            let _ = out.write_all(text.as_bytes());
+            EXIT_OK
+        }
+    }
+}
+
+fn read_snapshot(path: &Path) -> Result<Report, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}: not a guardrail snapshot (docs/cli.md, \"keyward guardrail\"): {e}",
+            path.display()
+        )
+    })
+}
+
+fn compare(snapshot: &Path, now: &Report, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let before = match read_snapshot(snapshot) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if &before == now {
+        let _ = writeln!(out, "{}: unchanged", snapshot.display());
+        return EXIT_OK;
+    }
+    let lines = diff::diff(&before, now);
+    let _ = writeln!(
+        out,
+        "{}: the guardrail's answer changed ({} difference{}; `--update` accepts it):",
+        snapshot.display(),
+        lines.len(),
+        if lines.len() == 1 { "" } else { "s" }
+    );
+    for l in lines {
+        let _ = writeln!(out, "  {l}");
+    }
+    EXIT_DISAGREE
+}
+
+/// `allow`, or `explicit_deny by scp`.
+pub fn verdict_text(decision: &str, by: Option<&str>) -> String {
+    match by {
+        Some(b) => format!("{decision} by {b}"),
+        None => decision.to_string(),
+    }
+}
+
+fn where_text(set: &PolicySet, s: Option<&StatementRef>) -> String {
+    match s {
+        Some(r) => {
+            let name = set
+                .policy(r)
+                .and_then(|p| p.meta().name.as_deref())
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            let sid = r.sid(set).map(|s| format!(" \"{s}\"")).unwrap_or_default();
+            format!("  {}{name} statement {}{sid}", policy_path(r), r.statement)
+        }
+        None => String::new(),
+    }
+}
+
+fn ages_text(r: &Option<RangeInclusive<u32>>) -> String {
+    match r {
+        Some(x) if x.start() == x.end() => x.start().to_string(),
+        Some(x) => format!("{}-{}", x.start(), x.end()),
+        None => "never expires".into(),
+    }
+}
+
+/// The terminal form: a table per question, then what else matters, then the lints.
+pub fn table(set: &PolicySet, a: &Analysis) -> String {
+    let mut s = format!(
+        "principal {}\nuser {} ({})\nregion {}\n\n",
+        a.subject.principal,
+        a.subject.user,
+        a.subject.user_arn(),
+        a.subject.region
+    );
+    s.push_str("Using a key (CallWithBearerToken; a long-term key calls as its user)\n");
+    for r in &a.uses {
+        let v = verdict_text(r.answer.decision.as_str(), r.answer.by.map(|b| b.as_str()));
+        s.push_str(&format!(
+            "  {:<10}  {:<15}  {v}{}\n",
+            r.token_type.as_str(),
+            r.endpoint.name(),
+            where_text(set, r.answer.statement.as_ref())
+        ));
+    }
+    s.push_str("\nCreating a long-term key (CreateServiceSpecificCredential; age in days)\n");
+    // Services whose rows read alike are printed once.
+    let mut groups: Vec<(Vec<String>, Vec<&keyward_bedrock::guardrail::CreateRow>)> = Vec::new();
+    let mut rows = a.creates.as_slice();
+    while let Some(first) = rows.first() {
+        let n = rows
+            .iter()
+            .take_while(|r| r.service == first.service)
+            .count();
+        let (mine, rest) = rows.split_at(n);
+        rows = rest;
+        let same = |g: &[&keyward_bedrock::guardrail::CreateRow]| {
+            g.len() == mine.len()
+                && g.iter()
+                    .zip(mine)
+                    .all(|(x, y)| x.ages == y.ages && x.answer == y.answer)
+        };
+        match groups.iter_mut().find(|(_, g)| same(g)) {
+            Some((names, _)) => names.push(first.service.to_string()),
+            None => groups.push((vec![first.service.to_string()], mine.iter().collect())),
+        }
+    }
+    for (names, rows) in groups {
+        s.push_str(&format!("  {}\n", names.join(", ")));
+        for r in rows {
+            let v = verdict_text(r.answer.decision.as_str(), r.answer.by.map(|b| b.as_str()));
+            s.push_str(&format!(
+                "    {:<13}  {v}{}\n",
+                ages_text(&r.ages),
+                where_text(set, r.answer.statement.as_ref())
+            ));
+        }
+    }
+    s.push_str("\nDepends on\n");
+    if a.depends_on.is_empty() {
+        s.push_str("  no other condition key changes an answer\n");
+    }
+    for d in &a.depends_on {
+        s.push_str(&format!("  {}: {}\n", d.key, d.values.join(", ")));
+    }
+    s.push_str(&format!("\nLints ({})\n", a.lints.len()));
+    if a.lints.is_empty() {
+        s.push_str("  none\n");
+    }
+    for l in &a.lints {
+        s.push_str(&format!(
+            "  {}{}\n    {}\n    fix: {}\n",
+            l.id,
+            where_text(set, l.at.as_ref()),
+            l.message,
+            l.fix
+        ));
+        if !l.assumptions.is_empty() {
+            s.push_str(&format!(
+                "    rests on {} (docs/aws-behaviour.md)\n",
+                l.assumptions.join(", ")
+            ));
+        }
+    }
+    s
+}
