@@ -247,6 +247,9 @@ fn other_keys_that_change_an_answer_are_listed_with_their_values() {
          "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]}}},
         {"Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*",
          "Condition": {"NumericGreaterThan": {"aws:MultiFactorAuthAge": 3600}}},
+        // Only whether the key is there matters: no value is listed, absence is.
+        {"Effect": "Deny", "Action": "bedrock-mantle:CallWithBearerToken", "Resource": "*",
+         "Condition": {"Null": {"aws:MultiFactorAuthPresent": "true"}}},
         // Tested, but it changes nothing: the statement's action is never requested.
         {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
          "Condition": {"StringEquals": {"aws:PrincipalTag/team": "ml"}}}]}));
@@ -269,6 +272,7 @@ fn other_keys_that_change_an_answer_are_listed_with_their_values() {
                 vec!["us-east-1", "us-west-2", "other"]
             ),
             ("aws:MultiFactorAuthAge", vec!["3600", "other"]),
+            ("aws:MultiFactorAuthPresent", vec!["other", "absent"]),
         ]
     );
     // The default region is allowed; another one would be denied.
@@ -618,7 +622,7 @@ mod brute_force {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig::with_cases(16))]
 
         #[test]
         fn the_symbolic_answer_is_the_enumerated_one(set in policy_set(), eu in any::<bool>()) {

@@ -236,16 +236,6 @@ fn values_matching_none(c: &Condition, candidates: &[&str]) -> Vec<String> {
         .collect()
 }
 
-fn operator_text(c: &Condition) -> String {
-    let op = c.operator();
-    format!(
-        "{}{:?}{}",
-        op.qualifier().map_or("", |q| q.prefix()),
-        op.base(),
-        if op.if_exists() { "IfExists" } else { "" }
-    )
-}
-
 fn token_type_value(at: &StatementRef, c: &Condition) -> Vec<Lint> {
     if !TOKEN_TYPE_KEYS
         .iter()
@@ -268,7 +258,7 @@ fn token_type_value(at: &StatementRef, c: &Condition) -> Vec<Lint> {
                 message: format!(
                     "{} on {} compares with \"{v}\", which no key carries: the token types are \
                      SHORT_TERM and LONG_TERM, upper case with an underscore",
-                    operator_text(c),
+                    c.operator(),
                     c.key()
                 ),
                 fix: match meant {
@@ -298,7 +288,7 @@ fn service_name_value(at: &StatementRef, c: &Condition) -> Vec<Lint> {
                 message: format!(
                     "{} on {} compares with \"{v}\", which is not the name of a service that \
                      takes service-specific credentials ({})",
-                    operator_text(c),
+                    c.operator(),
                     c.key(),
                     SUPPORTED_SERVICES.join(", ")
                 ),

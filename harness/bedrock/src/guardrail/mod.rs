@@ -5,7 +5,7 @@
 //!
 //! Exact by partition: the constants the policies compare the age with split 1..=36600 into
 //! classes on which every condition on the age holds or fails alike, so one representative of
-//! each class is evaluated with the real evaluator ([`ages`]). The requests are the ones the
+//! each class is evaluated with the real evaluator (module `ages`). The requests are the ones the
 //! scenarios expand into ([`CallScenario::bearer_request`], [`CreateKeyScenario::create_request`]),
 //! so an analysis and a scenario never disagree.
 
@@ -144,13 +144,16 @@ pub struct Dependency {
     /// The key as first written in the policies.
     pub key: String,
     /// The values the policies compare it with (thresholds, for numbers and dates), then
-    /// [`Dependency::OTHER`].
+    /// [`Dependency::OTHER`], then [`Dependency::ABSENT`] when a request without the key answers
+    /// otherwise than one with an unlisted value.
     pub values: Vec<String>,
 }
 
 impl Dependency {
     /// Stands for every value equal to none of the listed ones.
     pub const OTHER: &'static str = "other";
+    /// Stands for a request without the key.
+    pub const ABSENT: &'static str = "absent";
 }
 
 /// The whole answer.
@@ -327,7 +330,7 @@ pub fn analyze(set: &PolicySet, subject: &Subject) -> Analysis {
         });
     }
     let depends_on =
-        depends::dependencies(set, |v| answers(set, &domain, &classes, Some(v)) != base);
+        depends::dependencies(set, &base, |v| answers(set, &domain, &classes, Some(v)));
     let mut analysis = Analysis {
         subject: subject.clone(),
         uses,
