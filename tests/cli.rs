@@ -859,7 +859,16 @@ mod guardrail {
                     "--principal".into(),
                     "alice".into(),
                 ],
-                "--principal: not an ARN",
+                "--principal: not the ARN of an IAM user, role or role session",
+            ),
+            (
+                vec![
+                    "guardrail".into(),
+                    "tests/guardrails/article.json".into(),
+                    "--principal".into(),
+                    "arn:aws:s3:::bucket".into(),
+                ],
+                "--principal: not the ARN",
             ),
             (
                 vec![
@@ -885,4 +894,16 @@ mod guardrail {
             assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
         }
     }
+}
+
+#[test]
+fn the_readme_shows_the_articles_guardrails_as_keyward_prints_them() {
+    let o = keyward(&["guardrail", "tests/guardrails/article.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&stdout(&o)),
+        "README's \"Is my guardrail right?\" shows another output than:\n{}",
+        stdout(&o)
+    );
 }

@@ -128,6 +128,20 @@ impl Condition {
         self.values_with_templates().any(|(_, t)| t.is_some())
     }
 
+    /// Every number a literal value reads as: under keyward's numeric syntax, and under the
+    /// wider syntax of the other reading of A-NUMERIC-SYNTAX (exponents, blanks, a number
+    /// followed by text), whatever the operator. What splits a numeric key's values into
+    /// classes on which the condition answers alike under both readings.
+    pub fn numbers(&self) -> impl Iterator<Item = f64> + '_ {
+        self.literals().flat_map(|l| {
+            let strict = crate::condition::numeric::parse(&l);
+            let lenient = crate::condition::numeric::lenient(&l);
+            [strict, lenient.filter(|x| Some(*x) != strict)]
+                .into_iter()
+                .flatten()
+        })
+    }
+
     /// For each policy value in order, whether it matches `request_value` under the operator's
     /// positive form (`StringEquals` for `StringNotEquals`, without a set qualifier or
     /// `IfExists`): the question "can this value ever match that one?". `None` for a value
@@ -328,10 +342,21 @@ mod tests {
         assert_eq!(op.key_type(), Some(KeyType::Numeric));
         assert_eq!(cs[0].key(), "iam:ServiceSpecificCredentialAgeDays");
         assert_eq!(cs[0].literals().collect::<Vec<_>>(), ["5", "30"]);
+        assert_eq!(cs[0].numbers().collect::<Vec<_>>(), [5.0, 30.0]);
         // A value with a variable is not a literal; the variable's key is reported.
         assert_eq!(cs[1].literals().count(), 0);
         assert_eq!(p.variables().collect::<Vec<_>>(), ["aws:principaltag/team"]);
         assert!(!cs[0].has_variables() && cs[1].has_variables());
+    }
+
+    #[test]
+    fn numbers_read_both_ways() {
+        let p = policy(
+            json!({"Statement": {"Effect": "Deny", "Action": "*", "Resource": "*",
+            "Condition": {"NumericLessThan": {"n": ["30days", " 5", "1e1", "7", "x"]}}}}),
+        );
+        let c = p.conditions().next().unwrap();
+        assert_eq!(c.numbers().collect::<Vec<_>>(), [30.0, 5.0, 10.0, 7.0]);
     }
 
     #[test]

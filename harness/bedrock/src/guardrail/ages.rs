@@ -5,11 +5,14 @@
 //! the ages strictly between two neighbouring marks form one class. No constant lies strictly
 //! inside such a gap (its floor or its ceiling would be a mark inside it), so every age of a gap
 //! compares alike with every constant. String equality with a number's text is the same
-//! question (`"5"` equals the age 5 only), so it is marked the same way.
+//! question (`"5"` equals the age 5 only), so it is marked the same way. Numbers are read as
+//! the evaluator reads them under both readings of A-NUMERIC-SYNTAX (`"30days"` is 30 under the
+//! wider one), so what an answer rests on is constant on a class too.
 //!
-//! Anything else on the age (a wildcard pattern such as `1*`, a date, a policy variable reading
-//! some key, a variable reading the age itself) is not constant on such gaps; the analysis then
-//! falls back to one class per age, which is exact and slower.
+//! Anything else on the age (a wildcard pattern such as `1*`; a date, Bool, IP, binary or ARN
+//! operator; a policy variable in a value; a variable anywhere that reads the age) is not
+//! known to be constant on such gaps; the analysis then falls back to one class per age, which
+//! is exact and slower.
 
 use std::collections::BTreeSet;
 use std::ops::RangeInclusive;
@@ -58,12 +61,10 @@ fn marks(set: &PolicySet) -> Option<BTreeSet<u32>> {
         if op.family() == Family::Null {
             continue;
         }
-        for l in c.literals() {
-            // Rust's float syntax is wider than IAM's numbers (and than an age's text): a
-            // mark too many only splits a class.
-            let Ok(x) = l.trim().parse::<f64>() else {
-                continue;
-            };
+        // Each number a value reads as, under either reading of IAM's numeric syntax (what
+        // the assumptions an answer rests on are computed with): a mark too many only splits
+        // a class.
+        for x in c.numbers() {
             for m in [x.floor(), x.ceil()] {
                 if (1.0..=f64::from(MAX_AGE)).contains(&m) {
                     marks.insert(m as u32);

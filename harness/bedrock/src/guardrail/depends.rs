@@ -1,11 +1,12 @@
 //! The other condition keys an answer depends on: each key the policies test, besides the
 //! domain's own, set in every request to each value that could answer differently (each
 //! constant it is compared with, a number on either side of a numeric or date threshold, a
-//! value equal to none, and no value at all), one key at a time. `absent` is listed when a
+//! value equal to none, and no value at all), one key at a time. Keys read only through policy
+//! variables are varied too (to a value equal to none, and to none). `absent` is listed when a
 //! request without the key answers otherwise than one with an unlisted value. A misspelling of a domain
 //! key is left out: no request carries it.
 
-use keyward_iam::{Family, KeyType, PolicySet};
+use keyward_iam::{Family, KeyType, PolicySet, Request};
 
 use super::{ages::AGE_KEY, Dependency, Variation};
 use crate::guardrail::lint::{misspelled_domain_key, SERVICE_KEY, TOKEN_TYPE_KEYS};
@@ -20,14 +21,18 @@ pub(super) fn dependencies<A: PartialEq>(
     baseline: &A,
     answers: impl Fn(Variation<'_>) -> A,
 ) -> Vec<Dependency> {
-    let uses = set.key_uses().unwrap_or_default();
     let domain_keys: Vec<&str> = TOKEN_TYPE_KEYS
         .iter()
         .copied()
         .chain([SERVICE_KEY, AGE_KEY])
         .collect();
     let mut out = Vec::new();
-    for (key, mut values) in tested_keys(set) {
+    for Tested {
+        key,
+        mut values,
+        key_type,
+    } in tested_keys(set)
+    {
         // A misspelled key is never present (condition-key-never-present says so): setting
         // it would answer a question no request asks.
         if domain_keys.iter().any(|k| k.eq_ignore_ascii_case(&key))
@@ -35,20 +40,32 @@ pub(super) fn dependencies<A: PartialEq>(
         {
             continue;
         }
-        let key_type = uses.get(&key.to_ascii_lowercase()).map(|u| u.key_type);
-        let mut candidates: Vec<Option<String>> = values.iter().cloned().map(Some).collect();
+        let mut candidates: Vec<String> = values.clone();
         for v in &values {
-            candidates.extend(neighbours(key_type, v).into_iter().map(Some));
+            candidates.extend(neighbours(key_type, v));
         }
+        let other_value = match key_type {
+            // Numbers and dates: the neighbours of each threshold are the other values.
+            Some(KeyType::Numeric | KeyType::Date) => None,
+            Some(KeyType::Boolean) => {
+                candidates.extend(["true".into(), "false".into()]);
+                None
+            }
+            Some(KeyType::Ip) => {
+                candidates.push("2001:db8::1".into());
+                Some("192.0.2.1")
+            }
+            _ => Some(OTHER_VALUE),
+        };
         let with = |value: Option<&str>| answers(Variation { key: &key, value });
-        let other = with(Some(OTHER_VALUE));
+        let other = other_value.map(|v| with(Some(v)));
         let absent = with(None);
-        let matters = other != *baseline
+        let matters = other.as_ref().is_some_and(|o| o != baseline)
             || absent != *baseline
-            || candidates.iter().any(|c| with(c.as_deref()) != *baseline);
+            || candidates.iter().any(|c| with(Some(c)) != *baseline);
         if matters {
             values.push(Dependency::OTHER.into());
-            if absent != other {
+            if other.as_ref().is_some_and(|o| *o != absent) {
                 values.push(Dependency::ABSENT.into());
             }
             out.push(Dependency { key, values });
@@ -57,29 +74,68 @@ pub(super) fn dependencies<A: PartialEq>(
     out
 }
 
-/// Every tested key (first spelling, keys merged case-insensitively, in the order first
-/// tested) with the literal values it is compared with, without repeats. `Null`'s `true` and
-/// `false` say whether the key is present, not what it holds, so they are not values.
-fn tested_keys(set: &PolicySet) -> Vec<(String, Vec<String>)> {
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for c in set.conditions() {
-        let i = match out
-            .iter()
-            .position(|(k, _)| k.eq_ignore_ascii_case(c.key()))
-        {
-            Some(i) => i,
-            None => {
-                out.push((c.key().to_string(), Vec::new()));
-                out.len() - 1
-            }
-        };
-        if c.operator().family() == Family::Null {
-            continue;
+/// A key the policies test.
+struct Tested {
+    /// As first written.
+    key: String,
+    /// The literal values it is compared with, without repeats.
+    values: Vec<String>,
+    /// The type its first typed operator reads it as.
+    key_type: Option<KeyType>,
+}
+
+/// Every key tested or read through a policy variable by a statement whose Action can match
+/// one of the domain's actions (first spelling, keys merged case-insensitively, in the order
+/// first read). `Null`'s `true` and `false` say
+/// whether the key is present, not what it holds, so they are not values.
+fn tested_keys(set: &PolicySet) -> Vec<Tested> {
+    let mut out: Vec<Tested> = Vec::new();
+    let index = |key: &str, out: &mut Vec<Tested>| match out
+        .iter()
+        .position(|t| t.key.eq_ignore_ascii_case(key))
+    {
+        Some(i) => i,
+        None => {
+            out.push(Tested {
+                key: key.to_string(),
+                values: Vec::new(),
+                key_type: None,
+            });
+            out.len() - 1
         }
-        for v in c.literals() {
-            if !out[i].1.contains(&v) {
-                out[i].1.push(v);
+    };
+    // Only statements that can apply to a request of the domain: the others' keys change
+    // nothing, and trying them would cost a run over the domain per value.
+    let domain_actions = [
+        "bedrock:CallWithBearerToken",
+        "bedrock-mantle:CallWithBearerToken",
+        "iam:CreateServiceSpecificCredential",
+    ];
+    let statements = set
+        .all()
+        .into_iter()
+        .flat_map(|e| e.policy.statements().iter());
+    for s in statements.filter(|s| {
+        domain_actions.iter().any(|a| {
+            s.action()
+                .matches(&Request::new("arn:aws:iam::123456789012:root", *a, "*"))
+        })
+    }) {
+        for c in s.conditions() {
+            let i = index(c.key(), &mut out);
+            if c.operator().family() == Family::Null {
+                continue;
             }
+            let t = &mut out[i];
+            t.key_type = t.key_type.or(c.operator().key_type());
+            for v in c.literals() {
+                if !t.values.contains(&v) {
+                    t.values.push(v);
+                }
+            }
+        }
+        for v in s.variables() {
+            index(v, &mut out);
         }
     }
     out

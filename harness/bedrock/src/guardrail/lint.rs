@@ -2,7 +2,7 @@
 //! a fix. Two read the analysis (what it lets through); three read the statements (values and
 //! keys that no request of the domain can match).
 
-use keyward_iam::{Condition, Family, PolicySet, Statement, StatementRef};
+use keyward_iam::{Condition, Family, PolicySet, Request, Statement, StatementRef};
 
 use super::{ages::AGE_KEY, Analysis, CreateRow, TOKEN_TYPES};
 use crate::assumptions::ids;
@@ -130,7 +130,8 @@ fn range_text(r: &std::ops::RangeInclusive<u32>) -> String {
 }
 
 fn never_expiring(analysis: &Analysis) -> Vec<Lint> {
-    // Services by the statement that denied their first denied age, in service order.
+    // Services by the statement that denied their first denied age and the ages denied, in
+    // service order.
     let mut groups: Vec<(Option<StatementRef>, Vec<&str>, String)> = Vec::new();
     let mut rows = analysis.creates.as_slice();
     while let Some(first) = rows.first() {
@@ -151,15 +152,21 @@ fn never_expiring(analysis: &Analysis) -> Vec<Lint> {
         if !never.answer.allowed() {
             continue;
         }
-        let ranges: Vec<String> = denied
-            .iter()
-            .filter_map(|r| r.ages.as_ref().map(range_text))
-            .collect();
+        // Neighbouring denied rows (denied by different statements) read as one span.
+        let mut spans: Vec<std::ops::RangeInclusive<u32>> = Vec::new();
+        for r in denied.iter().filter_map(|r| r.ages.clone()) {
+            match spans.last_mut() {
+                Some(last) if *last.end() + 1 == *r.start() => *last = *last.start()..=*r.end(),
+                _ => spans.push(r),
+            }
+        }
+        let ranges: Vec<String> = spans.iter().map(range_text).collect();
         let at = first_denied.answer.statement.clone();
         let service = first.service.as_str();
-        match groups.iter_mut().find(|g| g.0 == at) {
+        let ranges = ranges.join(", ");
+        match groups.iter_mut().find(|g| g.0 == at && g.2 == ranges) {
             Some(g) => g.1.push(service),
-            None => groups.push((at, vec![service], ranges.join(", "))),
+            None => groups.push((at, vec![service], ranges)),
         }
     }
     groups
@@ -209,11 +216,12 @@ fn mantle_not_covered(analysis: &Analysis) -> Vec<Lint> {
                  bedrock-mantle is authorized as bedrock-mantle:CallWithBearerToken, which this \
                  denial does not reach"
             ),
-            fix: format!(
-                "deny bedrock-mantle:CallWithBearerToken as well, in a statement whose condition \
-                 tests bedrock-mantle:BearerTokenType (\"{t}\"): a bedrock: condition key is \
-                 never present on a bedrock-mantle call"
-            ),
+            fix: "deny bedrock-mantle:CallWithBearerToken under the same conditions: add it to \
+                  the Action of the statement that denies on bedrock-runtime (a statement of \
+                  its own if that one tests bedrock: condition keys, with each written in the \
+                  bedrock-mantle: namespace: bedrock:BearerTokenType becomes \
+                  bedrock-mantle:BearerTokenType)"
+                .into(),
             at: runtime.answer.statement.clone(),
             assumptions: vec![ids::MANTLE_ONE_REQUEST],
         });
@@ -262,6 +270,14 @@ fn token_type_value(at: &StatementRef, c: &Condition) -> Vec<Lint> {
                     c.key()
                 ),
                 fix: match meant {
+                    _ if c.operator().family() != Family::String => format!(
+                        "compare with a string operator (StringEquals, StringNotEquals, ...): \
+                         {} reads the token type as {}",
+                        c.operator(),
+                        c.operator()
+                            .key_type()
+                            .map_or("presence", |t| t.simulator_name(false))
+                    ),
                     Some(t) => format!("write \"{t}\""),
                     None => "write \"SHORT_TERM\" or \"LONG_TERM\"".into(),
                 },
@@ -330,69 +346,121 @@ pub(crate) fn misspelled_domain_key(key: &str) -> Option<&'static str> {
     })
 }
 
+/// The actions the service authorization reference lists for each of the domain's keys: no
+/// other request carries it.
+const KEY_ACTIONS: [(&str, &[&str]); 4] = [
+    ("bedrock:BearerTokenType", &["bedrock:CallWithBearerToken"]),
+    (
+        "bedrock-mantle:BearerTokenType",
+        &["bedrock-mantle:CallWithBearerToken"],
+    ),
+    (AGE_KEY, &["iam:CreateServiceSpecificCredential"]),
+    (
+        SERVICE_KEY,
+        &[
+            "iam:CreateServiceSpecificCredential",
+            "iam:DeleteServiceSpecificCredential",
+            "iam:ResetServiceSpecificCredential",
+            "iam:UpdateServiceSpecificCredential",
+            "iam:ListServiceSpecificCredentials",
+        ],
+    ),
+];
+
+/// Whether the statement's Action (not NotAction) matches `action`.
+fn action_matches(s: &Statement, action: &str) -> bool {
+    let block = s.action();
+    !block.is_negated()
+        && block.matches(&Request::new("arn:aws:iam::123456789012:root", action, "*"))
+}
+
 fn key_never_present(at: &StatementRef, s: &Statement, c: &Condition) -> Option<Lint> {
     let key = c.key();
     if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
         return None;
     }
-    if domain_keys().any(|k| k.eq_ignore_ascii_case(key)) && !names_only_domain_actions(s) {
-        return None;
-    }
+    let lint = |message: String, fix: String| Lint {
+        id: LintId::ConditionKeyNeverPresent,
+        message,
+        fix,
+        at: Some(at.clone()),
+        assumptions: Vec::new(),
+    };
     // A near miss of a domain key is a misspelling wherever it stands.
     if let Some(meant) = misspelled_domain_key(key) {
-        return Some(Lint {
-            id: LintId::ConditionKeyNeverPresent,
-            message: format!("{key} is not a condition key, so no request carries it"),
-            fix: format!("write {meant}"),
-            at: Some(at.clone()),
-            assumptions: Vec::new(),
-        });
+        return Some(lint(
+            format!("{key} is not a condition key, so no request carries it"),
+            format!("write {meant}"),
+        ));
     }
-    // A statement on the domain's actions only, testing a key none of them carries.
+    // One of the domain's keys, in a statement none of whose actions carries it.
+    if let Some((known, carriers)) = KEY_ACTIONS
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+    {
+        if s.action().is_negated() || carriers.iter().any(|a| action_matches(s, a)) {
+            return None;
+        }
+        let patterns = s.action().patterns().join(", ");
+        // The other endpoint's token-type key: the namespace is what is wrong.
+        let is_token_key = TOKEN_TYPE_KEYS
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(known));
+        let other_namespace = TOKEN_TYPE_KEYS
+            .iter()
+            .filter(|t| is_token_key && !t.eq_ignore_ascii_case(known))
+            .find(|t| {
+                KEY_ACTIONS
+                    .iter()
+                    .find(|(k, _)| k == *t)
+                    .is_some_and(|(_, acts)| acts.iter().any(|a| action_matches(s, a)))
+            });
+        let fix = match other_namespace {
+            Some(t) => format!("write {t}: each endpoint's CallWithBearerToken carries the token type under its own namespace"),
+            None => format!(
+                "move the condition to a statement on {}, whose requests carry it",
+                carriers[0]
+            ),
+        };
+        return Some(lint(
+            format!(
+                "{key} is never present on the statement's actions ({patterns}): only {} carr{} it",
+                carriers.join(", "),
+                if carriers.len() == 1 { "ies" } else { "y" }
+            ),
+            fix,
+        ));
+    }
+    // Another service key, in a statement on the domain's actions only, none of which carries it.
     if !names_only_domain_actions(s) {
         return None;
     }
     let actions: Vec<&(&str, &[&str])> = ACTION_KEYS
         .iter()
-        .filter(|(a, _)| {
-            s.action()
-                .patterns()
-                .iter()
-                .any(|p| p.eq_ignore_ascii_case(a))
-        })
+        .filter(|(a, _)| action_matches(s, a))
         .collect();
     if actions.iter().any(|(_, keys)| action_carries(keys, key)) {
         return None;
     }
     let names: Vec<&str> = actions.iter().map(|(a, _)| *a).collect();
-    let elsewhere = ACTION_KEYS
-        .iter()
-        .find(|(_, keys)| action_carries(keys, key))
-        .map(|(a, _)| *a);
-    Some(Lint {
-        id: LintId::ConditionKeyNeverPresent,
-        message: format!(
+    Some(lint(
+        format!(
             "{key} is never present on {}, the statement's only action{}",
             names.join(" or "),
             if names.len() > 1 { "s" } else { "" }
         ),
-        fix: match elsewhere {
-            Some(a) => format!("move the condition to a statement on {a}, whose requests carry it"),
-            None => format!(
-                "test a key the action carries ({}), or an aws: global key",
-                actions
-                    .iter()
-                    .flat_map(|(_, keys)| keys.iter())
-                    .map(|k| k
-                        .strip_suffix('/')
-                        .map_or(k.to_string(), |p| format!("{p}/<tag>")))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        },
-        at: Some(at.clone()),
-        assumptions: Vec::new(),
-    })
+        format!(
+            "test a key the action carries ({}), or an aws: global key",
+            actions
+                .iter()
+                .flat_map(|(_, keys)| keys.iter())
+                .map(|k| k
+                    .strip_suffix('/')
+                    .map_or(k.to_string(), |p| format!("{p}/<tag>")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
 }
 
 /// Whether the statement's Action lists only the domain's actions, by their exact names.

@@ -16,8 +16,8 @@ mod lint;
 use std::ops::RangeInclusive;
 
 use keyward_iam::{
-    evaluate, Arn, ContextValue, Decision, DecisionKind, Effect, PolicySet, PolicyType, Request,
-    StatementRef,
+    evaluate, Arn, Assumptions, ContextValue, Decision, DecisionKind, Effect, PolicySet,
+    PolicyType, Request, StatementRef,
 };
 
 pub use lint::{Lint, LintId};
@@ -88,10 +88,14 @@ pub struct Answer {
     /// For an explicit deny, the Deny statement that decided: the first one of type `by` that
     /// applied, in evaluation order.
     pub statement: Option<StatementRef>,
+    /// The registered assumptions the answer rests on: the evaluator's (`A-`, the decision's
+    /// and its message's), and B-AGEDAYS-ABSENT for a key that never expires whose answer a
+    /// present age key would change.
+    pub assumptions: Vec<&'static str>,
 }
 
 impl Answer {
-    fn of(decision: &Decision, message: Option<String>) -> Answer {
+    fn of(decision: &Decision, message: Option<String>, message_rests_on: Assumptions) -> Answer {
         let statement = match decision.kind {
             DecisionKind::ExplicitDeny => decision
                 .matched()
@@ -100,12 +104,25 @@ impl Answer {
                 .cloned(),
             _ => None,
         };
+        let assumptions = decision
+            .assumptions()
+            .union(message_rests_on)
+            .iter()
+            .map(|a| a.as_str())
+            .collect();
         Answer {
             decision: decision.kind,
             by: decision.by,
             message,
             statement,
+            assumptions,
         }
+    }
+
+    /// Whether the caller would see the same: decision, `by` and message (what the scenarios
+    /// compare to tell whether an outcome rests on an assumption).
+    fn same_denial(&self, other: &Answer) -> bool {
+        (self.decision, self.by, &self.message) == (other.decision, other.by, &other.message)
     }
 
     /// Whether the request is allowed.
@@ -250,16 +267,30 @@ struct Answers {
     creates: Vec<(Vec<Answer>, Answer)>,
 }
 
+fn message_rests_on(
+    d: &Decision,
+    message: &Option<String>,
+    request: &Request,
+    set: &PolicySet,
+) -> Assumptions {
+    match message {
+        Some(_) => d.message_assumptions(request, set),
+        None => Assumptions::NONE,
+    }
+}
+
 fn answer_use(set: &PolicySet, request: &Request) -> Answer {
     let d = evaluate(set, request);
     let message = d.message(request, set);
-    Answer::of(&d, message)
+    let rests = message_rests_on(&d, &message, request, set);
+    Answer::of(&d, message, rests)
 }
 
 fn answer_create(set: &PolicySet, scenario: &CreateKeyScenario, request: &Request) -> Answer {
     let d = evaluate(set, request);
     let message = scenario.denial_message(&d, request, set);
-    Answer::of(&d, message)
+    let rests = message_rests_on(&d, &message, request, set);
+    Answer::of(&d, message, rests)
 }
 
 /// The request for a key of `age` days: the never-expiring request with the age key added, as
@@ -282,16 +313,27 @@ fn answers(
         .iter()
         .map(|(_, _, r)| answer_use(set, &vary(r, variation)))
         .collect();
+    // IAM requests carry aws:RequestedRegion us-east-1 whatever Region keys are used in
+    // (assumption B-IAM-REGION), so that key is not varied on them.
+    let iam_variation = variation.filter(|v| !v.key.eq_ignore_ascii_case("aws:RequestedRegion"));
     let creates = domain
         .creates
         .iter()
         .map(|(scenario, r)| {
-            let base = vary(r, variation);
+            let base = vary(r, iam_variation);
             let per_class = classes
                 .iter()
                 .map(|c| answer_create(set, scenario, &with_age(&base, *c.start())))
                 .collect();
-            (per_class, answer_create(set, scenario, &base))
+            let mut never = answer_create(set, scenario, &base);
+            // The other reading of B-AGEDAYS-ABSENT: the request carries the largest age.
+            let carried = answer_create(set, scenario, &with_age(&base, MAX_AGE));
+            if !never.same_denial(&carried) {
+                never
+                    .assumptions
+                    .push(crate::assumptions::ids::AGEDAYS_ABSENT);
+            }
+            (per_class, never)
         })
         .collect();
     Answers { uses, creates }

@@ -22,10 +22,17 @@ fn statement(a: &AnswerJson) -> String {
 /// How answer `a` became `b`: the decision first, then what decided it, then the words.
 fn change(a: Option<&AnswerJson>, b: Option<&AnswerJson>) -> Option<String> {
     match (a, b) {
+        (None, None) => None,
         (Some(x), Some(y)) if x == y => None,
         (Some(x), Some(y)) if x.decision == y.decision && x.by == y.by => {
             if x.statement != y.statement {
                 Some(format!("decided by {} -> {}", statement(x), statement(y)))
+            } else if x.message == y.message {
+                Some(format!(
+                    "rests on [{}] -> [{}]",
+                    x.assumptions.join(", "),
+                    y.assumptions.join(", ")
+                ))
             } else {
                 Some(format!(
                     "message {:?} -> {:?}",

@@ -76,6 +76,8 @@ pub struct AnswerJson {
     pub message: Option<String>,
     /// The Deny statement that decided an explicit deny.
     pub statement: Option<StatementJson>,
+    /// The registered assumptions the answer rests on.
+    pub assumptions: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +137,7 @@ fn answer_json(set: &PolicySet, a: &Answer) -> AnswerJson {
         by: a.by.map(|b| b.as_str().into()),
         message: a.message.clone(),
         statement: a.statement.as_ref().map(|s| statement_json(set, s)),
+        assumptions: a.assumptions.iter().map(|x| x.to_string()).collect(),
     }
 }
 
@@ -200,9 +203,13 @@ impl Report {
 
 /// The subject from the arguments, or what is wrong with them.
 fn subject(args: &GuardrailArgs) -> Result<Subject, String> {
-    if args.principal.parse::<Arn>().is_err() {
+    let principal = args.principal.parse::<Arn>().ok();
+    let is_principal = principal
+        .as_ref()
+        .is_some_and(|a| matches!(a.service(), "iam" | "sts") && a.account_id().is_some());
+    if !is_principal {
         return Err(format!(
-            "--principal: not an ARN: {:?} (e.g. {})",
+            "--principal: not the ARN of an IAM user, role or role session: {:?} (e.g. {})",
             args.principal,
             Subject::DEFAULT_PRINCIPAL
         ));
@@ -273,12 +280,25 @@ pub fn run(args: &GuardrailArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
 fn read_snapshot(path: &Path) -> Result<Report, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| {
+    let not_one = |why: String| {
         format!(
-            "{}: not a guardrail snapshot (docs/cli.md, \"keyward guardrail\"): {e}",
+            "{}: not a guardrail snapshot (docs/cli.md, \"keyward guardrail\"): {why}",
             path.display()
         )
-    })
+    };
+    let report: Report = serde_json::from_str(&text).map_err(|e| not_one(e.to_string()))?;
+    let max = keyward_bedrock::guardrail::MAX_AGE;
+    for (i, r) in report.create.iter().enumerate() {
+        if let Some(a) = r.age_days {
+            if a.min < 1 || a.min > a.max || a.max > max {
+                return Err(not_one(format!(
+                    "$.create[{i}].age_days: {{\"min\": {}, \"max\": {}}} is not a range of ages within 1..{max}",
+                    a.min, a.max
+                )));
+            }
+        }
+    }
+    Ok(report)
 }
 
 fn compare(snapshot: &Path, now: &Report, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -312,6 +332,15 @@ pub fn verdict_text(decision: &str, by: Option<&str>) -> String {
     match by {
         Some(b) => format!("{decision} by {b}"),
         None => decision.to_string(),
+    }
+}
+
+/// `  (rests on A-..., B-...)`, or nothing.
+fn rests_text(a: &Answer) -> String {
+    if a.assumptions.is_empty() {
+        String::new()
+    } else {
+        format!("  (rests on {})", a.assumptions.join(", "))
     }
 }
 
@@ -351,10 +380,11 @@ pub fn table(set: &PolicySet, a: &Analysis) -> String {
     for r in &a.uses {
         let v = verdict_text(r.answer.decision.as_str(), r.answer.by.map(|b| b.as_str()));
         s.push_str(&format!(
-            "  {:<10}  {:<15}  {v}{}\n",
+            "  {:<10}  {:<15}  {v}{}{}\n",
             r.token_type.as_str(),
             r.endpoint.name(),
-            where_text(set, r.answer.statement.as_ref())
+            where_text(set, r.answer.statement.as_ref()),
+            rests_text(&r.answer)
         ));
     }
     s.push_str("\nCreating a long-term key (CreateServiceSpecificCredential; age in days)\n");
@@ -384,15 +414,16 @@ pub fn table(set: &PolicySet, a: &Analysis) -> String {
         for r in rows {
             let v = verdict_text(r.answer.decision.as_str(), r.answer.by.map(|b| b.as_str()));
             s.push_str(&format!(
-                "    {:<13}  {v}{}\n",
+                "    {:<13}  {v}{}{}\n",
                 ages_text(&r.ages),
-                where_text(set, r.answer.statement.as_ref())
+                where_text(set, r.answer.statement.as_ref()),
+                rests_text(&r.answer)
             ));
         }
     }
-    s.push_str("\nDepends on\n");
+    s.push_str("\nDepends on (each other condition key changed alone)\n");
     if a.depends_on.is_empty() {
-        s.push_str("  no other condition key changes an answer\n");
+        s.push_str("  nothing else\n");
     }
     for d in &a.depends_on {
         s.push_str(&format!("  {}: {}\n", d.key, d.values.join(", ")));
