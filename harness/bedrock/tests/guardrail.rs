@@ -372,6 +372,29 @@ fn a_token_type_key_of_the_other_namespace_or_under_a_wildcard_is_reported() {
 }
 
 #[test]
+fn mantle_allowed_where_runtime_lacks_an_allow_is_reported_without_a_statement() {
+    let a = analyze(
+        &identity(&[json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["bedrock-mantle:*", "iam:*"], "Resource": "*"}]})]),
+        &Subject::default(),
+    );
+    let lints: Vec<_> = a
+        .lints
+        .iter()
+        .filter(|l| l.id == LintId::MantleNotCovered)
+        .collect();
+    assert_eq!(lints.len(), 2, "{lints:#?}");
+    assert!(lints.iter().all(|l| l.at.is_none()));
+    assert!(
+        lints[0]
+            .fix
+            .starts_with("bedrock-runtime is denied because no identity policy allows it"),
+        "{}",
+        lints[0].fix
+    );
+}
+
+#[test]
 fn never_expiring_keys_are_reported_with_each_services_own_ages() {
     let a = analyze(
         &identity(&[

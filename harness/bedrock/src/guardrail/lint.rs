@@ -216,12 +216,21 @@ fn mantle_not_covered(analysis: &Analysis) -> Vec<Lint> {
                  bedrock-mantle is authorized as bedrock-mantle:CallWithBearerToken, which this \
                  denial does not reach"
             ),
-            fix: "deny bedrock-mantle:CallWithBearerToken under the same conditions: add it to \
-                  the Action of the statement that denies on bedrock-runtime (a statement of \
-                  its own if that one tests bedrock: condition keys, with each written in the \
-                  bedrock-mantle: namespace: bedrock:BearerTokenType becomes \
-                  bedrock-mantle:BearerTokenType)"
-                .into(),
+            fix: match (&runtime.answer.statement, runtime.answer.by) {
+                (Some(_), _) => "deny bedrock-mantle:CallWithBearerToken under the same \
+                    conditions: add it to the Action of the statement that denies on \
+                    bedrock-runtime (a statement of its own if that one tests bedrock: condition \
+                    keys, with each written in the bedrock-mantle: namespace: \
+                    bedrock:BearerTokenType becomes bedrock-mantle:BearerTokenType)"
+                    .into(),
+                // An implicit deny: no statement denies; an Allow lets mantle through.
+                (None, by) => format!(
+                    "bedrock-runtime is denied because no {} policy allows it; bedrock-mantle is \
+                     allowed by a statement that names bedrock-mantle:CallWithBearerToken (or a \
+                     wildcard): narrow that Allow, or deny bedrock-mantle:CallWithBearerToken",
+                    by.map_or("", |b| b.as_str())
+                ),
+            },
             at: runtime.answer.statement.clone(),
             assumptions: vec![ids::MANTLE_ONE_REQUEST],
         });
