@@ -814,6 +814,18 @@ mod guardrail {
         // Only those ages changed.
         assert_eq!(text.matches("  create ").count(), 1, "{text}");
 
+        // A snapshot with ages outside 1..36600 is not one.
+        let mut bad = written.clone();
+        bad["create"][0]["age_days"]["max"] = json!(40000);
+        write(dir.path(), "g.snap.json", &bad.to_string());
+        let o = keyward(&["guardrail", g, "--expect", snap]);
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        assert!(
+            stderr(&o).contains("$.create[0].age_days"),
+            "{}",
+            stderr(&o)
+        );
+
         // A snapshot that is not one is bad input.
         write(dir.path(), "g.snap.json", "{\"principal\": 1}");
         let o = keyward(&["guardrail", g, "--expect", snap]);

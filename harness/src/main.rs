@@ -53,29 +53,7 @@ enum Command {
     },
     /// Which Bedrock API keys the policies of FILE let be used and created, what else that
     /// depends on, and the loopholes (docs/cli.md).
-    Guardrail {
-        /// A JSON object with a `policies` member (a case file, or {"policies": {...}}); `-`
-        /// reads standard input.
-        file: PathBuf,
-        /// Who uses short-term keys and creates long-term ones.
-        #[arg(long, value_name = "ARN", default_value = keyward_bedrock::guardrail::Subject::DEFAULT_PRINCIPAL)]
-        principal: String,
-        /// The IAM user a long-term key is created for (and who calls with it).
-        #[arg(long, value_name = "NAME", default_value = keyward_bedrock::guardrail::Subject::DEFAULT_USER)]
-        user: String,
-        /// The Region keys are used in.
-        #[arg(long, value_name = "REGION", default_value = keyward_bedrock::guardrail::Subject::DEFAULT_REGION)]
-        region: String,
-        /// Print the answer as JSON (the snapshot format).
-        #[arg(long)]
-        json: bool,
-        /// Compare with this snapshot: exit 0 when equal, 1 with the differences.
-        #[arg(long, value_name = "SNAPSHOT")]
-        expect: Option<PathBuf>,
-        /// Write the snapshot instead of comparing.
-        #[arg(long, requires = "expect")]
-        update: bool,
-    },
+    Guardrail(GuardrailArgs),
     /// The main job: replay every fixture, run the properties on generated cases, report; exit 0
     /// only when everything agrees.
     Check {
@@ -245,27 +223,7 @@ fn main() -> ExitCode {
             &mut err,
         ),
         Command::Explain { file, case } => explain::run(&file, case.as_deref(), &mut out, &mut err),
-        Command::Guardrail {
-            file,
-            principal,
-            user,
-            region,
-            json,
-            expect,
-            update,
-        } => guardrail::run(
-            &GuardrailArgs {
-                file,
-                principal,
-                user,
-                region,
-                json,
-                expect,
-                update,
-            },
-            &mut out,
-            &mut err,
-        ),
+        Command::Guardrail(args) => guardrail::run(&args, &mut out, &mut err),
         Command::Check {
             live: true,
             time_budget,

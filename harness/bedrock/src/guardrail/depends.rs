@@ -6,10 +6,11 @@
 //! request without the key answers otherwise than one with an unlisted value. A misspelling of a domain
 //! key is left out: no request carries it.
 
-use keyward_iam::{Family, KeyType, PolicySet, Request};
+use keyward_iam::{Family, KeyType, PolicySet};
 
+use super::lint::{misspelled_domain_key, ACTION_KEYS, SERVICE_KEY, TOKEN_TYPE_KEYS};
+use super::reaches;
 use super::{ages::AGE_KEY, Dependency, Variation};
-use crate::guardrail::lint::{misspelled_domain_key, SERVICE_KEY, TOKEN_TYPE_KEYS};
 
 /// A value no policy compares with.
 const OTHER_VALUE: &str = "keyward-other-value";
@@ -106,21 +107,11 @@ fn tested_keys(set: &PolicySet) -> Vec<Tested> {
     };
     // Only statements that can apply to a request of the domain: the others' keys change
     // nothing, and trying them would cost a run over the domain per value.
-    let domain_actions = [
-        "bedrock:CallWithBearerToken",
-        "bedrock-mantle:CallWithBearerToken",
-        "iam:CreateServiceSpecificCredential",
-    ];
     let statements = set
         .all()
         .into_iter()
         .flat_map(|e| e.policy.statements().iter());
-    for s in statements.filter(|s| {
-        domain_actions.iter().any(|a| {
-            s.action()
-                .matches(&Request::new("arn:aws:iam::123456789012:root", *a, "*"))
-        })
-    }) {
+    for s in statements.filter(|s| ACTION_KEYS.iter().any(|(a, _)| reaches(s, a))) {
         for c in s.conditions() {
             let i = index(c.key(), &mut out);
             if c.operator().family() == Family::Null {

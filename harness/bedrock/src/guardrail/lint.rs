@@ -2,9 +2,9 @@
 //! a fix. Two read the analysis (what it lets through); three read the statements (values and
 //! keys that no request of the domain can match).
 
-use keyward_iam::{Condition, Family, PolicySet, Request, Statement, StatementRef};
+use keyward_iam::{Condition, Family, PolicySet, Statement, StatementRef};
 
-use super::{ages::AGE_KEY, Analysis, CreateRow, TOKEN_TYPES};
+use super::{ages::AGE_KEY, reaches, Analysis, CreateRow, TOKEN_TYPES};
 use crate::assumptions::ids;
 use crate::credential::SUPPORTED_SERVICES;
 use crate::scenario::Endpoint;
@@ -20,7 +20,7 @@ pub(crate) const SERVICE_KEY: &str = "iam:ServiceSpecificCredentialServiceName";
 
 /// The domain's actions and the service-specific condition keys the service authorization
 /// reference lists for each (besides the global `aws:` keys); a key ending in `/` is a prefix.
-const ACTION_KEYS: [(&str, &[&str]); 3] = [
+pub(super) const ACTION_KEYS: [(&str, &[&str]); 3] = [
     ("bedrock:CallWithBearerToken", &["bedrock:BearerTokenType"]),
     (
         "bedrock-mantle:CallWithBearerToken",
@@ -133,14 +133,7 @@ fn never_expiring(analysis: &Analysis) -> Vec<Lint> {
     // Services by the statement that denied their first denied age and the ages denied, in
     // service order.
     let mut groups: Vec<(Option<StatementRef>, Vec<&str>, String)> = Vec::new();
-    let mut rows = analysis.creates.as_slice();
-    while let Some(first) = rows.first() {
-        let n = rows
-            .iter()
-            .take_while(|r| r.service == first.service)
-            .count();
-        let (service_rows, rest) = rows.split_at(n);
-        rows = rest;
+    for service_rows in analysis.creates_by_service() {
         let never = service_rows.iter().find(|r| r.ages.is_none());
         let denied: Vec<&CreateRow> = service_rows
             .iter()
@@ -162,7 +155,7 @@ fn never_expiring(analysis: &Analysis) -> Vec<Lint> {
         }
         let ranges: Vec<String> = spans.iter().map(range_text).collect();
         let at = first_denied.answer.statement.clone();
-        let service = first.service.as_str();
+        let service = first_denied.service.as_str();
         let ranges = ranges.join(", ");
         match groups.iter_mut().find(|g| g.0 == at && g.2 == ranges) {
             Some(g) => g.1.push(service),
@@ -376,13 +369,6 @@ const KEY_ACTIONS: [(&str, &[&str]); 4] = [
     ),
 ];
 
-/// Whether the statement's Action (not NotAction) matches `action`.
-fn action_matches(s: &Statement, action: &str) -> bool {
-    let block = s.action();
-    !block.is_negated()
-        && block.matches(&Request::new("arn:aws:iam::123456789012:root", action, "*"))
-}
-
 fn key_never_present(at: &StatementRef, s: &Statement, c: &Condition) -> Option<Lint> {
     let key = c.key();
     if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
@@ -407,7 +393,7 @@ fn key_never_present(at: &StatementRef, s: &Statement, c: &Condition) -> Option<
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(key))
     {
-        if s.action().is_negated() || carriers.iter().any(|a| action_matches(s, a)) {
+        if s.action().is_negated() || carriers.iter().any(|a| reaches(s, a)) {
             return None;
         }
         let patterns = s.action().patterns().join(", ");
@@ -422,7 +408,7 @@ fn key_never_present(at: &StatementRef, s: &Statement, c: &Condition) -> Option<
                 KEY_ACTIONS
                     .iter()
                     .find(|(k, _)| k == *t)
-                    .is_some_and(|(_, acts)| acts.iter().any(|a| action_matches(s, a)))
+                    .is_some_and(|(_, acts)| acts.iter().any(|a| reaches(s, a)))
             });
         let fix = match other_namespace {
             Some(t) => format!("write {t}: each endpoint's CallWithBearerToken carries the token type under its own namespace"),
@@ -444,10 +430,8 @@ fn key_never_present(at: &StatementRef, s: &Statement, c: &Condition) -> Option<
     if !names_only_domain_actions(s) {
         return None;
     }
-    let actions: Vec<&(&str, &[&str])> = ACTION_KEYS
-        .iter()
-        .filter(|(a, _)| action_matches(s, a))
-        .collect();
+    let actions: Vec<&(&str, &[&str])> =
+        ACTION_KEYS.iter().filter(|(a, _)| reaches(s, a)).collect();
     if actions.iter().any(|(_, keys)| action_carries(keys, key)) {
         return None;
     }

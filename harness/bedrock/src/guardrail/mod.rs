@@ -16,8 +16,8 @@ mod lint;
 use std::ops::RangeInclusive;
 
 use keyward_iam::{
-    evaluate, Arn, Assumptions, ContextValue, Decision, DecisionKind, Effect, PolicySet,
-    PolicyType, Request, StatementRef,
+    evaluate, Assumptions, ContextValue, Decision, DecisionKind, Effect, PolicySet, PolicyType,
+    Request, StatementRef,
 };
 
 pub use lint::{Lint, LintId};
@@ -49,12 +49,7 @@ impl Subject {
     /// The ARN of [`Subject::user`], in the principal's account (123456789012 when the
     /// principal names none, as the scenarios do).
     pub fn user_arn(&self) -> String {
-        let principal = self.principal.parse::<Arn>().ok();
-        let account = principal
-            .as_ref()
-            .and_then(Arn::account_id)
-            .unwrap_or("123456789012");
-        format!("arn:aws:iam::{account}:user/{}", self.user)
+        crate::scenario::user_arn(&self.principal, &self.user)
     }
 
     /// Who makes a call with a key of this type.
@@ -187,6 +182,20 @@ pub struct Analysis {
     pub depends_on: Vec<Dependency>,
     /// What looks wrong, in the order the lints run.
     pub lints: Vec<Lint>,
+}
+
+impl Analysis {
+    /// The create rows of each service in turn (each slice: the ranges, then the key that
+    /// never expires).
+    pub fn creates_by_service(&self) -> impl Iterator<Item = &[CreateRow]> {
+        self.creates.chunk_by(|a, b| a.service == b.service)
+    }
+}
+
+/// Whether the statement's Action or NotAction lets it apply to `action` (on any resource).
+fn reaches(s: &keyward_iam::Statement, action: &str) -> bool {
+    s.action()
+        .matches(&Request::new("arn:aws:iam::123456789012:root", action, "*"))
 }
 
 /// Every token type, in the order of the answers.

@@ -67,12 +67,7 @@ pub struct CreateKeyScenario {
 
 impl CreateKeyScenario {
     fn user_arn(&self) -> String {
-        let caller = self.caller.parse::<Arn>().ok();
-        let account = caller
-            .as_ref()
-            .and_then(Arn::account_id)
-            .unwrap_or("123456789012");
-        format!("arn:aws:iam::{account}:user/{}", self.user)
+        user_arn(&self.caller, &self.user)
     }
 
     fn request(&self, action: &str) -> Request {
@@ -347,6 +342,17 @@ impl CreateKeyScenario {
         }
         out
     }
+}
+
+/// The ARN of IAM user `user` in the account of `principal` (123456789012 when the principal
+/// names none).
+pub(crate) fn user_arn(principal: &str, user: &UserName) -> String {
+    let principal = principal.parse::<Arn>().ok();
+    let account = principal
+        .as_ref()
+        .and_then(Arn::account_id)
+        .unwrap_or("123456789012");
+    format!("arn:aws:iam::{account}:user/{user}")
 }
 
 /// One request of a key creation and what it does once allowed.

@@ -5,6 +5,7 @@ mod call;
 mod create_key;
 
 pub use call::{CallScenario, ContextEntry, Endpoint, KeySpec, Operation};
+pub(crate) use create_key::user_arn;
 pub use create_key::{CreateKeyScenario, Flow, LIMITED_ACCESS_POLICY};
 
 use keyward_iam::{

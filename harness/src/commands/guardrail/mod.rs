@@ -16,15 +16,29 @@ mod diff;
 use super::{EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
 use crate::case::{read_file, read_policies_file};
 
-/// What `keyward guardrail` was asked.
-#[derive(Debug, Clone)]
+/// What `keyward guardrail` was asked: its command-line arguments.
+#[derive(Debug, Clone, clap::Args)]
 pub struct GuardrailArgs {
+    /// A JSON object with a `policies` member (a case file, or {"policies": {...}}); `-`
+    /// reads standard input.
     pub file: PathBuf,
+    /// Who uses short-term keys and creates long-term ones.
+    #[arg(long, value_name = "ARN", default_value = Subject::DEFAULT_PRINCIPAL)]
     pub principal: String,
+    /// The IAM user a long-term key is created for (and who calls with it).
+    #[arg(long, value_name = "NAME", default_value = Subject::DEFAULT_USER)]
     pub user: String,
+    /// The Region keys are used in.
+    #[arg(long, value_name = "REGION", default_value = Subject::DEFAULT_REGION)]
     pub region: String,
+    /// Print the answer as JSON (the snapshot format).
+    #[arg(long)]
     pub json: bool,
+    /// Compare with this snapshot: exit 0 when equal, 1 with the differences.
+    #[arg(long, value_name = "SNAPSHOT")]
     pub expect: Option<PathBuf>,
+    /// Write the snapshot instead of comparing.
+    #[arg(long, requires = "expect")]
     pub update: bool,
 }
 
@@ -390,14 +404,8 @@ pub fn table(set: &PolicySet, a: &Analysis) -> String {
     s.push_str("\nCreating a long-term key (CreateServiceSpecificCredential; age in days)\n");
     // Services whose rows read alike are printed once.
     let mut groups: Vec<(Vec<String>, Vec<&keyward_bedrock::guardrail::CreateRow>)> = Vec::new();
-    let mut rows = a.creates.as_slice();
-    while let Some(first) = rows.first() {
-        let n = rows
-            .iter()
-            .take_while(|r| r.service == first.service)
-            .count();
-        let (mine, rest) = rows.split_at(n);
-        rows = rest;
+    for mine in a.creates_by_service() {
+        let first = &mine[0];
         let same = |g: &[&keyward_bedrock::guardrail::CreateRow]| {
             g.len() == mine.len()
                 && g.iter()
