@@ -919,3 +919,307 @@ fn the_readme_shows_the_articles_guardrails_as_keyward_prints_them() {
         stdout(&o)
     );
 }
+
+/// Suites, policy files and `--policies` (docs/case-format.md, "Suites and policy files").
+mod suites {
+    use super::{keyward, stderr, stdout, write};
+    use serde_json::{json, Value};
+    use std::path::Path;
+
+    const SCP_PLATFORM_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"*","Resource":"*"},
+        {"Sid":"OnlyPlatform","Effect":"Deny","Action":"iam:CreateServiceSpecificCredential","Resource":"*",
+         "Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/platform-*"}}}]}"#;
+    const ALLOW_ALL: &str =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+    fn create_request(principal: &str) -> Value {
+        json!({
+            "principal": principal,
+            "action": "iam:CreateServiceSpecificCredential",
+            "resource": "arn:aws:iam::111122223333:user/bedrock-ci",
+            "context": {"iam:ServiceSpecificCredentialServiceName": "bedrock.amazonaws.com",
+                        "iam:ServiceSpecificCredentialAgeDays": 5}
+        })
+    }
+
+    const PLATFORM: &str = "arn:aws:sts::111122223333:assumed-role/platform-admin/bob";
+
+    /// A folder with `policies/scp.json`, `policies/allow.json` and the suite `suite.json`.
+    fn folder(suite: &Value) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("policies")).unwrap();
+        write(dir.path(), "policies/scp.json", SCP_PLATFORM_ONLY);
+        write(dir.path(), "policies/allow.json", ALLOW_ALL);
+        write(dir.path(), "suite.json", &suite.to_string());
+        dir
+    }
+
+    fn shared() -> Value {
+        json!({"scp": [[{"file": "policies/scp.json"}]], "identity": [{"file": "policies/allow.json"}]})
+    }
+
+    fn path(dir: &Path, name: &str) -> String {
+        dir.join(name).display().to_string()
+    }
+
+    /// Each line of `eval`'s JSON output, by id.
+    fn answers(out: &str) -> Vec<Value> {
+        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    #[test]
+    fn the_walkthroughs_suite_passes_with_one_command() {
+        let o = keyward(&["eval", "--summary", "tests/guardrails/team/suite.json"]);
+        let out = stdout(&o);
+        assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+        let cases = serde_json::from_str::<Value>(
+            &std::fs::read_to_string("tests/guardrails/team/suite.json").unwrap(),
+        )
+        .unwrap()["cases"]
+            .as_array()
+            .unwrap()
+            .len();
+        assert_eq!(out.lines().last(), Some(&*format!("{cases} passed, 0 failed")));
+    }
+
+    #[test]
+    fn suite_cases_share_the_policies_read_from_files_and_name_them() {
+        let dir = folder(&json!({
+            "provenance": "authored",
+            "policies": shared(),
+            "cases": [
+                {"id": "platform", "request": create_request(PLATFORM), "expect": {"decision": "allow"}},
+                {"id": "dev", "request": create_request("arn:aws:sts::111122223333:assumed-role/dev/alice"),
+                 "expect": {"decision": "explicit_deny", "by": "scp"}}
+            ]
+        }));
+        let o = keyward(&["eval", &path(dir.path(), "suite.json")]);
+        assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+        let a = answers(&stdout(&o));
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0]["decision"], "allow");
+        assert_eq!(a[1]["decision"], "explicit_deny");
+        assert!(a.iter().all(|x| x["agrees"] == true), "{a:?}");
+    }
+
+    /// Item 2 of the issue: a request case in a suite gets aws:PrincipalArn as AWS sets it; the
+    /// same case in the bare format keeps its context literal (and is warned about).
+    #[test]
+    fn a_suite_request_gets_the_principal_keys_a_bare_case_does_not() {
+        let dir = folder(&json!({
+            "policies": shared(),
+            "cases": [{"id": "in-suite", "request": create_request(PLATFORM)}]
+        }));
+        write(
+            dir.path(),
+            "bare.json",
+            &json!({
+                "id": "bare",
+                "policies": {"scp": [[{"file": "policies/scp.json"}]], "identity": [{"file": "policies/allow.json"}]},
+                "request": create_request(PLATFORM)
+            })
+            .to_string(),
+        );
+        let o = keyward(&["eval", &path(dir.path(), "suite.json"), &path(dir.path(), "bare.json")]);
+        let a = answers(&stdout(&o));
+        assert_eq!(a[0]["decision"], "allow", "{a:?}");
+        // ArnNotLike holds for a key that is absent: the bare case is denied.
+        assert_eq!(a[1]["decision"], "explicit_deny", "{a:?}");
+        assert!(
+            stderr(&o).contains("aws:PrincipalArn"),
+            "the bare case is warned about: {}",
+            stderr(&o)
+        );
+    }
+
+    #[test]
+    fn null_keeps_a_principal_key_out_of_a_suite_request_and_a_set_key_wins() {
+        let mut kept_out = create_request(PLATFORM);
+        kept_out["context"]["aws:PrincipalArn"] = Value::Null;
+        let mut set = create_request("arn:aws:sts::111122223333:assumed-role/dev/alice");
+        set["context"]["aws:principalarn"] = json!("arn:aws:iam::111122223333:role/platform-x");
+        let dir = folder(&json!({
+            "policies": shared(),
+            "cases": [{"id": "kept-out", "request": kept_out}, {"id": "set", "request": set}]
+        }));
+        let o = keyward(&["eval", &path(dir.path(), "suite.json")]);
+        let a = answers(&stdout(&o));
+        assert_eq!(a[0]["decision"], "explicit_deny", "{a:?}");
+        assert_eq!(a[1]["decision"], "allow", "{a:?}");
+    }
+
+    #[test]
+    fn a_broken_shared_policy_is_one_error_with_its_file_and_path() {
+        let dir = folder(&json!({
+            "policies": shared(),
+            "cases": (0..5).map(|i| json!({"id": format!("c{i}"), "request": create_request(PLATFORM)})).collect::<Vec<_>>()
+        }));
+        write(
+            dir.path(),
+            "policies/scp.json",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"allow","Action":"*","Resource":"*"}]}"#,
+        );
+        let o = keyward(&["eval", "--summary", &path(dir.path(), "suite.json")]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "{err}");
+        for part in [
+            "suite.json: $.policies.scp[0][0]: ",
+            "policies/scp.json: $.Statement[0].Effect: MalformedPolicyDocument",
+        ] {
+            assert!(errors[0].contains(part), "{part} in {}", errors[0]);
+        }
+        assert_eq!(stdout(&o).lines().last(), Some("0 passed, 1 failed"));
+    }
+
+    #[test]
+    fn a_missing_policy_file_is_an_error_at_the_reference() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "case.json",
+            &json!({"id": "x", "policies": {"identity": [{"file": "nowhere.json"}]},
+                    "request": create_request(PLATFORM)})
+            .to_string(),
+        );
+        let o = keyward(&["eval", &path(dir.path(), "case.json")]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        assert!(
+            err.contains("case x: $.policies.identity[0].file: cannot read ") && err.contains("nowhere.json"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_case_adds_its_own_policies_to_the_suites_but_not_a_second_boundary() {
+        let boundary = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "bedrock:*", "Resource": "*"}]});
+        let dir = folder(&json!({
+            "policies": shared(),
+            "cases": [
+                {"id": "with-boundary", "policies": {"permissions_boundary": boundary},
+                 "request": create_request(PLATFORM), "expect": {"decision": "implicit_deny", "by": "permissions_boundary"}},
+                {"id": "another-level", "policies": {"scp": [[], [{"file": "policies/scp.json"}]]},
+                 "request": create_request("arn:aws:sts::111122223333:assumed-role/dev/alice"),
+                 "expect": {"decision": "explicit_deny", "by": "scp"}}
+            ]
+        }));
+        let o = keyward(&["eval", "--summary", &path(dir.path(), "suite.json")]);
+        assert_eq!(stdout(&o).lines().last(), Some("2 passed, 0 failed"), "{}", stderr(&o));
+
+        let dir = folder(&json!({
+            "policies": {"permissions_boundary": boundary},
+            "cases": [{"id": "second", "policies": {"permissions_boundary": boundary}, "request": create_request(PLATFORM)}]
+        }));
+        let o = keyward(&["eval", &path(dir.path(), "suite.json")]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).contains("case second: $.cases[0].policies.permissions_boundary: the suite already gives a permissions boundary"),
+            "{}",
+            stderr(&o)
+        );
+    }
+
+    #[test]
+    fn errors_inside_a_suite_case_carry_its_path_from_the_suites_root() {
+        let mut bad = create_request(PLATFORM);
+        bad["action"] = json!("iam:*");
+        let dir = folder(&json!({
+            "policies": shared(),
+            "cases": [{"id": "good", "request": create_request(PLATFORM)}, {"id": "bad", "request": bad},
+                      {"id": "described", "description": "x", "request": create_request(PLATFORM)}]
+        }));
+        let o = keyward(&["eval", &path(dir.path(), "suite.json")]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        assert!(err.contains("case bad: $.cases[1].request.action: "), "{err}");
+        assert!(
+            err.contains(r#"case described: $.cases[2].description: unknown field "description" (a case's free text goes in "note")"#),
+            "{err}"
+        );
+        assert_eq!(answers(&stdout(&o))[0]["decision"], "allow");
+    }
+
+    #[test]
+    fn policies_flag_runs_the_same_cases_against_another_variant() {
+        let dir = folder(&json!({
+            "policies": shared(),
+            "cases": [{"id": "dev", "request": create_request("arn:aws:sts::111122223333:assumed-role/dev/alice"),
+                       "expect": {"decision": "explicit_deny", "by": "scp"}}]
+        }));
+        std::fs::create_dir(dir.path().join("variant")).unwrap();
+        write(dir.path(), "variant/allow.json", ALLOW_ALL);
+        write(
+            dir.path(),
+            "variant/policies.json",
+            &json!({"policies": {"identity": [{"file": "allow.json"}]}}).to_string(),
+        );
+        let suite = path(dir.path(), "suite.json");
+        let variant = path(dir.path(), "variant/policies.json");
+        let o = keyward(&["eval", "--summary", &suite]);
+        assert_eq!(stdout(&o).lines().last(), Some("1 passed, 0 failed"));
+        // Without the SCP the developer is no longer denied.
+        for cmd in [
+            vec!["eval", "--summary", "--policies", &variant, &suite],
+            vec!["check", "--cases", "0", "--fixtures", dir.path().to_str().unwrap(), "--policies", &variant],
+        ] {
+            let o = keyward(&cmd);
+            assert_eq!(o.status.code(), Some(1), "{cmd:?}: {}{}", stdout(&o), stderr(&o));
+            assert!(stdout(&o).contains("DISAGREE dev"), "{cmd:?}: {}", stdout(&o));
+        }
+        let o = keyward(&["explain", "--policies", &variant, &suite]);
+        assert!(stdout(&o).contains("allow"), "{}", stdout(&o));
+        // guardrail reads the same file through --policies or as FILE.
+        let a = keyward(&["guardrail", "--json", "--policies", &variant]);
+        let b = keyward(&["guardrail", "--json", &variant]);
+        assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+        assert_eq!(stdout(&a), stdout(&b));
+        // A variant that cannot be read is exit 2, named.
+        write(dir.path(), "variant/broken.json", r#"{"policies": {"identity": [{"file": "none.json"}]}}"#);
+        let o = keyward(&["eval", "--policies", &path(dir.path(), "variant/broken.json"), &suite]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("error: --policies: ") && stderr(&o).contains("$.policies.identity[0].file"), "{}", stderr(&o));
+    }
+
+    #[test]
+    fn a_duplicate_id_names_both_files_or_the_file_it_repeats_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = |id: &str| json!({"id": id, "request": create_request(PLATFORM)});
+        write(dir.path(), "a.json", &json!([case("x"), case("y"), case("y")]).to_string());
+        write(dir.path(), "b.json", &json!([case("x")]).to_string());
+        let o = keyward(&["eval", dir.path().to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        assert!(err.contains(r#"a.json: case y: $.id: duplicate id "y": already used earlier in this file"#), "{err}");
+        assert!(
+            err.contains(&format!(
+                r#"b.json: case x: $.id: duplicate id "x": already used in {}"#,
+                dir.path().join("a.json").display()
+            )),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn authored_is_a_provenance_and_a_suite_lends_its_own_to_its_cases() {
+        let dir = folder(&json!({
+            "source": "ticket 42", "provenance": "authored",
+            "policies": shared(),
+            "cases": [{"id": "c", "request": create_request(PLATFORM)}]
+        }));
+        let text = std::fs::read_to_string(dir.path().join("suite.json")).unwrap();
+        let cases = keyward::case::read_cases(&path(dir.path(), "suite.json"), &text).unwrap();
+        let c = cases[0].as_ref().unwrap();
+        assert_eq!(c.provenance, Some(keyward::case::Provenance::Authored));
+        assert_eq!(c.source.as_deref(), Some("ticket 42"));
+        assert!(c.in_suite);
+        // The policies read from files are named by their path.
+        let names: Vec<_> = c.policies.policies().map(|p| p.meta().name.clone()).collect();
+        assert_eq!(
+            names,
+            [Some("policies/scp.json".to_string()), Some("policies/allow.json".to_string())]
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! Turning command-line paths into cases: directories are walked for `*.json` / `*.jsonl` in a
 //! stable order, `-` is standard input, and ids must be unique within a run.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
@@ -9,12 +9,25 @@ use rayon::prelude::*;
 use rayon::ThreadPool;
 
 use crate::case::stream::stream_file;
-use crate::case::{read_item, Case, CaseError};
+use crate::case::{read_item, Case, CaseError, Reader};
 
 /// A case, or why it could not be read, with the file it came from.
 pub enum Loaded {
     Case { file: String, case: Box<Case> },
     Error(CaseError),
+}
+
+/// The run's [`Reader`]: with `--policies FILE`, that file's `policies` (a case, a suite or
+/// `{"policies": {...}}`; its `{"file": ...}` references resolved against its own directory)
+/// stand in for those of every suite and of every case outside a suite.
+pub fn reader(policies: Option<&Path>) -> Result<Reader, CaseError> {
+    let Some(path) = policies else {
+        return Ok(Reader::default());
+    };
+    let name = path.display().to_string();
+    let text = crate::case::read_file(path)?;
+    let set = crate::case::read_policies_file(&name, &text)?;
+    Ok(Reader::with_policies(std::sync::Arc::new(set)))
 }
 
 /// Expands paths into files. A path that does not exist is an error.
@@ -67,9 +80,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// is read and given to `each` on one of the cores of `pool` (rayon's global pool for `None`), and dropped there, so a case never
 /// outlives its batch unless `each` keeps it. A later case reusing an id is an error (only the
 /// ids' fingerprints are remembered); `each` then also gets that error, in the case's place.
+/// `reader` resolves policy files once for the whole run and carries `--policies`.
 pub fn for_each_batch<T: Send>(
     files: &[PathBuf],
     pool: Option<&ThreadPool>,
+    reader: &Reader,
     each: impl Fn(Loaded) -> T + Sync,
     mut f: impl FnMut(Vec<T>),
 ) {
@@ -83,13 +98,14 @@ pub fn for_each_batch<T: Send>(
         Error(T),
     }
     let mut ids = IdSet::default();
-    for path in files {
+    for (file_index, path) in files.iter().enumerate() {
         let name = path.display().to_string();
         let streamed = stream_file(path, &mut |items| {
             let stage = || {
                 items
                     .into_par_iter()
-                    .map(|item| match read_item(&name, item) {
+                    .flat_map_iter(|item| read_item(&name, item, reader))
+                    .map(|read| match read {
                         Ok(case) => Staged::Case {
                             fingerprint: fingerprint(&case.id),
                             id: case.id.clone(),
@@ -113,20 +129,24 @@ pub fn for_each_batch<T: Send>(
                         fingerprint,
                         id,
                         made,
-                    } => {
-                        if ids.insert(fingerprint) {
-                            made
-                        } else {
+                    } => match ids.insert(fingerprint, file_index) {
+                        None => made,
+                        Some(first) => {
+                            let place = if first == file_index {
+                                "earlier in this file".to_string()
+                            } else {
+                                format!("in {}", files[first].display())
+                            };
                             each(Loaded::Error(CaseError {
                                 file: name.clone(),
                                 message: format!(
-                                    "duplicate id {id:?}: ids must be unique within a run"
+                                    "duplicate id {id:?}: already used {place} (ids are unique within a file and across the files of a run; docs/case-format.md)"
                                 ),
                                 case: Some(id),
                                 path: "$.id".into(),
                             }))
                         }
-                    }
+                    },
                     Staged::Error(made) => made,
                 })
                 .collect())
@@ -140,8 +160,19 @@ pub fn for_each_batch<T: Send>(
 /// Reads every case of every file, in order, all at once (for inputs that are kept whole anyway,
 /// such as the fixtures).
 pub fn load(files: &[PathBuf]) -> Vec<Loaded> {
+    load_with(files, &Reader::default())
+}
+
+/// [`load`] with a run's [`Reader`] (e.g. one carrying `--policies`).
+pub fn load_with(files: &[PathBuf], reader: &Reader) -> Vec<Loaded> {
     let mut out = Vec::new();
-    for_each_batch(files, None, |loaded| loaded, |batch| out.extend(batch));
+    for_each_batch(
+        files,
+        None,
+        reader,
+        |loaded| loaded,
+        |batch| out.extend(batch),
+    );
     out
 }
 
@@ -156,16 +187,24 @@ fn fingerprint(id: &str) -> u128 {
     u128::from(half(0)) << 64 | u128::from(half(1))
 }
 
-/// The ids seen in a run, as fingerprints: a million ids take 16 MB and not the ids' text. Two
-/// different ids share a fingerprint with a chance near 2^-128 per pair, which would report a
-/// false duplicate; nothing else depends on it.
+/// The ids seen in a run, as fingerprints with the index of the file each was first seen in: a
+/// million ids take about 24 MB and not the ids' text. Two different ids share a fingerprint
+/// with a chance near 2^-128 per pair, which would report a false duplicate; nothing else
+/// depends on it.
 #[derive(Default)]
-struct IdSet(HashSet<u128, BuildHasherDefault<Fingerprinted>>);
+struct IdSet(HashMap<u128, usize, BuildHasherDefault<Fingerprinted>>);
 
 impl IdSet {
-    /// Whether the id of `fingerprint` is new.
-    fn insert(&mut self, fingerprint: u128) -> bool {
-        self.0.insert(fingerprint)
+    /// `None` when the id of `fingerprint` is new (it is then recorded as seen in file `file`),
+    /// else the file it was first seen in.
+    fn insert(&mut self, fingerprint: u128, file: usize) -> Option<usize> {
+        match self.0.entry(fingerprint) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(file);
+                None
+            }
+        }
     }
 }
 /// The set's own hasher: a fingerprint is already well mixed, so its low bits are the hash.

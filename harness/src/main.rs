@@ -42,6 +42,10 @@ enum Command {
         /// Worker threads (default: the number of cores). The output is the same for any number.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         threads: Option<u16>,
+        /// Policies that stand in for every suite's shared policies and for the `policies` of
+        /// every case outside a suite (a case, a suite or {"policies": {...}}).
+        #[arg(long, value_name = "FILE")]
+        policies: Option<PathBuf>,
     },
     /// Explain each case's decision: every policy, statement and condition.
     Explain {
@@ -50,6 +54,10 @@ enum Command {
         /// Explain only the case with this id.
         #[arg(long = "case", value_name = "ID")]
         case: Option<String>,
+        /// Policies that stand in for every suite's shared policies and for the `policies` of
+        /// every case outside a suite (a case, a suite or {"policies": {...}}).
+        #[arg(long, value_name = "FILE")]
+        policies: Option<PathBuf>,
     },
     /// Which Bedrock API keys the policies of FILE let be used and created, what else that
     /// depends on, and the loopholes (docs/cli.md).
@@ -108,6 +116,10 @@ enum Command {
         /// The folder of the peer's bridge.
         #[arg(long, value_name = "DIR", default_value = keyward::peer::DEFAULT_DIR, requires = "oracle")]
         peer_dir: PathBuf,
+        /// Policies that stand in for every suite's shared policies and for the `policies` of
+        /// every case outside a suite (a case, a suite or {"policies": {...}}).
+        #[arg(long, value_name = "FILE")]
+        policies: Option<PathBuf>,
     },
     /// Run generated cases against AWS (sandbox account only) and record the answers as
     /// fixtures under fixtures/recorded/; disagreements are reported as minimal cases.
@@ -206,6 +218,12 @@ fn parse_property(s: &str) -> Result<keyward::properties::Property, String> {
     })
 }
 
+/// `--policies FILE` could not be read: exit 2 with the file, the JSON path and the problem.
+fn bad_policies(e: keyward::case::CaseError, err: &mut dyn Write) -> u8 {
+    let _ = writeln!(err, "error: --policies: {e}");
+    2
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut out = std::io::stdout().lock();
@@ -215,14 +233,26 @@ fn main() -> ExitCode {
             files,
             summary,
             threads,
-        } => eval::run(
-            &files,
-            summary,
-            threads.map_or(0, usize::from),
-            &mut out,
-            &mut err,
-        ),
-        Command::Explain { file, case } => explain::run(&file, case.as_deref(), &mut out, &mut err),
+            policies,
+        } => match keyward::inputs::reader(policies.as_deref()) {
+            Ok(reader) => eval::run(
+                &files,
+                &reader,
+                summary,
+                threads.map_or(0, usize::from),
+                &mut out,
+                &mut err,
+            ),
+            Err(e) => bad_policies(e, &mut err),
+        },
+        Command::Explain {
+            file,
+            case,
+            policies,
+        } => match keyward::inputs::reader(policies.as_deref()) {
+            Ok(reader) => explain::run(&file, &reader, case.as_deref(), &mut out, &mut err),
+            Err(e) => bad_policies(e, &mut err),
+        },
         Command::Guardrail(args) => guardrail::run(&args, &mut out, &mut err),
         Command::Check {
             live: true,
@@ -306,9 +336,11 @@ fn main() -> ExitCode {
             quiet,
             oracle,
             peer_dir,
+            policies,
             ..
         } => {
             let mut o = check::CheckOptions::new(fixtures);
+            o.policies = policies;
             o.oracle = oracle;
             o.peer_dir = peer_dir;
             o.run.cases = cases.unwrap_or(check::DEFAULT_CASES);

@@ -65,6 +65,7 @@ pub mod json;
 mod message;
 mod pattern;
 mod policy;
+mod principal;
 mod request;
 mod transform;
 mod variables;
@@ -85,4 +86,5 @@ pub use policy::{
     ActionBlock, Effect, Policy, PolicyMeta, PolicyType, PrincipalBlock, PrincipalEntry,
     PrincipalKind, PrincipalMatch, ResourceBlock, Statement, Version,
 };
+pub use principal::{principal_context, PRINCIPAL_KEYS};
 pub use request::{Context, ContextValue, Request};

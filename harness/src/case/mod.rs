@@ -9,7 +9,9 @@ pub mod stream;
 mod write;
 
 pub(crate) use read::read_item;
-pub use read::{read_cases, read_file, read_policies, read_policies_file, CaseSource};
+pub use read::{
+    read_cases, read_cases_with, read_file, read_policies, read_policies_file, CaseSource, Reader,
+};
 
 use keyward_bedrock::Outcome;
 use keyward_bedrock::{Scenario, ScenarioResult};
@@ -35,15 +37,19 @@ pub enum Provenance {
     /// An AWS answer pasted verbatim in a public report (an issue thread, a committed run log);
     /// `source` is its URL.
     Observed,
+    /// Written by hand by a user testing their own policies: what they expect, not AWS's
+    /// answer (docs/testing-guardrails.md).
+    Authored,
 }
 
 impl Provenance {
-    pub const ALL: [Provenance; 5] = [
+    pub const ALL: [Provenance; 6] = [
         Provenance::Documented,
         Provenance::Article,
         Provenance::Recorded,
         Provenance::Generated,
         Provenance::Observed,
+        Provenance::Authored,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +59,7 @@ impl Provenance {
             Provenance::Recorded => "recorded",
             Provenance::Generated => "generated",
             Provenance::Observed => "observed",
+            Provenance::Authored => "authored",
         }
     }
 
@@ -113,6 +120,9 @@ pub struct Case {
     pub policies: Arc<PolicySet>,
     pub query: Query,
     pub expect: Option<Expect>,
+    /// Read from a suite: a request's context then holds the keys AWS sets for the principal
+    /// unless the case kept them out ([`keyward_iam::principal_context`]).
+    pub in_suite: bool,
 }
 
 /// What the local evaluator answers for a case, compared with `expect`.
@@ -230,6 +240,35 @@ impl Case {
         };
         v.agrees = self.expect.as_ref().map(|e| e.agrees_with(&v));
         v
+    }
+}
+
+impl Case {
+    /// The keys AWS sets on every request of the principal (aws:PrincipalArn and the others of
+    /// [`keyward_iam::principal_context`]) that the policies test, or read through a variable,
+    /// and that a request case outside a suite leaves out of its context: its answer may then
+    /// not be AWS's. Empty for scenarios and suite cases, which get them.
+    pub fn unset_principal_keys(&self) -> Vec<&'static str> {
+        let Query::Request(r) = &self.query else {
+            return Vec::new();
+        };
+        if self.in_suite {
+            return Vec::new();
+        }
+        let tested = |key: &str| {
+            self.policies
+                .conditions()
+                .any(|c| c.key().eq_ignore_ascii_case(key))
+                || self
+                    .policies
+                    .variables()
+                    .any(|v| v.eq_ignore_ascii_case(key))
+        };
+        keyward_iam::principal_context(r.principal())
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| r.context.get(k).is_none() && tested(k))
+            .collect()
     }
 }
 
@@ -399,11 +438,13 @@ impl Case {
             policies,
             query: Query::Request(request),
             expect: None,
+            in_suite: false,
         })
     }
 
     /// Reads a case from its JSON (the case format), e.g. one built by a generator.
     pub fn from_json(v: &Value) -> Result<Case, CaseError> {
+        let reader = Reader::default();
         read::parse_case(
             "(generated)",
             &keyward_iam::json::Json::from_value(v),
@@ -411,6 +452,8 @@ impl Case {
                 index: 0,
                 line: None,
             },
+            None,
+            read::Ctx::new("(generated)", &reader),
         )
     }
 }

@@ -1,9 +1,10 @@
 //! Reading cases: a single object, an array, or JSON Lines (decided by the first non-blank
 //! character), with errors that name the file, the case and the JSON path.
 
-use std::path::Path;
-
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use keyward_iam::json::{Json, JsonObject};
 use keyward_iam::{DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Request};
@@ -19,6 +20,67 @@ use super::{Case, CaseError, Expect, Provenance, Query, ScenarioCase};
 pub struct CaseSource {
     pub index: usize,
     pub line: Option<usize>,
+}
+
+/// What reading needs beyond a case's text, shared by every case of a run: the policy files
+/// that `{"file": ...}` references name (each read from disk once), and the policies
+/// `--policies` puts in place of the ones the cases give.
+#[derive(Default)]
+pub struct Reader {
+    /// Policy files by the path they were read from: their text, or why it cannot be read.
+    files: Mutex<HashMap<PathBuf, Result<Arc<str>, String>>>,
+    /// `--policies`: in place of a suite's shared policies, and of a bare case's own.
+    policies: Option<Arc<PolicySet>>,
+}
+
+impl Reader {
+    /// A reader that gives every suite, and every case outside a suite, `policies` in place of
+    /// its own (`--policies FILE`).
+    pub fn with_policies(policies: Arc<PolicySet>) -> Reader {
+        Reader {
+            files: Mutex::default(),
+            policies: Some(policies),
+        }
+    }
+
+    /// The text of the policy file at `path`, read once per run.
+    fn policy_file(&self, path: &Path) -> Result<Arc<str>, String> {
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        files
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                std::fs::read_to_string(path)
+                    .map(Arc::from)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            })
+            .clone()
+    }
+}
+
+/// Where `{"file": ...}` references of the cases of `file` are resolved: the directory of the
+/// case file (the current directory for standard input and generated cases).
+fn base_dir(file: &str) -> &Path {
+    match file {
+        "-" | "(generated)" => Path::new(""),
+        f => Path::new(f).parent().unwrap_or(Path::new("")),
+    }
+}
+
+/// How one case file's policies are read: where its file references are resolved, and the run's
+/// [`Reader`].
+#[derive(Clone, Copy)]
+pub(crate) struct Ctx<'r> {
+    base: &'r Path,
+    reader: &'r Reader,
+}
+
+impl<'r> Ctx<'r> {
+    pub(crate) fn new(file: &'r str, reader: &'r Reader) -> Ctx<'r> {
+        Ctx {
+            base: base_dir(file),
+            reader,
+        }
+    }
 }
 
 /// Reads a file from disk (or standard input for `-`).
@@ -47,25 +109,38 @@ pub(crate) enum Item<'a> {
 /// Every case of a file, each read on its own: one bad case does not hide the others. An `Err`
 /// for the whole file means it is not JSON at all.
 pub fn read_cases(file: &str, text: &str) -> Result<Vec<Result<Case, CaseError>>, CaseError> {
+    read_cases_with(file, text, &Reader::default())
+}
+
+/// [`read_cases`] with a run's [`Reader`] (`--policies`, policy files read once).
+pub fn read_cases_with(
+    file: &str,
+    text: &str,
+    reader: &Reader,
+) -> Result<Vec<Result<Case, CaseError>>, CaseError> {
     Ok(split_text(file, text)?
         .into_par_iter()
-        .map(|item| read_item(file, item))
+        .flat_map_iter(|item| read_item(file, item, reader))
         .collect())
 }
 
-/// Reads one item: its case, or its error.
-pub(crate) fn read_item(file: &str, item: Item<'_>) -> Result<Case, CaseError> {
+/// Reads one item: its case (or a suite's cases), or its error.
+pub(crate) fn read_item(
+    file: &str,
+    item: Item<'_>,
+    reader: &Reader,
+) -> Vec<Result<Case, CaseError>> {
     match item {
-        Item::Error(e) => Err(e),
-        Item::Text { text, src } => read_case_text(file, &text, src).map_err(|e| match e {
-            TextError::Case(e) => e,
-            TextError::NotJson(e) => CaseError {
+        Item::Error(e) => vec![Err(e)],
+        Item::Text { text, src } => match read_case_text(file, &text, src, reader) {
+            Ok(cases) => cases,
+            Err(e) => vec![Err(CaseError {
                 file: file.to_string(),
                 case: src.line.map(|line| format!("#{} (line {line})", src.index)),
                 path: "$".into(),
                 message: format!("not valid JSON: {e}"),
-            },
-        }),
+            })],
+        },
     }
 }
 
@@ -208,23 +283,138 @@ impl<'f> LineItems<'f> {
     }
 }
 
-/// Why the text of one case could not be read.
-pub(crate) enum TextError {
-    /// The text is not JSON at all.
-    NotJson(serde_json::Error),
-    /// The text is JSON but not a valid case.
-    Case(CaseError),
+/// Reads one case (or a suite's cases) from its text (a JSON Lines line, an array item, a whole
+/// file); an `Err` when the text is not JSON. The JSON tree borrows every string without an escape from the text: nothing is copied
+/// but what the case keeps.
+pub(crate) fn read_case_text(
+    file: &str,
+    text: &str,
+    src: CaseSource,
+    reader: &Reader,
+) -> Result<Vec<Result<Case, CaseError>>, serde_json::Error> {
+    let v: Json<'_> = serde_json::from_str(text)?;
+    let ctx = Ctx::new(file, reader);
+    match &v {
+        Json::Object(o) if o.get("cases").is_some() => Ok(parse_suite(file, o, src, ctx)),
+        _ => Ok(vec![parse_case(file, &v, src, None, ctx)]),
+    }
 }
 
-/// Reads one case from its text (a JSON Lines line, or an array item). The JSON tree borrows
-/// every string without an escape from the text: nothing is copied but what the case keeps.
-pub(crate) fn read_case_text(file: &str, text: &str, src: CaseSource) -> Result<Case, TextError> {
-    let v: Json<'_> = serde_json::from_str(text).map_err(TextError::NotJson)?;
-    parse_case(file, &v, src).map_err(TextError::Case)
+/// What a suite gives each of its cases: the shared policies and the defaults of `source`,
+/// `provenance` and `note`.
+pub(crate) struct Suite<'a> {
+    policies: Arc<PolicySet>,
+    source: Option<&'a str>,
+    provenance: Option<Provenance>,
+    note: Option<&'a str>,
+}
+
+/// The members a suite may hold.
+const SUITE_FIELDS: [&str; 5] = ["policies", "cases", "source", "provenance", "note"];
+
+/// Reads a suite, `{"policies": {...}, "cases": [...]}`: its policies once (one error for the
+/// whole suite when they cannot be read), then each case on its own. Errors inside a case carry
+/// its path from the suite's root (`$.cases[3].request...`).
+fn parse_suite(
+    file: &str,
+    o: &JsonObject<'_>,
+    src: CaseSource,
+    ctx: Ctx<'_>,
+) -> Vec<Result<Case, CaseError>> {
+    let suite_ref = match (src.line, src.index) {
+        (Some(l), i) => Some(format!("#{i} (line {l})")),
+        (None, 0) => None,
+        (None, i) => Some(format!("#{i}")),
+    };
+    let err = |path: &str, message: String| {
+        vec![Err(CaseError {
+            file: file.to_string(),
+            case: suite_ref.clone(),
+            path: path.to_string(),
+            message,
+        })]
+    };
+    if let Some(k) = o.keys().find(|k| !SUITE_FIELDS.contains(k)) {
+        let hint = if o.get("request").is_some() || o.get("scenario").is_some() {
+            " (a suite's cases go in its \"cases\" array)"
+        } else {
+            ""
+        };
+        return err(
+            &format!("$.{k}"),
+            format!(
+                "unknown field \"{k}\" in a suite (expected policies, cases, source, provenance, note){hint}"
+            ),
+        );
+    }
+    let opt = |name: &str| match o.get(name) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Str(s)) => Ok(Some(&**s)),
+        Some(other) => Err(err(
+            &format!("$.{name}"),
+            format!("must be a string, found {}", other.kind()),
+        )),
+    };
+    let (source, note) = match (opt("source"), opt("note")) {
+        (Ok(s), Ok(n)) => (s, n),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    let provenance = match opt("provenance") {
+        Err(e) => return e,
+        Ok(None) => None,
+        Ok(Some(p)) => match Provenance::parse(p) {
+            Some(p) => Some(p),
+            None => return err("$.provenance", unknown_provenance(p)),
+        },
+    };
+    let policies = match (&ctx.reader.policies, o.get("policies")) {
+        (Some(given), _) => given.clone(),
+        (None, None | Some(Json::Null)) => Arc::new(PolicySet::default()),
+        (None, Some(p)) => match parse_policies(p, ctx) {
+            Ok(set) => Arc::new(set),
+            Err(f) => return err(&f.path, f.message),
+        },
+    };
+    let Some(Json::Array(cases)) = o.get("cases") else {
+        let found = o.get("cases").map_or("nothing", Json::kind);
+        return err(
+            "$.cases",
+            format!("must be an array of cases, found {found}"),
+        );
+    };
+    let suite = Suite {
+        policies,
+        source,
+        provenance,
+        note,
+    };
+    cases
+        .par_iter()
+        .enumerate()
+        .map(|(index, c)| {
+            let src = CaseSource { index, line: None };
+            parse_case(file, c, src, Some(&suite), ctx).map_err(|mut e| {
+                e.path = format!("$.cases[{index}]{}", &e.path[1..]);
+                e
+            })
+        })
+        .collect()
+}
+
+fn unknown_provenance(p: &str) -> String {
+    format!(
+        "unknown provenance {p:?}: expected documented, article, recorded, observed, generated or authored"
+    )
 }
 
 /// Reads one case. Errors carry the case's id when it has one, else its index.
-pub(crate) fn parse_case(file: &str, v: &Json<'_>, src: CaseSource) -> Result<Case, CaseError> {
+pub(crate) fn parse_case(
+    file: &str,
+    v: &Json<'_>,
+    src: CaseSource,
+    suite: Option<&Suite<'_>>,
+    ctx: Ctx<'_>,
+) -> Result<Case, CaseError> {
     let id = v.get("id").and_then(Json::as_str).filter(|s| !s.is_empty());
     // Written only for an error: reading a good case builds no text but what the case keeps.
     let case_ref = || match (id, src.line) {
@@ -255,7 +445,15 @@ pub(crate) fn parse_case(file: &str, v: &Json<'_>, src: CaseSource) -> Result<Ca
                 | "scenario"
                 | "expect"
         ) {
-            return Err(err(&format!("$.{k}"), format!("unknown field \"{k}\"")));
+            let hint = match k {
+                "description" | "comment" | "name" | "title" => " (a case's free text goes in \"note\")",
+                "cases" if suite.is_some() => " (a suite's case cannot hold cases)",
+                _ => "",
+            };
+            return Err(err(
+                &format!("$.{k}"),
+                format!("unknown field \"{k}\"{hint}"),
+            ));
         }
     }
     let Some(id) = id else {
@@ -274,27 +472,35 @@ pub(crate) fn parse_case(file: &str, v: &Json<'_>, src: CaseSource) -> Result<Ca
             )),
         }
     };
-    let source = opt_str("source")?.map(str::to_string);
-    let note = opt_str("note")?.map(str::to_string);
+    let source = opt_str("source")?
+        .or(suite.and_then(|s| s.source))
+        .map(str::to_string);
+    let note = opt_str("note")?
+        .or(suite.and_then(|s| s.note))
+        .map(str::to_string);
     let provenance = match opt_str("provenance")? {
-        None => None,
-        Some(p) => Some(Provenance::parse(p).ok_or_else(|| {
-            err(
-                "$.provenance",
-                format!(
-                    "unknown provenance {p:?}: expected documented, article, recorded, observed or generated"
-                ),
-            )
-        })?),
+        None => suite.and_then(|s| s.provenance),
+        Some(p) => Some(Provenance::parse(p).ok_or_else(|| err("$.provenance", unknown_provenance(p)))?),
     };
-    let policies = match o.get("policies") {
-        None | Some(Json::Null) => PolicySet::default(),
-        Some(p) => parse_policies(p).map_err(|f| err(&f.path, f.message))?,
+    let own = || match o.get("policies") {
+        None | Some(Json::Null) => Ok(None),
+        Some(p) => parse_policies(p, ctx)
+            .map(Some)
+            .map_err(|f| err(&f.path, f.message)),
+    };
+    let policies = match (suite, &ctx.reader.policies) {
+        // A case of a suite adds its own policies to the suite's.
+        (Some(s), _) => match own()? {
+            None => s.policies.clone(),
+            Some(mine) => Arc::new(add_policies(&s.policies, mine).map_err(|f| err(&f.path, f.message))?),
+        },
+        (None, Some(given)) => given.clone(),
+        (None, None) => Arc::new(own()?.unwrap_or_default()),
     };
     let query = match (o.get("request"), o.get("scenario")) {
-        (Some(r), None) => {
-            Query::Request(parse_request_json(r).map_err(|f| err(&f.path, f.message))?)
-        }
+        (Some(r), None) => Query::Request(
+            parse_request_json(r, suite.is_some()).map_err(|f| err(&f.path, f.message))?,
+        ),
         (None, Some(s)) => {
             // Scenarios are few and keep their member as written: read from a `Value`.
             let written = s.to_value();
@@ -327,40 +533,61 @@ pub(crate) fn parse_case(file: &str, v: &Json<'_>, src: CaseSource) -> Result<Ca
         source,
         provenance,
         note,
-        policies: std::sync::Arc::new(policies),
+        policies,
         query,
         expect,
+        in_suite: suite.is_some(),
     })
 }
 
-/// A policy document, or the wrapper `{"name", "arn", "document"}`.
-fn parse_policy(v: &Json<'_>, at: &At<'_>, t: PolicyType) -> Result<Policy, Fail> {
-    let o = as_object(v, at)?;
-    let (doc, wrapped, meta) = if let Some(doc) = o.get("document") {
-        let mut meta = PolicyMeta::default();
-        for (k, x) in o.iter() {
-            let s = || {
-                x.as_str().map(str::to_string).ok_or_else(|| {
-                    Fail::new(
-                        at.member(k).to_string(),
-                        format!("must be a string, found {}", x.kind()),
-                    )
-                })
-            };
-            match k {
-                "document" => {}
-                "name" => meta.name = Some(s()?),
-                "arn" => meta.arn = Some(s()?),
-                _ => {
-                    return Err(Fail::new(
-                        at.member(k).to_string(),
-                        format!(
-                        "unknown field \"{k}\" in a policy wrapper (expected name, arn, document)"
-                    ),
-                    ))
-                }
+/// A suite's policies with a case's own added: each list and each organization level extended
+/// by the case's policies of that type. A permissions boundary is one policy: a case may give
+/// one only when the suite does not.
+fn add_policies(shared: &PolicySet, mine: PolicySet) -> Result<PolicySet, Fail> {
+    let mut set = shared.clone();
+    set.identity.extend(mine.identity);
+    set.resource.extend(mine.resource);
+    if let Some(b) = mine.permissions_boundary {
+        if set.permissions_boundary.is_some() {
+            return Err(Fail::new(
+                "$.policies.permissions_boundary".into(),
+                "the suite already gives a permissions boundary, and a principal has at most one: give it in each case instead of in the suite".into(),
+            ));
+        }
+        set.permissions_boundary = Some(b);
+    }
+    if let Some(session) = mine.session {
+        set.session.get_or_insert_with(Vec::new).extend(session);
+    }
+    for (theirs, mine) in [(&mut set.scp, mine.scp), (&mut set.rcp, mine.rcp)] {
+        let Some(mine) = mine else { continue };
+        let levels = theirs.get_or_insert_with(Vec::new);
+        for (i, level) in mine.into_iter().enumerate() {
+            match levels.get_mut(i) {
+                Some(l) => l.extend(level),
+                None => levels.push(level),
             }
         }
+    }
+    Ok(set)
+}
+
+/// A policy document, the wrapper `{"name", "arn", "document"}`, or a reference to a file
+/// holding either, `{"file": "policies/scp.json"}` (with an optional `name` and `arn`), resolved
+/// against the case file's directory.
+fn parse_policy(v: &Json<'_>, at: &At<'_>, t: PolicyType, ctx: Ctx<'_>) -> Result<Policy, Fail> {
+    let o = as_object(v, at)?;
+    if let Some(file) = o.get("file") {
+        return parse_policy_file(o, file, at, t, ctx);
+    }
+    parse_document(v, at, t)
+}
+
+/// A policy given inline: a document, or the wrapper `{"name", "arn", "document"}`.
+fn parse_document(v: &Json<'_>, at: &At<'_>, t: PolicyType) -> Result<Policy, Fail> {
+    let o = as_object(v, at)?;
+    let (doc, wrapped, meta) = if let Some(doc) = o.get("document") {
+        let meta = policy_meta(o, at, "document")?;
         (doc, true, meta)
     } else {
         (v, false, PolicyMeta::default())
@@ -375,15 +602,101 @@ fn parse_policy(v: &Json<'_>, at: &At<'_>, t: PolicyType) -> Result<Policy, Fail
         })
 }
 
-fn parse_list(v: &Json<'_>, at: &At<'_>, t: PolicyType) -> Result<Vec<Policy>, Fail> {
+/// The `name` and `arn` of a wrapper whose content member is `content` (`document` or `file`).
+fn policy_meta(o: &JsonObject<'_>, at: &At<'_>, content: &str) -> Result<PolicyMeta, Fail> {
+    let mut meta = PolicyMeta::default();
+    for (k, x) in o.iter() {
+        let s = || {
+            x.as_str().map(str::to_string).ok_or_else(|| {
+                Fail::new(
+                    at.member(k).to_string(),
+                    format!("must be a string, found {}", x.kind()),
+                )
+            })
+        };
+        match k {
+            "name" => meta.name = Some(s()?),
+            "arn" => meta.arn = Some(s()?),
+            k if k == content => {}
+            _ => {
+                return Err(Fail::new(
+                    at.member(k).to_string(),
+                    format!("unknown field \"{k}\" in a policy wrapper (expected name, arn, {content})"),
+                ))
+            }
+        }
+    }
+    Ok(meta)
+}
+
+/// A policy read from the file a `{"file": ...}` reference names. The file holds a document or a
+/// `{"name", "arn", "document"}` wrapper; the policy is named by the reference's `name`, else the
+/// wrapper's, else the path as written. An error names the file and the JSON path inside it.
+fn parse_policy_file(
+    o: &JsonObject<'_>,
+    file: &Json<'_>,
+    at: &At<'_>,
+    t: PolicyType,
+    ctx: Ctx<'_>,
+) -> Result<Policy, Fail> {
+    let file_at = at.member("file");
+    let Some(rel) = file.as_str().filter(|f| !f.is_empty()) else {
+        return Err(Fail::new(
+            file_at.to_string(),
+            format!(
+                "must be a non-empty string (a policy file's path, relative to the case file), found {}",
+                if file.as_str().is_some() { "an empty string" } else { file.kind() }
+            ),
+        ));
+    };
+    let meta = policy_meta(o, at, "file")?;
+    let path = ctx.base.join(rel);
+    let text = ctx
+        .reader
+        .policy_file(&path)
+        .map_err(|why| Fail::new(file_at.to_string(), why))?;
+    let in_file = |f: Fail| {
+        Fail::new(
+            at.to_string(),
+            format!("{}: {}: {}", path.display(), f.path, f.message),
+        )
+    };
+    let v: Json<'_> = serde_json::from_str(&text)
+        .map_err(|e| in_file(Fail::new("$".into(), format!("not valid JSON: {e}"))))?;
+    if let Json::Object(inner) = &v {
+        if inner.get("file").is_some() {
+            return Err(in_file(Fail::new(
+                "$.file".into(),
+                "a policy file holds a policy document (or a {\"name\", \"arn\", \"document\"} wrapper), not another file reference".into(),
+            )));
+        }
+    }
+    let policy = parse_document(&v, &At::Path("$"), t).map_err(in_file)?;
+    let mut merged = policy.meta().clone();
+    merged.name = meta.name.or(merged.name).or_else(|| Some(rel.to_string()));
+    merged.arn = meta.arn.or(merged.arn);
+    Ok(policy.with_meta(merged))
+}
+
+fn parse_list(
+    v: &Json<'_>,
+    at: &At<'_>,
+    t: PolicyType,
+    ctx: Ctx<'_>,
+) -> Result<Vec<Policy>, Fail> {
     as_array(v, at, "policies")?
         .iter()
         .enumerate()
-        .map(|(i, p)| parse_policy(p, &at.index(i), t))
+        .map(|(i, p)| parse_policy(p, &at.index(i), t, ctx))
         .collect()
 }
 
-fn parse_levels(v: &Json<'_>, at: &At<'_>, t: PolicyType) -> Result<Vec<Vec<Policy>>, Fail> {
+fn parse_levels(
+    v: &Json<'_>,
+    at: &At<'_>,
+    t: PolicyType,
+    ctx: Ctx<'_>,
+) -> Result<Vec<Vec<Policy>>, Fail> {
     as_array(
         v,
         at,
@@ -391,13 +704,14 @@ fn parse_levels(v: &Json<'_>, at: &At<'_>, t: PolicyType) -> Result<Vec<Vec<Poli
     )?
     .iter()
     .enumerate()
-    .map(|(i, l)| parse_list(l, &at.index(i), t))
+    .map(|(i, l)| parse_list(l, &at.index(i), t, ctx))
     .collect()
 }
 
 /// Reads and compiles a `policies` member (e.g. a generated one) on its own.
 pub fn read_policies(v: &Value) -> Result<PolicySet, CaseError> {
-    parse_policies(&Json::from_value(v)).map_err(|Fail { path, message }| CaseError {
+    let reader = Reader::default();
+    parse_policies(&Json::from_value(v), Ctx::new("(generated)", &reader)).map_err(|Fail { path, message }| CaseError {
         file: "(generated)".into(),
         case: None,
         path,
@@ -430,25 +744,26 @@ pub fn read_policies_file(file: &str, text: &str) -> Result<PolicySet, CaseError
             "no `policies` member: a guardrail file is a case, or {\"policies\": {...}}".into(),
         ));
     };
-    parse_policies(&Json::from_value(policies))
+    let reader = Reader::default();
+    parse_policies(&Json::from_value(policies), Ctx::new(file, &reader))
         .map_err(|Fail { path, message }| error(&path, message))
 }
 
-fn parse_policies(v: &Json<'_>) -> Result<PolicySet, Fail> {
+fn parse_policies(v: &Json<'_>, ctx: Ctx<'_>) -> Result<PolicySet, Fail> {
     let root = At::Path("$.policies");
     let o = as_object(v, &root)?;
     let mut set = PolicySet::default();
     for (k, x) in o.iter() {
         let path = root.member(k);
         match k {
-            "identity" => set.identity = parse_list(x, &path, PolicyType::Identity)?,
+            "identity" => set.identity = parse_list(x, &path, PolicyType::Identity, ctx)?,
             "permissions_boundary" if !x.is_null() => {
-                set.permissions_boundary = Some(parse_policy(x, &path, PolicyType::PermissionsBoundary)?)
+                set.permissions_boundary = Some(parse_policy(x, &path, PolicyType::PermissionsBoundary, ctx)?)
             }
-            "session" if !x.is_null() => set.session = Some(parse_list(x, &path, PolicyType::Session)?),
-            "scp" if !x.is_null() => set.scp = Some(parse_levels(x, &path, PolicyType::Scp)?),
-            "rcp" if !x.is_null() => set.rcp = Some(parse_levels(x, &path, PolicyType::Rcp)?),
-            "resource" => set.resource = parse_list(x, &path, PolicyType::Resource)?,
+            "session" if !x.is_null() => set.session = Some(parse_list(x, &path, PolicyType::Session, ctx)?),
+            "scp" if !x.is_null() => set.scp = Some(parse_levels(x, &path, PolicyType::Scp, ctx)?),
+            "rcp" if !x.is_null() => set.rcp = Some(parse_levels(x, &path, PolicyType::Rcp, ctx)?),
+            "resource" => set.resource = parse_list(x, &path, PolicyType::Resource, ctx)?,
             "permissions_boundary" | "session" | "scp" | "rcp" => {}
             _ => {
                 return Err(Fail::new(
@@ -463,10 +778,13 @@ fn parse_policies(v: &Json<'_>) -> Result<PolicySet, Fail> {
 
 /// [`parse_request_json`] of a `Value` (a request built by a generator).
 pub(crate) fn parse_request(v: &Value) -> Result<Request, Fail> {
-    parse_request_json(&Json::from_value(v))
+    parse_request_json(&Json::from_value(v), false)
 }
 
-fn parse_request_json(v: &Json<'_>) -> Result<Request, Fail> {
+/// Reads a request. With `fill` (a suite's case), the keys AWS sets on every request of the
+/// principal ([`keyward_iam::principal_context`]) are added unless the context sets them, or
+/// keeps one out with `null`; without it the context is taken literally.
+fn parse_request_json(v: &Json<'_>, fill: bool) -> Result<Request, Fail> {
     let o = as_object(v, &At::Path("$.request"))?;
     for k in o.keys() {
         if !matches!(
@@ -518,11 +836,30 @@ fn parse_request_json(v: &Json<'_>) -> Result<Request, Fail> {
             ))
         }
     }
+    let mut kept_out = Vec::new();
     if let Some(c) = o.get("context") {
         let at = At::Path("$.request.context");
         let c = as_object(c, &at)?;
         for (k, x) in c.iter() {
+            if x.is_null() {
+                if !fill {
+                    return Err(Fail::new(
+                        at.quoted(k).to_string(),
+                        "null keeps a key AWS sets out of a suite case's request; outside a suite the context is literal: leave the key out".into(),
+                    ));
+                }
+                kept_out.push(k);
+                continue;
+            }
             req.context.insert(k, context_value_json(x, &at.quoted(k))?);
+        }
+    }
+    if fill {
+        for (k, v) in keyward_iam::principal_context(req.principal()) {
+            let kept = kept_out.iter().any(|o| o.eq_ignore_ascii_case(k));
+            if !kept && req.context.get(k).is_none() {
+                req.context.insert(k, v);
+            }
         }
     }
     Ok(req)

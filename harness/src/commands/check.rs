@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::{AssumptionCounts, Tally, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
 use crate::compare::{compare_now, Comparison, Outcome};
-use crate::inputs::{expand, load, Loaded};
+use crate::inputs::{expand, load_with, Loaded};
 use crate::oracle::{Fixtures, Local, Oracle};
 use crate::properties::Property;
 use crate::run::{run as run_properties, RunOptions, RunResult, Shard};
@@ -29,6 +29,8 @@ pub struct CheckOptions {
     pub peer_dir: PathBuf,
     /// With `--oracle`: unexplained disagreements shrunk per kind.
     pub peer_shrink_per_key: usize,
+    /// `--policies`: policies that stand in for those of the fixtures' suites and cases.
+    pub policies: Option<PathBuf>,
 }
 
 /// The evaluators `check --oracle` compares keyward with.
@@ -72,6 +74,7 @@ impl CheckOptions {
             oracle: None,
             peer_dir: PathBuf::from(crate::peer::DEFAULT_DIR),
             peer_shrink_per_key: 2,
+            policies: None,
         }
     }
 }
@@ -355,7 +358,14 @@ pub fn run_with_oracle(
             return EXIT_BAD_INPUT;
         }
     };
-    let fixtures = compare_fixtures(&files, oracle, err);
+    let reader = match crate::inputs::reader(opts.policies.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "error: --policies: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let fixtures = compare_fixtures(&files, &reader, oracle, err);
     let shard = opts.run.shard;
     let expected = opts.run.cases / u64::from(shard.n);
     let bar = progress_bar(expected, opts.progress);
@@ -424,14 +434,19 @@ struct FixtureRun {
 
 /// Oracle against oracle: the fixture store against `oracle` on every fixture of `files`.
 /// Unreadable cases are reported (to `err` as they are met) and the others compared.
-fn compare_fixtures(files: &[PathBuf], oracle: &dyn Oracle, err: &mut dyn Write) -> FixtureRun {
+fn compare_fixtures(
+    files: &[PathBuf],
+    reader: &crate::case::Reader,
+    oracle: &dyn Oracle,
+    err: &mut dyn Write,
+) -> FixtureRun {
     // Where each problem goes among the others: an unreadable case, or the k-th case read.
     enum Slot {
         Unreadable(FixtureProblem),
         Case(usize),
     }
     let (mut cases, mut places, mut slots) = (Vec::new(), Vec::new(), Vec::new());
-    for item in load(files) {
+    for item in load_with(files, reader) {
         match item {
             Loaded::Error(e) => {
                 let _ = writeln!(err, "error: {e}");

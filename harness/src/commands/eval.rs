@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::{AssumptionCounts, Tally, EXIT_BAD_INPUT};
-use crate::case::{Case, Verdict};
+use crate::case::{Case, Reader, Verdict};
 use crate::compare::disagreement_text;
 use crate::inputs::{expand, for_each_batch, Loaded};
 
@@ -135,6 +135,7 @@ fn render(item: &Loaded, summary: bool) -> Printed {
 /// stays bounded however large it is.
 pub fn run(
     paths: &[PathBuf],
+    reader: &Reader,
     summary: bool,
     threads: usize,
     out: &mut dyn Write,
@@ -161,6 +162,7 @@ pub fn run(
     for_each_batch(
         &files,
         Some(&pool),
+        reader,
         |item| render(&item, summary),
         |printed| {
             for p in printed {

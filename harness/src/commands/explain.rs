@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use super::{EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
 use keyward_iam::{PolicySet, Request};
 
-use crate::case::{Case, Query};
-use crate::inputs::{expand, load, Loaded};
+use crate::case::{Case, Query, Reader};
+use crate::inputs::{expand, load_with, Loaded};
 
 /// One request and why it got its decision.
 fn render_request(s: &mut String, r: &Request, set: &PolicySet) {
@@ -76,7 +76,13 @@ pub fn render(case: &Case) -> String {
     s
 }
 
-pub fn run(path: &PathBuf, only: Option<&str>, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub fn run(
+    path: &PathBuf,
+    reader: &Reader,
+    only: Option<&str>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     let files = match expand(std::slice::from_ref(path)) {
         Ok(f) => f,
         Err(e) => {
@@ -85,7 +91,7 @@ pub fn run(path: &PathBuf, only: Option<&str>, out: &mut dyn Write, err: &mut dy
         }
     };
     let (mut code, mut shown, mut unreadable) = (EXIT_OK, 0, false);
-    for item in load(&files) {
+    for item in load_with(&files, reader) {
         match item {
             Loaded::Error(e) => {
                 let _ = writeln!(err, "error: {e}");

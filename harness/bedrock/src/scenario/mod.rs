@@ -9,11 +9,12 @@ pub(crate) use create_key::user_arn;
 pub use create_key::{CreateKeyScenario, Flow, LIMITED_ACCESS_POLICY};
 
 use keyward_iam::{
-    evaluate, Arn, Assumptions, ContextValue, Decision, DecisionKind, PolicySet, PolicyType,
+    evaluate, Assumptions, Decision, DecisionKind, PolicySet, PolicyType,
     Request,
 };
 
 use crate::outcome::Outcome;
+pub(crate) use keyward_iam::principal_context;
 
 /// What a caller does with Bedrock API keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,34 +131,6 @@ fn authorize(set: &PolicySet, requests: Vec<Request>, steps: &mut Vec<Step>) -> 
         }
     }
     None
-}
-
-/// The global context keys AWS sets for a principal (reference_policies_condition-keys.html and
-/// the principal table of reference_policies_variables.html): a role session's aws:PrincipalArn
-/// is its role's ARN; aws:username exists for IAM users only.
-pub(crate) fn principal_context(principal: &str) -> Vec<(&'static str, ContextValue)> {
-    let mut out = Vec::new();
-    let arn = principal.parse::<Arn>().ok();
-    let account = arn.as_ref().and_then(Arn::account_id);
-    if let Some(a) = account {
-        out.push(("aws:PrincipalAccount", ContextValue::single(a)));
-    }
-    let role = arn.as_ref().and_then(Arn::assumed_role_name);
-    let user = arn.as_ref().and_then(Arn::user_name);
-    if let (Some(a), Some(role)) = (account, role) {
-        out.push((
-            "aws:PrincipalArn",
-            ContextValue::single(format!("arn:aws:iam::{a}:role/{role}")),
-        ));
-        out.push(("aws:PrincipalType", ContextValue::single("AssumedRole")));
-    } else if let Some(name) = user {
-        out.push(("aws:PrincipalArn", ContextValue::single(principal)));
-        out.push(("aws:PrincipalType", ContextValue::single("User")));
-        out.push(("aws:username", ContextValue::single(name)));
-    } else {
-        out.push(("aws:PrincipalArn", ContextValue::single(principal)));
-    }
-    out
 }
 
 /// Seconds since the epoch from ISO 8601 or epoch-seconds text, read as the IAM evaluator reads

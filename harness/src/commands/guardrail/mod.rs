@@ -19,9 +19,14 @@ use crate::case::{read_file, read_policies_file};
 /// What `keyward guardrail` was asked: its command-line arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GuardrailArgs {
-    /// A JSON object with a `policies` member (a case file, or {"policies": {...}}); `-`
+    /// A JSON object with a `policies` member (a case, a suite, or {"policies": {...}}); `-`
     /// reads standard input.
-    pub file: PathBuf,
+    #[arg(required_unless_present = "policies", conflicts_with = "policies")]
+    pub file: Option<PathBuf>,
+    /// The same as FILE, under the name `eval`, `explain` and `check` give the policies that
+    /// stand in for a suite's.
+    #[arg(long, value_name = "FILE")]
+    pub policies: Option<PathBuf>,
     /// Who uses short-term keys and creates long-term ones.
     #[arg(long, value_name = "ARN", default_value = Subject::DEFAULT_PRINCIPAL)]
     pub principal: String,
@@ -256,8 +261,12 @@ pub fn run(args: &GuardrailArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
             return EXIT_BAD_INPUT;
         }
     };
-    let set = match read_file(&args.file)
-        .and_then(|text| read_policies_file(&args.file.display().to_string(), &text))
+    let Some(file) = args.file.as_ref().or(args.policies.as_ref()) else {
+        let _ = writeln!(err, "error: give the policies: FILE or --policies FILE");
+        return EXIT_BAD_INPUT;
+    };
+    let set = match read_file(file)
+        .and_then(|text| read_policies_file(&file.display().to_string(), &text))
     {
         Ok(s) => s,
         Err(e) => {
