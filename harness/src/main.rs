@@ -50,6 +50,8 @@ enum Command {
         /// Explain only the case with this id.
         #[arg(long = "case", value_name = "ID")]
         case: Option<String>,
+        #[command(flatten)]
+        view: explain::View,
     },
     /// Which Bedrock API keys the policies of FILE let be used and created, what else that
     /// depends on, and the loopholes (docs/cli.md).
@@ -222,7 +224,9 @@ fn main() -> ExitCode {
             &mut out,
             &mut err,
         ),
-        Command::Explain { file, case } => explain::run(&file, case.as_deref(), &mut out, &mut err),
+        Command::Explain { file, case, view } => {
+            explain::run(&file, case.as_deref(), view, &mut out, &mut err)
+        }
         Command::Guardrail(args) => guardrail::run(&args, &mut out, &mut err),
         Command::Check {
             live: true,
