@@ -196,7 +196,8 @@ fn eval_lines_summary_and_exit_codes() {
     assert!(out.starts_with("DISAGREE t/b"), "{out}");
     assert_eq!(
         out.lines().nth(1),
-        Some("  why: allowed by identity $.policies.identity[0].Statement[0]")
+        // A single statement given as an object is `Statement`, not `Statement[0]`.
+        Some("  why: allowed by identity $.policies.identity[0].Statement")
     );
     assert_eq!(out.lines().last(), Some("1 passed, 1 failed"));
 }
