@@ -192,8 +192,13 @@ fn eval_lines_summary_and_exit_codes() {
     let o = keyward(&["eval", "--summary", f]);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
-    assert_eq!(out.lines().count(), 2, "{out}");
+    assert_eq!(out.lines().count(), 3, "{out}");
     assert!(out.starts_with("DISAGREE t/b"), "{out}");
+    assert_eq!(
+        out.lines().nth(1),
+        // A single statement given as an object is `Statement`, not `Statement[0]`.
+        Some("  why: allowed by identity $.policies.identity[0].Statement")
+    );
     assert_eq!(out.lines().last(), Some("1 passed, 1 failed"));
 }
 

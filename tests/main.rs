@@ -17,6 +17,7 @@ mod mutated_fixtures;
 mod oracle;
 mod peak;
 mod properties;
+mod reasons;
 mod release_workflow;
 mod secrets;
 mod snapshots;

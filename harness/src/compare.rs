@@ -23,6 +23,9 @@ pub struct Row {
     pub provenance: Option<Provenance>,
     pub reference: Answer,
     pub tested: Answer,
+    /// Why the tested oracle answered as it did, when it disagrees and can say
+    /// ([`BatchOracle::reason`]).
+    pub why: Option<String>,
 }
 
 /// How a row came out.
@@ -68,7 +71,13 @@ impl Row {
         match self.outcome() {
             Outcome::Disagreed => {
                 let (want, got) = (self.reference.expect()?, self.tested.expect()?);
-                Some(disagreement_text(&self.id, &self.place(), want, got))
+                Some(disagreement_text(
+                    &self.id,
+                    &self.place(),
+                    want,
+                    got,
+                    self.why.as_deref(),
+                ))
             }
             Outcome::NotCompared(Unanswered::Failed(why)) => {
                 Some(format!("FAILED {} ({}): {why}", self.id, self.place()))
@@ -123,16 +132,25 @@ pub async fn compare(
 ) -> Comparison {
     let want = reference.answer_all(cases).await;
     let got = tested.answer_all(cases).await;
+    let tested_oracle = tested;
     let rows = cases
         .iter()
         .zip(want.into_iter().zip(got))
         .enumerate()
-        .map(|(k, (case, (reference, tested)))| Row {
-            id: case.id.clone(),
-            file: files.get(k).cloned().flatten(),
-            provenance: case.provenance,
-            reference,
-            tested,
+        .map(|(k, (case, (reference, tested)))| {
+            let mut row = Row {
+                id: case.id.clone(),
+                file: files.get(k).cloned().flatten(),
+                provenance: case.provenance,
+                reference,
+                tested,
+                why: None,
+            };
+            // Asked only of disagreements: a reason costs an evaluation.
+            if row.outcome() == Outcome::Disagreed {
+                row.why = tested_oracle.reason(case);
+            }
+            row
         })
         .collect();
     Comparison {
@@ -351,8 +369,15 @@ pub fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// One line (and details) saying how `got` differs from `want` for case `id` read at `place`.
-pub fn disagreement_text(id: &str, place: &str, want: &Expect, got: &Expect) -> String {
+/// One line (and details) saying how `got` differs from `want` for case `id` read at `place`,
+/// and, when the tested oracle says why it answered `got`, a last line `  why: <reason>`.
+pub fn disagreement_text(
+    id: &str,
+    place: &str,
+    want: &Expect,
+    got: &Expect,
+    why: Option<&str>,
+) -> String {
     let show = |d: Option<DecisionKind>, by: Option<PolicyType>| {
         let d = d.map_or("no decision", |d| d.as_str());
         match by {
@@ -397,6 +422,9 @@ pub fn disagreement_text(id: &str, place: &str, want: &Expect, got: &Expect) -> 
         want.side_effects.as_ref().map(|v| format!("{v:?}")),
         got.side_effects.as_ref().map(|v| format!("{v:?}")),
     );
+    if let Some(why) = why {
+        s.push_str(&format!("\n  why: {why}"));
+    }
     s
 }
 
@@ -422,6 +450,7 @@ mod tests {
             provenance: Some(Provenance::Recorded),
             reference,
             tested,
+            why: None,
         }
     }
 

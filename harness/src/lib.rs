@@ -13,4 +13,5 @@ pub mod live;
 pub mod oracle;
 pub mod peer;
 pub mod properties;
+pub mod reason;
 pub mod run;

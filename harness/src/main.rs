@@ -58,6 +58,8 @@ enum Command {
         /// every case outside a suite (a case, a suite or {"policies": {...}}).
         #[arg(long, value_name = "FILE")]
         policies: Option<PathBuf>,
+        #[command(flatten)]
+        view: explain::View,
     },
     /// Which Bedrock API keys the policies of FILE let be used and created, what else that
     /// depends on, and the loopholes (docs/cli.md).
@@ -249,8 +251,9 @@ fn main() -> ExitCode {
             file,
             case,
             policies,
+            view,
         } => match keyward::inputs::reader(policies.as_deref()) {
-            Ok(reader) => explain::run(&file, &reader, case.as_deref(), &mut out, &mut err),
+            Ok(reader) => explain::run(&file, &reader, case.as_deref(), view, &mut out, &mut err),
             Err(e) => bad_policies(e, &mut err),
         },
         Command::Guardrail(args) => guardrail::run(&args, &mut out, &mut err),

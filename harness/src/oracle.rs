@@ -75,6 +75,12 @@ pub trait Oracle: Sync {
 
     /// The oracle's answer, or `None` when it has none for this case.
     fn answer(&self, case: &Case) -> Option<Expect>;
+
+    /// Why the oracle answers `case` as it does, in one line, when it can say (the local
+    /// evaluator); reports print it under a disagreement.
+    fn reason(&self, _case: &Case) -> Option<String> {
+        None
+    }
 }
 
 /// A borrowed oracle is the oracle (so a `&dyn Oracle` can be asked as a [`BatchOracle`]).
@@ -90,6 +96,10 @@ impl<T: Oracle + ?Sized> Oracle for &T {
     fn answer(&self, case: &Case) -> Option<Expect> {
         (**self).answer(case)
     }
+
+    fn reason(&self, case: &Case) -> Option<String> {
+        (**self).reason(case)
+    }
 }
 
 /// The local evaluator (keyward-iam and keyward-bedrock).
@@ -102,6 +112,10 @@ impl Oracle for Local {
 
     fn answer(&self, case: &Case) -> Option<Expect> {
         Some(case.verdict().answer())
+    }
+
+    fn reason(&self, case: &Case) -> Option<String> {
+        Some(case.verdict().reason.text(&case.policies))
     }
 }
 
@@ -175,6 +189,12 @@ pub trait BatchOracle: Sync {
 
     /// One answer per case, in the order of `cases`.
     fn answer_all<'a>(&'a self, cases: &'a [Case]) -> AnswersFuture<'a>;
+
+    /// Why the oracle answers `case` as it does, in one line, when it can say
+    /// ([`Oracle::reason`]); asked only about disagreements.
+    fn reason(&self, _case: &Case) -> Option<String> {
+        None
+    }
 }
 
 impl<O: Oracle + ?Sized> BatchOracle for O {
@@ -185,6 +205,10 @@ impl<O: Oracle + ?Sized> BatchOracle for O {
     fn answer_all<'a>(&'a self, cases: &'a [Case]) -> AnswersFuture<'a> {
         let answers = cases.iter().map(|c| Answer::of(self, c)).collect();
         Box::pin(std::future::ready(answers))
+    }
+
+    fn reason(&self, case: &Case) -> Option<String> {
+        Oracle::reason(self, case)
     }
 }
 

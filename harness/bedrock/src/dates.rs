@@ -43,6 +43,26 @@ pub(crate) fn format_rfc3339(t: SystemTime) -> String {
     }
 }
 
+/// `2025-07-01T00:00:00Z` for a time in seconds since the epoch, or `N seconds since the epoch`
+/// outside the years 0000–9999.
+pub(crate) fn format_epoch(t: i64) -> String {
+    match OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .filter(|d| (0..=9999).contains(&d.year()))
+    {
+        Some(d) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            d.year(),
+            u8::from(d.month()),
+            d.day(),
+            d.hour(),
+            d.minute(),
+            d.second()
+        ),
+        None => format!("{t} seconds since the epoch"),
+    }
+}
+
 /// `yyyymmdd`, as in a credential scope.
 pub(crate) fn format_basic_date(date: Date) -> String {
     format!(

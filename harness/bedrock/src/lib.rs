@@ -92,7 +92,7 @@ pub use outcome::{
 };
 pub use scenario::{
     parse_time, CallScenario, ContextEntry, CreateKeyScenario, Endpoint, Flow, KeySpec, Operation,
-    Scenario, ScenarioResult, Step, LIMITED_ACCESS_POLICY,
+    Rejection, Scenario, ScenarioResult, Step, LIMITED_ACCESS_POLICY,
 };
 pub use side_effect::{SideEffect, SideEffectError};
 pub use token::{

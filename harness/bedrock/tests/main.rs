@@ -15,6 +15,7 @@ mod guardrail;
 mod printing;
 mod properties;
 mod redaction;
+mod rejections;
 mod scenarios;
 mod vectors;
 

@@ -198,6 +198,83 @@ impl Decision {
     pub fn assumptions(&self) -> Assumptions {
         self.rests_on
     }
+
+    /// For an explicit deny, the Deny statement that decided: the first Deny of type
+    /// [`Decision::by`] that applied, in evaluation order. `None` for an allow or an implicit
+    /// deny.
+    pub fn deciding_deny(&self) -> Option<&StatementRef> {
+        match self.kind {
+            DecisionKind::ExplicitDeny => self
+                .matched
+                .iter()
+                .find(|s| Some(s.policy_type) == self.by && s.effect == Effect::Deny),
+            _ => None,
+        }
+    }
+
+    /// Why the decision is what it is, in terms of the statements of `set` (the set it was
+    /// evaluated against): the deciding Deny, the Allows that granted, or the policy type (and,
+    /// for SCPs and RCPs, the organization level) that lacked an Allow.
+    pub fn reason(&self, set: &PolicySet) -> Reason {
+        match (self.kind, self.by) {
+            (DecisionKind::ExplicitDeny, _) => match self.deciding_deny() {
+                Some(s) => Reason::ExplicitDeny(s.clone()),
+                // `by` always names a type with a Deny that applied; kept total all the same.
+                None => Reason::ImplicitDeny {
+                    policy_type: self.by.unwrap_or(PolicyType::Identity),
+                    level: None,
+                },
+            },
+            (DecisionKind::ImplicitDeny, by) => {
+                let policy_type = by.unwrap_or(PolicyType::Identity);
+                let levels = match policy_type {
+                    PolicyType::Scp => set.scp.as_ref(),
+                    PolicyType::Rcp => set.rcp.as_ref(),
+                    _ => None,
+                };
+                // The first level (root first) where no Allow applied: every level must allow.
+                let level = levels.and_then(|ls| {
+                    (0..ls.len()).find(|l| {
+                        !self.matched.iter().any(|m| {
+                            m.policy_type == policy_type
+                                && m.level == Some(*l)
+                                && m.effect == Effect::Allow
+                        })
+                    })
+                });
+                Reason::ImplicitDeny { policy_type, level }
+            }
+            (DecisionKind::Allow, _) => Reason::Allow(
+                self.matched
+                    .iter()
+                    .filter(|m| {
+                        m.effect == Effect::Allow
+                            && matches!(m.policy_type, PolicyType::Identity | PolicyType::Resource)
+                    })
+                    .cloned()
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Why a request got its decision ([`Decision::reason`]), by the statements' places in the set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// An explicit deny, and the Deny statement that decided ([`Decision::deciding_deny`]).
+    ExplicitDeny(StatementRef),
+    /// An allow, and the Allow statements of the identity-based and resource-based policies
+    /// that granted it, in evaluation order (the other types in play only limit: their Allows
+    /// let the grant through, and are among [`Decision::matched`]).
+    Allow(Vec<StatementRef>),
+    /// An implicit deny: the policy type that lacked an Allow, and for SCPs and RCPs the first
+    /// organization level (root is 0) where no Allow applied.
+    ImplicitDeny {
+        /// The type without an Allow ([`Decision::by`]).
+        policy_type: PolicyType,
+        /// For SCPs and RCPs, the level without an Allow.
+        level: Option<usize>,
+    },
 }
 
 /// What the statements of one type said.

@@ -83,6 +83,43 @@ pub struct StatementExplanation {
     pub applies: bool,
 }
 
+impl StatementExplanation {
+    /// Whether the statement names the request (its Principal, where it has one, names the
+    /// caller; its Action and Resource match) but does not apply because a condition is false:
+    /// the statements a brief explanation shows beside those that apply.
+    pub fn blocked_by_condition(&self) -> bool {
+        !self.applies
+            && self.principal != PrincipalCheck::NotNamed
+            && self.action.matched
+            && self.resource.matched
+            && self.conditions.iter().any(|c| !c.holds)
+    }
+
+    /// The conditions that are false, in document order.
+    pub fn failed_conditions(&self) -> impl Iterator<Item = &ConditionExplanation> {
+        self.conditions.iter().filter(|c| !c.holds)
+    }
+}
+
+impl ConditionExplanation {
+    /// One line: the operator, key and policy values, and the request's values (`missing`
+    /// when the request has no such key), e.g. `StringEquals aws:RequestedRegion
+    /// ["us-east-1"] is false (request: ["eu-west-1"])`.
+    pub fn brief(&self) -> String {
+        let req = match &self.request_values {
+            None => "missing".to_string(),
+            Some(v) => format!("{v:?}"),
+        };
+        format!(
+            "{} {} {:?} is {} (request: {req})",
+            self.operator,
+            self.key,
+            self.policy_values,
+            if self.holds { "true" } else { "false" }
+        )
+    }
+}
+
 /// How an Action or Resource element (or its Not form) met the request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElementMatch {

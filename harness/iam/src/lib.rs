@@ -75,7 +75,7 @@ pub use assumptions::{Assumption, AssumptionId, Assumptions, ASSUMPTIONS};
 pub use condition::date::parse as parse_date;
 pub use condition::{BaseOp, Condition, Family, Operator, SetQualifier};
 pub use error::{ErrorCode, ParseNameError, PolicyError, PolicyErrorKind};
-pub use eval::{evaluate, Decision, DecisionKind, PolicyEntry, PolicySet, StatementRef};
+pub use eval::{evaluate, Decision, DecisionKind, PolicyEntry, PolicySet, Reason, StatementRef};
 pub use explain::{
     explain, ConditionExplanation, ElementMatch, Explanation, PolicyExplanation, PrincipalCheck,
     StatementExplanation,

@@ -649,6 +649,12 @@ impl Policy {
         &self.statements
     }
 
+    /// Whether the document's `Statement` is an array (a single statement may be written as
+    /// the object alone): a statement's JSON path is `Statement[i]` or `Statement`.
+    pub fn statement_is_array(&self) -> bool {
+        self.statement_is_array
+    }
+
     /// Whether `${...}` is substituted (only under Version 2012-10-17).
     pub fn substitutes_variables(&self) -> bool {
         self.version == Some(Version::V2012_10_17)

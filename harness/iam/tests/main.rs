@@ -17,6 +17,7 @@ mod dates;
 mod explain;
 mod fixtures;
 mod policy_errors;
+mod reasons;
 mod rests_on;
 
 #[test]

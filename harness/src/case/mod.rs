@@ -13,6 +13,7 @@ pub use read::{
     read_cases, read_cases_with, read_file, read_policies, read_policies_file, CaseSource, Reader,
 };
 
+use crate::reason::Reason;
 use keyward_bedrock::Outcome;
 use keyward_bedrock::{Scenario, ScenarioResult};
 use keyward_iam::{
@@ -147,6 +148,9 @@ pub struct Verdict {
     /// Whether the message is AWS's whole text: not when the case gave an SCP, RCP or
     /// permissions boundary that denies without its ARN ([`keyward_iam::ARN_NOT_GIVEN`]).
     pub message_complete: bool,
+    /// Why: the deciding statement, the type that lacked an Allow, or why a key scenario was
+    /// refused. Its text is [`Reason::text`] against the case's policies.
+    pub reason: Reason,
 }
 
 impl Case {
@@ -178,6 +182,7 @@ impl Case {
                     None => Assumptions::NONE,
                 };
                 Verdict {
+                    reason: Reason::of_request(&self.policies, &d),
                     message_form: message.as_ref().map(|_| MessageForm::of(r)),
                     message_complete: !message.as_deref().is_some_and(message_is_incomplete),
                     message,
@@ -226,6 +231,7 @@ impl Case {
                     )
                     .collect();
                 Verdict {
+                    reason: Reason::of_scenario(&self.policies, &res),
                     decision: res.decision.as_ref().map(|d| d.kind),
                     by: res.decision.as_ref().and_then(|d| d.by),
                     message_form: denied.map(|s| MessageForm::of(&s.request)),

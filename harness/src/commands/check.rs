@@ -84,6 +84,8 @@ struct FixtureProblem {
     id: String,
     file: String,
     text: String,
+    /// Why the oracle under test answered as it did, for a disagreement (`--json`'s `reason`).
+    reason: Option<String>,
 }
 
 /// A fixture whose local answer rests on registered assumptions.
@@ -226,7 +228,7 @@ impl Report {
                 "failed": f.failed,
                 "unreadable": f.unreadable,
                 "per_provenance": self.fixtures.per_provenance_json(),
-                "problems": self.problems.iter().map(|p| json!({"id": p.id, "file": p.file, "detail": p.text})).collect::<Vec<_>>(),
+                "problems": self.problems.iter().map(|p| json!({"id": p.id, "file": p.file, "detail": p.text, "reason": p.reason})).collect::<Vec<_>>(),
                 "assumptions": self.assumption_counts().to_json(),
                 "resting_on_assumptions": self.rests_on.iter().map(|r| json!({"id": r.id, "file": r.file, "assumptions": r.assumptions})).collect::<Vec<_>>(),
             },
@@ -454,6 +456,7 @@ fn compare_fixtures(
                     id: e.case.clone().unwrap_or_else(|| e.file.clone()),
                     file: e.file.clone(),
                     text: format!("UNREADABLE {e}"),
+                    reason: None,
                 }));
             }
             Loaded::Case { file, case } => {
@@ -516,6 +519,7 @@ fn compare_fixtures(
                     id: row.id.clone(),
                     file: row.file.clone().unwrap_or_default(),
                     text,
+                    reason: row.why.clone(),
                 })
             }
         })

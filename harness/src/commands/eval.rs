@@ -69,13 +69,32 @@ pub fn write_verdict(buf: &mut Vec<u8>, case: &Case, v: &Verdict) {
             let _ = serde_json::to_writer(&mut *buf, &e.to_json());
         }
     }
+    buf.extend_from_slice(b",\"reason\":");
+    string(buf, &v.reason.text(&case.policies));
+    buf.extend_from_slice(b",\"statement\":");
+    match v.reason.statement(&case.policies) {
+        Some(s) => {
+            buf.extend_from_slice(b"{\"policy\":");
+            string(buf, &s.policy);
+            let _ = write!(buf, ",\"index\":{},\"sid\":", s.index);
+            opt_str(buf, s.sid.as_deref());
+            buf.push(b'}');
+        }
+        None => buf.extend_from_slice(b"null"),
+    }
     buf.push(b'}');
 }
 
 /// One line (and details) saying how a case disagrees.
 pub fn disagreement_line(file: &str, case: &Case, v: &Verdict) -> String {
     match &case.expect {
-        Some(e) => disagreement_text(&case.id, file, e, &v.answer()),
+        Some(e) => disagreement_text(
+            &case.id,
+            file,
+            e,
+            &v.answer(),
+            Some(&v.reason.text(&case.policies)),
+        ),
         None => String::new(),
     }
 }

@@ -16,8 +16,8 @@ mod lint;
 use std::ops::RangeInclusive;
 
 use keyward_iam::{
-    evaluate, Assumptions, ContextValue, Decision, DecisionKind, Effect, PolicySet, PolicyType,
-    Request, StatementRef,
+    evaluate, Assumptions, ContextValue, Decision, DecisionKind, PolicySet, PolicyType, Request,
+    StatementRef,
 };
 
 pub use lint::{Lint, LintId};
@@ -91,14 +91,7 @@ pub struct Answer {
 
 impl Answer {
     fn of(decision: &Decision, message: Option<String>, message_rests_on: Assumptions) -> Answer {
-        let statement = match decision.kind {
-            DecisionKind::ExplicitDeny => decision
-                .matched()
-                .iter()
-                .find(|s| Some(s.policy_type) == decision.by && s.effect == Effect::Deny)
-                .cloned(),
-            _ => None,
-        };
+        let statement = decision.deciding_deny().cloned();
         let assumptions = decision
             .assumptions()
             .union(message_rests_on)

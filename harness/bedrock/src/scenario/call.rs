@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use keyward_iam::{evaluate, Arn, ContextValue, DecisionKind, PolicySet, Request};
 
-use super::{authorize, denial_changes, principal_context, ScenarioResult, Step};
+use super::{authorize, denial_changes, principal_context, Rejection, ScenarioResult, Step};
 use crate::assumptions::ids;
 use crate::outcome::{
     Outcome, AUTHORIZATION_MISSING_MESSAGE, AUTH_FAILED_MESSAGE, EXPIRED_MESSAGE,
@@ -187,34 +187,41 @@ const PROFILE_PREFIXES: [&str; 7] = ["us.", "eu.", "apac.", "global.", "us-gov."
 
 impl CallScenario {
     /// Authentication first: a missing key, or a key that cannot be read, has expired, was made
-    /// for another region or is inactive, never reaches authorization.
-    fn authenticate(&self) -> Result<(&str, TokenType), Outcome> {
+    /// for another region or is inactive, never reaches authorization. The error carries why.
+    fn authenticate(&self) -> Result<(&str, TokenType), (Outcome, Rejection)> {
         let runtime = self.authenticate_runtime();
         match (self.endpoint, runtime) {
             // bedrock-mantle answers in its own OpenAI-style envelope: 401 invalid_api_key for
             // every key it does not accept (assumption B-MANTLE-AUTH-401).
-            (Endpoint::BedrockMantle, Err(_)) => Err(Outcome::mantle_error(
-                401,
-                MANTLE_INVALID_KEY_CODE,
-                MANTLE_INVALID_KEY_MESSAGE,
+            (Endpoint::BedrockMantle, Err((_, why))) => Err((
+                Outcome::mantle_error(401, MANTLE_INVALID_KEY_CODE, MANTLE_INVALID_KEY_MESSAGE),
+                why,
             )),
             (_, r) => r,
         }
     }
 
-    /// What bedrock-runtime answers a key it does not accept.
-    fn authenticate_runtime(&self) -> Result<(&str, TokenType), Outcome> {
+    /// What bedrock-runtime answers a key it does not accept, and why it does not.
+    fn authenticate_runtime(&self) -> Result<(&str, TokenType), (Outcome, Rejection)> {
         let failed = || Outcome::bedrock_error(403, AUTH_FAILED_MESSAGE);
+        let expired = || Outcome::bedrock_error(403, EXPIRED_MESSAGE);
         match &self.key {
-            KeySpec::Absent => Err(Outcome::bedrock_error(403, AUTHORIZATION_MISSING_MESSAGE)),
+            KeySpec::Absent => Err((
+                Outcome::bedrock_error(403, AUTHORIZATION_MISSING_MESSAGE),
+                Rejection::Absent,
+            )),
             KeySpec::Malformed(t) => Err(match classify(t) {
                 Err(
-                    TokenError::UnknownPrefix { .. }
+                    e @ (TokenError::UnknownPrefix { .. }
                     | TokenError::WrongPrefix { .. }
                     | TokenError::Empty
-                    | TokenError::SurroundingWhitespace,
-                ) => Outcome::bedrock_error(403, INVALID_FORMAT_MESSAGE),
-                _ => failed(),
+                    | TokenError::SurroundingWhitespace),
+                ) => (
+                    Outcome::bedrock_error(403, INVALID_FORMAT_MESSAGE),
+                    Rejection::Malformed(e),
+                ),
+                Err(e) => (failed(), Rejection::Malformed(e)),
+                Ok(k) => (failed(), Rejection::NotIssued(k.token_type())),
             }),
             KeySpec::ShortTerm {
                 principal,
@@ -222,13 +229,27 @@ impl CallScenario {
                 issued_at,
                 expires_in,
             } => {
-                let expired = matches!((issued_at, self.at), (Some(i), Some(now)) if now >= i + i64::from(*expires_in));
                 // Expiry is judged before the region (assumption B-EXPIRED-MESSAGE).
-                if expired {
-                    return Err(Outcome::bedrock_error(403, EXPIRED_MESSAGE));
+                if let (Some(i), Some(now)) = (issued_at, self.at) {
+                    let expired_at = i + i64::from(*expires_in);
+                    if now >= expired_at {
+                        return Err((
+                            expired(),
+                            Rejection::Expired {
+                                expired_at,
+                                at: now,
+                            },
+                        ));
+                    }
                 }
                 if *region != self.region {
-                    return Err(failed());
+                    return Err((
+                        failed(),
+                        Rejection::WrongRegion {
+                            issued_for: region.clone(),
+                            used_in: self.region.clone(),
+                        },
+                    ));
                 }
                 Ok((principal, TokenType::ShortTerm))
             }
@@ -237,14 +258,21 @@ impl CallScenario {
                 active,
                 expires_at,
             } => {
-                let expired = matches!((expires_at, self.at), (Some(e), Some(now)) if now >= *e);
                 // A lapsed long-term key answers as an expired short-term one does (observed;
                 // assumption B-EXPIRED-MESSAGE for the order against the other checks).
-                if expired {
-                    return Err(Outcome::bedrock_error(403, EXPIRED_MESSAGE));
+                if let (Some(e), Some(now)) = (expires_at, self.at) {
+                    if now >= *e {
+                        return Err((
+                            expired(),
+                            Rejection::Expired {
+                                expired_at: *e,
+                                at: now,
+                            },
+                        ));
+                    }
                 }
                 if !active {
-                    return Err(failed());
+                    return Err((failed(), Rejection::Inactive { user: user.clone() }));
                 }
                 Ok((user, TokenType::LongTerm))
             }
@@ -328,8 +356,8 @@ impl CallScenario {
     pub fn run(&self, set: &PolicySet) -> ScenarioResult {
         let (principal, token_type) = match self.authenticate() {
             Ok(p) => p,
-            Err(o) => {
-                let mut r = ScenarioResult::rejected(o);
+            Err((o, why)) => {
+                let mut r = ScenarioResult::rejected(o, why);
                 r.assumptions = self.rejection_assumptions();
                 return r;
             }
@@ -345,6 +373,7 @@ impl CallScenario {
                 message: None,
                 outcome: Outcome::success(Vec::new()),
                 assumptions,
+                rejection: None,
             },
             Some(i) => {
                 let s = &steps[i];
@@ -358,6 +387,7 @@ impl CallScenario {
                     message,
                     outcome,
                     assumptions,
+                    rejection: None,
                 }
             }
         }

@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use keyward_iam::{evaluate, Arn, ContextValue, Decision, DecisionKind, PolicySet, Request};
 
-use super::{authorize, denial_changes, principal_context, ScenarioResult};
+use super::{authorize, denial_changes, principal_context, Rejection, ScenarioResult};
 use crate::assumptions::ids;
 use crate::credential::{AgeDays, CredentialStore, ServiceName, UserName};
 use crate::outcome::{IamErrorCode, Outcome};
@@ -182,7 +182,10 @@ impl CreateKeyScenario {
     fn run_in_order(&self, set: &PolicySet) -> ScenarioResult {
         let age = match self.checked_age() {
             Ok(age) => age,
-            Err(outcome) => return ScenarioResult::rejected(outcome),
+            Err(outcome) => {
+                let asked = self.age_days.unwrap_or_default();
+                return ScenarioResult::rejected(outcome, Rejection::AgeOutOfRange { asked });
+            }
         };
         let mut steps = Vec::new();
         let mut side_effects = Vec::new();
@@ -202,23 +205,28 @@ impl CreateKeyScenario {
                     message,
                     outcome,
                     assumptions: Vec::new(),
+                    rejection: None,
                 };
             }
             side_effects.extend(effect);
         }
         let decision = steps.last().map(|s| s.decision.clone());
-        let fail = |code, msg: String, side_effects| ScenarioResult {
+        let fail = |code, msg: String, side_effects, why| ScenarioResult {
             decision: decision.clone(),
             steps: steps.clone(),
             message: None,
             outcome: Outcome::iam_error(code, &msg, side_effects),
             assumptions: Vec::new(),
+            rejection: Some(why),
         };
         if self.flow == Flow::Api && !self.user_exists {
             return fail(
                 IamErrorCode::NoSuchEntity,
                 format!("The user with name {} cannot be found.", self.user),
                 side_effects,
+                Rejection::NoSuchUser {
+                    user: self.user.clone(),
+                },
             );
         }
         if !self.service.is_supported() {
@@ -227,6 +235,9 @@ impl CreateKeyScenario {
                 IamErrorCode::NotSupportedService,
                 "The specified service does not support service-specific credentials.".into(),
                 side_effects,
+                Rejection::UnsupportedService {
+                    service: self.service.clone(),
+                },
             );
         }
         if self.at_limit() {
@@ -238,6 +249,12 @@ impl CreateKeyScenario {
                     CredentialStore::LIMIT_PER_USER_AND_SERVICE
                 ),
                 side_effects,
+                Rejection::LimitExceeded {
+                    user: self.user.clone(),
+                    service: self.service.clone(),
+                    held: self.existing_keys,
+                    limit: CredentialStore::LIMIT_PER_USER_AND_SERVICE,
+                },
             );
         }
         side_effects.push(SideEffect::CredentialCreated {
@@ -251,6 +268,7 @@ impl CreateKeyScenario {
             message: None,
             outcome: Outcome::success(side_effects),
             assumptions: Vec::new(),
+            rejection: None,
         }
     }
 

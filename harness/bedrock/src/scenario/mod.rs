@@ -3,10 +3,12 @@
 
 mod call;
 mod create_key;
+mod rejection;
 
 pub use call::{CallScenario, ContextEntry, Endpoint, KeySpec, Operation};
 pub(crate) use create_key::user_arn;
 pub use create_key::{CreateKeyScenario, Flow, LIMITED_ACCESS_POLICY};
+pub use rejection::Rejection;
 
 use keyward_iam::{
     evaluate, Assumptions, Decision, DecisionKind, PolicySet, PolicyType,
@@ -52,16 +54,21 @@ pub struct ScenarioResult {
     /// other reading would change it, and those that fix the form of what the caller sees. The
     /// IAM assumptions are [`ScenarioResult::iam_assumptions`].
     pub assumptions: Vec<&'static str>,
+    /// Why the scenario was refused when no policy decided it: the key rejected before any
+    /// authorization request, or a key creation IAM refuses for its age, user, service or quota.
+    /// `None` when the outcome is the requests' decisions' (allowed, or denied by a policy).
+    pub rejection: Option<Rejection>,
 }
 
 impl ScenarioResult {
-    fn rejected(outcome: Outcome) -> ScenarioResult {
+    fn rejected(outcome: Outcome, rejection: Rejection) -> ScenarioResult {
         ScenarioResult {
             steps: Vec::new(),
             decision: None,
             message: None,
             outcome,
             assumptions: Vec::new(),
+            rejection: Some(rejection),
         }
     }
 

@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 
 use keyward_bedrock::guardrail::{analyze, Analysis, Answer, Lint, Subject};
 use keyward_bedrock::UserName;
-use keyward_iam::{Arn, PolicySet, PolicyType, StatementRef};
+use keyward_iam::{Arn, PolicySet, StatementRef};
 use serde::{Deserialize, Serialize};
 
 mod diff;
 
 use super::{EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
 use crate::case::{read_file, read_policies_file};
+use crate::reason::policy_path;
 
 /// What `keyward guardrail` was asked: its command-line arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -126,20 +127,6 @@ pub struct LintJson {
     pub statement: Option<usize>,
     pub sid: Option<String>,
     pub assumptions: Vec<String>,
-}
-
-/// The JSON path of the policy a statement sits in.
-pub fn policy_path(r: &StatementRef) -> String {
-    let level = r.level.unwrap_or(0);
-    match r.policy_type {
-        PolicyType::Identity => format!("$.policies.identity[{}]", r.policy),
-        PolicyType::PermissionsBoundary => "$.policies.permissions_boundary".into(),
-        PolicyType::Session => format!("$.policies.session[{}]", r.policy),
-        PolicyType::Scp => format!("$.policies.scp[{level}][{}]", r.policy),
-        PolicyType::Rcp => format!("$.policies.rcp[{level}][{}]", r.policy),
-        PolicyType::Resource => format!("$.policies.resource[{}]", r.policy),
-        _ => format!("$.policies.{}[{}]", r.policy_type.as_str(), r.policy),
-    }
 }
 
 fn statement_json(set: &PolicySet, r: &StatementRef) -> StatementJson {
