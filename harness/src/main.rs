@@ -42,6 +42,9 @@ enum Command {
         /// Worker threads (default: the number of cores). The output is the same for any number.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         threads: Option<u16>,
+        /// Exit 1 when the lints of the cases' policies warn (and the exit would be 0).
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Explain each case's decision: every policy, statement and condition.
     Explain {
@@ -50,6 +53,9 @@ enum Command {
         /// Explain only the case with this id.
         #[arg(long = "case", value_name = "ID")]
         case: Option<String>,
+        /// Exit 1 when the lints of the cases' policies warn (and the exit would be 0).
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Which Bedrock API keys the policies of FILE let be used and created, what else that
     /// depends on, and the loopholes (docs/cli.md).
@@ -57,11 +63,15 @@ enum Command {
     /// The main job: replay every fixture, run the properties on generated cases, report; exit 0
     /// only when everything agrees.
     Check {
-        /// The fixtures directory.
-        #[arg(long, default_value = "fixtures", value_name = "DIR")]
-        fixtures: PathBuf,
-        /// Generated cases in total, spread over the properties (0: fixtures only). Default:
-        /// 22000, or 20 with --live.
+        /// Case files or folders to replay (repeatable; folders are walked for *.json and
+        /// *.jsonl).
+        #[arg(long, default_value = "fixtures", value_name = "PATH")]
+        fixtures: Vec<PathBuf>,
+        /// Exit 1 when the lints of the fixtures' policies warn (and the exit would be 0).
+        #[arg(long, conflicts_with_all = ["live", "oracle"])]
+        deny_warnings: bool,
+        /// Generated cases in total, spread over the properties (0: fixtures only, no property
+        /// section in the report). Default: 22000, or 20 with --live.
         #[arg(long, value_name = "N")]
         cases: Option<u64>,
         /// Seed of the generated cases (the same seed gives the same cases).
@@ -215,14 +225,20 @@ fn main() -> ExitCode {
             files,
             summary,
             threads,
+            deny_warnings,
         } => eval::run(
             &files,
             summary,
             threads.map_or(0, usize::from),
+            deny_warnings,
             &mut out,
             &mut err,
         ),
-        Command::Explain { file, case } => explain::run(&file, case.as_deref(), &mut out, &mut err),
+        Command::Explain {
+            file,
+            case,
+            deny_warnings,
+        } => explain::run(&file, case.as_deref(), deny_warnings, &mut out, &mut err),
         Command::Guardrail(args) => guardrail::run(&args, &mut out, &mut err),
         Command::Check {
             live: true,
@@ -246,6 +262,15 @@ fn main() -> ExitCode {
             2
         }
         Command::Check {
+            live: true,
+            fixtures,
+            ..
+        } if fixtures.len() != 1 => {
+            // A live run's plan and journal name one fixtures folder.
+            let _ = writeln!(err, "error: --live reads one --fixtures folder");
+            2
+        }
+        Command::Check {
             fixtures,
             cases,
             seed,
@@ -258,7 +283,7 @@ fn main() -> ExitCode {
         } => {
             let cmd = LiveCommand::Check {
                 args: live_args.args(),
-                fixtures,
+                fixtures: fixtures.into_iter().next().unwrap_or_default(),
                 cases: cases.unwrap_or(DEFAULT_LIVE_CASES),
                 seed,
                 resume,
@@ -306,9 +331,11 @@ fn main() -> ExitCode {
             quiet,
             oracle,
             peer_dir,
+            deny_warnings,
             ..
         } => {
             let mut o = check::CheckOptions::new(fixtures);
+            o.deny_warnings = deny_warnings;
             o.oracle = oracle;
             o.peer_dir = peer_dir;
             o.run.cases = cases.unwrap_or(check::DEFAULT_CASES);

@@ -53,7 +53,17 @@ pub fn render(case: &Case) -> String {
                 ));
                 render_request(&mut s, &step.request, &case.policies);
             }
-            s.push_str(&format!("outcome: {}\n", res.outcome));
+            // Allowed, then refused (LimitExceeded, NoSuchEntity, ...): said so, so that the
+            // request's `decision: allow` above does not read as the call's answer.
+            let refused = match &res.decision {
+                Some(d)
+                    if d.kind == keyward_iam::DecisionKind::Allow && res.outcome.status >= 300 =>
+                {
+                    "authorization allowed, then refused: "
+                }
+                _ => "",
+            };
+            s.push_str(&format!("outcome: {refused}{}\n", res.outcome));
             // The requests' own assumptions are under each request; these are the outcome's.
             if res.assumptions.is_empty() {
                 s.push_str("outcome assumptions: none beyond the requests'\n");
@@ -76,7 +86,15 @@ pub fn render(case: &Case) -> String {
     s
 }
 
-pub fn run(path: &PathBuf, only: Option<&str>, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+/// With `deny_warnings`, a lint warning (on the policies of the cases explained) makes an exit
+/// of 0 one of 1.
+pub fn run(
+    path: &PathBuf,
+    only: Option<&str>,
+    deny_warnings: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     let files = match expand(std::slice::from_ref(path)) {
         Ok(f) => f,
         Err(e) => {
@@ -85,6 +103,7 @@ pub fn run(path: &PathBuf, only: Option<&str>, out: &mut dyn Write, err: &mut dy
         }
     };
     let (mut code, mut shown, mut unreadable) = (EXIT_OK, 0, false);
+    let mut linter = crate::lints::Linter::default();
     for item in load(&files) {
         match item {
             Loaded::Error(e) => {
@@ -93,10 +112,11 @@ pub fn run(path: &PathBuf, only: Option<&str>, out: &mut dyn Write, err: &mut dy
                 // The case asked for exists but is unreadable: not "no case with id".
                 unreadable |= only.is_some() && e.case.as_deref() == only;
             }
-            Loaded::Case { case, .. } => {
+            Loaded::Case { case, file } => {
                 if only.is_some_and(|id| id != case.id) {
                     continue;
                 }
+                linter.add(&file, &case.id, &case.policies);
                 if shown > 0 {
                     let _ = writeln!(out);
                 }
@@ -112,5 +132,7 @@ pub fn run(path: &PathBuf, only: Option<&str>, out: &mut dyn Write, err: &mut dy
         let _ = writeln!(err, "error: {}: no case with id {id:?}", path.display());
         return EXIT_BAD_INPUT;
     }
-    code
+    let warnings = linter.warnings();
+    super::print_warnings(&warnings, err);
+    super::deny_warnings(code, deny_warnings, &warnings)
 }
