@@ -81,6 +81,7 @@ fn stages(c: &mut Criterion) {
                     std::slice::from_ref(&file),
                     false,
                     threads,
+                    false,
                     &mut std::io::sink(),
                     &mut std::io::sink(),
                 )

@@ -1227,4 +1227,353 @@ mod suites {
             [Some("policies/scp.json".to_string()), Some("policies/allow.json".to_string())]
         );
     }
+/// A request case on `policies` (identity policies), expecting `decision`.
+fn policies_case(id: &str, identity: serde_json::Value, decision: &str) -> String {
+    serde_json::json!({
+        "id": id, "source": "test", "provenance": "documented",
+        "policies": {"identity": identity},
+        "request": {"principal": "arn:aws:iam::123456789012:user/a", "action": "bedrock:InvokeModel", "resource": "*"},
+        "expect": {"decision": decision},
+    })
+    .to_string()
+}
+
+/// Allow everything, then one Deny statement.
+fn allow_then_deny(action: &str, condition: serde_json::Value) -> serde_json::Value {
+    serde_json::json!([
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": action, "Resource": "*", "Condition": condition}]},
+    ])
+}
+
+/// The four meaning mistakes a user's guardrail cases passed silently with, one case each.
+fn mistakes() -> Vec<(&'static str, &'static str, String)> {
+    let age = "iam:ServiceSpecificCredentialAgeDays";
+    [
+        (
+            "u/typo",
+            "condition-key-never-present",
+            allow_then_deny(
+                "bedrock:CallWithBearerToken",
+                serde_json::json!({"StringEquals": {"bedrock:BearerTokenTyp": "SHORT_TERM"}}),
+            ),
+        ),
+        (
+            "u/lower",
+            "token-type-value-never-matches",
+            allow_then_deny(
+                "bedrock:CallWithBearerToken",
+                serde_json::json!({"StringEquals": {"bedrock:BearerTokenType": "short_term"}}),
+            ),
+        ),
+        (
+            "u/unit",
+            "value-never-matches-operator",
+            allow_then_deny(
+                "iam:CreateServiceSpecificCredential",
+                serde_json::json!({"NumericGreaterThan": {age: "30days"}}),
+            ),
+        ),
+        (
+            "u/no-null",
+            "never-expiring-keys-pass",
+            allow_then_deny(
+                "iam:CreateServiceSpecificCredential",
+                serde_json::json!({"NumericGreaterThan": {age: "30"}}),
+            ),
+        ),
+    ]
+    .into_iter()
+    .map(|(id, lint, identity)| (id, lint, policies_case(id, identity, "allow")))
+    .collect()
+}
+
+#[test]
+fn eval_warns_of_each_meaning_mistake_and_deny_warnings_fails_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (id, lint, text) in mistakes() {
+        let name = format!("{}.json", id.replace('/', "-"));
+        write(dir.path(), &name, &text);
+        let file = dir.path().join(&name);
+        let file = file.to_str().unwrap();
+        let o = keyward(&["eval", file]);
+        assert_eq!(o.status.code(), Some(0), "{id}: {}", stderr(&o));
+        let err = stderr(&o);
+        let want =
+            format!("warning: {file}: case {id}: $.policies.identity[1].Statement[0]: {lint}: ");
+        assert!(err.starts_with(&want), "{id}: wanted {want}\n{err}");
+        assert!(err.contains("\n  fix: "), "{id}: {err}");
+        // Warnings never change the exit code, unless asked to.
+        let o = keyward(&["eval", "--deny-warnings", file]);
+        assert_eq!(o.status.code(), Some(1), "{id}: {}", stderr(&o));
+        let o = keyward(&["explain", "--deny-warnings", file]);
+        assert_eq!(o.status.code(), Some(1), "{id}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&format!(": {lint}: ")), "{id}");
+    }
+    // The "30days" warning names the assumption it rests on.
+    let o = keyward(&["eval", dir.path().join("u-unit.json").to_str().unwrap()]);
+    assert!(
+        stderr(&o).contains("which is not a number (AWS documents numeric values as an integer or a decimal): it never matches any request\n  fix: write \"30\" (digits only, no unit)\n  rests on: A-NUMERIC-SYNTAX\n"),
+        "{}",
+        stderr(&o)
+    );
+    // A clean case: no warning, and --deny-warnings passes.
+    write(dir.path(), "clean.json", &case("t/clean", "allow"));
+    let clean = dir.path().join("clean.json");
+    for cmd in ["eval", "explain"] {
+        let o = keyward(&[cmd, "--deny-warnings", clean.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{cmd}: {}", stderr(&o));
+        assert_eq!(stderr(&o), "", "{cmd}");
+    }
+    let o = keyward(&[
+        "check",
+        "--cases",
+        "0",
+        "--deny-warnings",
+        "--fixtures",
+        clean.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // check: the warnings on standard error, one line in the report, exit 1 only when denied.
+    let all = dir.path().to_str().unwrap();
+    let o = keyward(&["check", "--cases", "0", "--fixtures", all]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o).matches("warning: ").count(), 4, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("\nlints: 4 warnings in 4 policy sets (standard error); --deny-warnings fails on them\n"),
+        "{}",
+        stdout(&o)
+    );
+    let o = keyward(&[
+        "check",
+        "--cases",
+        "0",
+        "--deny-warnings",
+        "--fixtures",
+        all,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = keyward(&["check", "--cases", "0", "--json", "--fixtures", all]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let ids: Vec<&str> = report["lints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    assert_eq!(
+        report["lints"][0]["path"],
+        "$.policies.identity[1].Statement[0]"
+    );
+}
+
+#[test]
+fn cases_sharing_policies_get_one_warning_naming_the_first_and_a_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, _, one) = &mistakes()[1];
+    let mut text = String::new();
+    for k in 0..3 {
+        text.push_str(&one.replace("u/lower", &format!("u/lower-{k}")));
+        text.push('\n');
+    }
+    write(dir.path(), "three.jsonl", &text);
+    let file = dir.path().join("three.jsonl");
+    let o = keyward(&["eval", file.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(err.matches("warning: ").count(), 1, "{err}");
+    assert!(
+        err.contains("case u/lower-0 (and 2 other cases with the same policies): "),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_reads_the_case_files_and_folders_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "guardrails.json", &case("t/one", "allow"));
+    std::fs::create_dir(dir.path().join("more")).unwrap();
+    write(
+        &dir.path().join("more"),
+        "cases.jsonl",
+        &format!("{}\n{}\n", case("t/two", "allow"), case("t/three", "allow")),
+    );
+    let file = dir.path().join("guardrails.json");
+    let folder = dir.path().join("more");
+    let (file, folder) = (file.to_str().unwrap(), folder.to_str().unwrap());
+    let o = keyward(&["check", "--cases", "0", "--fixtures", file]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).lines().next(),
+        Some(format!("keyward check: {file} (1 file)").as_str())
+    );
+    assert_eq!(stdout(&o).lines().last(), Some("1 passed, 0 failed"));
+    let o = keyward(&[
+        "check",
+        "--cases",
+        "0",
+        "--fixtures",
+        file,
+        "--fixtures",
+        folder,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).lines().next(),
+        Some(format!("keyward check: {file}, {folder} (2 files)").as_str())
+    );
+    assert_eq!(stdout(&o).lines().last(), Some("3 passed, 0 failed"));
+    // A path that does not exist: a clear error, exit 2.
+    let missing = dir.path().join("cases/guardrail.json");
+    let o = keyward(&[
+        "check",
+        "--fixtures",
+        file,
+        "--fixtures",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "error: {}: no such file or directory (--fixtures takes case files and folders",
+            missing.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn check_with_no_generated_cases_has_no_property_section() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.json", &case("t/a", "allow"));
+    let fixtures = dir.path().join("a.json");
+    let junit = dir.path().join("report.xml");
+    let args = |more: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "check",
+            "--cases",
+            "0",
+            "--fixtures",
+            fixtures.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(more.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |more: &[&str]| {
+        let a = args(more);
+        keyward(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let o = run(&["--junit", junit.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for absent in [
+        "properties of",
+        "cases, 0 failed",
+        "generated",
+        "per minute",
+    ] {
+        assert!(!out.contains(absent), "{absent:?} in\n{out}");
+    }
+    assert_eq!(out.lines().last(), Some("1 passed, 0 failed"));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(!xml.contains("property "), "{xml}");
+    let o = run(&["--json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(report["generated"].is_null(), "{report}");
+    // With generated cases the section is there.
+    let o = keyward(&[
+        "check",
+        "--cases",
+        "22",
+        "--fixtures",
+        fixtures.to_str().unwrap(),
+    ]);
+    assert!(
+        stdout(&o).contains("cases per minute per core"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn check_junit_has_one_test_case_per_case_and_per_property() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "cases.jsonl",
+        &format!(
+            "{}\n{}\n{}\n{{\"id\":\"t/broken\"}}\n",
+            case("t/a", "allow"),
+            case("t/b&c", "allow"),
+            case("t/wrong", "implicit_deny")
+        ),
+    );
+    let file = dir.path().join("cases.jsonl");
+    let junit = dir.path().join("report.xml");
+    let o = keyward(&[
+        "check",
+        "--cases",
+        "22",
+        "--fixtures",
+        file.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let f = file.to_str().unwrap();
+    assert!(
+        xml.contains(&format!("<testcase classname=\"{f}\" name=\"t/a\"/>")),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!("<testcase classname=\"{f}\" name=\"t/b&amp;c\"/>")),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!(
+            "<testcase classname=\"{f}\" name=\"t/wrong\"><failure message=\"DISAGREE t/wrong ({f}): expected implicit_deny, got allow\">DISAGREE t/wrong"
+        )),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!("<testcase classname=\"{f}\" name=\"t/broken\"><error message=\"UNREADABLE {f}: case t/broken: ")),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("tests=\"4\" failures=\"1\" errors=\"1\""),
+        "{xml}"
+    );
+    // One per property (11), besides the four cases.
+    assert_eq!(xml.matches("<testcase ").count(), 4 + 11, "{xml}");
+    assert!(
+        xml.contains("<testcase classname=\"properties\" name=\"statement-order\">"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn check_on_the_shipped_fixtures_warns_once_per_finding_and_still_passes() {
+    let o = keyward(&["check", "--cases", "0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: ")).collect();
+    // Every warning is a distinct finding.
+    let mut distinct = warnings.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), warnings.len(), "{err}");
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("\nlints: {} warnings in ", warnings.len())),
+        "{out}"
+    );
+    assert!(
+        out.lines().last().unwrap().ends_with(" passed, 0 failed"),
+        "{out}"
+    );
 }

@@ -182,7 +182,7 @@ fn the_local_evaluator_passes_every_property() {
 fn check_reports_a_planted_bug_with_its_minimal_case() {
     use keyward::commands::check::{run_with_oracle, CheckOptions};
     let dir = tempfile::tempdir().unwrap();
-    let mut o = CheckOptions::new(crate::support::root().join("fixtures/article"));
+    let mut o = CheckOptions::new(vec![crate::support::root().join("fixtures/article")]);
     o.run.cases = 200;
     o.run.properties = vec![Property::DenyWins];
     o.progress = false;
@@ -252,7 +252,7 @@ impl Oracle for AllowsEverything {
 #[test]
 fn check_reports_a_fixture_disagreement_with_the_tested_oracles_answer() {
     use keyward::commands::check::{run_with_oracle, CheckOptions};
-    let mut o = CheckOptions::new(crate::support::root().join("fixtures/article"));
+    let mut o = CheckOptions::new(vec![crate::support::root().join("fixtures/article")]);
     o.run.cases = 0;
     o.progress = false;
     let mut out = Vec::new();

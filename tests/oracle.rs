@@ -172,7 +172,7 @@ fn every_erratum_names_documented_fixtures_keyward_passes() {
 }
 
 fn options(cases: u64) -> CheckOptions {
-    let mut o = CheckOptions::new(root().join("fixtures"));
+    let mut o = CheckOptions::new(vec![root().join("fixtures")]);
     o.oracle = Some(PeerOracle::IamSimulate);
     o.peer_dir = bridge_dir();
     o.run.cases = cases;

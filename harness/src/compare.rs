@@ -378,8 +378,23 @@ pub fn disagreement_text(
     got: &Expect,
     why: Option<&str>,
 ) -> String {
-    let show = |d: Option<DecisionKind>, by: Option<PolicyType>| {
-        let d = d.map_or("no decision", |d| d.as_str());
+    let show = |d: Option<DecisionKind>, by: Option<PolicyType>, e: &Expect| {
+        // A scenario allowed and then refused (LimitExceeded, a validation error) says so:
+        // `allow` beside status 409 read as if the call had gone through.
+        let refused = match (d, e.status) {
+            (Some(DecisionKind::Allow) | None, Some(st)) if st >= 300 => Some(format!(
+                "{} ({st})",
+                e.code.as_deref().unwrap_or("an error")
+            )),
+            _ => None,
+        };
+        let d = match (d, &refused) {
+            (Some(DecisionKind::Allow), Some(r)) => {
+                return format!("authorization: allow; then refused: {r}")
+            }
+            (None, Some(r)) => return format!("refused before authorization: {r}"),
+            (d, _) => d.map_or("no decision", |d| d.as_str()),
+        };
         match by {
             Some(b) => format!("{d} by {b}"),
             None => d.to_string(),
@@ -389,8 +404,8 @@ pub fn disagreement_text(
     if want.decision.is_some() || want.by.is_some() {
         s.push_str(&format!(
             ": expected {}, got {}",
-            show(want.decision.or(got.decision), want.by),
-            show(got.decision, got.by)
+            show(want.decision.or(got.decision), want.by, want),
+            show(got.decision, got.by, got)
         ));
     }
     let mut detail = |what: &str, want: Option<String>, got: Option<String>| {

@@ -9,6 +9,7 @@ pub mod compare;
 pub mod differential;
 pub mod generate;
 pub mod inputs;
+pub mod lints;
 pub mod live;
 pub mod oracle;
 pub mod peer;

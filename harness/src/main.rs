@@ -46,6 +46,9 @@ enum Command {
         /// every case outside a suite (a case, a suite or {"policies": {...}}).
         #[arg(long, value_name = "FILE")]
         policies: Option<PathBuf>,
+        /// Exit 1 when the lints of the cases' policies warn (and the exit would be 0).
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Explain each case's decision: every policy, statement and condition.
     Explain {
@@ -60,6 +63,9 @@ enum Command {
         policies: Option<PathBuf>,
         #[command(flatten)]
         view: explain::View,
+        /// Exit 1 when the lints of the cases' policies warn (and the exit would be 0).
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Which Bedrock API keys the policies of FILE let be used and created, what else that
     /// depends on, and the loopholes (docs/cli.md).
@@ -67,11 +73,15 @@ enum Command {
     /// The main job: replay every fixture, run the properties on generated cases, report; exit 0
     /// only when everything agrees.
     Check {
-        /// The fixtures directory.
-        #[arg(long, default_value = "fixtures", value_name = "DIR")]
-        fixtures: PathBuf,
-        /// Generated cases in total, spread over the properties (0: fixtures only). Default:
-        /// 22000, or 20 with --live.
+        /// Case files or folders to replay (repeatable; folders are walked for *.json and
+        /// *.jsonl).
+        #[arg(long, default_value = "fixtures", value_name = "PATH")]
+        fixtures: Vec<PathBuf>,
+        /// Exit 1 when the lints of the fixtures' policies warn (and the exit would be 0).
+        #[arg(long, conflicts_with_all = ["live", "oracle"])]
+        deny_warnings: bool,
+        /// Generated cases in total, spread over the properties (0: fixtures only, no property
+        /// section in the report). Default: 22000, or 20 with --live.
         #[arg(long, value_name = "N")]
         cases: Option<u64>,
         /// Seed of the generated cases (the same seed gives the same cases).
@@ -236,12 +246,14 @@ fn main() -> ExitCode {
             summary,
             threads,
             policies,
+            deny_warnings,
         } => match keyward::inputs::reader(policies.as_deref()) {
             Ok(reader) => eval::run(
                 &files,
                 &reader,
                 summary,
                 threads.map_or(0, usize::from),
+                deny_warnings,
                 &mut out,
                 &mut err,
             ),
@@ -252,8 +264,17 @@ fn main() -> ExitCode {
             case,
             policies,
             view,
+            deny_warnings,
         } => match keyward::inputs::reader(policies.as_deref()) {
-            Ok(reader) => explain::run(&file, &reader, case.as_deref(), view, &mut out, &mut err),
+            Ok(reader) => explain::run(
+                &file,
+                &reader,
+                case.as_deref(),
+                view,
+                deny_warnings,
+                &mut out,
+                &mut err,
+            ),
             Err(e) => bad_policies(e, &mut err),
         },
         Command::Guardrail(args) => guardrail::run(&args, &mut out, &mut err),
@@ -279,6 +300,15 @@ fn main() -> ExitCode {
             2
         }
         Command::Check {
+            live: true,
+            fixtures,
+            ..
+        } if fixtures.len() != 1 => {
+            // A live run's plan and journal name one fixtures folder.
+            let _ = writeln!(err, "error: --live reads one --fixtures folder");
+            2
+        }
+        Command::Check {
             fixtures,
             cases,
             seed,
@@ -291,7 +321,7 @@ fn main() -> ExitCode {
         } => {
             let cmd = LiveCommand::Check {
                 args: live_args.args(),
-                fixtures,
+                fixtures: fixtures.into_iter().next().unwrap_or_default(),
                 cases: cases.unwrap_or(DEFAULT_LIVE_CASES),
                 seed,
                 resume,
@@ -340,10 +370,12 @@ fn main() -> ExitCode {
             oracle,
             peer_dir,
             policies,
+            deny_warnings,
             ..
         } => {
             let mut o = check::CheckOptions::new(fixtures);
             o.policies = policies;
+            o.deny_warnings = deny_warnings;
             o.oracle = oracle;
             o.peer_dir = peer_dir;
             o.run.cases = cases.unwrap_or(check::DEFAULT_CASES);

@@ -43,8 +43,8 @@ pub enum SideEffect {
         policy_arn: String,
     },
     /// `iam:CreateServiceSpecificCredential` succeeded:
-    /// `CreateServiceSpecificCredential <user> <service> <N> days`, or `… never expires` for a
-    /// credential created without an age.
+    /// `CreateServiceSpecificCredential <user> <service> <N> days` (`1 day` for one), or
+    /// `… never expires` for a credential created without an age.
     CredentialCreated {
         /// The user the credential belongs to.
         user: UserName,
@@ -72,6 +72,7 @@ impl fmt::Display for SideEffect {
             SideEffect::CredentialCreated { user, service, age } => {
                 write!(f, "{CREATE_CREDENTIAL} {user} {service} ")?;
                 match age {
+                    Some(1) => f.write_str("1 day"),
                     Some(days) => write!(f, "{days} days"),
                     None => f.write_str(NEVER_EXPIRES),
                 }
@@ -133,7 +134,8 @@ impl FromStr for SideEffect {
             [CREATE_CREDENTIAL, user, service, count, unit] => {
                 let age = match (count, unit) {
                     ("never", "expires") => None,
-                    (days, "days") => {
+                    // `1 day` as written; `1 days` as journals written before read it back.
+                    (days @ "1", "day") | (days, "days") => {
                         // Digits only: `str::parse` would also take a sign.
                         let days = Some(days)
                             .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
@@ -197,6 +199,14 @@ mod tests {
             (
                 SideEffect::CredentialCreated {
                     user: user(),
+                    service: ServiceName::bedrock(),
+                    age: Some(1),
+                },
+                "CreateServiceSpecificCredential BedrockAPIKey-h42z bedrock.amazonaws.com 1 day",
+            ),
+            (
+                SideEffect::CredentialCreated {
+                    user: user(),
                     service: ServiceName::new("codecommit.amazonaws.com").unwrap(),
                     age: None,
                 },
@@ -207,6 +217,12 @@ mod tests {
             assert_eq!(effect.to_string(), text);
             assert_eq!(text.parse::<SideEffect>().unwrap(), effect, "{text}");
         }
+        // What journals written before `1 day` hold still reads back.
+        let old = "CreateServiceSpecificCredential BedrockAPIKey-h42z bedrock.amazonaws.com 1 days";
+        assert_eq!(
+            old.parse::<SideEffect>().unwrap().to_string(),
+            old.replace("1 days", "1 day")
+        );
     }
 
     #[test]
@@ -242,6 +258,10 @@ mod tests {
             ),
             (
                 "CreateServiceSpecificCredential bob bedrock.amazonaws.com never ends",
+                CREATE_CREDENTIAL,
+            ),
+            (
+                "CreateServiceSpecificCredential bob bedrock.amazonaws.com 5 day",
                 CREATE_CREDENTIAL,
             ),
         ] {

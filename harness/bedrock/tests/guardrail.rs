@@ -1,7 +1,7 @@
 //! `guardrail::analyze` on hand-written guardrails: the answers the issue fixes, each lint
 //! raised by the mistake it names and silent on the fixed policy.
 
-use keyward_bedrock::guardrail::{analyze, Analysis, CreateRow, LintId, Subject};
+use keyward_bedrock::guardrail::{analyze, lints, Analysis, CreateRow, LintId, Subject};
 use keyward_bedrock::{Endpoint, TokenType, BEDROCK_SERVICE};
 use keyward_iam::{DecisionKind, Policy, PolicySet, PolicyType};
 use serde_json::{json, Value};
@@ -237,6 +237,97 @@ fn values_that_match_under_their_operator_are_not_reported() {
         &Subject::default(),
     );
     assert!(a.lints.is_empty(), "{:#?}", a.lints);
+}
+
+#[test]
+fn a_value_its_operator_cannot_read_is_reported_for_any_key() {
+    let a = analyze(
+        &identity(&[
+            allow_all(),
+            deny(
+                json!("iam:CreateServiceSpecificCredential"),
+                json!({"NumericGreaterThan": {"iam:ServiceSpecificCredentialAgeDays": "30days"}}),
+            ),
+            deny(
+                json!("s3:*"),
+                json!({"DateLessThan": {"aws:CurrentTime": "next tuesday"},
+                       "Bool": {"aws:SecureTransport": "yes"},
+                       "NotIpAddress": {"aws:SourceIp": ["203.0.113.0/24", "office"]},
+                       "NumericLessThan": {"s3:max-keys": ["10", "1e3"]}}),
+            ),
+        ]),
+        &Subject::default(),
+    );
+    let found: Vec<(usize, &str, &str, Vec<&str>)> = a
+        .lints
+        .iter()
+        .filter(|l| l.id == LintId::ValueNeverMatchesOperator)
+        .map(|l| {
+            let at = l.at.as_ref().unwrap();
+            (
+                at.policy,
+                l.message.as_str(),
+                l.fix.as_str(),
+                l.assumptions.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 5, "{found:#?}");
+    // The user's example: the age compared with "30days" as AWS documents numbers never matches.
+    assert_eq!(found[0].0, 1);
+    assert!(
+        found[0].1.starts_with(
+            "NumericGreaterThan on iam:ServiceSpecificCredentialAgeDays compares with \"30days\", which is not a number"
+        ),
+        "{}",
+        found[0].1
+    );
+    assert_eq!(found[0].2, "write \"30\" (digits only, no unit)");
+    assert_eq!(found[0].3, ["A-NUMERIC-SYNTAX"]);
+    let messages: Vec<&str> = found[1..].iter().map(|f| f.1).collect();
+    assert!(
+        messages[0].contains("\"next tuesday\", which is not a date"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("\"yes\", which is not a boolean"),
+        "{messages:?}"
+    );
+    // A negated operator holds instead of never matching; "203.0.113.0/24" is fine.
+    assert!(
+        messages[2].contains("\"office\", which is not an IP address")
+            && messages[2]
+                .ends_with("so NotIpAddress holds for every request that carries the key"),
+        "{messages:?}"
+    );
+    assert_eq!(found[3].3, ["A-NEGATED-UNPARSEABLE"]);
+    // "1e3" is no number to keyward either, and not "1" with a unit.
+    assert!(messages[3].contains("\"1e3\""), "{messages:?}");
+    assert_eq!(found[4].2, "write an integer or a decimal, e.g. \"30\"");
+    // The cheap entry point finds the same lints as the whole analysis.
+    assert_eq!(
+        lints(&identity(&[allow_all()]), &Subject::default()),
+        Vec::new()
+    );
+}
+
+#[test]
+fn the_lints_alone_are_the_analysis_lints() {
+    for set in [
+        article(),
+        identity(&[
+            allow_all(),
+            deny(
+                json!("iam:CreateServiceSpecificCredential"),
+                json!({"NumericGreaterThan": {"iam:ServiceSpecificCredentialAgeDays": "30days"}, "StringEquals": {"bedrock:BearerTokenTyp": "short_term"}}),
+            ),
+        ]),
+    ] {
+        let subject = Subject::default();
+        let whole = analyze(&set, &subject);
+        assert!(!whole.lints.is_empty());
+        assert_eq!(lints(&set, &subject), whole.lints);
+    }
 }
 
 #[test]

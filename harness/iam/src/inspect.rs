@@ -142,6 +142,21 @@ impl Condition {
         })
     }
 
+    /// The literal values that do not read as the operator's type under keyward's reading: a
+    /// Numeric operator's value that is not an integer or a decimal (A-NUMERIC-SYNTAX: `"30days"`,
+    /// `"1e3"`), a Date operator's that is neither ISO 8601 nor epoch seconds (A-DATE-SYNTAX), a
+    /// Bool operator's that is not true or false (A-BOOL-SYNTAX), a Binary operator's that is
+    /// not base64 (A-BINARY-BASE64), an IP operator's that is no address or CIDR block. Such a
+    /// value matches no request value, whatever the key. String, ARN and Null operators have none.
+    pub fn unreadable_literals(&self) -> impl Iterator<Item = String> + '_ {
+        let family = self.op.base.family();
+        self.raw
+            .iter()
+            .zip(&self.compiled)
+            .filter(move |(_, c)| family != Family::Null && c.is_unreadable())
+            .filter_map(|(v, _)| scalar_text(v))
+    }
+
     /// For each policy value in order, whether it matches `request_value` under the operator's
     /// positive form (`StringEquals` for `StringNotEquals`, without a set qualifier or
     /// `IfExists`): the question "can this value ever match that one?". `None` for a value

@@ -1,5 +1,6 @@
 //! `keyward check`: the main job. Replays every fixture (the local evaluator against the
-//! fixture store), then runs the properties on generated cases, and reports; the last line is
+//! fixture store) or a user's own case files and folders, warns of the lints of their policies,
+//! then runs the properties on generated cases, and reports; the last line is
 //! `N passed, M failed`.
 
 use std::io::{IsTerminal, Write};
@@ -11,12 +12,16 @@ use serde_json::{json, Value};
 use super::{AssumptionCounts, Tally, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
 use crate::compare::{compare_now, Comparison, Outcome};
 use crate::inputs::{expand, load_with, Loaded};
+use crate::lints::{Linter, Warning};
 use crate::oracle::{Fixtures, Local, Oracle};
 use crate::properties::Property;
 use crate::run::{run as run_properties, RunOptions, RunResult, Shard};
 
 pub struct CheckOptions {
-    pub fixtures: PathBuf,
+    /// Case files and folders (`--fixtures`, repeatable).
+    pub fixtures: Vec<PathBuf>,
+    /// A lint warning makes an exit of 0 one of 1 (`--deny-warnings`).
+    pub deny_warnings: bool,
     pub run: RunOptions,
     pub json: bool,
     pub junit: Option<PathBuf>,
@@ -54,9 +59,10 @@ pub const DEFAULT_CASES: u64 = 22_000;
 pub const DEFAULT_SEED: u64 = 0x6b65_7977_6172_6421;
 
 impl CheckOptions {
-    pub fn new(fixtures: PathBuf) -> CheckOptions {
+    pub fn new(fixtures: Vec<PathBuf>) -> CheckOptions {
         CheckOptions {
             fixtures,
+            deny_warnings: false,
             run: RunOptions {
                 cases: DEFAULT_CASES,
                 seed: DEFAULT_SEED,
@@ -79,6 +85,16 @@ impl CheckOptions {
     }
 }
 
+/// One case read (or an input that could not be read), in reading order: a JUnit test case.
+struct CaseLine {
+    id: String,
+    file: String,
+    /// The disagreement (or provenance) text; `None` when the case passed.
+    problem: Option<String>,
+    /// The case could not be read: `problem` is the error.
+    unreadable: bool,
+}
+
 /// A fixture on which two oracles disagree, or that cannot be read.
 struct FixtureProblem {
     id: String,
@@ -96,7 +112,14 @@ struct RestsOn {
 }
 
 struct Report {
+    /// What was read, as given (`--fixtures`).
+    read: Vec<PathBuf>,
     files: usize,
+    /// Every case, for JUnit.
+    cases: Vec<CaseLine>,
+    /// The lint warnings on the cases' policies, and in how many distinct policy sets.
+    warnings: Vec<Warning>,
+    warned_sets: usize,
     /// The fixture store against the oracle under test.
     fixtures: Comparison,
     /// Fixtures that could not be read.
@@ -107,16 +130,20 @@ struct Report {
     problems: Vec<FixtureProblem>,
     /// The fixtures whose local answer rests on registered assumptions, in reading order.
     rests_on: Vec<RestsOn>,
-    run: RunResult,
+    /// The property run; `None` with `--cases 0`.
+    run: Option<RunResult>,
     opts_seed: u64,
     shard: Shard,
 }
 
 impl Report {
     fn generated_tally(&self) -> Tally {
-        let failed = self.run.failures().count();
+        let Some(run) = &self.run else {
+            return Tally::default();
+        };
+        let failed = run.failures().count();
         Tally {
-            passed: self.run.total_cases() as usize - failed,
+            passed: run.total_cases() as usize - failed,
             failed,
             unreadable: 0,
         }
@@ -148,11 +175,37 @@ impl Report {
         }
     }
 
-    fn text(&self, fixtures: &std::path::Path) -> String {
+    /// The paths read, as given: `fixtures`, `cases/a.json, cases/more`.
+    fn read_text(&self) -> String {
+        self.read
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `lints: N warnings in M policy sets (standard error); --deny-warnings fails on them`.
+    fn lints_line(&self) -> String {
+        let n = self.warnings.len();
+        format!(
+            "lints: {n} warning{} in {} policy set{} (standard error){}\n",
+            if n == 1 { "" } else { "s" },
+            self.warned_sets,
+            if self.warned_sets == 1 { "" } else { "s" },
+            if n == 0 {
+                ""
+            } else {
+                "; --deny-warnings fails on them"
+            }
+        )
+    }
+
+    fn text(&self) -> String {
         let mut s = format!(
-            "keyward check: fixtures under {} ({} files)\n",
-            fixtures.display(),
-            self.files
+            "keyward check: {} ({} file{})\n",
+            self.read_text(),
+            self.files,
+            if self.files == 1 { "" } else { "s" }
         );
         s.push_str(&self.fixtures.summary_text());
         for p in &self.problems {
@@ -169,7 +222,13 @@ impl Report {
                 s.push_str(&format!("  {line}\n"));
             }
         }
-        let r = &self.run;
+        s.push_str(&self.lints_line());
+        // With --cases 0 no property ran: no section for them.
+        let Some(r) = &self.run else {
+            s.push_str(&self.total().summary_line());
+            s.push('\n');
+            return s;
+        };
         s.push_str(&format!(
             "properties of {} on generated cases (seed {}, shard {}/{}):\n",
             self.fixtures.tested, self.opts_seed, self.shard.k, self.shard.n
@@ -218,21 +277,10 @@ impl Report {
     }
 
     fn json(&self) -> Value {
-        let r = &self.run;
         let t = self.total();
         let f = self.fixture_tally();
-        json!({
-            "fixtures": {
-                "files": self.files,
-                "passed": f.passed,
-                "failed": f.failed,
-                "unreadable": f.unreadable,
-                "per_provenance": self.fixtures.per_provenance_json(),
-                "problems": self.problems.iter().map(|p| json!({"id": p.id, "file": p.file, "detail": p.text, "reason": p.reason})).collect::<Vec<_>>(),
-                "assumptions": self.assumption_counts().to_json(),
-                "resting_on_assumptions": self.rests_on.iter().map(|r| json!({"id": r.id, "file": r.file, "assumptions": r.assumptions})).collect::<Vec<_>>(),
-            },
-            "generated": {
+        // With --cases 0 no property ran: `generated` is null.
+        let generated = self.run.as_ref().map(|r| json!({
                 "seed": self.opts_seed,
                 "shard": format!("{}/{}", self.shard.k, self.shard.n),
                 "cases": r.total_cases(),
@@ -244,7 +292,21 @@ impl Report {
                     "name": p.name(), "statement": p.statement(), "cases": res.cases,
                     "failures": res.failures.iter().map(|f| json!({"case": f.index, "reason": f.reason, "minimal_case": f.case})).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
+            }));
+        json!({
+            "read": self.read.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "fixtures": {
+                "files": self.files,
+                "passed": f.passed,
+                "failed": f.failed,
+                "unreadable": f.unreadable,
+                "per_provenance": self.fixtures.per_provenance_json(),
+                "problems": self.problems.iter().map(|p| json!({"id": p.id, "file": p.file, "detail": p.text, "reason": p.reason})).collect::<Vec<_>>(),
+                "assumptions": self.assumption_counts().to_json(),
+                "resting_on_assumptions": self.rests_on.iter().map(|r| json!({"id": r.id, "file": r.file, "assumptions": r.assumptions})).collect::<Vec<_>>(),
             },
+            "lints": self.warnings.iter().map(Warning::to_json).collect::<Vec<_>>(),
+            "generated": generated,
             "passed": t.passed,
             "failed": t.failed + t.unreadable,
         })
@@ -258,11 +320,11 @@ impl Report {
                 .replace('"', "&quot;")
         };
         let mut suites = String::new();
-        let fx_fail = self.problems.len();
-        let f = self.fixture_tally();
+        let errors = self.cases.iter().filter(|c| c.unreadable).count();
+        let failures = self.cases.iter().filter(|c| c.problem.is_some()).count() - errors;
         suites.push_str(&format!(
-            "  <testsuite name=\"fixtures\" tests=\"{}\" failures=\"{fx_fail}\">\n",
-            f.passed + f.failed + f.unreadable
+            "  <testsuite name=\"fixtures\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">\n",
+            self.cases.len()
         ));
         let counts = self.assumption_counts().ranked();
         if !counts.is_empty() {
@@ -274,26 +336,40 @@ impl Report {
             }
             suites.push_str("    </properties>\n");
         }
-        for p in &self.problems {
-            let rests_on = self
-                .rests_on
-                .iter()
-                .find(|r| r.id == p.id && r.file == p.file)
-                .map(|r| format!("\nrests on: {}", r.assumptions.join(", ")))
-                .unwrap_or_default();
-            suites.push_str(&format!(
-                "    <testcase classname=\"fixtures\" name=\"{}\"><failure message=\"{}\">{}{}</failure></testcase>\n",
-                esc(&p.id),
-                esc(p.text.lines().next().unwrap_or_default()),
-                esc(&p.text),
-                esc(&rests_on)
-            ));
+        // One test case per case read: classname its file, name its id.
+        for c in &self.cases {
+            let head = format!(
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                esc(&c.file),
+                esc(&c.id)
+            );
+            match &c.problem {
+                None => suites.push_str(&format!("{head}/>\n")),
+                Some(text) => {
+                    let (tag, rests_on) = if c.unreadable {
+                        ("error", String::new())
+                    } else {
+                        let rests_on = self
+                            .rests_on
+                            .iter()
+                            .find(|r| r.id == c.id && r.file == c.file)
+                            .map(|r| format!("\nrests on: {}", r.assumptions.join(", ")))
+                            .unwrap_or_default();
+                        ("failure", rests_on)
+                    };
+                    suites.push_str(&format!(
+                        "{head}><{tag} message=\"{}\">{}{}</{tag}></testcase>\n",
+                        esc(text.lines().next().unwrap_or_default()),
+                        esc(text),
+                        esc(&rests_on)
+                    ));
+                }
+            }
         }
-        suites.push_str(&format!(
-            "    <testcase classname=\"fixtures\" name=\"agreeing fixtures ({})\"/>\n  </testsuite>\n",
-            f.passed
-        ));
-        for (p, res) in &self.run.per_property {
+        suites.push_str("  </testsuite>\n");
+        let no_run = Vec::new();
+        let per_property = self.run.as_ref().map_or(&no_run, |r| &r.per_property);
+        for (p, res) in per_property {
             suites.push_str(&format!(
                 "  <testsuite name=\"property {}\" tests=\"{}\" failures=\"{}\">\n    <testcase classname=\"properties\" name=\"{}\">",
                 p.name(),
@@ -334,15 +410,21 @@ pub fn run(opts: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> u8 
     }
 }
 
-/// The fixture files under `--fixtures`, or why there are none to read.
+/// The case files `--fixtures` names (files as they are, folders walked), or why they cannot be
+/// read.
 fn fixture_files(opts: &CheckOptions) -> Result<Vec<PathBuf>, String> {
-    if !opts.fixtures.is_dir() {
+    if let Some(missing) = opts
+        .fixtures
+        .iter()
+        .find(|p| p.as_os_str() != "-" && !p.exists())
+    {
         return Err(format!(
-            "{}: no fixtures directory (pass --fixtures DIR, or run from the repository root)",
-            opts.fixtures.display()
+            "{}: no such file or directory (--fixtures takes case files and folders; the \
+             default, fixtures, is the repository's own: run from its root)",
+            missing.display()
         ));
     }
-    expand(std::slice::from_ref(&opts.fixtures)).map_err(|e| e.to_string())
+    expand(&opts.fixtures).map_err(|e| e.to_string())
 }
 
 /// The same run with another oracle under test in place of the local evaluator (the harness's
@@ -369,19 +451,27 @@ pub fn run_with_oracle(
     };
     let fixtures = compare_fixtures(&files, &reader, oracle, err);
     let shard = opts.run.shard;
-    let expected = opts.run.cases / u64::from(shard.n);
-    let bar = progress_bar(expected, opts.progress);
-    let tick = |d: u64| {
+    // --cases 0: the cases read only, no property run.
+    let run = (opts.run.cases > 0).then(|| {
+        let expected = opts.run.cases / u64::from(shard.n);
+        let bar = progress_bar(expected, opts.progress);
+        let tick = |d: u64| {
+            if let Some(b) = &bar {
+                b.set_position(d);
+            }
+        };
+        let run = run_properties(&opts.run, oracle, &tick);
         if let Some(b) = &bar {
-            b.set_position(d);
+            b.finish_and_clear();
         }
-    };
-    let run = run_properties(&opts.run, oracle, &tick);
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+        run
+    });
 
     let report = Report {
+        read: opts.fixtures.clone(),
+        cases: fixtures.cases,
+        warnings: fixtures.warnings,
+        warned_sets: fixtures.warned_sets,
         files: files.len(),
         fixtures: fixtures.comparison,
         unreadable: fixtures.unreadable,
@@ -392,8 +482,8 @@ pub fn run_with_oracle(
         opts_seed: opts.run.seed,
         shard,
     };
-    if let Some(dir) = &opts.save_failures {
-        if let Err(e) = save_failures(dir, &report.run) {
+    if let (Some(dir), Some(run)) = (&opts.save_failures, &report.run) {
+        if let Err(e) = save_failures(dir, run) {
             let _ = writeln!(err, "error: --save-failures {}: {e}", dir.display());
             return EXIT_BAD_INPUT;
         }
@@ -404,6 +494,7 @@ pub fn run_with_oracle(
             return EXIT_BAD_INPUT;
         }
     }
+    super::print_warnings(&report.warnings, err);
     if opts.json {
         let _ = writeln!(
             out,
@@ -411,16 +502,17 @@ pub fn run_with_oracle(
             serde_json::to_string_pretty(&report.json()).unwrap_or_default()
         );
     } else {
-        let _ = write!(out, "{}", report.text(&opts.fixtures));
+        let _ = write!(out, "{}", report.text());
     }
     let t = report.total();
-    if t.unreadable > 0 {
+    let code = if t.unreadable > 0 {
         EXIT_BAD_INPUT
     } else if t.failed > 0 {
         EXIT_DISAGREE
     } else {
         EXIT_OK
-    }
+    };
+    super::deny_warnings(code, opts.deny_warnings, &report.warnings)
 }
 
 /// The fixtures, read and answered by the fixture store and by `oracle`.
@@ -432,6 +524,11 @@ struct FixtureRun {
     unnamed: usize,
     problems: Vec<FixtureProblem>,
     rests_on: Vec<RestsOn>,
+    /// Every case in reading order, passed or not.
+    cases: Vec<CaseLine>,
+    /// The lints of the cases' policies, and in how many distinct sets.
+    warnings: Vec<Warning>,
+    warned_sets: usize,
 }
 
 /// Oracle against oracle: the fixture store against `oracle` on every fixture of `files`.
@@ -467,6 +564,17 @@ fn compare_fixtures(
         }
     }
     let comparison = compare_now(&Fixtures, &oracle, &cases, &places);
+    // The guardrail lints on the cases' policies, once per distinct set.
+    let mut linter = Linter::default();
+    for (case, file) in cases.iter().zip(&places) {
+        linter.add(
+            file.as_deref().unwrap_or_default(),
+            &case.id,
+            &case.policies,
+        );
+    }
+    let warnings = linter.warnings();
+    let warned_sets = linter.sets_with_lints();
     // What keyward's own answer rests on, whichever oracle is under test.
     // keyward's own answers, once: what each rests on, and what each fixture claims of it.
     let verdicts: Vec<_> = cases.iter().map(crate::case::Case::verdict).collect();
@@ -486,11 +594,18 @@ fn compare_fixtures(
         })
         .collect();
     let (mut unreadable, mut unnamed) = (0, 0);
+    let mut lines = Vec::with_capacity(slots.len());
     let problems = slots
         .into_iter()
         .filter_map(|slot| match slot {
             Slot::Unreadable(p) => {
                 unreadable += 1;
+                lines.push(CaseLine {
+                    id: p.id.clone(),
+                    file: p.file.clone(),
+                    problem: Some(p.text.clone()),
+                    unreadable: true,
+                });
                 Some(p)
             }
             Slot::Case(k) => {
@@ -512,9 +627,16 @@ fn compare_fixtures(
                     unnamed += 1;
                 }
                 let text = match (problem, gap) {
-                    (Some(p), Some(g)) => format!("{p}\n{g}"),
-                    (p, g) => p.or(g)?,
+                    (Some(p), Some(g)) => Some(format!("{p}\n{g}")),
+                    (p, g) => p.or(g),
                 };
+                lines.push(CaseLine {
+                    id: row.id.clone(),
+                    file: row.file.clone().unwrap_or_default(),
+                    problem: text.clone(),
+                    unreadable: false,
+                });
+                let text = text?;
                 Some(FixtureProblem {
                     id: row.id.clone(),
                     file: row.file.clone().unwrap_or_default(),
@@ -530,6 +652,9 @@ fn compare_fixtures(
         unnamed,
         problems,
         rests_on,
+        cases: lines,
+        warnings,
+        warned_sets,
     }
 }
 
@@ -695,7 +820,11 @@ fn peer_text(
     );
     s.push_str(&format!(
         "fixtures under {}: {} request cases: {}\n",
-        opts.fixtures.display(),
+        opts.fixtures
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
         res.fixtures.cases,
         counts(&res.fixtures)
     ));

@@ -9,6 +9,7 @@ use super::{AssumptionCounts, Tally, EXIT_BAD_INPUT};
 use crate::case::{Case, Reader, Verdict};
 use crate::compare::disagreement_text;
 use crate::inputs::{expand, for_each_batch, Loaded};
+use crate::lints::Linter;
 
 /// Appends a case's output line (without its newline) to `buf`: the fields of docs/cli.md, in
 /// their order, written straight into the buffer (no JSON tree per case).
@@ -107,6 +108,8 @@ struct Printed {
     unreadable: bool,
     /// What the answer rests on, kept for `--summary`'s counts.
     assumptions: Vec<&'static str>,
+    /// The case's file, id and policies, for the lints.
+    policies: Option<(String, String, std::sync::Arc<keyward_iam::PolicySet>)>,
 }
 
 /// Evaluates one loaded item: pure, so items are evaluated on every core and printed in order.
@@ -127,6 +130,7 @@ fn render(item: &Loaded, summary: bool) -> Printed {
                 agrees: None,
                 unreadable: true,
                 assumptions: Vec::new(),
+                policies: None,
             }
         }
         Loaded::Case { file, case } => {
@@ -144,6 +148,7 @@ fn render(item: &Loaded, summary: bool) -> Printed {
                 agrees: v.agrees,
                 unreadable: false,
                 assumptions: if summary { v.assumptions } else { Vec::new() },
+                policies: Some((file.clone(), case.id.clone(), case.policies.clone())),
             }
         }
     }
@@ -151,12 +156,14 @@ fn render(item: &Loaded, summary: bool) -> Printed {
 
 /// `keyward eval` on `threads` cores (0: all of them). The output is the same whatever the
 /// number of threads: every line in input order. The input is read batch by batch, so memory
-/// stays bounded however large it is.
+/// stays bounded however large it is. The lints of the cases' policies go to `err` as warnings
+/// at the end; with `deny_warnings`, a warning makes an exit of 0 one of 1.
 pub fn run(
     paths: &[PathBuf],
     reader: &Reader,
     summary: bool,
     threads: usize,
+    deny_warnings: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
@@ -176,6 +183,7 @@ pub fn run(
     };
     let mut tally = Tally::default();
     let mut counts = AssumptionCounts::default();
+    let mut linter = Linter::default();
     // One write per batch, not one per line (standard output is line-buffered).
     let mut text = Vec::new();
     for_each_batch(
@@ -191,6 +199,9 @@ pub fn run(
                     tally.record(p.agrees);
                 }
                 counts.record(&p.assumptions);
+                if let Some((file, id, set)) = &p.policies {
+                    linter.add(file, id, set);
+                }
                 // An error goes out after the lines before it, as when every line was written on
                 // its own (the two streams may be one terminal or one file).
                 if let Some(e) = p.err {
@@ -205,11 +216,14 @@ pub fn run(
             }
             let _ = out.write_all(&text);
             text.clear();
+            linter.lint_pending(Some(&pool));
         },
     );
     if summary {
         let _ = write!(out, "{}", counts.lines());
         let _ = writeln!(out, "{}", tally.summary_line());
     }
-    tally.exit_code()
+    let warnings = linter.warnings();
+    super::print_warnings(&warnings, err);
+    super::deny_warnings(tally.exit_code(), deny_warnings, &warnings)
 }

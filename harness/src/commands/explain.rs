@@ -178,7 +178,17 @@ pub fn render(case: &Case) -> String {
                 ));
                 render_request(&mut s, &step.request, &case.policies);
             }
-            s.push_str(&format!("outcome: {}\n", res.outcome));
+            // Allowed, then refused (LimitExceeded, NoSuchEntity, ...): said so, so that the
+            // request's `decision: allow` above does not read as the call's answer.
+            let refused = match &res.decision {
+                Some(d)
+                    if d.kind == keyward_iam::DecisionKind::Allow && res.outcome.status >= 300 =>
+                {
+                    "authorization allowed, then refused: "
+                }
+                _ => "",
+            };
+            s.push_str(&format!("outcome: {refused}{}\n", res.outcome));
             // The requests' own assumptions are under each request; these are the outcome's.
             if res.assumptions.is_empty() {
                 s.push_str("outcome assumptions: none beyond the requests'\n");
@@ -196,12 +206,14 @@ pub fn render(case: &Case) -> String {
 
 /// `keyward explain`: every case of `path` (or the one with id `only`), as `view` says, read
 /// by `reader` (`--policies`). Exit 1 when a case shown disagrees with its `expect` (with
-/// `--failing`, every case shown does), 2 on unreadable input.
+/// `--failing`, every case shown does), 2 on unreadable input. With `deny_warnings`, a lint
+/// warning (on the policies of the cases explained) makes an exit of 0 one of 1.
 pub fn run(
     path: &PathBuf,
     reader: &Reader,
     only: Option<&str>,
     view: View,
+    deny_warnings: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
@@ -213,6 +225,7 @@ pub fn run(
         }
     };
     let (mut code, mut shown, mut found, mut unreadable) = (EXIT_OK, 0, 0, false);
+    let mut linter = crate::lints::Linter::default();
     for item in load_with(&files, reader) {
         match item {
             Loaded::Error(e) => {
@@ -221,11 +234,12 @@ pub fn run(
                 // The case asked for exists but is unreadable: not "no case with id".
                 unreadable |= only.is_some() && e.case.as_deref() == only;
             }
-            Loaded::Case { case, .. } => {
+            Loaded::Case { case, file } => {
                 if only.is_some_and(|id| id != case.id) {
                     continue;
                 }
                 found += 1;
+                linter.add(&file, &case.id, &case.policies);
                 let disagrees = case.verdict().agrees == Some(false);
                 if view.failing && !disagrees {
                     continue;
@@ -250,5 +264,7 @@ pub fn run(
         let _ = writeln!(err, "error: {}: no case with id {id:?}", path.display());
         return EXIT_BAD_INPUT;
     }
-    code
+    let warnings = linter.warnings();
+    super::print_warnings(&warnings, err);
+    super::deny_warnings(code, deny_warnings, &warnings)
 }

@@ -12,6 +12,23 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_DISAGREE: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
 
+/// Writes each lint warning to `err` (standard error), as `warning: ...` lines.
+pub fn print_warnings(warnings: &[crate::lints::Warning], err: &mut dyn std::io::Write) {
+    for w in warnings {
+        let _ = writeln!(err, "{w}");
+    }
+}
+
+/// The exit code with `--deny-warnings`: a run that would exit 0 exits 1 when there are
+/// warnings. Without it, or with another code, warnings change nothing.
+pub fn deny_warnings(code: u8, deny: bool, warnings: &[crate::lints::Warning]) -> u8 {
+    if deny && code == EXIT_OK && !warnings.is_empty() {
+        EXIT_DISAGREE
+    } else {
+        code
+    }
+}
+
 /// How many answers rested on each registered assumption (a maintainer's guide to which live
 /// probes matter most).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! Loopholes and mistakes in a guardrail, each with a stable id, the statement it concerns and
-//! a fix. Two read the analysis (what it lets through); three read the statements (values and
-//! keys that no request of the domain can match).
+//! a fix. Two read the analysis (what it lets through); four read the statements (values and
+//! keys that no request of the domain can match, and values no request at all can match).
 
-use keyward_iam::{Condition, Family, PolicySet, Statement, StatementRef};
+use keyward_iam::{AssumptionId, Condition, Family, PolicySet, Statement, StatementRef};
 
 use super::{ages::AGE_KEY, reaches, Analysis, CreateRow, TOKEN_TYPES};
 use crate::assumptions::ids;
@@ -45,16 +45,20 @@ pub enum LintId {
     ConditionKeyNeverPresent,
     /// A `ServiceSpecificCredentialServiceName` value that is no service's name.
     ServiceNameNeverMatches,
+    /// A value that does not read as its operator's type (a Numeric operator's `"30days"`), so
+    /// it matches no request, whatever the key.
+    ValueNeverMatchesOperator,
 }
 
 impl LintId {
     /// Every lint, in the order they run.
-    pub const ALL: [LintId; 5] = [
+    pub const ALL: [LintId; 6] = [
         LintId::NeverExpiringKeysPass,
         LintId::MantleNotCovered,
         LintId::TokenTypeValueNeverMatches,
         LintId::ConditionKeyNeverPresent,
         LintId::ServiceNameNeverMatches,
+        LintId::ValueNeverMatchesOperator,
     ];
 
     /// The stable id, e.g. `never-expiring-keys-pass`.
@@ -65,6 +69,7 @@ impl LintId {
             LintId::TokenTypeValueNeverMatches => "token-type-value-never-matches",
             LintId::ConditionKeyNeverPresent => "condition-key-never-present",
             LintId::ServiceNameNeverMatches => "service-name-never-matches",
+            LintId::ValueNeverMatchesOperator => "value-never-matches-operator",
         }
     }
 }
@@ -97,6 +102,7 @@ pub(super) fn lints(set: &PolicySet, analysis: &Analysis) -> Vec<Lint> {
         out.extend(token_type_value(at, c));
         out.extend(key_never_present(at, s, c));
         out.extend(service_name_value(at, c));
+        out.extend(value_of_wrong_type(at, c));
     });
     // Statement order within each lint, lints in their order.
     out.sort_by_key(|l| l.id);
@@ -319,6 +325,91 @@ fn service_name_value(at: &StatementRef, c: &Condition) -> Vec<Lint> {
             }
         })
         .collect()
+}
+
+/// A literal value its operator cannot read, for any key. What each family takes is documented
+/// on the condition-operators page
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html,
+/// docs/aws-behaviour.md §4.6): numbers are "integer or decimal", dates W3C ISO 8601 or epoch
+/// seconds, booleans true or false, IP addresses IPv4 or IPv6 CIDR. That a value outside these
+/// is saved and then matches nothing is not documented: it is keyward's reading, under the
+/// assumption named for the family (the other reading of A-NUMERIC-SYNTAX takes `"30days"` as
+/// 30, which is why this is a warning and not an error). Binary values are left out: the domain
+/// has no binary key, and A-BINARY-BASE64's other reading compares them as text.
+fn value_of_wrong_type(at: &StatementRef, c: &Condition) -> Vec<Lint> {
+    let op = c.operator();
+    let (what, assumption) = match op.family() {
+        Family::Numeric => (
+            "a number (AWS documents numeric values as an integer or a decimal)",
+            Some(AssumptionId::NumericSyntax),
+        ),
+        Family::Date => (
+            "a date (AWS documents W3C ISO 8601 dates and times, or epoch seconds)",
+            Some(AssumptionId::DateSyntax),
+        ),
+        Family::Bool => (
+            "a boolean (AWS documents true or false)",
+            Some(AssumptionId::BoolSyntax),
+        ),
+        Family::Ip => (
+            "an IP address or CIDR block (AWS documents IPv4 or IPv6 CIDR notation)",
+            None,
+        ),
+        _ => return Vec::new(),
+    };
+    c.unreadable_literals()
+        .map(|v| {
+            let negated = op.base().is_negated();
+            let mut assumptions: Vec<&'static str> =
+                assumption.iter().map(|a| a.as_str()).collect();
+            if negated {
+                // The negated operator holding for a value it cannot compare with.
+                assumptions.push(AssumptionId::NegatedUnparseable.as_str());
+            }
+            Lint {
+                id: LintId::ValueNeverMatchesOperator,
+                message: format!(
+                    "{op} on {} compares with \"{v}\", which is not {what}: it never matches any \
+                     request{}",
+                    c.key(),
+                    if negated {
+                        format!(", so {op} holds for every request that carries the key")
+                    } else {
+                        String::new()
+                    }
+                ),
+                fix: match op.family() {
+                    Family::Numeric => match leading_number(&v) {
+                        Some(n) => format!("write \"{n}\" (digits only, no unit)"),
+                        None => "write an integer or a decimal, e.g. \"30\"".into(),
+                    },
+                    Family::Date => {
+                        "write an ISO 8601 date such as \"2025-01-31T00:00:00Z\", or epoch seconds"
+                            .into()
+                    }
+                    Family::Bool => "write \"true\" or \"false\"".into(),
+                    _ => "write an address or a CIDR block, e.g. \"203.0.113.0/24\"".into(),
+                },
+                at: Some(at.clone()),
+                assumptions,
+            }
+        })
+        .collect()
+}
+
+/// The digits (with a sign and fraction) a value starts with, when only a unit follows them:
+/// `"30days"` was meant as `30` (but `"1e3"` is not `1`).
+fn leading_number(v: &str) -> Option<&str> {
+    let t = v.trim();
+    let end = t
+        .char_indices()
+        .find(|(i, ch)| {
+            !(ch.is_ascii_digit() || *ch == '.' || (*i == 0 && matches!(ch, '+' | '-')))
+        })
+        .map_or(t.len(), |(i, _)| i);
+    let (n, rest) = t.split_at(end);
+    (n.bytes().any(|b| b.is_ascii_digit()) && !rest.bytes().any(|b| b.is_ascii_digit()))
+        .then_some(n)
 }
 
 /// The domain's service-specific keys (`aws:` keys are global, and a request may carry ones

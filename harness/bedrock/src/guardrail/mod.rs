@@ -345,7 +345,32 @@ fn answers(
 pub fn analyze(set: &PolicySet, subject: &Subject) -> Analysis {
     let domain = Domain::new(subject);
     let classes = ages::classes(set);
-    let base = answers(set, &domain, &classes, None);
+    let (mut analysis, base) = answer_rows(set, subject, &domain, &classes);
+    analysis.depends_on =
+        depends::dependencies(set, &base, |v| answers(set, &domain, &classes, Some(v)));
+    analysis.lints = lint::lints(set, &analysis);
+    analysis
+}
+
+/// The lints of [`analyze`] alone, for a caller that only warns (`keyward eval`, `check`,
+/// `explain`): the same findings, without the search for the other keys that change an answer
+/// ([`Analysis::depends_on`]), which is most of an analysis's cost.
+pub fn lints(set: &PolicySet, subject: &Subject) -> Vec<Lint> {
+    let domain = Domain::new(subject);
+    let classes = ages::classes(set);
+    let (analysis, _) = answer_rows(set, subject, &domain, &classes);
+    lint::lints(set, &analysis)
+}
+
+/// The use and create rows of the analysis (no `depends_on`, no lints yet), and the answers
+/// they were made from.
+fn answer_rows(
+    set: &PolicySet,
+    subject: &Subject,
+    domain: &Domain,
+    classes: &[RangeInclusive<u32>],
+) -> (Analysis, Answers) {
+    let base = answers(set, domain, classes, None);
     let uses = domain
         .uses
         .iter()
@@ -359,7 +384,7 @@ pub fn analyze(set: &PolicySet, subject: &Subject) -> Analysis {
     let mut creates = Vec::new();
     for ((scenario, _), (per_class, never)) in domain.creates.iter().zip(&base.creates) {
         creates.extend(
-            ages::merge(&classes, per_class)
+            ages::merge(classes, per_class)
                 .into_iter()
                 .map(|(ages, answer)| CreateRow {
                     service: scenario.service.clone(),
@@ -373,17 +398,14 @@ pub fn analyze(set: &PolicySet, subject: &Subject) -> Analysis {
             answer: never.clone(),
         });
     }
-    let depends_on =
-        depends::dependencies(set, &base, |v| answers(set, &domain, &classes, Some(v)));
-    let mut analysis = Analysis {
+    let analysis = Analysis {
         subject: subject.clone(),
         uses,
         creates,
-        depends_on,
+        depends_on: Vec::new(),
         lints: Vec::new(),
     };
-    analysis.lints = lint::lints(set, &analysis);
-    analysis
+    (analysis, base)
 }
 
 /// The largest age IAM takes.

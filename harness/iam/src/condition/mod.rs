@@ -362,7 +362,7 @@ pub(crate) enum Compiled {
 
 impl Compiled {
     /// A policy value that does not read as its operator's type, so it matches nothing.
-    fn is_unreadable(&self) -> bool {
+    pub(crate) fn is_unreadable(&self) -> bool {
         matches!(
             self,
             Compiled::Num(None)

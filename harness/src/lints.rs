@@ -1,0 +1,245 @@
+//! The lints of `keyward guardrail` on every run of `keyward eval`, `check` and `explain`, as
+//! warnings on standard error: meaning mistakes in a case's policies (a misspelled key, a value
+//! no request carries, a never-expiring key escaping an age condition) that pass silently unless
+//! the author happened to write the one case that shows them.
+//!
+//! Each distinct policy set is linted once: cases sharing one set (the same `Arc`, or the same
+//! policies read again) are one group, named by its first case and a count, and a warning that
+//! several groups of one file raise alike is printed once. Only fingerprints of the sets are
+//! kept, so a streamed input stays bounded in memory.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use keyward_bedrock::guardrail::{self, Lint, Subject};
+use keyward_iam::{Policy, PolicySet};
+use rayon::prelude::*;
+use rayon::ThreadPool;
+use serde_json::{json, Value};
+
+/// One warning: a lint found in the policies of one or more cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The file of the first case concerned.
+    pub file: String,
+    /// The first case concerned.
+    pub case: String,
+    /// How many cases (of `file` and after it) share the finding.
+    pub cases: usize,
+    /// The statement's JSON path in the case (`$.policies.scp[0][1].Statement[2]`), or
+    /// `$.policies` when no statement decided.
+    pub path: String,
+    /// What was found.
+    pub lint: Lint,
+}
+
+impl fmt::Display for Warning {
+    /// `warning: FILE: case ID (and N other cases with the same finding): PATH: LINT-ID:
+    /// MESSAGE`, then `  fix: ...` and, when it rests on any, `  rests on: ...`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "warning: {}: case {}", self.file, self.case)?;
+        match self.cases {
+            0 | 1 => {}
+            2 => write!(f, " (and 1 other case with the same policies)")?,
+            n => write!(f, " (and {} other cases with the same policies)", n - 1)?,
+        }
+        write!(
+            f,
+            ": {}: {}: {}\n  fix: {}",
+            self.path, self.lint.id, self.lint.message, self.lint.fix
+        )?;
+        if !self.lint.assumptions.is_empty() {
+            write!(f, "\n  rests on: {}", self.lint.assumptions.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl Warning {
+    /// The warning as `check --json` lists it.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "file": self.file,
+            "case": self.case,
+            "cases": self.cases,
+            "path": self.path,
+            "id": self.lint.id.as_str(),
+            "message": self.lint.message,
+            "fix": self.lint.fix,
+            "assumptions": self.lint.assumptions,
+        })
+    }
+}
+
+/// The statement's JSON path in its case, e.g. `$.policies.scp[0][1].Statement[2]`.
+fn statement_path(lint: &Lint) -> String {
+    match &lint.at {
+        Some(at) => format!(
+            "{}.Statement[{}]",
+            crate::reason::policy_path(at),
+            at.statement
+        ),
+        None => "$.policies".into(),
+    }
+}
+
+/// Cases sharing one policy set.
+struct Group {
+    file: String,
+    first: String,
+    cases: usize,
+    /// `None` until linted.
+    lints: Option<Vec<Lint>>,
+}
+
+/// The lints of every distinct policy set met, in the order the sets were first met.
+#[derive(Default)]
+pub struct Linter {
+    groups: Vec<Group>,
+    by_fingerprint: HashMap<u128, usize>,
+    /// The last set met and its group: consecutive cases often share one `Arc`.
+    last: Option<(Arc<PolicySet>, usize)>,
+    /// Sets met but not linted yet, with their group.
+    pending: Vec<(usize, Arc<PolicySet>)>,
+}
+
+impl Linter {
+    /// Records that case `id` of `file` has the policies `set`.
+    pub fn add(&mut self, file: &str, id: &str, set: &Arc<PolicySet>) {
+        if let Some((last, g)) = &self.last {
+            if Arc::ptr_eq(last, set) {
+                self.groups[*g].cases += 1;
+                return;
+            }
+        }
+        let fp = fingerprint(set);
+        let g = match self.by_fingerprint.get(&fp) {
+            Some(&g) => {
+                self.groups[g].cases += 1;
+                g
+            }
+            None => {
+                let g = self.groups.len();
+                self.groups.push(Group {
+                    file: file.to_string(),
+                    first: id.to_string(),
+                    cases: 1,
+                    lints: None,
+                });
+                self.by_fingerprint.insert(fp, g);
+                self.pending.push((g, Arc::clone(set)));
+                g
+            }
+        };
+        self.last = Some((Arc::clone(set), g));
+    }
+
+    /// Lints the sets met since the last call, on the cores of `pool` (rayon's global pool for
+    /// `None`), and lets them go.
+    pub fn lint_pending(&mut self, pool: Option<&ThreadPool>) {
+        let pending = std::mem::take(&mut self.pending);
+        let subject = Subject::default();
+        let run = || -> Vec<(usize, Vec<Lint>)> {
+            pending
+                .par_iter()
+                .map(|(g, set)| (*g, guardrail::lints(set, &subject)))
+                .collect()
+        };
+        let done = match pool {
+            Some(p) => p.install(run),
+            None => run(),
+        };
+        for (g, lints) in done {
+            self.groups[g].lints = Some(lints);
+        }
+        self.last = None;
+    }
+
+    /// Every warning, linting what is still pending: per group in the order met, each lint in
+    /// its order; a warning a later group of the same file raises alike (same statement path,
+    /// lint and text) adds its cases to the first instead of being repeated.
+    pub fn warnings(&mut self) -> Vec<Warning> {
+        self.lint_pending(None);
+        let mut out: Vec<Warning> = Vec::new();
+        let mut seen: HashMap<(String, String, String, String), usize> = HashMap::new();
+        for g in &self.groups {
+            for lint in g.lints.iter().flatten() {
+                let path = statement_path(lint);
+                let key = (
+                    g.file.clone(),
+                    path.clone(),
+                    lint.id.as_str().to_string(),
+                    lint.message.clone(),
+                );
+                match seen.get(&key) {
+                    Some(&k) => out[k].cases += g.cases,
+                    None => {
+                        seen.insert(key, out.len());
+                        out.push(Warning {
+                            file: g.file.clone(),
+                            case: g.first.clone(),
+                            cases: g.cases,
+                            path,
+                            lint: lint.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// How many distinct policy sets have at least one lint (after [`Linter::warnings`]).
+    pub fn sets_with_lints(&self) -> usize {
+        self.groups
+            .iter()
+            .filter(|g| g.lints.as_ref().is_some_and(|l| !l.is_empty()))
+            .count()
+    }
+}
+
+/// A 128-bit fingerprint of a policy set's content: two SipHash-1-3 hashes of every policy's
+/// document and place, salted apart. Two different sets share one with a chance near 2^-128,
+/// which would leave one set unlinted; nothing else depends on it.
+fn fingerprint(set: &PolicySet) -> u128 {
+    let half = |salt: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        h.write_u8(salt);
+        let mut list = |tag: u8, policies: Option<&[Policy]>| {
+            // Absent ("not in play") and present but empty differ: hash which.
+            h.write_u8(tag);
+            match policies {
+                None => h.write_u8(0),
+                Some(ps) => {
+                    h.write_u8(1);
+                    h.write_usize(ps.len());
+                    for p in ps {
+                        p.to_json().to_string().hash(&mut h);
+                    }
+                }
+            }
+        };
+        list(1, Some(&set.identity));
+        list(
+            2,
+            set.permissions_boundary.as_ref().map(std::slice::from_ref),
+        );
+        list(3, set.session.as_deref());
+        list(6, Some(&set.resource));
+        for (tag, levels) in [(4u8, &set.scp), (5, &set.rcp)] {
+            match levels {
+                None => list(tag, None),
+                Some(levels) => {
+                    for level in levels {
+                        list(tag, Some(level));
+                    }
+                    list(tag + 10, Some(&[]));
+                }
+            }
+        }
+        h.finish()
+    };
+    u128::from(half(0)) << 64 | u128::from(half(1))
+}
