@@ -202,6 +202,7 @@ impl CreateKeyScenario {
                     message,
                     outcome,
                     assumptions: Vec::new(),
+                    routes: Vec::new(),
                 };
             }
             side_effects.extend(effect);
@@ -213,6 +214,7 @@ impl CreateKeyScenario {
             message: None,
             outcome: Outcome::iam_error(code, &msg, side_effects),
             assumptions: Vec::new(),
+            routes: Vec::new(),
         };
         if self.flow == Flow::Api && !self.user_exists {
             return fail(
@@ -251,6 +253,7 @@ impl CreateKeyScenario {
             message: None,
             outcome: Outcome::success(side_effects),
             assumptions: Vec::new(),
+            routes: Vec::new(),
         }
     }
 

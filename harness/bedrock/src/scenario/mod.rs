@@ -51,6 +51,26 @@ pub struct ScenarioResult {
     /// other reading would change it, and those that fix the form of what the caller sees. The
     /// IAM assumptions are [`ScenarioResult::iam_assumptions`].
     pub assumptions: Vec<&'static str>,
+    /// For a call through a system inference profile, what the call meets when routed to each
+    /// destination Region, in the order of [`CallScenario::destination_regions`]; empty for
+    /// every other scenario. The outcome is allowed only when every route is; otherwise it is
+    /// the denial of the first route denied (AWS authorizes the foundation model in each
+    /// destination Region: docs/aws-behaviour.md).
+    pub routes: Vec<Route>,
+}
+
+/// What a call through a system inference profile meets when AWS routes it to one destination
+/// Region: the first request not allowed among the key's, the profile's, the foundation
+/// model's in the call's Region and the foundation model's in the destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Route {
+    /// The destination Region.
+    pub region: String,
+    /// `Allow` when every one of those requests is allowed, else the first denial's kind.
+    pub decision: DecisionKind,
+    /// The policy type that decided the first denial, when one did.
+    pub by: Option<PolicyType>,
 }
 
 impl ScenarioResult {
@@ -61,7 +81,29 @@ impl ScenarioResult {
             message: None,
             outcome,
             assumptions: Vec::new(),
+            routes: Vec::new(),
         }
+    }
+
+    /// The routes in one line, e.g. `allowed when routed to us-east-1, denied when routed to
+    /// us-east-2`; `None` when the scenario has no routes.
+    pub fn routes_text(&self) -> Option<String> {
+        if self.routes.is_empty() {
+            return None;
+        }
+        let parts: Vec<String> = self
+            .routes
+            .iter()
+            .map(|r| {
+                let word = if r.decision == DecisionKind::Allow {
+                    "allowed"
+                } else {
+                    "denied"
+                };
+                format!("{word} when routed to {}", r.region)
+            })
+            .collect();
+        Some(parts.join(", "))
     }
 
     /// The IAM assumptions the outcome rests on: those of every request evaluated (each one's
