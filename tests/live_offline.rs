@@ -1917,7 +1917,7 @@ fn an_interrupted_run_deletes_what_it_created_and_can_be_resumed() {
 
 /// The probes run in the register's order, each a case of its own index (so its live role is
 /// `keyward-<run>-<index>-<tag>-dev`): B-AGEDAYS-ABSENT's probe 0, B-BEARER-TYPE-ONLY-FIRST's 1,
-/// the one fixture given (B-CALL-ORDER's and B-DENY-STATUS-403's) 2, B-CRIS-SOURCE-REGION's 3,
+/// the one fixture given (B-CALL-ORDER's and B-DENY-STATUS-403's) 2, B-CRIS-DESTINATIONS' 3,
 /// B-AUTH-FAILED-MESSAGE's 4, B-IAM-RESOURCE-FORM's 5, B-IAM-REGION's 6,
 /// B-AGE-VALIDATION-MESSAGE's 7, B-NOT-SUPPORTED-MESSAGE's 8, B-LIMIT-MESSAGE's 9.
 ///
@@ -1933,7 +1933,7 @@ const PROBE_FINDINGS: &[(&str, &str, usize)] = &[
     // Its probe case: the fixture's denial is the same whichever request is authorized first, so
     // it does not rest on the call order and does not probe it.
     ("B-CALL-ORDER", "holds", 1),
-    ("B-CRIS-SOURCE-REGION", "holds", 1),
+    ("B-CRIS-DESTINATIONS", "holds", 1),
     ("B-DENY-STATUS-403", "holds", 1),
     ("B-AUTH-FAILED-MESSAGE", "holds", 1),
     ("B-EXPIRED-MESSAGE", "untested", 0),
@@ -1947,6 +1947,7 @@ const PROBE_FINDINGS: &[(&str, &str, usize)] = &[
     ("B-AGE-VALIDATION-MESSAGE", "holds", 1),
     ("B-NOT-SUPPORTED-MESSAGE", "holds", 1),
     ("B-LIMIT-MESSAGE", "FAILS", 1),
+    ("B-CRIS-REQUESTED-REGION", "untested", 0),
 ];
 
 /// Answers the probes of [`PROBE_FINDINGS`] that hold in AWS's words, literally; a live name the

@@ -34,9 +34,9 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         basis: "docs/aws-behaviour.md §2.1 [INF, supported by OBS]: both must pass; the order is not documented.",
     },
     Assumption {
-        id: "B-CRIS-SOURCE-REGION",
-        statement: "For a system inference profile, the foundation-model ARN authorized is the one in the call's region.",
-        basis: "AWS picks the destination region at run time; the docs' policies use a region wildcard.",
+        id: "B-CRIS-DESTINATIONS",
+        statement: "A call through a system inference profile whose case gives no destinations can be routed to us-east-1, us-east-2 and us-west-2 for a us. profile, and to the call's Region alone for any other geography.",
+        basis: "The Bedrock User Guide lists each profile's destination Regions, which vary by model and source Region; us-east-1, us-east-2 and us-west-2 is the US list its IAM example and its Claude 3 Haiku note give (docs/aws-behaviour.md §2.4). keyward carries no list for the other geographies; a case states a profile's exact list with `destinations`.",
     },
     Assumption {
         id: "B-DENY-STATUS-403",
@@ -103,6 +103,11 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         statement: "A third credential for a user and service is LimitExceeded (409) \"Cannot exceed quota for ServiceSpecificCredentialsPerUser: 2\"; inactive and expired ones count.",
         basis: "docs/aws-behaviour.md §1.5 [INF], modelled on the access-key quota text; open question 3.",
     },
+    Assumption {
+        id: "B-CRIS-REQUESTED-REGION",
+        statement: "The foundation-model request a system inference profile makes in a destination Region carries that Region as aws:RequestedRegion.",
+        basis: "The Bedrock User Guide says an SCP blocking any destination Region fails the request and asks for the destination Regions in SCPs and IAM policies (docs/aws-behaviour.md §2.4), and public reports show SCP denials naming the destination's foundation-model ARN; no page states the key's value.",
+    },
 ];
 
 /// The assumptions that fix only the words of what the caller reads (the message and the body
@@ -116,7 +121,8 @@ pub(crate) mod ids {
     pub(crate) const AGEDAYS_ABSENT: &str = "B-AGEDAYS-ABSENT";
     pub(crate) const BEARER_TYPE_ONLY_FIRST: &str = "B-BEARER-TYPE-ONLY-FIRST";
     pub(crate) const CALL_ORDER: &str = "B-CALL-ORDER";
-    pub(crate) const CRIS_SOURCE_REGION: &str = "B-CRIS-SOURCE-REGION";
+    pub(crate) const CRIS_DESTINATIONS: &str = "B-CRIS-DESTINATIONS";
+    pub(crate) const CRIS_REQUESTED_REGION: &str = "B-CRIS-REQUESTED-REGION";
     pub(crate) const DENY_STATUS_403: &str = "B-DENY-STATUS-403";
     pub(crate) const AUTH_FAILED_MESSAGE: &str = "B-AUTH-FAILED-MESSAGE";
     pub(crate) const EXPIRED_MESSAGE: &str = "B-EXPIRED-MESSAGE";
@@ -132,11 +138,12 @@ pub(crate) mod ids {
     pub(crate) const LIMIT_MESSAGE: &str = "B-LIMIT-MESSAGE";
 
     #[cfg(test)]
-    pub(crate) const ALL: [&str; 17] = [
+    pub(crate) const ALL: [&str; 18] = [
         AGEDAYS_ABSENT,
         BEARER_TYPE_ONLY_FIRST,
         CALL_ORDER,
-        CRIS_SOURCE_REGION,
+        CRIS_DESTINATIONS,
+        CRIS_REQUESTED_REGION,
         DENY_STATUS_403,
         AUTH_FAILED_MESSAGE,
         EXPIRED_MESSAGE,

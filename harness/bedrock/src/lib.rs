@@ -57,6 +57,7 @@
 //!     endpoint: Endpoint::BedrockRuntime,
 //!     at: None,
 //!     context: Vec::new(),
+//!     destinations: None,
 //! };
 //! let result = call.run(&policies);
 //! println!("{}", result.outcome);
@@ -92,7 +93,7 @@ pub use outcome::{
 };
 pub use scenario::{
     parse_time, CallScenario, ContextEntry, CreateKeyScenario, Endpoint, Flow, KeySpec, Operation,
-    Rejection, Scenario, ScenarioResult, Step, LIMITED_ACCESS_POLICY,
+    Rejection, Route, Scenario, ScenarioResult, Step, LIMITED_ACCESS_POLICY,
 };
 pub use side_effect::{SideEffect, SideEffectError};
 pub use token::{

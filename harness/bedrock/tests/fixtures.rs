@@ -79,6 +79,10 @@ fn scenario(v: &Value) -> Scenario {
                     },
                 })
                 .collect(),
+            destinations: c
+                .get("destinations")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().map(|r| r.as_str().unwrap().to_string()).collect()),
         });
     }
     let c = &v["create_key"];

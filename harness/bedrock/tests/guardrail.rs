@@ -906,6 +906,7 @@ mod brute_force {
                 endpoint: row.endpoint,
                 at: None,
                 context: Vec::<ContextEntry>::new(),
+                destinations: None,
             };
             let run = call.run(set);
             let first = &run.steps[0].decision;

@@ -34,6 +34,7 @@ fn call(key: KeySpec) -> CallScenario {
         endpoint: Endpoint::BedrockRuntime,
         at: None,
         context: Vec::new(),
+        destinations: None,
     }
 }
 
@@ -71,9 +72,11 @@ fn assert_rests_on_nothing(r: &ScenarioResult) {
     assert!(r.assumptions.is_empty(), "{:?}", r.assumptions);
 }
 
-/// The three requests and their order are keyward's model, not documented: assumption
-/// B-CALL-ORDER (the order), B-CRIS-SOURCE-REGION (the foundation model in the call's region)
-/// and B-BEARER-TYPE-ONLY-FIRST (the token type on the first request only).
+/// The requests' order is keyward's model, not documented: assumption B-CALL-ORDER (the order)
+/// and B-BEARER-TYPE-ONLY-FIRST (the token type on the first request only). Which resources are
+/// authorized is documented: the profile in the call's Region, the foundation model there and in
+/// each destination (B-CRIS-DESTINATIONS for the default US list, B-CRIS-REQUESTED-REGION for
+/// the Region a destination's request carries).
 #[test]
 fn a_profile_call_is_bearer_then_profile_then_foundation_model_by_assumption_b_call_order() {
     let c = call(short(None, 43200));
@@ -85,6 +88,8 @@ fn a_profile_call_is_bearer_then_profile_then_foundation_model_by_assumption_b_c
             ("bedrock:CallWithBearerToken", "*"),
             ("bedrock:InvokeModel", "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0"),
             ("bedrock:InvokeModel", "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0"),
+            ("bedrock:InvokeModel", "arn:aws:bedrock:us-east-2::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0"),
+            ("bedrock:InvokeModel", "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0"),
         ]
     );
     assert_eq!(
@@ -96,6 +101,22 @@ fn a_profile_call_is_bearer_then_profile_then_foundation_model_by_assumption_b_c
         None,
         "assumption B-BEARER-TYPE-ONLY-FIRST: the token type is on CallWithBearerToken only"
     );
+    let regions: Vec<Option<String>> = reqs
+        .iter()
+        .map(|r| value(r, "aws:RequestedRegion"))
+        .collect();
+    assert_eq!(
+        regions,
+        [
+            "us-east-1",
+            "us-east-1",
+            "us-east-1",
+            "us-east-2",
+            "us-west-2"
+        ]
+        .map(|r| Some(r.into())),
+        "a destination's request carries its Region (B-CRIS-REQUESTED-REGION)"
+    );
     for r in &reqs {
         assert_eq!(
             value(r, "aws:PrincipalArn").as_deref(),
@@ -105,21 +126,17 @@ fn a_profile_call_is_bearer_then_profile_then_foundation_model_by_assumption_b_c
             value(r, "aws:PrincipalType").as_deref(),
             Some("AssumedRole")
         );
-        assert_eq!(
-            value(r, "aws:RequestedRegion").as_deref(),
-            Some("us-east-1")
-        );
         assert_eq!(value(r, "aws:username"), None);
         assert_eq!(r.principal(), SESSION);
     }
-    // What a caller sees follows from that order: a denied model request rests on it, and a
-    // call that reaches the foundation model through the profile rests on its region.
+    // What a caller sees follows from that order: a denied model request rests on it. A call
+    // allowed in every Region rests on no destination list.
     let deny_model = identity(json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"},
         {"Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": "*"}
     ]}));
     assert_rests_on(&c.run(&deny_model), "B-CALL-ORDER");
-    assert_rests_on(&c.run(&allow_all()), "B-CRIS-SOURCE-REGION");
+    assert_rests_on_nothing(&c.run(&allow_all()));
 }
 
 #[test]
@@ -622,33 +639,73 @@ mod rests_on {
         assert_eq!(r.assumptions, ["B-DENY-STATUS-403"]);
     }
 
-    /// Through an inference profile the foundation model is authorized in the call's region
-    /// only (B-CRIS-SOURCE-REGION): that counts when the model's request is reached.
+    /// Without `destinations` a profile call rests on the default list (B-CRIS-DESTINATIONS)
+    /// when the destinations' requests are reached and a Region on no list would decide
+    /// otherwise, or a destination's denial is what is seen; not when every Region is allowed,
+    /// nor when an earlier request is denied.
     #[test]
-    fn a_profile_call_reaching_the_model_rests_on_the_source_region() {
+    fn a_profile_call_rests_on_the_default_destinations_when_they_decide() {
         let profile = call(short(None, 43200));
         let r = profile.run(&allow_all());
-        assert_eq!(r.steps.len(), 3);
-        assert_eq!(r.assumptions, ["B-CRIS-SOURCE-REGION"]);
+        assert_eq!(r.steps.len(), 5);
+        assert!(r.assumptions.is_empty(), "{:?}", r.assumptions);
+        let two_regions = policies(json!([
+            {"Effect": "Allow", "Action": "bedrock:CallWithBearerToken", "Resource": "*"},
+            {"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": [
+                "arn:aws:bedrock:*:*:inference-profile/*",
+                "arn:aws:bedrock:us-east-1::foundation-model/*",
+                "arn:aws:bedrock:us-east-2::foundation-model/*",
+                "arn:aws:bedrock:us-west-2::foundation-model/*"]}]));
+        let r = profile.run(&two_regions);
+        assert!(r.outcome.is_success());
+        assert_eq!(r.assumptions, ["B-CRIS-DESTINATIONS"]);
         let deny_fm = policies(
             json!([ALLOW_ALL(), {"Effect": "Deny", "Action": "bedrock:InvokeModel",
-            "Resource": "arn:aws:bedrock:*::foundation-model/*"}]),
+            "Resource": "arn:aws:bedrock:us-west-2::foundation-model/*"}]),
         );
         let r = profile.run(&deny_fm);
-        assert_eq!(r.steps.len(), 3);
+        assert_eq!(r.steps.len(), 5);
         assert!(
-            r.assumptions.contains(&"B-CRIS-SOURCE-REGION"),
+            r.assumptions.contains(&"B-CRIS-DESTINATIONS"),
             "{:?}",
             r.assumptions
         );
         let deny_bearer = policies(json!([ALLOW_ALL(),
             {"Effect": "Deny", "Action": "bedrock:CallWithBearerToken", "Resource": "*"}]));
         let r = profile.run(&deny_bearer);
+        assert_eq!(r.assumptions, ["B-DENY-STATUS-403"]);
+        // A case that states its destinations rests on no default.
+        let mut stated = call(short(None, 43200));
+        stated.destinations = Some(vec!["us-east-1".into(), "us-east-2".into()]);
+        let r = stated.run(&two_regions);
+        assert!(r.assumptions.is_empty(), "{:?}", r.assumptions);
+    }
+
+    /// A policy reading aws:RequestedRegion decides a destination's request by the Region it
+    /// carries (B-CRIS-REQUESTED-REGION); one that does not read it does not rest on it.
+    #[test]
+    fn a_region_condition_rests_on_the_destination_requested_region() {
+        let mut c = call(short(None, 43200));
+        c.destinations = Some(vec!["us-east-1".into(), "us-east-2".into()]);
+        let home_only = policies(json!([
+            {"Effect": "Allow", "Action": "bedrock:*", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}}]));
+        let r = c.run(&home_only);
+        assert_eq!(
+            r.decision.as_ref().map(|d| d.kind),
+            Some(DecisionKind::ImplicitDeny)
+        );
+        assert_eq!(
+            r.routes_text().as_deref(),
+            Some("allowed when routed to us-east-1, denied when routed to us-east-2")
+        );
         assert!(
-            !r.assumptions.contains(&"B-CRIS-SOURCE-REGION"),
+            r.assumptions.contains(&"B-CRIS-REQUESTED-REGION"),
             "{:?}",
             r.assumptions
         );
+        let r = c.run(&allow_all());
+        assert!(r.assumptions.is_empty(), "{:?}", r.assumptions);
     }
 
     /// IAM's answers: a refusal by policy rests on the resource form, and on the order when
@@ -809,5 +866,219 @@ mod rests_on {
         assert!(c.run(&allow_all()).assumptions.is_empty());
         c.key = KeySpec::Malformed(String::new());
         assert_eq!(c.run(&allow_all()).assumptions, ["B-AUTH-FAILED-MESSAGE"]);
+    }
+}
+
+/// Cross-Region inference: AWS authorizes the foundation model in each destination Region of a
+/// system inference profile ("Geographic cross-Region inference", IAM policy requirements), so a
+/// call is allowed only when every route is, and otherwise meets the first route's denial.
+mod cross_region {
+    use super::*;
+
+    const FM: &str = "anthropic.claude-3-5-sonnet-20241022-v2:0";
+
+    fn sonnet(destinations: Option<&[&str]>) -> CallScenario {
+        let mut c = call(short(None, 43200));
+        c.model = format!("us.{FM}");
+        c.destinations = destinations.map(|d| d.iter().map(|r| r.to_string()).collect());
+        c
+    }
+
+    /// The user's policy: the profile anywhere, the foundation model in two US Regions only.
+    fn two_regions() -> PolicySet {
+        identity(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "bedrock:CallWithBearerToken", "Resource": "*"},
+            {"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": [
+                format!("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.{FM}"),
+                format!("arn:aws:bedrock:us-east-1::foundation-model/{FM}"),
+                format!("arn:aws:bedrock:us-west-2::foundation-model/{FM}")]}]}))
+    }
+
+    #[test]
+    fn a_us_profile_routed_to_a_region_the_policy_leaves_out_is_denied_there() {
+        let r = sonnet(Some(&["us-east-1", "us-east-2", "us-west-2"])).run(&two_regions());
+        assert!(!r.outcome.is_success(), "{}", r.outcome);
+        assert_eq!(r.outcome.status, 403);
+        assert_eq!(
+            r.decision.as_ref().map(|d| d.kind),
+            Some(DecisionKind::ImplicitDeny)
+        );
+        let m = r.message.as_deref().unwrap();
+        assert!(
+            m.contains(&format!(
+                "on resource: arn:aws:bedrock:us-east-2::foundation-model/{FM}"
+            )),
+            "{m}"
+        );
+        assert_eq!(
+            r.routes_text().as_deref(),
+            Some(
+                "allowed when routed to us-east-1, denied when routed to us-east-2, \
+                 allowed when routed to us-west-2"
+            )
+        );
+        let kinds: Vec<(&str, DecisionKind)> = r
+            .routes
+            .iter()
+            .map(|x| (x.region.as_str(), x.decision))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("us-east-1", DecisionKind::Allow),
+                ("us-east-2", DecisionKind::ImplicitDeny),
+                ("us-west-2", DecisionKind::Allow)
+            ]
+        );
+        // The destinations were stated: the outcome rests on no default list.
+        assert!(
+            !r.assumptions.contains(&"B-CRIS-DESTINATIONS"),
+            "{:?}",
+            r.assumptions
+        );
+    }
+
+    #[test]
+    fn a_region_wildcard_on_the_foundation_model_allows_every_route() {
+        let set = identity(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "bedrock:CallWithBearerToken", "Resource": "*"},
+            {"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": [
+                "arn:aws:bedrock:us-east-1:123456789012:inference-profile/*",
+                format!("arn:aws:bedrock:*::foundation-model/{FM}")]}]}));
+        for c in [
+            sonnet(Some(&["us-east-1", "us-east-2", "us-west-2"])),
+            sonnet(None),
+        ] {
+            let r = c.run(&set);
+            assert!(r.outcome.is_success(), "{}", r.outcome);
+            assert!(r.routes.iter().all(|x| x.decision == DecisionKind::Allow));
+            assert_eq!(r.routes.len(), 3);
+            assert!(r.assumptions.is_empty(), "{:?}", r.assumptions);
+        }
+    }
+
+    /// Without `destinations` a `us.` profile takes the documented US list (B-CRIS-DESTINATIONS):
+    /// the user's policy is denied in us-east-2 as with the list stated.
+    #[test]
+    fn the_default_us_list_is_used_when_the_case_gives_none() {
+        let c = sonnet(None);
+        assert_eq!(
+            c.destination_regions(),
+            ["us-east-1", "us-east-2", "us-west-2"]
+        );
+        let r = c.run(&two_regions());
+        assert_eq!(r.outcome.status, 403);
+        assert!(r
+            .routes_text()
+            .unwrap()
+            .contains("denied when routed to us-east-2"));
+        assert_rests_on(&r, "B-CRIS-DESTINATIONS");
+        // Other geographies have no list keyward carries: the call's Region alone.
+        let mut eu = sonnet(None);
+        eu.model = format!("eu.{FM}");
+        eu.region = "eu-west-1".into();
+        assert_eq!(eu.destination_regions(), ["eu-west-1"]);
+        let mut plain = sonnet(None);
+        plain.model = FM.into();
+        assert!(plain.destination_regions().is_empty());
+    }
+
+    /// The outcome is the denial of the first route denied, in the list's order, with its kind
+    /// and policy type; every route is reported.
+    #[test]
+    fn the_first_denied_destination_in_list_order_is_what_the_caller_sees() {
+        let set = identity(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "bedrock:*", "Resource": [
+                "*"]},
+            {"Effect": "Deny", "Action": "bedrock:InvokeModel",
+             "Resource": format!("arn:aws:bedrock:us-west-2::foundation-model/{FM}")},
+            {"Effect": "Deny", "Action": "bedrock:InvokeModel",
+             "Resource": format!("arn:aws:bedrock:us-east-2::foundation-model/{FM}")}]}));
+        let a = sonnet(Some(&["us-east-1", "us-west-2", "us-east-2"])).run(&set);
+        assert!(
+            a.message.as_deref().unwrap().contains("us-west-2::"),
+            "{:?}",
+            a.message
+        );
+        let b = sonnet(Some(&["us-east-1", "us-east-2", "us-west-2"])).run(&set);
+        assert!(
+            b.message.as_deref().unwrap().contains("us-east-2::"),
+            "{:?}",
+            b.message
+        );
+        assert_eq!(
+            b.decision.as_ref().map(|d| d.kind),
+            Some(DecisionKind::ExplicitDeny)
+        );
+        let denied: Vec<_> = b
+            .routes
+            .iter()
+            .filter(|x| x.decision == DecisionKind::ExplicitDeny)
+            .map(|x| (x.region.as_str(), x.by))
+            .collect();
+        assert_eq!(
+            denied,
+            [
+                ("us-east-2", Some(PolicyType::Identity)),
+                ("us-west-2", Some(PolicyType::Identity))
+            ]
+        );
+        assert!(
+            b.assumptions.contains(&"B-CALL-ORDER"),
+            "{:?}",
+            b.assumptions
+        );
+    }
+
+    /// A destination's request carries its own Region: a Region-restricting SCP denies the
+    /// route that leaves the allowed Regions (the documented SCP behaviour).
+    #[test]
+    fn a_region_deny_scp_blocks_the_route_to_a_denied_region() {
+        let scp = |doc: serde_json::Value| Policy::parse(&doc, PolicyType::Scp).unwrap();
+        let set = PolicySet {
+            scp: Some(vec![vec![
+                scp(json!({"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "*", "Resource": "*"}]})),
+                scp(json!({"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Deny", "Action": "*", "Resource": "*",
+                     "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]}}}]})),
+            ]]),
+            ..allow_all()
+        };
+        let r = sonnet(Some(&["us-east-1", "us-east-2", "us-west-2"])).run(&set);
+        assert_eq!(r.outcome.status, 403);
+        let m = r.message.as_deref().unwrap();
+        assert!(m.contains("us-east-2::foundation-model"), "{m}");
+        assert!(m.contains("service control policy"), "{m}");
+        let route = &r.routes[1];
+        assert_eq!(
+            (route.region.as_str(), route.decision, route.by),
+            (
+                "us-east-2",
+                DecisionKind::ExplicitDeny,
+                Some(PolicyType::Scp)
+            )
+        );
+        assert_rests_on(&r, "B-CRIS-REQUESTED-REGION");
+    }
+
+    /// Only calls through a system inference profile on bedrock-runtime have routes.
+    #[test]
+    fn other_calls_have_no_routes() {
+        let mut plain = sonnet(None);
+        plain.model = FM.into();
+        let r = plain.run(&allow_all());
+        assert!(r.routes.is_empty());
+        assert_eq!(r.routes_text(), None);
+        let mantle = CallScenario {
+            endpoint: Endpoint::BedrockMantle,
+            ..sonnet(Some(&["us-east-1", "us-east-2"]))
+        };
+        assert!(mantle.run(&allow_all()).routes.is_empty());
+        let arn = CallScenario {
+            model: format!("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.{FM}"),
+            ..sonnet(None)
+        };
+        assert!(arn.run(&allow_all()).routes.is_empty());
     }
 }

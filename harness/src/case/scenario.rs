@@ -209,6 +209,7 @@ fn parse_call(v: &Value) -> Result<CallScenario, Fail> {
             "endpoint",
             "at",
             "context",
+            "destinations",
         ],
     )?;
     let op = required(o, p, "operation")?;
@@ -246,15 +247,82 @@ fn parse_call(v: &Value) -> Result<CallScenario, Fail> {
             });
         }
     }
+    let model = required(o, p, "model")?;
+    let destinations = destinations(o, p, &model)?;
     Ok(CallScenario {
         operation,
         key,
-        model: required(o, p, "model")?,
+        model,
         region: required(o, p, "region")?,
         endpoint,
         at: time(o, p, "at")?,
         context,
+        destinations,
     })
+}
+
+/// A Region name as AWS writes them: lowercase words joined by `-`, ending in a number
+/// (`us-east-1`, `us-gov-west-1`, `ap-southeast-7`).
+fn is_region_name(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let Some((last, words)) = parts.split_last() else {
+        return false;
+    };
+    words.len() >= 2
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && !last.is_empty()
+        && last.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `destinations`: the Regions a system inference profile routes to, only for a model id with
+/// a geography prefix; a non-empty array of distinct Region names.
+fn destinations(o: &Map<String, Value>, p: &str, model: &str) -> Result<Option<Vec<String>>, Fail> {
+    let path = format!("{p}.destinations");
+    let v = match o.get("destinations") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(v) => v,
+    };
+    if CallScenario::system_profile_model(model).is_none() {
+        return Err(Fail::new(
+            path,
+            format!("only a call through a system inference profile (a model id with a geography prefix such as \"us.\") has destinations; {model:?} is not one"),
+        ));
+    }
+    let Value::Array(items) = v else {
+        return Err(Fail::new(
+            path,
+            format!("must be an array of Region names, found {}", kind(v)),
+        ));
+    };
+    if items.is_empty() {
+        return Err(Fail::new(
+            path,
+            "must name at least one destination Region".into(),
+        ));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        let Value::String(r) = item else {
+            return Err(Fail::new(
+                at,
+                format!("must be a Region name, found {}", kind(item)),
+            ));
+        };
+        if !is_region_name(r) {
+            return Err(Fail::new(
+                at,
+                format!("{r:?} is not a Region name (such as \"us-east-2\")"),
+            ));
+        }
+        if out.contains(r) {
+            return Err(Fail::new(at, format!("{r:?} is named twice")));
+        }
+        out.push(r.clone());
+    }
+    Ok(Some(out))
 }
 
 fn parse_create(v: &Value) -> Result<CreateKeyScenario, Fail> {

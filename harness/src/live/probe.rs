@@ -64,12 +64,17 @@ pub fn probe_case(id: &str) -> Option<Case> {
                 MODEL,
             ),
         ),
-        // A cross-region profile needs the foundation model in the call's region only.
-        "B-CRIS-SOURCE-REGION" => (
+        // A `us.` profile given no destinations is routed to us-east-1, us-east-2 and us-west-2:
+        // the foundation model allowed in exactly those Regions lets the call through (AWS
+        // fails a call when any destination is refused, so its Allow confirms no other
+        // destination).
+        "B-CRIS-DESTINATIONS" => (
             json!({"identity": [doc(json!([allow("bedrock:CallWithBearerToken"),
                 {"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": [
                     "arn:aws:bedrock:us-east-1:123456789012:inference-profile/*",
-                    "arn:aws:bedrock:us-east-1::foundation-model/*"]}]))]}),
+                    "arn:aws:bedrock:us-east-1::foundation-model/*",
+                    "arn:aws:bedrock:us-east-2::foundation-model/*",
+                    "arn:aws:bedrock:us-west-2::foundation-model/*"]}]))]}),
             call(
                 json!({"type": "SHORT_TERM", "principal": ROLE, "region": "us-east-1"}),
                 &format!("us.{MODEL}"),
@@ -202,9 +207,11 @@ mod tests {
             v("B-BEARER-TYPE-ONLY-FIRST").decision,
             Some(DecisionKind::ImplicitDeny)
         );
-        assert_eq!(
-            v("B-CRIS-SOURCE-REGION").decision,
-            Some(DecisionKind::Allow)
+        let cris = v("B-CRIS-DESTINATIONS");
+        assert_eq!(cris.decision, Some(DecisionKind::Allow));
+        assert!(
+            cris.assumptions.contains(&"B-CRIS-DESTINATIONS"),
+            "{cris:?}"
         );
         assert_eq!(v("B-IAM-REGION").decision, Some(DecisionKind::Allow));
         let o = v("B-LIMIT-MESSAGE").outcome.unwrap();

@@ -216,6 +216,7 @@ impl Domain {
                     endpoint,
                     at: None,
                     context: Vec::new(),
+                    destinations: None,
                 };
                 let request = call.bearer_request(&subject.caller(token_type), token_type);
                 uses.push((token_type, endpoint, request));

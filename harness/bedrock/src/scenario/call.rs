@@ -4,7 +4,9 @@ use std::str::FromStr;
 
 use keyward_iam::{evaluate, Arn, ContextValue, DecisionKind, PolicySet, Request};
 
-use super::{authorize, denial_changes, principal_context, Rejection, ScenarioResult, Step};
+use super::{
+    authorize, denial_changes, principal_context, Rejection, Route, ScenarioResult, Step,
+};
 use crate::assumptions::ids;
 use crate::outcome::{
     Outcome, AUTHORIZATION_MISSING_MESSAGE, AUTH_FAILED_MESSAGE, EXPIRED_MESSAGE,
@@ -171,6 +173,11 @@ pub struct CallScenario {
     pub at: Option<i64>,
     /// Extra context keys for every request, set after (and so over) the ones the call sets.
     pub context: Vec<ContextEntry>,
+    /// The destination Regions of a call through a system inference profile, in the order a
+    /// case gives them; `None` takes the profile geography's default
+    /// ([`CallScenario::destination_regions`], assumption B-CRIS-DESTINATIONS). Ignored for a
+    /// model that is not a system inference profile.
+    pub destinations: Option<Vec<String>>,
 }
 
 /// A context key a scenario adds to its requests, and its value.
@@ -184,6 +191,24 @@ pub struct ContextEntry {
 
 /// System inference profiles are named by a geography prefix on the model id.
 const PROFILE_PREFIXES: [&str; 7] = ["us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au."];
+
+/// The destination Regions taken for a geography when a case gives none (assumption
+/// B-CRIS-DESTINATIONS). The Bedrock User Guide lists destinations per profile, and they vary by
+/// model and by source Region ("Supported Regions and models for inference profiles",
+/// https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html). For
+/// `us.` it gives us-east-1, us-east-2 and us-west-2 in its worked IAM example
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/geographic-cross-region-inference.html)
+/// and for Claude 3 Haiku called from us-east-2
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/cross-region-inference.html). No other
+/// geography has a list keyward carries: they default to the call's Region alone.
+const DEFAULT_DESTINATIONS: &[(&str, &[&str])] =
+    &[("us.", &["us-east-1", "us-east-2", "us-west-2"])];
+
+/// A model action's resource and the Region its request is made in.
+struct ModelRequest {
+    resource: String,
+    region: String,
+}
 
 impl CallScenario {
     /// Authentication first: a missing key, or a key that cannot be read, has expired, was made
@@ -279,21 +304,79 @@ impl CallScenario {
         }
     }
 
-    /// The resources of the model action: an inference profile and then its foundation model
-    /// (in the call's region: assumption B-CRIS-SOURCE-REGION), or the foundation model alone.
-    pub fn model_resources(&self, account: &str) -> Vec<String> {
+    /// The foundation model's id when `model` names a system (cross-Region) inference profile
+    /// by its geography prefix, e.g. `anthropic.claude-3-5-haiku-20241022-v1:0` for
+    /// `us.anthropic.claude-3-5-haiku-20241022-v1:0`; `None` for a foundation model or an ARN.
+    pub fn system_profile_model(model: &str) -> Option<&str> {
+        PROFILE_PREFIXES.iter().find_map(|p| model.strip_prefix(p))
+    }
+
+    /// The destination Regions of a call through a system inference profile, in order: the
+    /// case's `destinations`, or the geography's default (assumption B-CRIS-DESTINATIONS: us-east-1,
+    /// us-east-2 and us-west-2 for `us.`, the call's Region for the others). Empty when the model
+    /// is not a system inference profile.
+    pub fn destination_regions(&self) -> Vec<String> {
+        let m = &self.model;
+        let Some(prefix) = PROFILE_PREFIXES.iter().find(|p| m.starts_with(**p)) else {
+            return Vec::new();
+        };
+        if let Some(d) = &self.destinations {
+            return d.clone();
+        }
+        match DEFAULT_DESTINATIONS.iter().find(|(p, _)| p == prefix) {
+            Some((_, regions)) => regions.iter().map(|r| r.to_string()).collect(),
+            None => vec![self.region.clone()],
+        }
+    }
+
+    /// The model action's requests: through a system inference profile, the profile in the
+    /// call's Region, then the foundation model in the call's Region and in each destination
+    /// Region not already named (the IAM requirements of "Geographic cross-Region inference",
+    /// https://docs.aws.amazon.com/bedrock/latest/userguide/geographic-cross-region-inference.html,
+    /// and "Prerequisites for inference profiles",
+    /// https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html);
+    /// otherwise the foundation model (or the ARN given) in the call's Region.
+    fn model_requests(&self, account: &str) -> Vec<ModelRequest> {
         let m = &self.model;
         let r = &self.region;
+        let at = |resource: String, region: &str| ModelRequest {
+            resource,
+            region: region.to_string(),
+        };
         if m.starts_with("arn:") {
-            return vec![m.clone()];
+            return vec![at(m.clone(), r)];
         }
-        match PROFILE_PREFIXES.iter().find_map(|p| m.strip_prefix(p)) {
-            Some(base) => vec![
+        let Some(base) = Self::system_profile_model(m) else {
+            return vec![at(format!("arn:aws:bedrock:{r}::foundation-model/{m}"), r)];
+        };
+        let mut out = vec![
+            at(
                 format!("arn:aws:bedrock:{r}:{account}:inference-profile/{m}"),
-                format!("arn:aws:bedrock:{r}::foundation-model/{base}"),
-            ],
-            None => vec![format!("arn:aws:bedrock:{r}::foundation-model/{m}")],
+                r,
+            ),
+            at(format!("arn:aws:bedrock:{r}::foundation-model/{base}"), r),
+        ];
+        let mut seen = vec![r.clone()];
+        for d in self.destination_regions() {
+            if !seen.contains(&d) {
+                out.push(at(
+                    format!("arn:aws:bedrock:{d}::foundation-model/{base}"),
+                    &d,
+                ));
+                seen.push(d);
+            }
         }
+        out
+    }
+
+    /// The resources of the model action, in order: an inference profile, then its foundation
+    /// model in the call's Region and in each further destination Region; or the foundation
+    /// model alone.
+    pub fn model_resources(&self, account: &str) -> Vec<String> {
+        self.model_requests(account)
+            .into_iter()
+            .map(|m| m.resource)
+            .collect()
     }
 
     /// What every request of the call carries: the principal's global keys, the Region, the
@@ -321,6 +404,13 @@ impl CallScenario {
         req
     }
 
+    /// Whether the scenario's own context sets aws:RequestedRegion (over the call's).
+    fn sets_requested_region(&self) -> bool {
+        self.context
+            .iter()
+            .any(|e| e.key.eq_ignore_ascii_case("aws:RequestedRegion"))
+    }
+
     /// The key's own authorization, the first request of the call: `CallWithBearerToken` of
     /// the endpoint's namespace on `*`, carrying the token type.
     pub fn bearer_request(&self, principal: &str, token_type: TokenType) -> Request {
@@ -345,8 +435,19 @@ impl CallScenario {
                 .as_ref()
                 .and_then(Arn::account_id)
                 .unwrap_or("123456789012");
-            for r in self.model_resources(account) {
-                out.push(self.base_request(out[0].principal(), self.operation.action().into(), r));
+            for m in self.model_requests(account) {
+                let mut req = self.base_request(
+                    out[0].principal(),
+                    self.operation.action().into(),
+                    m.resource,
+                );
+                // The request made in a destination Region carries that Region (assumption
+                // B-CRIS-REQUESTED-REGION), unless the scenario's own context sets the key.
+                if m.region != self.region && !self.sets_requested_region() {
+                    req.context
+                        .insert("aws:RequestedRegion", ContextValue::single(&m.region));
+                }
+                out.push(req);
             }
         }
         out
@@ -364,8 +465,9 @@ impl CallScenario {
         };
         let mut steps = Vec::new();
         let requests = self.requests(principal, token_type);
+        let routes = self.routes(set, &requests);
         let denied = authorize(set, requests.clone(), &mut steps);
-        let assumptions = self.assumptions(set, &requests, &steps, denied);
+        let assumptions = self.assumptions(set, &requests, &steps, denied, &routes);
         match denied {
             None => ScenarioResult {
                 decision: steps.last().map(|s| s.decision.clone()),
@@ -374,6 +476,7 @@ impl CallScenario {
                 outcome: Outcome::success(Vec::new()),
                 assumptions,
                 rejection: None,
+                routes,
             },
             Some(i) => {
                 let s = &steps[i];
@@ -388,9 +491,66 @@ impl CallScenario {
                     outcome,
                     assumptions,
                     rejection: None,
+                    routes,
                 }
             }
         }
+    }
+
+    /// Where each destination Region's foundation-model request is among `requests`, in the
+    /// order of [`CallScenario::destination_regions`]: empty unless the call goes through a
+    /// system inference profile on bedrock-runtime. `requests` is [`CallScenario::requests`]:
+    /// the key's request, the profile, the foundation model in the call's Region, then the
+    /// further destinations.
+    fn destination_indices(&self, requests: &[Request]) -> Vec<(String, usize)> {
+        let through_profile = self.endpoint == Endpoint::BedrockRuntime
+            && !self.model.starts_with("arn:")
+            && Self::system_profile_model(&self.model).is_some();
+        if !through_profile {
+            return Vec::new();
+        }
+        let mut out: Vec<(String, usize)> = Vec::new();
+        let mut next = 3;
+        for d in self.destination_regions() {
+            if out.iter().any(|(r, _)| *r == d) {
+                continue;
+            }
+            let i = if d == self.region {
+                2
+            } else {
+                next += 1;
+                next - 1
+            };
+            if i < requests.len() {
+                out.push((d, i));
+            }
+        }
+        out
+    }
+
+    /// What the call would meet if routed to each destination Region: the first request not
+    /// allowed among the key's, the profile's, the foundation model's in the call's Region and
+    /// the foundation model's in that destination.
+    fn routes(&self, set: &PolicySet, requests: &[Request]) -> Vec<Route> {
+        let indices = self.destination_indices(requests);
+        if indices.is_empty() {
+            return Vec::new();
+        }
+        let decisions: Vec<_> = requests.iter().map(|r| evaluate(set, r)).collect();
+        indices
+            .into_iter()
+            .map(|(region, i)| {
+                let first_denial = [0, 1, 2, i]
+                    .into_iter()
+                    .map(|j| &decisions[j])
+                    .find(|d| d.kind != DecisionKind::Allow);
+                Route {
+                    region,
+                    decision: first_denial.map_or(DecisionKind::Allow, |d| d.kind),
+                    by: first_denial.and_then(|d| d.by),
+                }
+            })
+            .collect()
     }
 
     /// The assumptions a rejected key's outcome rests on. Observed answers rest on none: a
@@ -442,6 +602,7 @@ impl CallScenario {
         requests: &[Request],
         steps: &[Step],
         denied: Option<usize>,
+        routes: &[Route],
     ) -> Vec<&'static str> {
         let mut out = Vec::new();
         if let Some(i) = denied {
@@ -477,11 +638,8 @@ impl CallScenario {
                         out.push(ids::BEARER_TYPE_ONLY_FIRST);
                     }
                 }
-                // The foundation model is authorized in the call's region only; through a
-                // system inference profile AWS may route elsewhere.
-                let through_profile = requests.len() > 2;
-                if through_profile && denied.is_none_or(|i| i == requests.len() - 1) {
-                    out.push(ids::CRIS_SOURCE_REGION);
+                if !routes.is_empty() {
+                    out.extend(self.cris_assumptions(set, requests, steps, denied, routes));
                 }
             }
             Endpoint::BedrockMantle => {
@@ -503,7 +661,67 @@ impl CallScenario {
         }
         out
     }
+
+    /// The assumptions of a call through a system inference profile.
+    fn cris_assumptions(
+        &self,
+        set: &PolicySet,
+        requests: &[Request],
+        steps: &[Step],
+        denied: Option<usize>,
+        routes: &[Route],
+    ) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        // The destination requests come after the key's, the profile's and the source
+        // Region's foundation model: a denial before them does not depend on the destinations.
+        let reached = denied.is_none_or(|i| i >= 3);
+        if self.destinations.is_none() && reached {
+            // The default list decides the outcome unless any other list would decide the same:
+            // a denial in a destination names that Region; an allowed call stays allowed with
+            // other Regions only if a Region on no list is allowed as well.
+            let unlisted = {
+                let fm = &requests[2];
+                let resource = fm.resource().replacen(
+                    &format!(":{}::", self.region),
+                    &format!(":{UNLISTED_REGION}::"),
+                    1,
+                );
+                let mut r = Request::new(fm.principal(), fm.action(), resource);
+                r.context = fm.context.clone();
+                if !self.sets_requested_region() {
+                    r.context
+                        .insert("aws:RequestedRegion", ContextValue::single(UNLISTED_REGION));
+                }
+                r
+            };
+            let unlisted_allowed = evaluate(set, &unlisted).kind == DecisionKind::Allow;
+            if denied.is_some() || !unlisted_allowed {
+                out.push(ids::CRIS_DESTINATIONS);
+            }
+        }
+        // The other reading of B-CRIS-REQUESTED-REGION: every request carries the call's Region.
+        let moved = routes.iter().any(|r| r.region != self.region);
+        if moved && !self.sets_requested_region() {
+            let source: Vec<Request> = requests
+                .iter()
+                .map(|r| {
+                    let mut r = r.clone();
+                    r.context
+                        .insert("aws:RequestedRegion", ContextValue::single(&self.region));
+                    r
+                })
+                .collect();
+            if self.routes(set, &source) != routes || denial_changes(set, steps, denied, source) {
+                out.push(ids::CRIS_REQUESTED_REGION);
+            }
+        }
+        out
+    }
 }
+
+/// A Region named on no destination list, to ask whether the policies decide the foundation
+/// model the same outside the listed Regions.
+const UNLISTED_REGION: &str = "keyward-unlisted-1";
 
 /// `YYYY-MM-DDThh:mm:ssZ` for a time in seconds since the epoch.
 fn iso8601(t: i64) -> Option<String> {

@@ -206,6 +206,7 @@ impl CreateKeyScenario {
                     outcome,
                     assumptions: Vec::new(),
                     rejection: None,
+                    routes: Vec::new(),
                 };
             }
             side_effects.extend(effect);
@@ -218,6 +219,7 @@ impl CreateKeyScenario {
             outcome: Outcome::iam_error(code, &msg, side_effects),
             assumptions: Vec::new(),
             rejection: Some(why),
+            routes: Vec::new(),
         };
         if self.flow == Flow::Api && !self.user_exists {
             return fail(
@@ -269,6 +271,7 @@ impl CreateKeyScenario {
             outcome: Outcome::success(side_effects),
             assumptions: Vec::new(),
             rejection: None,
+            routes: Vec::new(),
         }
     }
 

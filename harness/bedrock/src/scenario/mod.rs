@@ -58,6 +58,26 @@ pub struct ScenarioResult {
     /// authorization request, or a key creation IAM refuses for its age, user, service or quota.
     /// `None` when the outcome is the requests' decisions' (allowed, or denied by a policy).
     pub rejection: Option<Rejection>,
+    /// For a call through a system inference profile, what the call meets when routed to each
+    /// destination Region, in the order of [`CallScenario::destination_regions`]; empty for
+    /// every other scenario. The outcome is allowed only when every route is; otherwise it is
+    /// the denial of the first route denied (AWS authorizes the foundation model in each
+    /// destination Region: docs/aws-behaviour.md).
+    pub routes: Vec<Route>,
+}
+
+/// What a call through a system inference profile meets when AWS routes it to one destination
+/// Region: the first request not allowed among the key's, the profile's, the foundation
+/// model's in the call's Region and the foundation model's in the destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Route {
+    /// The destination Region.
+    pub region: String,
+    /// `Allow` when every one of those requests is allowed, else the first denial's kind.
+    pub decision: DecisionKind,
+    /// The policy type that decided the first denial, when one did.
+    pub by: Option<PolicyType>,
 }
 
 impl ScenarioResult {
@@ -69,7 +89,29 @@ impl ScenarioResult {
             outcome,
             assumptions: Vec::new(),
             rejection: Some(rejection),
+            routes: Vec::new(),
         }
+    }
+
+    /// The routes in one line, e.g. `allowed when routed to us-east-1, denied when routed to
+    /// us-east-2`; `None` when the scenario has no routes.
+    pub fn routes_text(&self) -> Option<String> {
+        if self.routes.is_empty() {
+            return None;
+        }
+        let parts: Vec<String> = self
+            .routes
+            .iter()
+            .map(|r| {
+                let word = if r.decision == DecisionKind::Allow {
+                    "allowed"
+                } else {
+                    "denied"
+                };
+                format!("{word} when routed to {}", r.region)
+            })
+            .collect();
+        Some(parts.join(", "))
     }
 
     /// The IAM assumptions the outcome rests on: those of every request evaluated (each one's
