@@ -79,6 +79,7 @@ fn stages(c: &mut Criterion) {
             b.iter(|| {
                 eval::run(
                     std::slice::from_ref(&file),
+                    &keyward::case::Reader::default(),
                     false,
                     threads,
                     false,

@@ -970,7 +970,9 @@ mod suites {
 
     /// Each line of `eval`'s JSON output, by id.
     fn answers(out: &str) -> Vec<Value> {
-        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        out.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     #[test]
@@ -985,7 +987,10 @@ mod suites {
             .as_array()
             .unwrap()
             .len();
-        assert_eq!(out.lines().last(), Some(&*format!("{cases} passed, 0 failed")));
+        assert_eq!(
+            out.lines().last(),
+            Some(&*format!("{cases} passed, 0 failed"))
+        );
     }
 
     #[test]
@@ -1026,7 +1031,11 @@ mod suites {
             })
             .to_string(),
         );
-        let o = keyward(&["eval", &path(dir.path(), "suite.json"), &path(dir.path(), "bare.json")]);
+        let o = keyward(&[
+            "eval",
+            &path(dir.path(), "suite.json"),
+            &path(dir.path(), "bare.json"),
+        ]);
         let a = answers(&stdout(&o));
         assert_eq!(a[0]["decision"], "allow", "{a:?}");
         // ArnNotLike holds for a key that is absent: the bare case is denied.
@@ -1093,7 +1102,8 @@ mod suites {
         assert_eq!(o.status.code(), Some(2));
         let err = stderr(&o);
         assert!(
-            err.contains("case x: $.policies.identity[0].file: cannot read ") && err.contains("nowhere.json"),
+            err.contains("case x: $.policies.identity[0].file: cannot read ")
+                && err.contains("nowhere.json"),
             "{err}"
         );
     }
@@ -1112,7 +1122,12 @@ mod suites {
             ]
         }));
         let o = keyward(&["eval", "--summary", &path(dir.path(), "suite.json")]);
-        assert_eq!(stdout(&o).lines().last(), Some("2 passed, 0 failed"), "{}", stderr(&o));
+        assert_eq!(
+            stdout(&o).lines().last(),
+            Some("2 passed, 0 failed"),
+            "{}",
+            stderr(&o)
+        );
 
         let dir = folder(&json!({
             "policies": {"permissions_boundary": boundary},
@@ -1139,7 +1154,10 @@ mod suites {
         let o = keyward(&["eval", &path(dir.path(), "suite.json")]);
         assert_eq!(o.status.code(), Some(2));
         let err = stderr(&o);
-        assert!(err.contains("case bad: $.cases[1].request.action: "), "{err}");
+        assert!(
+            err.contains("case bad: $.cases[1].request.action: "),
+            "{err}"
+        );
         assert!(
             err.contains(r#"case described: $.cases[2].description: unknown field "description" (a case's free text goes in "note")"#),
             "{err}"
@@ -1168,11 +1186,29 @@ mod suites {
         // Without the SCP the developer is no longer denied.
         for cmd in [
             vec!["eval", "--summary", "--policies", &variant, &suite],
-            vec!["check", "--cases", "0", "--fixtures", dir.path().to_str().unwrap(), "--policies", &variant],
+            vec![
+                "check",
+                "--cases",
+                "0",
+                "--fixtures",
+                &suite,
+                "--policies",
+                &variant,
+            ],
         ] {
             let o = keyward(&cmd);
-            assert_eq!(o.status.code(), Some(1), "{cmd:?}: {}{}", stdout(&o), stderr(&o));
-            assert!(stdout(&o).contains("DISAGREE dev"), "{cmd:?}: {}", stdout(&o));
+            assert_eq!(
+                o.status.code(),
+                Some(1),
+                "{cmd:?}: {}{}",
+                stdout(&o),
+                stderr(&o)
+            );
+            assert!(
+                stdout(&o).contains("DISAGREE dev"),
+                "{cmd:?}: {}",
+                stdout(&o)
+            );
         }
         let o = keyward(&["explain", "--policies", &variant, &suite]);
         assert!(stdout(&o).contains("allow"), "{}", stdout(&o));
@@ -1182,22 +1218,45 @@ mod suites {
         assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
         assert_eq!(stdout(&a), stdout(&b));
         // A variant that cannot be read is exit 2, named.
-        write(dir.path(), "variant/broken.json", r#"{"policies": {"identity": [{"file": "none.json"}]}}"#);
-        let o = keyward(&["eval", "--policies", &path(dir.path(), "variant/broken.json"), &suite]);
+        write(
+            dir.path(),
+            "variant/broken.json",
+            r#"{"policies": {"identity": [{"file": "none.json"}]}}"#,
+        );
+        let o = keyward(&[
+            "eval",
+            "--policies",
+            &path(dir.path(), "variant/broken.json"),
+            &suite,
+        ]);
         assert_eq!(o.status.code(), Some(2));
-        assert!(stderr(&o).contains("error: --policies: ") && stderr(&o).contains("$.policies.identity[0].file"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("error: --policies: ")
+                && stderr(&o).contains("$.policies.identity[0].file"),
+            "{}",
+            stderr(&o)
+        );
     }
 
     #[test]
     fn a_duplicate_id_names_both_files_or_the_file_it_repeats_in() {
         let dir = tempfile::tempdir().unwrap();
         let case = |id: &str| json!({"id": id, "request": create_request(PLATFORM)});
-        write(dir.path(), "a.json", &json!([case("x"), case("y"), case("y")]).to_string());
+        write(
+            dir.path(),
+            "a.json",
+            &json!([case("x"), case("y"), case("y")]).to_string(),
+        );
         write(dir.path(), "b.json", &json!([case("x")]).to_string());
         let o = keyward(&["eval", dir.path().to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(2));
         let err = stderr(&o);
-        assert!(err.contains(r#"a.json: case y: $.id: duplicate id "y": already used earlier in this file"#), "{err}");
+        assert!(
+            err.contains(
+                r#"a.json: case y: $.id: duplicate id "y": already used earlier in this file"#
+            ),
+            "{err}"
+        );
         assert!(
             err.contains(&format!(
                 r#"b.json: case x: $.id: duplicate id "x": already used in {}"#,
@@ -1221,12 +1280,21 @@ mod suites {
         assert_eq!(c.source.as_deref(), Some("ticket 42"));
         assert!(c.in_suite);
         // The policies read from files are named by their path.
-        let names: Vec<_> = c.policies.policies().map(|p| p.meta().name.clone()).collect();
+        let names: Vec<_> = c
+            .policies
+            .policies()
+            .map(|p| p.meta().name.clone())
+            .collect();
         assert_eq!(
             names,
-            [Some("policies/scp.json".to_string()), Some("policies/allow.json".to_string())]
+            [
+                Some("policies/scp.json".to_string()),
+                Some("policies/allow.json".to_string())
+            ]
         );
     }
+}
+
 /// A request case on `policies` (identity policies), expecting `decision`.
 fn policies_case(id: &str, identity: serde_json::Value, decision: &str) -> String {
     serde_json::json!({
@@ -1576,4 +1644,92 @@ fn check_on_the_shipped_fixtures_warns_once_per_finding_and_still_passes() {
         out.lines().last().unwrap().ends_with(" passed, 0 failed"),
         "{out}"
     );
+}
+
+/// docs/testing-guardrails.md: every command of the walkthrough, on its shipped example.
+#[test]
+fn testing_guardrails_walkthrough() {
+    let suite = "tests/guardrails/team/suite.json";
+    let o = keyward(&["eval", "--summary", suite]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).ends_with("13 passed, 0 failed\n"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
+
+    // Every line has a reason; the cross-Region case names the route that is denied.
+    let o = keyward(&["eval", suite]);
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.iter().all(|l| l["reason"].is_string()), "{lines:?}");
+    let cris = lines
+        .iter()
+        .find(|l| l["id"] == "use/cross-region-profile-denied-where-routed-outside-the-two-regions")
+        .unwrap();
+    let why = cris["reason"].as_str().unwrap();
+    assert!(
+        why.contains("allowed when routed to us-east-1, denied when routed to us-east-2, allowed when routed to us-west-2"),
+        "{why}"
+    );
+    assert!(why.contains("policies/dev-identity.json"), "{why}");
+
+    let o = keyward(&[
+        "explain",
+        "--brief",
+        "--case",
+        "use/short-term-key-denied",
+        suite,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("NoShortTermKeys"), "{}", stdout(&o));
+    let o = keyward(&["explain", "--failing", suite]);
+    assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(0), ""));
+
+    // The variant without the account's SCP level lets keys through that the suite denies.
+    let o = keyward(&[
+        "eval",
+        "--summary",
+        "--policies",
+        "tests/guardrails/team/variant.json",
+        suite,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("DISAGREE create/31-days-denied"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = keyward(&[
+        "guardrail",
+        suite,
+        "--expect",
+        "tests/guardrails/team/allowed.json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("keyward.xml");
+    let o = keyward(&[
+        "check",
+        "--fixtures",
+        suite,
+        "--cases",
+        "0",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--deny-warnings",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).ends_with("13 passed, 0 failed\n"),
+        "{}",
+        stdout(&o)
+    );
+    let xml = std::fs::read_to_string(junit).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), 13, "{xml}");
 }

@@ -165,7 +165,7 @@ fn a_disagreement_says_why_in_eval_summary_and_check() {
         .skip_while(|l| !l.starts_with("DISAGREE r/wrong-region"))
         .collect();
     assert!(
-        block[0].contains("expected allow, got no decision"),
+        block[0].contains("expected allow, got refused before authorization: HTTP 403"),
         "{out}"
     );
     assert!(
@@ -178,7 +178,9 @@ fn a_disagreement_says_why_in_eval_summary_and_check() {
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(
-        out.contains(&format!("got no decision\n  why: {WRONG_REGION}")),
+        out.contains(&format!(
+            "got refused before authorization: HTTP 403\n  why: {WRONG_REGION}"
+        )),
         "{out}"
     );
 
@@ -257,7 +259,7 @@ fn explain_of_a_rejected_key_says_why() {
         &f,
     ]));
     assert!(
-        brief.ends_with("DISAGREE r/wrong-region (expect): expected allow, got no decision\n"),
+        brief.ends_with("DISAGREE r/wrong-region (expect): expected allow, got refused before authorization: HTTP 403\n"),
         "{brief}"
     );
 }

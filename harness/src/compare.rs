@@ -382,10 +382,10 @@ pub fn disagreement_text(
         // A scenario allowed and then refused (LimitExceeded, a validation error) says so:
         // `allow` beside status 409 read as if the call had gone through.
         let refused = match (d, e.status) {
-            (Some(DecisionKind::Allow) | None, Some(st)) if st >= 300 => Some(format!(
-                "{} ({st})",
-                e.code.as_deref().unwrap_or("an error")
-            )),
+            (Some(DecisionKind::Allow) | None, Some(st)) if st >= 300 => Some(match &e.code {
+                Some(code) => format!("{code} ({st})"),
+                None => format!("HTTP {st}"),
+            }),
             _ => None,
         };
         let d = match (d, &refused) {

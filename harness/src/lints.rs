@@ -13,7 +13,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use keyward_bedrock::guardrail::{self, Lint, Subject};
+use keyward_bedrock::guardrail::{self, Lint, LintId, Subject};
 use keyward_iam::{Policy, PolicySet};
 use rayon::prelude::*;
 use rayon::ThreadPool;
@@ -103,9 +103,64 @@ pub struct Linter {
     last: Option<(Arc<PolicySet>, usize)>,
     /// Sets met but not linted yet, with their group.
     pending: Vec<(usize, Arc<PolicySet>)>,
+    /// Request cases outside a suite whose context lacks a key AWS sets for the principal
+    /// that their policies test (the first [`MAX_LINTED_SETS`]).
+    unset_keys: Vec<Warning>,
+    /// Cases not linted: their policy set came after the first [`MAX_LINTED_SETS`].
+    unlinted: usize,
 }
 
+/// The distinct policy sets linted in one run: what a person's suites hold many times over. A
+/// larger input (a generated one) is linted on its first sets only, so that memory stays
+/// bounded however large the input ([`Linter::unlinted`] counts the cases left out).
+pub const MAX_LINTED_SETS: usize = 1000;
+
 impl Linter {
+    /// Cases whose policies were not linted: they came after [`MAX_LINTED_SETS`] distinct sets.
+    pub fn unlinted(&self) -> usize {
+        self.unlinted
+    }
+
+    /// Records a case: its policies ([`Linter::add`]), and whether its request leaves out a
+    /// key AWS sets on every request of its principal that the policies test
+    /// ([`crate::case::Case::unset_principal_keys`]).
+    pub fn add_case(&mut self, file: &str, case: &crate::case::Case) {
+        self.add(file, &case.id, &case.policies);
+        if let Some(r) = case.request() {
+            self.add_unset_keys(file, &case.id, r.principal(), &case.unset_principal_keys());
+        }
+    }
+
+    /// Records that request case `id` of `file`, made by `principal`, leaves `keys` (which AWS
+    /// sets on its every request and its policies test) out of its context.
+    pub fn add_unset_keys(&mut self, file: &str, id: &str, principal: &str, keys: &[&str]) {
+        if keys.is_empty() || self.unset_keys.len() >= MAX_LINTED_SETS {
+            return;
+        }
+        let (these, it) = if keys.len() == 1 {
+            ("this key", "it")
+        } else {
+            ("these keys", "them")
+        };
+        self.unset_keys.push(Warning {
+            file: file.to_string(),
+            case: id.to_string(),
+            cases: 1,
+            path: "$.request.context".into(),
+            lint: Lint {
+                id: LintId::PrincipalKeyNotInContext,
+                message: format!(
+                    "the policies test {}, which AWS sets on every request of {}, but the context leaves {these} out: outside a suite a request's context is taken literally, so the answer may not be AWS's",
+                    keys.join(", "),
+                    principal,
+                ),
+                fix: format!("set {it} in request.context as AWS would, or put the case in a suite, where the keys AWS sets for the principal are filled in (docs/case-format.md, \"Suites and policy files\")"),
+                at: None,
+                assumptions: Vec::new(),
+            },
+        });
+    }
+
     /// Records that case `id` of `file` has the policies `set`.
     pub fn add(&mut self, file: &str, id: &str, set: &Arc<PolicySet>) {
         if let Some((last, g)) = &self.last {
@@ -119,6 +174,10 @@ impl Linter {
             Some(&g) => {
                 self.groups[g].cases += 1;
                 g
+            }
+            None if self.groups.len() >= MAX_LINTED_SETS => {
+                self.unlinted += 1;
+                return;
             }
             None => {
                 let g = self.groups.len();
@@ -188,6 +247,7 @@ impl Linter {
                 }
             }
         }
+        out.extend(self.unset_keys.iter().cloned());
         out
     }
 

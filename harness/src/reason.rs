@@ -73,6 +73,9 @@ pub enum Reason {
         resource: String,
         /// Its decision's reason.
         reason: keyward_iam::Reason,
+        /// For a call through a system inference profile, the decision in each destination
+        /// Region ([`ScenarioResult::routes_text`]): AWS picks one at run time.
+        routes: Option<String>,
     },
     /// A key scenario refused without a policy deciding it.
     Rejected(Rejection),
@@ -97,6 +100,12 @@ impl Reason {
                 action: s.request.action().to_string(),
                 resource: s.request.resource().to_string(),
                 reason: s.decision.reason(set),
+                // Only a split says something: the same answer on every route is the outcome's.
+                routes: res.routes_text().filter(|_| {
+                    res.routes
+                        .iter()
+                        .any(|r| r.decision != res.routes[0].decision)
+                }),
             },
             None => Reason::NoRequest,
         }
@@ -126,7 +135,14 @@ impl Reason {
                 action,
                 resource,
                 reason,
-            } => format!("{action} on {resource}: {}", request_text(set, reason)),
+                routes,
+            } => {
+                let mut s = format!("{action} on {resource}: {}", request_text(set, reason));
+                if let Some(r) = routes {
+                    s.push_str(&format!(" ({r})"));
+                }
+                s
+            }
             Reason::Rejected(r) => r.to_string(),
             Reason::NoRequest => "no authorization request was made".into(),
         }

@@ -36,6 +36,7 @@ fn call(key: KeySpec) -> CallScenario {
         endpoint: Endpoint::BedrockRuntime,
         at: None,
         context: Vec::new(),
+        destinations: None,
     }
 }
 

@@ -446,7 +446,9 @@ pub(crate) fn parse_case(
                 | "expect"
         ) {
             let hint = match k {
-                "description" | "comment" | "name" | "title" => " (a case's free text goes in \"note\")",
+                "description" | "comment" | "name" | "title" => {
+                    " (a case's free text goes in \"note\")"
+                }
                 "cases" if suite.is_some() => " (a suite's case cannot hold cases)",
                 _ => "",
             };
@@ -480,7 +482,9 @@ pub(crate) fn parse_case(
         .map(str::to_string);
     let provenance = match opt_str("provenance")? {
         None => suite.and_then(|s| s.provenance),
-        Some(p) => Some(Provenance::parse(p).ok_or_else(|| err("$.provenance", unknown_provenance(p)))?),
+        Some(p) => {
+            Some(Provenance::parse(p).ok_or_else(|| err("$.provenance", unknown_provenance(p)))?)
+        }
     };
     let own = || match o.get("policies") {
         None | Some(Json::Null) => Ok(None),
@@ -492,7 +496,9 @@ pub(crate) fn parse_case(
         // A case of a suite adds its own policies to the suite's.
         (Some(s), _) => match own()? {
             None => s.policies.clone(),
-            Some(mine) => Arc::new(add_policies(&s.policies, mine).map_err(|f| err(&f.path, f.message))?),
+            Some(mine) => {
+                Arc::new(add_policies(&s.policies, mine).map_err(|f| err(&f.path, f.message))?)
+            }
         },
         (None, Some(given)) => given.clone(),
         (None, None) => Arc::new(own()?.unwrap_or_default()),
@@ -621,7 +627,9 @@ fn policy_meta(o: &JsonObject<'_>, at: &At<'_>, content: &str) -> Result<PolicyM
             _ => {
                 return Err(Fail::new(
                     at.member(k).to_string(),
-                    format!("unknown field \"{k}\" in a policy wrapper (expected name, arn, {content})"),
+                    format!(
+                        "unknown field \"{k}\" in a policy wrapper (expected name, arn, {content})"
+                    ),
                 ))
             }
         }
@@ -678,12 +686,7 @@ fn parse_policy_file(
     Ok(policy.with_meta(merged))
 }
 
-fn parse_list(
-    v: &Json<'_>,
-    at: &At<'_>,
-    t: PolicyType,
-    ctx: Ctx<'_>,
-) -> Result<Vec<Policy>, Fail> {
+fn parse_list(v: &Json<'_>, at: &At<'_>, t: PolicyType, ctx: Ctx<'_>) -> Result<Vec<Policy>, Fail> {
     as_array(v, at, "policies")?
         .iter()
         .enumerate()
@@ -711,12 +714,14 @@ fn parse_levels(
 /// Reads and compiles a `policies` member (e.g. a generated one) on its own.
 pub fn read_policies(v: &Value) -> Result<PolicySet, CaseError> {
     let reader = Reader::default();
-    parse_policies(&Json::from_value(v), Ctx::new("(generated)", &reader)).map_err(|Fail { path, message }| CaseError {
-        file: "(generated)".into(),
-        case: None,
-        path,
-        message,
-    })
+    parse_policies(&Json::from_value(v), Ctx::new("(generated)", &reader)).map_err(
+        |Fail { path, message }| CaseError {
+            file: "(generated)".into(),
+            case: None,
+            path,
+            message,
+        },
+    )
 }
 
 /// Reads the `policies` member of a file holding one JSON object: a case, or the minimal

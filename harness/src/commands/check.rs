@@ -567,11 +567,7 @@ fn compare_fixtures(
     // The guardrail lints on the cases' policies, once per distinct set.
     let mut linter = Linter::default();
     for (case, file) in cases.iter().zip(&places) {
-        linter.add(
-            file.as_deref().unwrap_or_default(),
-            &case.id,
-            &case.policies,
-        );
+        linter.add_case(file.as_deref().unwrap_or_default(), case);
     }
     let warnings = linter.warnings();
     let warned_sets = linter.sets_with_lints();

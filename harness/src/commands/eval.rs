@@ -110,6 +110,9 @@ struct Printed {
     assumptions: Vec<&'static str>,
     /// The case's file, id and policies, for the lints.
     policies: Option<(String, String, std::sync::Arc<keyward_iam::PolicySet>)>,
+    /// A request case's principal and the keys AWS sets for it that its policies test and its
+    /// context leaves out.
+    unset_keys: Option<(String, Vec<&'static str>)>,
 }
 
 /// Evaluates one loaded item: pure, so items are evaluated on every core and printed in order.
@@ -131,6 +134,7 @@ fn render(item: &Loaded, summary: bool) -> Printed {
                 unreadable: true,
                 assumptions: Vec::new(),
                 policies: None,
+                unset_keys: None,
             }
         }
         Loaded::Case { file, case } => {
@@ -149,6 +153,10 @@ fn render(item: &Loaded, summary: bool) -> Printed {
                 unreadable: false,
                 assumptions: if summary { v.assumptions } else { Vec::new() },
                 policies: Some((file.clone(), case.id.clone(), case.policies.clone())),
+                unset_keys: case
+                    .request()
+                    .map(|r| (r.principal().to_string(), case.unset_principal_keys()))
+                    .filter(|(_, keys)| !keys.is_empty()),
             }
         }
     }
@@ -201,6 +209,9 @@ pub fn run(
                 counts.record(&p.assumptions);
                 if let Some((file, id, set)) = &p.policies {
                     linter.add(file, id, set);
+                    if let Some((principal, keys)) = &p.unset_keys {
+                        linter.add_unset_keys(file, id, principal, keys);
+                    }
                 }
                 // An error goes out after the lines before it, as when every line was written on
                 // its own (the two streams may be one terminal or one file).

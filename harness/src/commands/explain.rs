@@ -239,7 +239,7 @@ pub fn run(
                     continue;
                 }
                 found += 1;
-                linter.add(&file, &case.id, &case.policies);
+                linter.add_case(&file, &case);
                 let disagrees = case.verdict().agrees == Some(false);
                 if view.failing && !disagrees {
                     continue;

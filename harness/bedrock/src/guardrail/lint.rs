@@ -48,6 +48,11 @@ pub enum LintId {
     /// A value that does not read as its operator's type (a Numeric operator's `"30days"`), so
     /// it matches no request, whatever the key.
     ValueNeverMatchesOperator,
+    /// A request written by hand leaves out a key AWS sets on every request of its principal
+    /// (`aws:PrincipalArn`, ...) that its policies test. Raised on cases (by the harness), not
+    /// on a policy set: [`crate::guardrail::analyze`] never gives it, and it is not in
+    /// [`LintId::ALL`].
+    PrincipalKeyNotInContext,
 }
 
 impl LintId {
@@ -70,6 +75,7 @@ impl LintId {
             LintId::ConditionKeyNeverPresent => "condition-key-never-present",
             LintId::ServiceNameNeverMatches => "service-name-never-matches",
             LintId::ValueNeverMatchesOperator => "value-never-matches-operator",
+            LintId::PrincipalKeyNotInContext => "principal-key-not-in-context",
         }
     }
 }

@@ -4,9 +4,7 @@ use std::str::FromStr;
 
 use keyward_iam::{evaluate, Arn, ContextValue, DecisionKind, PolicySet, Request};
 
-use super::{
-    authorize, denial_changes, principal_context, Rejection, Route, ScenarioResult, Step,
-};
+use super::{authorize, denial_changes, principal_context, Rejection, Route, ScenarioResult, Step};
 use crate::assumptions::ids;
 use crate::outcome::{
     Outcome, AUTHORIZATION_MISSING_MESSAGE, AUTH_FAILED_MESSAGE, EXPIRED_MESSAGE,

@@ -10,10 +10,7 @@ pub(crate) use create_key::user_arn;
 pub use create_key::{CreateKeyScenario, Flow, LIMITED_ACCESS_POLICY};
 pub use rejection::Rejection;
 
-use keyward_iam::{
-    evaluate, Assumptions, Decision, DecisionKind, PolicySet, PolicyType,
-    Request,
-};
+use keyward_iam::{evaluate, Assumptions, Decision, DecisionKind, PolicySet, PolicyType, Request};
 
 use crate::outcome::Outcome;
 pub(crate) use keyward_iam::principal_context;
