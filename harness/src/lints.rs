@@ -169,15 +169,17 @@ impl Linter {
                 return;
             }
         }
+        // Past the bound nothing more is linted: the set is not even fingerprinted (that writes
+        // every policy out), so a large input pays for the lints of its first sets only.
+        if self.groups.len() >= MAX_LINTED_SETS {
+            self.unlinted += 1;
+            return;
+        }
         let fp = fingerprint(set);
         let g = match self.by_fingerprint.get(&fp) {
             Some(&g) => {
                 self.groups[g].cases += 1;
                 g
-            }
-            None if self.groups.len() >= MAX_LINTED_SETS => {
-                self.unlinted += 1;
-                return;
             }
             None => {
                 let g = self.groups.len();
