@@ -1,7 +1,9 @@
 //! `keyward guardrail`'s analysis (policies already read): on the shipped guardrails (the
 //! article's, the three aws-samples Bedrock SCPs, the leaky one), and on guardrails with 10,
 //! 100 and 1000 age constants, where the time grows with the number of constants; beside it,
-//! the enumeration of every age that the partition replaces.
+//! the enumeration of every age that the partition replaces; and conditions on the age with no
+//! numeric constant: a date (cut at its year and second), a wildcard (each age asked of the
+//! condition alone).
 //! Run: `cargo bench --bench guardrail`.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
@@ -39,6 +41,16 @@ fn with_constants(n: u32) -> PolicySet {
     let policies = json!({"identity": [
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
         {"Version": "2012-10-17", "Statement": statements}]});
+    keyward::case::read_policies(&policies).expect("generated policies")
+}
+
+/// Bedrock keys allowed, with a Deny whose condition on the age is `operator` on `value`.
+fn age_under(operator: &str, value: &str) -> PolicySet {
+    let policies = json!({"identity": [
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:CreateServiceSpecificCredential", "Resource": "*",
+             "Condition": {operator: {"iam:ServiceSpecificCredentialAgeDays": value}}}]}]});
     keyward::case::read_policies(&policies).expect("generated policies")
 }
 
@@ -80,6 +92,15 @@ fn guardrail(c: &mut Criterion) {
         let set = with_constants(n);
         g.bench_with_input(BenchmarkId::new("age_constants", n), &set, |b, set| {
             b.iter(|| black_box(analyze(black_box(set), &subject)))
+        });
+    }
+    for (name, operator, value) in [
+        ("age_as_date", "DateLessThan", "2020-06-01"),
+        ("age_under_wildcard", "StringLike", "1*"),
+    ] {
+        let set = age_under(operator, value);
+        g.bench_function(name, |b| {
+            b.iter(|| black_box(analyze(black_box(&set), &subject)))
         });
     }
     g.sample_size(10);

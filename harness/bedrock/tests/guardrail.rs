@@ -711,11 +711,38 @@ mod brute_force {
                 let suffix = if if_exists { "IfExists" } else { "" };
                 (format!("{set}{op}{suffix}"), key, json!(v))
             });
+        // The age under every other family: dates read four digits as a year and other
+        // digits as epoch seconds, base64 decodes four digits, a short ARN pattern matches the
+        // text; a wildcard or a variable leaves the analysis to ask each age of the condition.
         let age_text = (
-            prop::sample::select(vec!["StringEquals", "StringNotEquals", "StringLike"]),
-            // Mostly values the partition splits at; a wildcard or a variable makes the analysis
-            // evaluate every age (a_wildcard_on_the_age_is_enumerated_exactly), which is slow.
-            prop::sample::select(vec!["5", "30", "05", "5", "30", "1*", "${aws:username}"]),
+            prop::sample::select(vec![
+                "StringEquals",
+                "StringNotEquals",
+                "StringLike",
+                "StringNotLikeIfExists",
+                "DateLessThan",
+                "DateEquals",
+                "DateGreaterThanEquals",
+                "BinaryEquals",
+                "ArnLike",
+                "ArnNotEquals",
+                "Bool",
+                "NotIpAddress",
+            ]),
+            prop::sample::select(vec![
+                "5",
+                "30",
+                "05",
+                "1*",
+                "?5",
+                "${aws:username}",
+                "2020",
+                "1999-06-01",
+                "1970-01-01T00:00:10Z",
+                "1234",
+                "true",
+                "10.0.0.0/8",
+            ]),
         )
             .prop_map(|(op, v)| (op.to_string(), AGE_KEY.to_string(), json!(v)));
         let null = any::<bool>().prop_map(|b| {
@@ -990,8 +1017,8 @@ mod brute_force {
 
     #[test]
     fn a_wildcard_on_the_age_is_enumerated_exactly() {
-        // "1*" matches 1, 10-19, 100-199, ...: no partition at constants holds, so every age is
-        // its own class.
+        // "1*" matches 1, 10-19, 100-199, ...: no partition at constants holds, so the analysis
+        // asks each age of the condition and evaluates each run of ages that it tells apart.
         let set = identity(&[
             allow_all(),
             deny(

@@ -275,6 +275,14 @@ impl Assumptions {
         Assumptions(self.0 | other.0)
     }
 
+    pub(crate) fn bits(self) -> u32 {
+        self.0
+    }
+
+    pub(crate) fn from_bits(bits: u32) -> Assumptions {
+        Assumptions(bits)
+    }
+
     /// The members, in the order of [`ASSUMPTIONS`].
     pub fn iter(self) -> impl Iterator<Item = AssumptionId> {
         AssumptionId::ALL

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use crate::condition::{scalar_text, Condition, Family, Operator, SetQualifier};
 use crate::eval::PolicySet;
 use crate::policy::{Policy, Statement};
+use crate::request::Request;
 use crate::variables::{Part, Template};
 
 /// The type of a request-context key, as the operator that reads it implies. These are the
@@ -185,6 +186,124 @@ impl Condition {
             .collect()
     }
 
+    /// For requests that carry this condition's key as one decimal integer `n` from `range`
+    /// (written as Rust writes a `u32`) and differ in nothing else: the integers at which the
+    /// condition's [`behaviour`](Condition::behaviour) may change, so that it behaves alike on
+    /// every `n` from one cut up to the next. `None` where that is not known without asking each
+    /// `n`: a wildcard pattern on the integer's text, or a policy variable in a value. A cut
+    /// too many only splits a class.
+    ///
+    /// Per family, for such an `n`: a number, or text equal to a number's, compares with each
+    /// constant `x` alike below `floor(x)`, at `floor(x)` and `ceil(x)`, and above (both
+    /// readings of A-NUMERIC-SYNTAX, so what a decision rests on is constant too). A date reads
+    /// four digits as a year and other digits as epoch seconds, so 1000 and 10000 cut, and each
+    /// constant instant cuts at its second and at its year. Text that decodes as base64 is four
+    /// digits here, and equals a binary constant only when written alike. An ARN
+    /// pattern without `:` is matched as a pattern on the whole text (A-ARN-SHORT-PATTERN); one
+    /// with `:` matches no integer. No integer is a Bool or an IP address, and Null reads only
+    /// whether the key is present.
+    pub fn integer_cuts(
+        &self,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> Option<std::collections::BTreeSet<u32>> {
+        use crate::condition::{BaseOp, Compiled};
+        if self.has_variables() {
+            return None;
+        }
+        let wildcard = |l: &str| l.contains(['*', '?']);
+        let mut cuts = std::collections::BTreeSet::new();
+        let mut cut_at = |x: f64| {
+            for m in [x.floor(), x.ceil()] {
+                for c in [m, m + 1.0] {
+                    if c > f64::from(*range.start()) && c <= f64::from(*range.end()) {
+                        cuts.insert(c as u32);
+                    }
+                }
+            }
+        };
+        match self.op.base.family() {
+            Family::Null | Family::Bool | Family::Ip => {}
+            Family::Numeric => self.numbers().for_each(&mut cut_at),
+            Family::String => {
+                if matches!(self.op.base, BaseOp::StringLike | BaseOp::StringNotLike)
+                    && self.literals().any(|l| wildcard(&l))
+                {
+                    return None;
+                }
+                self.numbers().for_each(&mut cut_at);
+            }
+            Family::Arn => {
+                let short: Vec<String> = self.literals().filter(|l| !l.contains(':')).collect();
+                if short.iter().any(|l| wildcard(l)) {
+                    return None;
+                }
+                short
+                    .iter()
+                    .filter_map(|l| crate::condition::numeric::lenient(l))
+                    .for_each(&mut cut_at);
+            }
+            Family::Date => {
+                cut_at(999.0);
+                cut_at(9999.0);
+                for c in &self.compiled {
+                    if let Compiled::Date(Some(ns)) = c {
+                        let secs = ns.div_euclid(1_000_000_000);
+                        if (0..=i128::from(u32::MAX)).contains(&secs) {
+                            cut_at(secs as f64);
+                        }
+                        if let Some(year) = crate::condition::date::year_of(*ns) {
+                            cut_at(year as f64);
+                        }
+                    }
+                }
+            }
+            Family::Binary => {
+                cut_at(999.0);
+                cut_at(9999.0);
+                // A four-digit text decodes as base64 and equals the one constant that is
+                // written as that text (base64 is read strictly); the other reading of
+                // A-BINARY-BASE64 compares other text as text. Both are a number's text.
+                self.numbers().for_each(&mut cut_at);
+            }
+        }
+        Some(cuts)
+    }
+
+    /// How the condition answers `ctx` under every reading of the assumed choices: two contexts
+    /// with equal behaviours make it hold alike, and meet the same choices, whichever way each
+    /// choice is read. So where only this condition reads a key, requests that differ in that
+    /// key alone and have equal behaviours on every condition testing it get the same decision,
+    /// resting on the same assumptions: one of them answers for all (the guardrail analysis
+    /// groups a credential's 36,600 ages so).
+    pub fn behaviour(&self, ctx: &crate::request::Context) -> Behaviour {
+        use crate::assumptions::{Assumptions, Reading};
+        // Evaluate under each subset of the choices met so far; a reading that meets a new
+        // choice widens the set and starts again. An evaluation under reading R asks only the
+        // choices it meets, so for any R it goes as under R restricted to the final set.
+        let mut choices = Assumptions::NONE;
+        'widen: loop {
+            let mut outcomes = Vec::new();
+            let all = choices.bits();
+            let mut sub = all;
+            loop {
+                let flipped = Assumptions::from_bits(sub);
+                let reading = Reading::flipping(flipped);
+                let holds = self.eval_under(ctx, &reading);
+                let met = reading.met();
+                if met.bits() & !all != 0 {
+                    choices = choices.union(met);
+                    continue 'widen;
+                }
+                outcomes.push((sub, holds, met.bits()));
+                if sub == 0 {
+                    break;
+                }
+                sub = (sub - 1) & all;
+            }
+            return Behaviour(outcomes);
+        }
+    }
+
     /// The (lower-cased) context keys this condition reads through policy variables in its
     /// values, besides its own key.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
@@ -193,6 +312,11 @@ impl Condition {
             .flat_map(template_keys)
     }
 }
+
+/// How a condition answers one context under every reading of the assumed choices
+/// ([`Condition::behaviour`]); only compared.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Behaviour(Vec<(u32, bool, u32)>);
 
 fn template_keys(t: &Template) -> impl Iterator<Item = &str> {
     t.parts().iter().filter_map(|p| match p {
@@ -252,6 +376,18 @@ impl PolicySet {
     /// Every condition of every policy.
     pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
         self.policies().flat_map(Policy::conditions)
+    }
+
+    /// The conditions of the statements whose Action or NotAction covers `req`'s action: the
+    /// only conditions an evaluation of `req` can read, whatever its context.
+    pub fn conditions_for_action<'a>(
+        &'a self,
+        req: &'a Request,
+    ) -> impl Iterator<Item = &'a Condition> + 'a {
+        self.policies()
+            .flat_map(|p| p.statements.iter())
+            .filter(move |s| s.action.matches(req))
+            .flat_map(|s| s.conditions.iter())
     }
 
     /// The (lower-cased) context keys read through policy variables anywhere in the set.

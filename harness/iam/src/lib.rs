@@ -80,7 +80,7 @@ pub use explain::{
     explain, ConditionExplanation, ElementMatch, Explanation, PolicyExplanation, PrincipalCheck,
     StatementExplanation,
 };
-pub use inspect::{ConflictingKeyType, KeyType, KeyUse, KeyValues};
+pub use inspect::{Behaviour, ConflictingKeyType, KeyType, KeyUse, KeyValues};
 pub use message::{message_is_incomplete, messages_agree, MessageForm, ARN_NOT_GIVEN, EC2_ENCODED};
 pub use policy::{
     ActionBlock, Effect, Policy, PolicyMeta, PolicyType, PrincipalBlock, PrincipalEntry,

@@ -90,6 +90,14 @@ impl Context {
         Some(self.entries.remove(i).value)
     }
 
+    /// The value of a key given in any case, to change in place.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut ContextValue> {
+        self.entries
+            .iter_mut()
+            .find(|e| e.key_lc.eq_ignore_ascii_case(key))
+            .map(|e| &mut e.value)
+    }
+
     /// Looks up a key in any case. Contexts hold a handful of keys, so a linear scan beats
     /// hashing here, and comparing without regard to case needs no lower-cased copy.
     pub fn get(&self, key: &str) -> Option<&ContextValue> {

@@ -13,6 +13,7 @@ mod support;
 
 mod api;
 
+mod cuts;
 mod dates;
 mod explain;
 mod fixtures;

@@ -1,109 +1,168 @@
 //! The classes of credential ages on which every condition on the age answers alike.
 //!
-//! A numeric condition compares the age `n` with a constant `x`: `n < x`, `n == x` or `n > x`.
-//! Mark `floor(x)` and `ceil(x)` of every constant; each marked age is a class of its own, and
-//! the ages strictly between two neighbouring marks form one class. No constant lies strictly
-//! inside such a gap (its floor or its ceiling would be a mark inside it), so every age of a gap
-//! compares alike with every constant. String equality with a number's text is the same
-//! question (`"5"` equals the age 5 only), so it is marked the same way. Numbers are read as
-//! the evaluator reads them under both readings of A-NUMERIC-SYNTAX (`"30days"` is 30 under the
-//! wider one), so what an answer rests on is constant on a class too.
+//! keyward-iam says, for each condition, at which integers its answer may change
+//! ([`keyward_iam::Condition::integer_cuts`]): a numeric condition compares the age `n` with a
+//! constant `x` alike below `floor(x)`, at `floor(x)` and `ceil(x)`, and above; a date reads
+//! four digits as a year and other digits as epoch seconds; and so on. The ages from one cut to
+//! the next form a class, and one evaluation of a class answers for all its ages.
 //!
-//! Anything else on the age (a wildcard pattern such as `1*`; a date, Bool, IP, binary or ARN
-//! operator; a policy variable in a value; a variable anywhere that reads the age) is not
-//! known to be constant on such gaps; the analysis then falls back to one class per age, which
-//! is exact and slower.
+//! A wildcard pattern on the age's text (`1*`) or a policy variable in a value has no such
+//! cuts. Then each age is asked of that condition alone ([`keyward_iam::Condition::behaviour`],
+//! under every reading of the assumptions), a class starts wherever its behaviour changes, and
+//! classes on which every condition on the age behaves alike share one evaluation: exact, and
+//! a few condition checks per age instead of a whole evaluation. Only where a policy variable
+//! reads the age (so that more than the conditions on the age depend on it) is every age
+//! evaluated on its own.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::RangeInclusive;
 
-use keyward_iam::{BaseOp, Family, PolicySet};
+use keyward_iam::{Behaviour, Condition, ContextValue, PolicySet, Request};
 
 use super::{Answer, MAX_AGE};
 
 /// The condition key of the credential's age (the IAM service authorization reference).
 pub(crate) const AGE_KEY: &str = "iam:ServiceSpecificCredentialAgeDays";
 
-/// The classes covering 1..=[`MAX_AGE`], in ascending order.
-pub(crate) fn classes(set: &PolicySet) -> Vec<RangeInclusive<u32>> {
-    match marks(set) {
-        Some(marks) => from_marks(&marks),
-        None => (1..=MAX_AGE).map(|n| n..=n).collect(),
+/// How the ages 1..=[`MAX_AGE`] are split into classes that answer alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Classes {
+    /// Ranges, in ascending order, fixed by the constants the age is compared with.
+    Ranges(Vec<RangeInclusive<u32>>),
+    /// Some condition on the age has no known cuts (a wildcard, a policy variable): ranges
+    /// start, per request, at `starts` and wherever such a condition's behaviour changes from
+    /// one age to the next.
+    Scan {
+        /// Where the classes of the conditions with known cuts start.
+        starts: BTreeSet<u32>,
+    },
+    /// Every age on its own: a policy variable reads the age.
+    EachAge,
+}
+
+/// The classes of `set`'s ages.
+pub(crate) fn classes(set: &PolicySet) -> Classes {
+    let age_lc = AGE_KEY.to_ascii_lowercase();
+    // A variable that reads the age makes more than the conditions on the age depend on it.
+    if set.variables().any(|v| v == age_lc) {
+        return Classes::EachAge;
+    }
+    let mut starts = BTreeSet::from([1]);
+    let mut scan = false;
+    for c in set.conditions().filter(|c| on_age(c)) {
+        match c.integer_cuts(1..=MAX_AGE) {
+            Some(cuts) => starts.extend(cuts),
+            None => scan = true,
+        }
+    }
+    if scan {
+        Classes::Scan { starts }
+    } else {
+        Classes::Ranges(ranges(&starts))
     }
 }
 
-/// The marked ages, or `None` when some condition on the age is not constant between marks.
-fn marks(set: &PolicySet) -> Option<BTreeSet<u32>> {
-    let age_lc = AGE_KEY.to_ascii_lowercase();
-    // A variable that reads the age makes some other value depend on it.
-    if set.variables().any(|v| v == age_lc) {
-        return None;
-    }
-    let mut marks = BTreeSet::new();
-    for c in set.conditions() {
-        if !c.key().eq_ignore_ascii_case(AGE_KEY) {
-            continue;
+fn on_age(c: &Condition) -> bool {
+    c.key().eq_ignore_ascii_case(AGE_KEY)
+}
+
+/// The ranges of ages that start at each of `starts` (which holds 1) and end before the next.
+fn ranges(starts: &BTreeSet<u32>) -> Vec<RangeInclusive<u32>> {
+    let starts: Vec<u32> = starts.iter().copied().collect();
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| start..=starts.get(i + 1).map_or(MAX_AGE, |next| next - 1))
+        .collect()
+}
+
+/// The answers over the ages: maximal ranges of ages that answer alike, in ascending order.
+pub(crate) type ByAge = Vec<(RangeInclusive<u32>, Answer)>;
+
+/// The answer to `base` with each age 1..=[`MAX_AGE`] added, as maximal ranges of ages that
+/// answer alike, in ascending order.
+pub(crate) fn by_age(
+    set: &PolicySet,
+    classes: &Classes,
+    base: &Request,
+    answer: impl Fn(&Request) -> Answer,
+) -> ByAge {
+    let mut request = base.clone();
+    let mut out = Vec::new();
+    match classes {
+        Classes::Ranges(ranges) => {
+            for r in ranges {
+                set_age(&mut request, *r.start());
+                push_merged(&mut out, r.clone(), answer(&request));
+            }
         }
-        let op = c.operator();
-        let exact = match op.family() {
-            Family::Numeric | Family::Null => true,
-            Family::String => match op.base() {
-                BaseOp::StringLike | BaseOp::StringNotLike => {
-                    c.literals().all(|l| !l.contains(['*', '?']))
+        Classes::EachAge => {
+            for age in 1..=MAX_AGE {
+                set_age(&mut request, age);
+                push_merged(&mut out, age..=age, answer(&request));
+            }
+        }
+        Classes::Scan { starts } => {
+            // Only the conditions of statements on the request's action are ever read.
+            let read: Vec<&Condition> = set
+                .conditions_for_action(base)
+                .filter(|c| on_age(c))
+                .collect();
+            let mut starts = starts.clone();
+            for c in read
+                .iter()
+                .filter(|c| c.integer_cuts(1..=MAX_AGE).is_none())
+            {
+                let mut last = None;
+                for age in 1..=MAX_AGE {
+                    set_age(&mut request, age);
+                    let b = c.behaviour(&request.context);
+                    if last.as_ref() != Some(&b) {
+                        starts.insert(age);
+                        last = Some(b);
+                    }
                 }
-                _ => true,
-            },
-            _ => false,
-        };
-        if !exact || c.has_variables() {
-            return None;
-        }
-        if op.family() == Family::Null {
-            continue;
-        }
-        // Each number a value reads as, under either reading of IAM's numeric syntax (what
-        // the assumptions an answer rests on are computed with): a mark too many only splits
-        // a class.
-        for x in c.numbers() {
-            for m in [x.floor(), x.ceil()] {
-                if (1.0..=f64::from(MAX_AGE)).contains(&m) {
-                    marks.insert(m as u32);
-                }
+            }
+            // Ranges on which every condition read behaves alike answer alike: one
+            // evaluation answers for all of them.
+            let mut seen: HashMap<Vec<Behaviour>, Answer> = HashMap::new();
+            for range in ranges(&starts) {
+                let start = *range.start();
+                set_age(&mut request, start);
+                let behaviours: Vec<Behaviour> =
+                    read.iter().map(|c| c.behaviour(&request.context)).collect();
+                let a = seen
+                    .entry(behaviours)
+                    .or_insert_with(|| answer(&request))
+                    .clone();
+                push_merged(&mut out, range, a);
             }
         }
     }
-    Some(marks)
-}
-
-fn from_marks(marks: &BTreeSet<u32>) -> Vec<RangeInclusive<u32>> {
-    let mut out = Vec::with_capacity(2 * marks.len() + 1);
-    let mut next = 1;
-    for &m in marks {
-        if m > next {
-            out.push(next..=m - 1);
-        }
-        out.push(m..=m);
-        next = m + 1;
-    }
-    if next <= MAX_AGE {
-        out.push(next..=MAX_AGE);
-    }
     out
 }
 
-/// Joins neighbouring classes with the same answer into maximal ranges.
-pub(crate) fn merge(
-    classes: &[RangeInclusive<u32>],
-    answers: &[Answer],
-) -> Vec<(RangeInclusive<u32>, Answer)> {
-    let mut out: Vec<(RangeInclusive<u32>, Answer)> = Vec::new();
-    for (class, answer) in classes.iter().zip(answers) {
-        match out.last_mut() {
-            Some((range, last)) if last == answer => *range = *range.start()..=*class.end(),
-            _ => out.push((class.clone(), answer.clone())),
+/// Sets the age key of `request` to `age`, as [`crate::CreateKeyScenario::create_request`]
+/// sets it; in place, since the ages are asked one after another.
+fn set_age(request: &mut Request, age: u32) {
+    use std::fmt::Write;
+    match request.context.get_mut(AGE_KEY) {
+        Some(ContextValue::Single(s)) => {
+            s.clear();
+            let _ = write!(s, "{age}");
         }
+        _ => request
+            .context
+            .insert(AGE_KEY, ContextValue::single(age.to_string())),
     }
-    out
+}
+
+/// Adds `range` with its answer, joined to the last range when they answer alike.
+fn push_merged(out: &mut ByAge, range: RangeInclusive<u32>, a: Answer) {
+    match out.last_mut() {
+        Some((last, answer)) if *answer == a => *last = *last.start()..=*range.end(),
+        _ => out.push((range, a)),
+    }
 }
 
 #[cfg(test)]
@@ -111,14 +170,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn marks_split_around_integers_and_between_decimals() {
-        let marks: BTreeSet<u32> = [5, 6, 36_600].into_iter().collect();
+    fn ranges_start_at_each_start_and_end_before_the_next() {
+        let starts: BTreeSet<u32> = [1, 5, 6, 7, 36_600].into_iter().collect();
         assert_eq!(
-            from_marks(&marks),
+            ranges(&starts),
             [1..=4, 5..=5, 6..=6, 7..=36_599, 36_600..=36_600]
         );
-        assert_eq!(from_marks(&BTreeSet::new()), [1..=MAX_AGE]);
-        let first: BTreeSet<u32> = [1].into_iter().collect();
-        assert_eq!(from_marks(&first), [1..=1, 2..=MAX_AGE]);
+        assert_eq!(ranges(&BTreeSet::from([1])), [1..=MAX_AGE]);
+        assert_eq!(ranges(&BTreeSet::from([1, 2])), [1..=1, 2..=MAX_AGE]);
     }
 }

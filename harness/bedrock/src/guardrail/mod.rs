@@ -22,6 +22,8 @@ use keyward_iam::{
 
 pub use lint::{Lint, LintId};
 
+use ages::Classes;
+
 use crate::credential::{AgeDays, ServiceName, UserName, SUPPORTED_SERVICES};
 use crate::scenario::{CallScenario, CreateKeyScenario, Endpoint, Flow, Operation};
 use crate::token::TokenType;
@@ -267,7 +269,7 @@ fn vary(request: &Request, variation: Option<Variation<'_>>) -> Request {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Answers {
     uses: Vec<Answer>,
-    creates: Vec<(Vec<Answer>, Answer)>,
+    creates: Vec<(ages::ByAge, Answer)>,
 }
 
 fn message_rests_on(
@@ -308,7 +310,7 @@ fn with_age(request: &Request, age: u32) -> Request {
 fn answers(
     set: &PolicySet,
     domain: &Domain,
-    classes: &[RangeInclusive<u32>],
+    classes: &Classes,
     variation: Option<Variation<'_>>,
 ) -> Answers {
     let uses = domain
@@ -324,10 +326,7 @@ fn answers(
         .iter()
         .map(|(scenario, r)| {
             let base = vary(r, iam_variation);
-            let per_class = classes
-                .iter()
-                .map(|c| answer_create(set, scenario, &with_age(&base, *c.start())))
-                .collect();
+            let per_class = ages::by_age(set, classes, &base, |r| answer_create(set, scenario, r));
             let mut never = answer_create(set, scenario, &base);
             // The other reading of B-AGEDAYS-ABSENT: the request carries the largest age.
             let carried = answer_create(set, scenario, &with_age(&base, MAX_AGE));
@@ -369,7 +368,7 @@ fn answer_rows(
     set: &PolicySet,
     subject: &Subject,
     domain: &Domain,
-    classes: &[RangeInclusive<u32>],
+    classes: &Classes,
 ) -> (Analysis, Answers) {
     let base = answers(set, domain, classes, None);
     let uses = domain
@@ -384,15 +383,11 @@ fn answer_rows(
         .collect();
     let mut creates = Vec::new();
     for ((scenario, _), (per_class, never)) in domain.creates.iter().zip(&base.creates) {
-        creates.extend(
-            ages::merge(classes, per_class)
-                .into_iter()
-                .map(|(ages, answer)| CreateRow {
-                    service: scenario.service.clone(),
-                    ages: Some(ages),
-                    answer,
-                }),
-        );
+        creates.extend(per_class.iter().map(|(ages, answer)| CreateRow {
+            service: scenario.service.clone(),
+            ages: Some(ages.clone()),
+            answer: answer.clone(),
+        }));
         creates.push(CreateRow {
             service: scenario.service.clone(),
             ages: None,

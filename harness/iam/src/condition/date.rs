@@ -114,6 +114,26 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 }
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's civil algorithm).
+/// The year, from 1000 to 9999, in which instant `ns` (nanoseconds since the epoch) falls, as
+/// a four-digit `YYYY` value reads; `None` outside those years.
+pub(crate) fn year_of(ns: i128) -> Option<i64> {
+    let start = |y: i64| i128::from(days_from_civil(y, 1, 1)) * 86_400 * 1_000_000_000;
+    if ns < start(1000) || ns >= start(10_000) {
+        return None;
+    }
+    // The last year that starts at or before `ns`.
+    let (mut lo, mut hi) = (1000, 10_000);
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if start(mid) <= ns {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(lo)
+}
+
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
