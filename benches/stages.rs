@@ -80,7 +80,7 @@ fn stages(c: &mut Criterion) {
                 eval::run(
                     std::slice::from_ref(&file),
                     &keyward::case::Reader::default(),
-                    false,
+                    eval::Output::Lines,
                     threads,
                     false,
                     &mut std::io::sink(),

@@ -218,7 +218,7 @@ fn check_reports_a_planted_bug_with_its_minimal_case() {
         assert_eq!(c.provenance, Some(keyward::case::Provenance::Generated));
     }
 
-    o.json = true;
+    o.format = keyward::commands::Format::Json;
     o.junit = None;
     o.save_failures = None;
     let mut out = Vec::new();

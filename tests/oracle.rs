@@ -176,7 +176,7 @@ fn options(cases: u64) -> CheckOptions {
     o.oracle = Some(PeerOracle::IamSimulate);
     o.peer_dir = bridge_dir();
     o.run.cases = cases;
-    o.json = true;
+    o.format = keyward::commands::Format::Json;
     o.progress = false;
     o
 }
@@ -253,7 +253,7 @@ fn a_planted_disagreement_is_unexplained_and_printed_as_a_ready_to_commit_case()
         return;
     }
     let mut opts = options(0);
-    opts.json = false;
+    opts.format = keyward::commands::Format::Text;
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = run_against_peer(&opts, &PLANTED, &mut out, &mut err);
     let text = String::from_utf8(out).unwrap();

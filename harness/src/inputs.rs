@@ -39,6 +39,7 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CaseError> {
         } else if p.is_dir() {
             let mut found = Vec::new();
             walk(p, &mut found).map_err(|e| CaseError {
+                place: None,
                 file: p.display().to_string(),
                 case: None,
                 path: "$".into(),
@@ -50,6 +51,7 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CaseError> {
             out.push(p.clone());
         } else {
             return Err(CaseError {
+                place: None,
                 file: p.display().to_string(),
                 case: None,
                 path: "$".into(),
@@ -138,6 +140,7 @@ pub fn for_each_batch<T: Send>(
                                 format!("in {}", files[first].display())
                             };
                             each(Loaded::Error(CaseError {
+                                place: None,
                                 file: name.clone(),
                                 message: format!(
                                     "duplicate id {id:?}: already used {place} (ids are unique within a file and across the files of a run; docs/case-format.md)"

@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 use keyward_bedrock::guardrail::{self, Lint, LintId, Subject};
 use keyward_iam::{Policy, PolicySet};
+
+use crate::locate::Target;
 use rayon::prelude::*;
 use rayon::ThreadPool;
 use serde_json::{json, Value};
@@ -33,6 +35,9 @@ pub struct Warning {
     pub path: String,
     /// What was found.
     pub lint: Lint,
+    /// Where it sits in its file: the statement where the policy was read from, or the case's
+    /// request context (for `--format sarif` and `markdown`; the text form keeps `path`).
+    pub target: Option<Target>,
 }
 
 impl fmt::Display for Warning {
@@ -90,9 +95,12 @@ struct Group {
     file: String,
     first: String,
     cases: usize,
-    /// `None` until linted.
-    lints: Option<Vec<Lint>>,
+    /// `None` until linted; each lint with where its statement was read from.
+    lints: Option<Vec<Located>>,
 }
+
+/// A lint and where its statement was read from.
+type Located = (Lint, Option<Target>);
 
 /// The lints of every distinct policy set met, in the order the sets were first met.
 #[derive(Default)]
@@ -127,13 +135,27 @@ impl Linter {
     pub fn add_case(&mut self, file: &str, case: &crate::case::Case) {
         self.add(file, &case.id, &case.policies);
         if let Some(r) = case.request() {
-            self.add_unset_keys(file, &case.id, r.principal(), &case.unset_principal_keys());
+            let target = case.place.as_ref().map(|p| Target::case(file, p));
+            self.add_unset_keys(
+                file,
+                &case.id,
+                r.principal(),
+                &case.unset_principal_keys(),
+                target,
+            );
         }
     }
 
     /// Records that request case `id` of `file`, made by `principal`, leaves `keys` (which AWS
     /// sets on its every request and its policies test) out of its context.
-    pub fn add_unset_keys(&mut self, file: &str, id: &str, principal: &str, keys: &[&str]) {
+    pub fn add_unset_keys(
+        &mut self,
+        file: &str,
+        id: &str,
+        principal: &str,
+        keys: &[&str],
+        case: Option<Target>,
+    ) {
         if keys.is_empty() || self.unset_keys.len() >= MAX_LINTED_SETS {
             return;
         }
@@ -147,6 +169,10 @@ impl Linter {
             case: id.to_string(),
             cases: 1,
             path: "$.request.context".into(),
+            target: case.map(|t| Target {
+                path: format!("{}.request.context", t.path),
+                ..t
+            }),
             lint: Lint {
                 id: LintId::PrincipalKeyNotInContext,
                 message: format!(
@@ -202,10 +228,22 @@ impl Linter {
     pub fn lint_pending(&mut self, pool: Option<&ThreadPool>) {
         let pending = std::mem::take(&mut self.pending);
         let subject = Subject::default();
-        let run = || -> Vec<(usize, Vec<Lint>)> {
+        let run = || -> Vec<(usize, Vec<Located>)> {
             pending
                 .par_iter()
-                .map(|(g, set)| (*g, guardrail::lints(set, &subject)))
+                .map(|(g, set)| {
+                    let lints = guardrail::lints(set, &subject)
+                        .into_iter()
+                        .map(|l| {
+                            let target = match &l.at {
+                                Some(r) => Target::statement(set, r),
+                                None => None,
+                            };
+                            (l, target)
+                        })
+                        .collect();
+                    (*g, lints)
+                })
                 .collect()
         };
         let done = match pool {
@@ -226,7 +264,7 @@ impl Linter {
         let mut out: Vec<Warning> = Vec::new();
         let mut seen: HashMap<(String, String, String, String), usize> = HashMap::new();
         for g in &self.groups {
-            for lint in g.lints.iter().flatten() {
+            for (lint, target) in g.lints.iter().flatten() {
                 let path = statement_path(lint);
                 let key = (
                     g.file.clone(),
@@ -244,6 +282,7 @@ impl Linter {
                             cases: g.cases,
                             path,
                             lint: lint.clone(),
+                            target: target.clone(),
                         });
                     }
                 }

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use keyward::commands::eval::EvalFormat;
 use keyward::commands::guardrail::GuardrailArgs;
 use keyward::commands::live::{LiveArgs, LiveCommand, Setup, DEFAULT_LIVE_CASES};
-use keyward::commands::{check, eval, explain, guardrail, live, runner_policy};
+use keyward::commands::{check, eval, explain, guardrail, live, runner_policy, Format};
 
 /// keyward allocates a great deal on its hot paths (JSON trees of cases and generated
 /// policies, compiled policies): with glibc's allocator, malloc and free stay on top of the
@@ -37,8 +38,12 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Print only disagreements and a last line `N passed, M failed`.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "format")]
         summary: bool,
+        /// Instead of the JSON lines, a SARIF log (`sarif`): each disagreement and unreadable
+        /// case a result on its case's line, each lint warning one on its statement's.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<EvalFormat>,
         /// Worker threads (default: the number of cores). The output is the same for any number.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         threads: Option<u16>,
@@ -99,9 +104,15 @@ enum Command {
         /// Worker threads (default: the number of cores).
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
-        /// Print the report as JSON.
-        #[arg(long)]
+        /// Print the report as JSON: the same as `--format json`.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// How to print the report: text, json, sarif (each disagreement and unreadable case a
+        /// result on its case's line, each lint on its statement's) or markdown (a summary for
+        /// a CI job or a pull request). sarif and markdown report the fixtures and properties
+        /// run, not --live or --oracle.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<Format>,
         /// Also write a JUnit XML report to FILE.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
@@ -244,6 +255,7 @@ fn main() -> ExitCode {
         Command::Eval {
             files,
             summary,
+            format,
             threads,
             policies,
             deny_warnings,
@@ -251,7 +263,11 @@ fn main() -> ExitCode {
             Ok(reader) => eval::run(
                 &files,
                 &reader,
-                summary,
+                match (summary, format) {
+                    (true, _) => eval::Output::Summary,
+                    (false, Some(EvalFormat::Sarif)) => eval::Output::Sarif,
+                    (false, Some(EvalFormat::Json) | None) => eval::Output::Lines,
+                },
                 threads.map_or(0, usize::from),
                 deny_warnings,
                 &mut out,
@@ -316,9 +332,11 @@ fn main() -> ExitCode {
             live_args,
             resume,
             json,
+            format,
             junit,
             ..
         } => {
+            let json = json || format == Some(Format::Json);
             let cmd = LiveCommand::Check {
                 args: live_args.args(),
                 fixtures: fixtures.into_iter().next().unwrap_or_default(),
@@ -348,6 +366,19 @@ fn main() -> ExitCode {
             );
             2
         }
+        Command::Check {
+            format: Some(f @ (Format::Sarif | Format::Markdown)),
+            live,
+            oracle,
+            ..
+        } if live || oracle.is_some() => {
+            let _ = writeln!(
+                err,
+                "error: --format {} reports the fixtures and properties run; --live and --oracle print text or json",
+                if f == Format::Sarif { "sarif" } else { "markdown" }
+            );
+            2
+        }
         Command::Check { live_args, .. } if live_args.given() => {
             let _ = writeln!(
                 err,
@@ -364,6 +395,7 @@ fn main() -> ExitCode {
             properties,
             threads,
             json,
+            format,
             junit,
             save_failures,
             quiet,
@@ -388,10 +420,14 @@ fn main() -> ExitCode {
             if let Some(t) = threads {
                 o.run.threads = t.max(1);
             }
-            o.json = json;
+            o.format = if json {
+                Format::Json
+            } else {
+                format.unwrap_or_default()
+            };
             o.junit = junit;
             o.save_failures = save_failures;
-            o.progress = !quiet && !json;
+            o.progress = !quiet && o.format == Format::Text;
             check::run(&o, &mut out, &mut err)
         }
         Command::Record {

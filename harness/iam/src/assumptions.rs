@@ -643,6 +643,7 @@ mod decisions {
                 policy(deny.clone(), PolicyType::Identity).with_meta(PolicyMeta {
                     name: None,
                     arn: Some("arn:aws:iam::123456789012:policy/deny-all".into()),
+                    source: None,
                 }),
             ],
             ..PolicySet::default()
@@ -672,6 +673,7 @@ mod decisions {
         let arn = |n: &str| PolicyMeta {
             name: None,
             arn: Some(format!("arn:aws:iam::123456789012:policy/{n}")),
+            source: None,
         };
         let two = PolicySet {
             identity: vec![

@@ -84,7 +84,7 @@ pub use inspect::{Behaviour, ConflictingKeyType, KeyType, KeyUse, KeyValues};
 pub use message::{message_is_incomplete, messages_agree, MessageForm, ARN_NOT_GIVEN, EC2_ENCODED};
 pub use policy::{
     ActionBlock, Effect, Policy, PolicyMeta, PolicyType, PrincipalBlock, PrincipalEntry,
-    PrincipalKind, PrincipalMatch, ResourceBlock, Statement, Version,
+    PrincipalKind, PrincipalMatch, ResourceBlock, Source, Statement, Version,
 };
 pub use principal::{principal_context, PRINCIPAL_KEYS};
 pub use request::{Context, ContextValue, Request};

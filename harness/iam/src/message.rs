@@ -470,6 +470,7 @@ mod tests {
             b.with_meta(PolicyMeta {
                 name: None,
                 arn: Some("arn:aws:iam::123456789012:policy/B".into()),
+                source: None,
             })
         });
         assert!(denied(&set, &cross).ends_with("in a permissions boundary"));
@@ -517,6 +518,7 @@ mod tests {
                 PolicyMeta {
                     name: None,
                     arn: Some(arn.into()),
+                    source: None,
                 },
             )),
             ..PolicySet::default()

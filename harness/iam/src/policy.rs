@@ -572,6 +572,22 @@ pub struct PolicyMeta {
     pub name: Option<String>,
     /// The managed policy's ARN; an inline policy has none.
     pub arn: Option<String>,
+    /// Where the document was read from, for reports that point at its statements; `None` for
+    /// a policy built in memory.
+    pub source: Option<Source>,
+}
+
+/// Where a policy document sits in the text it was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The file, as the reader was given it.
+    pub file: std::sync::Arc<str>,
+    /// For a JSON Lines file, the line holding the document's case; `None` when `path` starts
+    /// at the file's root.
+    pub line: Option<usize>,
+    /// The document's JSON path from that root (`$.policies.scp[0][1]`, `$[3].policies...`,
+    /// `$` for a policy file).
+    pub path: String,
 }
 
 /// A validated, compiled policy document. It is built only by parsing, so it always agrees

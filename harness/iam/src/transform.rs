@@ -327,6 +327,7 @@ mod tests {
                 .with_meta(crate::PolicyMeta {
                     name: Some("b".into()),
                     arn: Some("arn:aws:iam::123456789012:policy/b".into()),
+                    source: None,
                 }),
         );
         set.scp = Some(vec![
@@ -356,6 +357,7 @@ mod tests {
                 .with_meta(crate::PolicyMeta {
                     name: Some("b".into()),
                     arn: Some("arn:aws:iam::123456789012:policy/b".into()),
+                    source: None,
                 }),
             ),
             scp: Some(vec![

@@ -463,6 +463,7 @@ fn a_policy_answers_for_its_document() {
     let meta = PolicyMeta {
         name: Some("guard".into()),
         arn: Some("arn:aws:iam::123456789012:policy/guard".into()),
+        source: None,
     };
     assert_eq!(p.clone().with_meta(meta.clone()).meta(), &meta);
     // Version 2008-10-17, or none: variables are plain text.
@@ -652,7 +653,8 @@ fn edits_keep_policies_valid_and_sets_write_back_their_names() {
         set.identity[0].meta(),
         &PolicyMeta {
             name: Some("dev".into()),
-            arn: None
+            arn: None,
+            source: None,
         }
     );
 }

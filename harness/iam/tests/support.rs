@@ -60,6 +60,7 @@ fn policy(v: &Value, t: PolicyType) -> Policy {
         Some(doc) => Policy::parse(doc, t).unwrap().with_meta(PolicyMeta {
             name: v["name"].as_str().map(str::to_string),
             arn: v["arn"].as_str().map(str::to_string),
+            source: None,
         }),
         None => Policy::parse(v, t).unwrap(),
     }

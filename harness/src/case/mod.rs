@@ -5,6 +5,7 @@
 mod json;
 pub(crate) mod read;
 mod scenario;
+pub mod span;
 pub mod stream;
 mod write;
 
@@ -124,6 +125,17 @@ pub struct Case {
     /// Read from a suite: a request's context then holds the keys AWS sets for the principal
     /// unless the case kept them out ([`keyward_iam::principal_context`]).
     pub in_suite: bool,
+    /// Where the case sits in its file; `None` for a case built in memory.
+    pub place: Option<CasePlace>,
+}
+
+/// Where a case (or the item holding it) sits in its file: for JSON Lines, its line; and its JSON
+/// path from the root of that line or of the file (`$`, `$[3]`, `$.cases[2]`). What
+/// [`crate::locate`] turns into a line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CasePlace {
+    pub line: Option<usize>,
+    pub path: String,
 }
 
 /// What the local evaluator answers for a case, compared with `expect`.
@@ -431,6 +443,7 @@ impl Case {
     ) -> Result<Case, CaseError> {
         let request =
             read::parse_request(request).map_err(|json::Fail { path, message }| CaseError {
+                place: None,
                 file: "(generated)".into(),
                 case: Some(id.to_string()),
                 path,
@@ -445,6 +458,7 @@ impl Case {
             query: Query::Request(request),
             expect: None,
             in_suite: false,
+            place: None,
         })
     }
 
@@ -457,6 +471,7 @@ impl Case {
             CaseSource {
                 index: 0,
                 line: None,
+                array: false,
             },
             None,
             read::Ctx::new("(generated)", &reader),
@@ -468,6 +483,8 @@ impl Case {
 /// inside the case, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseError {
+    /// Where the item whose root `path` starts from sits in `file`, when it is known.
+    pub place: Option<Box<CasePlace>>,
     pub file: String,
     /// `None` for an error about the whole file.
     pub case: Option<String>,

@@ -7,19 +7,35 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use keyward_iam::json::{Json, JsonObject};
-use keyward_iam::{DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Request};
+use keyward_iam::{DecisionKind, Policy, PolicyMeta, PolicySet, PolicyType, Request, Source};
 use rayon::prelude::*;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::json::{as_array, as_object, context_value_json, At, Fail};
-use super::{Case, CaseError, Expect, Provenance, Query, ScenarioCase};
+use super::{Case, CaseError, CasePlace, Expect, Provenance, Query, ScenarioCase};
 
 /// Where a case sits in its file: its position, and its line for JSON Lines.
 #[derive(Debug, Clone, Copy)]
 pub struct CaseSource {
     pub index: usize,
     pub line: Option<usize>,
+    /// An element of the array the file holds (else the whole file, or a JSON Lines line).
+    pub array: bool,
+}
+
+impl CaseSource {
+    /// The item's place: its line, and its JSON path from that line's or the file's root.
+    pub fn place(&self) -> CasePlace {
+        CasePlace {
+            line: self.line,
+            path: if self.array {
+                format!("$[{}]", self.index)
+            } else {
+                "$".into()
+            },
+        }
+    }
 }
 
 /// What reading needs beyond a case's text, shared by every case of a run: the policy files
@@ -70,15 +86,60 @@ fn base_dir(file: &str) -> &Path {
 /// [`Reader`].
 #[derive(Clone, Copy)]
 pub(crate) struct Ctx<'r> {
+    file: &'r str,
     base: &'r Path,
     reader: &'r Reader,
+    /// The line of a JSON Lines item being read.
+    line: Option<usize>,
+    /// The item's path from the root of its text (`$`, `$[3]`): where error paths start.
+    item: &'r str,
+    /// The path of the case (or suite) being read from the same root (`$[3].cases[1]`):
+    /// where the policies' paths start.
+    root: &'r str,
 }
 
 impl<'r> Ctx<'r> {
     pub(crate) fn new(file: &'r str, reader: &'r Reader) -> Ctx<'r> {
         Ctx {
+            file,
             base: base_dir(file),
             reader,
+            line: None,
+            item: "$",
+            root: "$",
+        }
+    }
+
+    /// The context of the item at `item` (on `line` of a JSON Lines file).
+    fn at_item(self, item: &'r str, line: Option<usize>) -> Ctx<'r> {
+        Ctx {
+            line,
+            item,
+            root: item,
+            ..self
+        }
+    }
+
+    /// The context of a suite's case at `root`.
+    fn at_case(self, root: &'r str) -> Ctx<'r> {
+        Ctx { root, ..self }
+    }
+
+    /// Where the item sits, for errors.
+    fn place(&self) -> CasePlace {
+        CasePlace {
+            line: self.line,
+            path: self.item.to_string(),
+        }
+    }
+
+    /// Where a document at `at` (a path from the case's root) sits.
+    fn source(&self, at: &At<'_>) -> Source {
+        let at = at.to_string();
+        Source {
+            file: self.file.into(),
+            line: self.line,
+            path: format!("{}{}", self.root, &at[1..]),
         }
     }
 }
@@ -93,6 +154,7 @@ pub fn read_file(path: &Path) -> Result<String, CaseError> {
         std::fs::read_to_string(path)
     };
     text.map_err(|e| CaseError {
+        place: None,
         file: name,
         case: None,
         path: "$".into(),
@@ -135,6 +197,7 @@ pub(crate) fn read_item(
         Item::Text { text, src } => match read_case_text(file, &text, src, reader) {
             Ok(cases) => cases,
             Err(e) => vec![Err(CaseError {
+                place: Some(Box::new(src.place())),
                 file: file.to_string(),
                 case: src.line.map(|line| format!("#{} (line {line})", src.index)),
                 path: "$".into(),
@@ -146,6 +209,7 @@ pub(crate) fn read_item(
 
 fn file_error(file: &str, message: String) -> CaseError {
     CaseError {
+        place: None,
         file: file.to_string(),
         case: None,
         path: "$".into(),
@@ -168,7 +232,11 @@ pub(crate) fn split_text<'a>(file: &str, text: &'a str) -> Result<Vec<Item<'a>>,
                     .enumerate()
                     .map(|(index, raw)| Item::Text {
                         text: Cow::Borrowed(raw.get()),
-                        src: CaseSource { index, line: None },
+                        src: CaseSource {
+                            index,
+                            line: None,
+                            array: true,
+                        },
                     })
                     .collect()),
                 Err(e) => Err(file_error(file, format!("not valid JSON: {e}"))),
@@ -180,6 +248,7 @@ pub(crate) fn split_text<'a>(file: &str, text: &'a str) -> Result<Vec<Item<'a>>,
                 src: CaseSource {
                     index: 0,
                     line: None,
+                    array: false,
                 },
             }]),
             // JSON Lines only when some unindented line holds a JSON object on its own; else it
@@ -261,6 +330,7 @@ impl<'f> LineItems<'f> {
         let src = CaseSource {
             index,
             line: Some(line),
+            array: false,
         };
         Some(match text {
             Ok(text) => Item::Text {
@@ -268,6 +338,7 @@ impl<'f> LineItems<'f> {
                 src,
             },
             Err(e) => Item::Error(CaseError {
+                place: None,
                 file: self.file.to_string(),
                 case: Some(format!("#{index} (line {line})")),
                 path: "$".into(),
@@ -293,7 +364,8 @@ pub(crate) fn read_case_text(
     reader: &Reader,
 ) -> Result<Vec<Result<Case, CaseError>>, serde_json::Error> {
     let v: Json<'_> = serde_json::from_str(text)?;
-    let ctx = Ctx::new(file, reader);
+    let item = src.place().path;
+    let ctx = Ctx::new(file, reader).at_item(&item, src.line);
     match &v {
         Json::Object(o) if o.get("cases").is_some() => Ok(parse_suite(file, o, src, ctx)),
         _ => Ok(vec![parse_case(file, &v, src, None, ctx)]),
@@ -328,6 +400,7 @@ fn parse_suite(
     };
     let err = |path: &str, message: String| {
         vec![Err(CaseError {
+            place: Some(Box::new(ctx.place())),
             file: file.to_string(),
             case: suite_ref.clone(),
             path: path.to_string(),
@@ -392,8 +465,13 @@ fn parse_suite(
         .par_iter()
         .enumerate()
         .map(|(index, c)| {
-            let src = CaseSource { index, line: None };
-            parse_case(file, c, src, Some(&suite), ctx).map_err(|mut e| {
+            let src = CaseSource {
+                index,
+                line: None,
+                array: false,
+            };
+            let root = format!("{}.cases[{index}]", ctx.root);
+            parse_case(file, c, src, Some(&suite), ctx.at_case(&root)).map_err(|mut e| {
                 e.path = format!("$.cases[{index}]{}", &e.path[1..]);
                 e
             })
@@ -423,6 +501,7 @@ pub(crate) fn parse_case(
         (None, None) => format!("#{}", src.index),
     };
     let err = |path: &str, message: String| CaseError {
+        place: Some(Box::new(ctx.place())),
         file: file.to_string(),
         case: Some(case_ref()),
         path: path.to_string(),
@@ -543,6 +622,10 @@ pub(crate) fn parse_case(
         query,
         expect,
         in_suite: suite.is_some(),
+        place: Some(CasePlace {
+            line: ctx.line,
+            path: ctx.root.to_string(),
+        }),
     })
 }
 
@@ -586,7 +669,12 @@ fn parse_policy(v: &Json<'_>, at: &At<'_>, t: PolicyType, ctx: Ctx<'_>) -> Resul
     if let Some(file) = o.get("file") {
         return parse_policy_file(o, file, at, t, ctx);
     }
-    parse_document(v, at, t)
+    let policy = parse_document(v, at, t)?;
+    let meta = PolicyMeta {
+        source: Some(ctx.source(at)),
+        ..policy.meta().clone()
+    };
+    Ok(policy.with_meta(meta))
 }
 
 /// A policy given inline: a document, or the wrapper `{"name", "arn", "document"}`.
@@ -683,6 +771,11 @@ fn parse_policy_file(
     let mut merged = policy.meta().clone();
     merged.name = meta.name.or(merged.name).or_else(|| Some(rel.to_string()));
     merged.arn = meta.arn.or(merged.arn);
+    merged.source = Some(Source {
+        file: path.display().to_string().into(),
+        line: None,
+        path: "$".into(),
+    });
     Ok(policy.with_meta(merged))
 }
 
@@ -716,6 +809,7 @@ pub fn read_policies(v: &Value) -> Result<PolicySet, CaseError> {
     let reader = Reader::default();
     parse_policies(&Json::from_value(v), Ctx::new("(generated)", &reader)).map_err(
         |Fail { path, message }| CaseError {
+            place: None,
             file: "(generated)".into(),
             case: None,
             path,
@@ -728,6 +822,7 @@ pub fn read_policies(v: &Value) -> Result<PolicySet, CaseError> {
 /// `{"policies": {...}}`. Its other members are not read.
 pub fn read_policies_file(file: &str, text: &str) -> Result<PolicySet, CaseError> {
     let error = |path: &str, message: String| CaseError {
+        place: None,
         file: file.into(),
         case: None,
         path: path.into(),

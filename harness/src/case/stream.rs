@@ -54,6 +54,7 @@ pub(crate) fn stream_file(
 ) -> Result<(), CaseError> {
     let file = path.display().to_string();
     let cannot_read = |e: io::Error| CaseError {
+        place: None,
         file: file.clone(),
         case: None,
         path: "$".into(),
@@ -192,6 +193,7 @@ fn stream_array(
     sink: &mut dyn for<'a> FnMut(Vec<Item<'a>>),
 ) -> Result<(), CaseError> {
     let whole = |message: String| CaseError {
+        place: None,
         file: file.to_string(),
         case: None,
         path: "$".into(),
@@ -312,7 +314,11 @@ impl<'de> Visitor<'de> for Items<'_> {
             let text: Box<str> = raw.into();
             batch.push(Item::Text {
                 text: Cow::Owned(text.into()),
-                src: CaseSource { index, line: None },
+                src: CaseSource {
+                    index,
+                    line: None,
+                    array: true,
+                },
             });
             index += 1;
             if batch.len() == BATCH {

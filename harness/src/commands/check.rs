@@ -9,13 +9,15 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{AssumptionCounts, Tally, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
+use super::{AssumptionCounts, Format, Tally, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
 use crate::compare::{compare_now, Comparison, Outcome};
 use crate::inputs::{expand, load_with, Loaded};
 use crate::lints::{Linter, Warning};
+use crate::locate::{Locator, Target};
 use crate::oracle::{Fixtures, Local, Oracle};
 use crate::properties::Property;
 use crate::run::{run as run_properties, RunOptions, RunResult, Shard};
+use crate::sarif::{Finding, Rule};
 
 pub struct CheckOptions {
     /// Case files and folders (`--fixtures`, repeatable).
@@ -23,7 +25,8 @@ pub struct CheckOptions {
     /// A lint warning makes an exit of 0 one of 1 (`--deny-warnings`).
     pub deny_warnings: bool,
     pub run: RunOptions,
-    pub json: bool,
+    /// How the report is printed (`--format`; `--json` is `json`).
+    pub format: Format,
     pub junit: Option<PathBuf>,
     pub save_failures: Option<PathBuf>,
     /// Show a progress bar (only on a terminal).
@@ -73,7 +76,7 @@ impl CheckOptions {
                 gen: Default::default(),
                 sets: Default::default(),
             },
-            json: false,
+            format: Format::Text,
             junit: None,
             save_failures: None,
             progress: true,
@@ -100,6 +103,10 @@ struct FixtureProblem {
     id: String,
     file: String,
     text: String,
+    /// Which: a disagreement (or a failed answer), an unreadable case, an unnamed assumption.
+    rule: Rule,
+    /// Where the case (or the unreadable part of it) sits.
+    target: Option<Target>,
     /// Why the oracle under test answered as it did, for a disagreement (`--json`'s `reason`).
     reason: Option<String>,
 }
@@ -273,6 +280,130 @@ impl Report {
         }
         s.push_str(&self.total().summary_line());
         s.push('\n');
+        s
+    }
+
+    /// The SARIF log: each disagreement and unreadable case a result on its case's line, each
+    /// lint warning one on its statement. A failed property's case was generated, so no file
+    /// holds it: it is in the text, JSON and Markdown reports, not here.
+    fn sarif(&self) -> Value {
+        let mut locator = Locator::default();
+        let mut findings: Vec<Finding> = self
+            .problems
+            .iter()
+            .map(|p| Finding {
+                rule: p.rule.id,
+                level: p.rule.level,
+                message: p.text.clone(),
+                location: p.target.as_ref().and_then(|t| locator.locate(t)),
+            })
+            .collect();
+        findings.extend(super::warning_findings(&self.warnings, &mut locator));
+        let mut rules = vec![
+            Rule::DISAGREEMENT,
+            Rule::UNREADABLE,
+            Rule::UNNAMED_ASSUMPTION,
+        ];
+        rules.extend(Rule::lints());
+        crate::sarif::log(&rules, &findings)
+    }
+
+    /// A summary for a CI job or a pull request: the counts, the first problems and failed
+    /// properties (with their minimal cases), and the lints.
+    fn markdown(&self) -> String {
+        const FIRST: usize = 10;
+        let mut locator = Locator::default();
+        let t = self.total();
+        let f = self.fixture_tally();
+        let mut s = format!(
+            "## keyward check `{}`\n\n{}\n\n| | passed | failed | unreadable |\n|---|---|---|---|\n| cases read ({} file{}) | {} | {} | {} |\n",
+            self.read_text(),
+            if t.failed == 0 && t.unreadable == 0 {
+                "**Every case agrees.**".to_string()
+            } else {
+                format!("**{} failed, {} unreadable.**", t.failed, t.unreadable)
+            },
+            self.files,
+            if self.files == 1 { "" } else { "s" },
+            f.passed,
+            f.failed,
+            f.unreadable
+        );
+        if self.run.is_some() {
+            let g = self.generated_tally();
+            s.push_str(&format!(
+                "| generated cases (seed {}) | {} | {} | |\n",
+                self.opts_seed, g.passed, g.failed
+            ));
+        }
+        if !self.problems.is_empty() {
+            s.push_str(&format!(
+                "\n### Problems ({}{})\n\n",
+                self.problems.len(),
+                if self.problems.len() > FIRST {
+                    format!(", the first {FIRST}")
+                } else {
+                    String::new()
+                }
+            ));
+            for p in self.problems.iter().take(FIRST) {
+                let at = p
+                    .target
+                    .as_ref()
+                    .and_then(|t| locator.locate(t))
+                    .map_or_else(|| p.file.clone(), |l| l.to_string());
+                s.push_str(&format!(
+                    "- `{}` at `{at}`:\n\n  ```\n{}\n  ```\n",
+                    p.id,
+                    indent(&p.text, "  ")
+                ));
+            }
+        }
+        let failures: Vec<_> = self.run.iter().flat_map(|r| r.failures()).collect();
+        if !failures.is_empty() {
+            s.push_str(&format!("\n### Failed properties ({})\n\n", failures.len()));
+            for fl in failures.iter().take(FIRST) {
+                s.push_str(&format!(
+                    "- **{}** (case {}): {}\n\n  {}\n\n  Minimal case:\n\n  ```json\n{}\n  ```\n",
+                    fl.property.name(),
+                    fl.index,
+                    fl.property.statement(),
+                    fl.reason,
+                    indent(
+                        &serde_json::to_string_pretty(&fl.case).unwrap_or_default(),
+                        "  "
+                    )
+                ));
+            }
+        }
+        s.push_str(&format!(
+            "\n### Lints ({} warning{})\n\n",
+            self.warnings.len(),
+            if self.warnings.len() == 1 { "" } else { "s" }
+        ));
+        if self.warnings.is_empty() {
+            s.push_str("None.\n");
+        }
+        for w in self.warnings.iter().take(FIRST) {
+            let at = w
+                .target
+                .as_ref()
+                .and_then(|t| locator.locate(t))
+                .map_or_else(|| w.file.clone(), |l| l.to_string());
+            s.push_str(&format!(
+                "- **`{}`** at `{at}` (case `{}`, `{}`): {}\n",
+                w.lint.id,
+                w.case,
+                w.path,
+                super::lint_text(&w.lint)
+            ));
+        }
+        if self.warnings.len() > FIRST {
+            s.push_str(&format!(
+                "- and {} more (standard error lists them all)\n",
+                self.warnings.len() - FIRST
+            ));
+        }
         s
     }
 
@@ -495,14 +626,27 @@ pub fn run_with_oracle(
         }
     }
     super::print_warnings(&report.warnings, err);
-    if opts.json {
-        let _ = writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&report.json()).unwrap_or_default()
-        );
-    } else {
-        let _ = write!(out, "{}", report.text());
+    match opts.format {
+        Format::Json => {
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&report.json()).unwrap_or_default()
+            );
+        }
+        Format::Text => {
+            let _ = write!(out, "{}", report.text());
+        }
+        Format::Sarif => {
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&report.sarif()).unwrap_or_default()
+            );
+        }
+        Format::Markdown => {
+            let _ = write!(out, "{}", report.markdown());
+        }
     }
     let t = report.total();
     let code = if t.unreadable > 0 {
@@ -541,7 +685,7 @@ fn compare_fixtures(
 ) -> FixtureRun {
     // Where each problem goes among the others: an unreadable case, or the k-th case read.
     enum Slot {
-        Unreadable(FixtureProblem),
+        Unreadable(Box<FixtureProblem>),
         Case(usize),
     }
     let (mut cases, mut places, mut slots) = (Vec::new(), Vec::new(), Vec::new());
@@ -549,12 +693,14 @@ fn compare_fixtures(
         match item {
             Loaded::Error(e) => {
                 let _ = writeln!(err, "error: {e}");
-                slots.push(Slot::Unreadable(FixtureProblem {
+                slots.push(Slot::Unreadable(Box::new(FixtureProblem {
                     id: e.case.clone().unwrap_or_else(|| e.file.clone()),
                     file: e.file.clone(),
                     text: format!("UNREADABLE {e}"),
+                    rule: Rule::UNREADABLE,
+                    target: Some(Target::error(&e)),
                     reason: None,
-                }));
+                })));
             }
             Loaded::Case { file, case } => {
                 slots.push(Slot::Case(cases.len()));
@@ -595,6 +741,7 @@ fn compare_fixtures(
         .into_iter()
         .filter_map(|slot| match slot {
             Slot::Unreadable(p) => {
+                let p = *p;
                 unreadable += 1;
                 lines.push(CaseLine {
                     id: p.id.clone(),
@@ -622,6 +769,11 @@ fn compare_fixtures(
                 if gap.is_some() && matches!(row.outcome(), Outcome::Agreed) {
                     unnamed += 1;
                 }
+                let rule = if problem.is_some() {
+                    Rule::DISAGREEMENT
+                } else {
+                    Rule::UNNAMED_ASSUMPTION
+                };
                 let text = match (problem, gap) {
                     (Some(p), Some(g)) => Some(format!("{p}\n{g}")),
                     (p, g) => p.or(g),
@@ -633,10 +785,14 @@ fn compare_fixtures(
                     unreadable: false,
                 });
                 let text = text?;
+                let file = row.file.clone().unwrap_or_default();
+                let target = cases[k].place.as_ref().map(|p| Target::case(&file, p));
                 Some(FixtureProblem {
                     id: row.id.clone(),
-                    file: row.file.clone().unwrap_or_default(),
+                    file,
                     text,
+                    rule,
+                    target,
                     reason: row.why.clone(),
                 })
             }
@@ -652,6 +808,14 @@ fn compare_fixtures(
         warnings,
         warned_sets,
     }
+}
+
+/// `text` with `prefix` before each line.
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines()
+        .map(|l| format!("{prefix}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Writes each minimal failing case as its own case file.
@@ -769,7 +933,7 @@ pub fn run_against_peer(
             return EXIT_BAD_INPUT;
         }
     }
-    if opts.json {
+    if opts.format == Format::Json {
         let _ = writeln!(
             out,
             "{}",

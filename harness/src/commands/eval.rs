@@ -10,6 +10,8 @@ use crate::case::{Case, Reader, Verdict};
 use crate::compare::disagreement_text;
 use crate::inputs::{expand, for_each_batch, Loaded};
 use crate::lints::Linter;
+use crate::locate::{Locator, Target};
+use crate::sarif::{Finding, Rule};
 
 /// Appends a case's output line (without its newline) to `buf`: the fields of docs/cli.md, in
 /// their order, written straight into the buffer (no JSON tree per case).
@@ -86,6 +88,27 @@ pub fn write_verdict(buf: &mut Vec<u8>, case: &Case, v: &Verdict) {
     buf.push(b'}');
 }
 
+/// What `eval --format` prints instead of its JSON lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvalFormat {
+    /// One JSON object per case, per line (the default).
+    Json,
+    /// A SARIF 2.1.0 log.
+    Sarif,
+}
+
+/// What `eval` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// One JSON line per case.
+    Lines,
+    /// `--summary`: the disagreements and the counts.
+    Summary,
+    /// `--format sarif`: each disagreement and unreadable case a result on its case's line, and
+    /// each lint warning one on its statement's.
+    Sarif,
+}
+
 /// One line (and details) saying how a case disagrees.
 pub fn disagreement_line(file: &str, case: &Case, v: &Verdict) -> String {
     match &case.expect {
@@ -113,10 +136,13 @@ struct Printed {
     /// A request case's principal and the keys AWS sets for it that its policies test and its
     /// context leaves out.
     unset_keys: Option<(String, Vec<&'static str>)>,
+    /// Where the case (or the unreadable input) sits.
+    target: Option<Target>,
 }
 
 /// Evaluates one loaded item: pure, so items are evaluated on every core and printed in order.
-fn render(item: &Loaded, summary: bool) -> Printed {
+fn render(item: &Loaded, output: Output) -> Printed {
+    let summary = output != Output::Lines;
     match item {
         Loaded::Error(e) => {
             let id = e.case.clone().unwrap_or_else(|| e.file.clone());
@@ -135,6 +161,7 @@ fn render(item: &Loaded, summary: bool) -> Printed {
                 assumptions: Vec::new(),
                 policies: None,
                 unset_keys: None,
+                target: Some(Target::error(e)),
             }
         }
         Loaded::Case { file, case } => {
@@ -157,6 +184,7 @@ fn render(item: &Loaded, summary: bool) -> Printed {
                     .request()
                     .map(|r| (r.principal().to_string(), case.unset_principal_keys()))
                     .filter(|(_, keys)| !keys.is_empty()),
+                target: case.place.as_ref().map(|p| Target::case(file, p)),
             }
         }
     }
@@ -169,7 +197,7 @@ fn render(item: &Loaded, summary: bool) -> Printed {
 pub fn run(
     paths: &[PathBuf],
     reader: &Reader,
-    summary: bool,
+    output: Output,
     threads: usize,
     deny_warnings: bool,
     out: &mut dyn Write,
@@ -192,13 +220,14 @@ pub fn run(
     let mut tally = Tally::default();
     let mut counts = AssumptionCounts::default();
     let mut linter = Linter::default();
+    let (mut findings, mut locator) = (Vec::new(), Locator::default());
     // One write per batch, not one per line (standard output is line-buffered).
     let mut text = Vec::new();
     for_each_batch(
         &files,
         Some(&pool),
         reader,
-        |item| render(&item, summary),
+        |item| render(&item, output),
         |printed| {
             for p in printed {
                 if p.unreadable {
@@ -210,8 +239,33 @@ pub fn run(
                 if let Some((file, id, set)) = &p.policies {
                     linter.add(file, id, set);
                     if let Some((principal, keys)) = &p.unset_keys {
-                        linter.add_unset_keys(file, id, principal, keys);
+                        linter.add_unset_keys(file, id, principal, keys, p.target.clone());
                     }
+                }
+                if output == Output::Sarif {
+                    let problem = match (&p.err, p.agrees) {
+                        (Some(e), _) => Some((
+                            Rule::UNREADABLE,
+                            e.trim_start_matches("error: ").to_string(),
+                        )),
+                        (None, Some(false)) => Some((
+                            Rule::DISAGREEMENT,
+                            String::from_utf8_lossy(&p.out).into_owned(),
+                        )),
+                        _ => None,
+                    };
+                    if let Some((rule, message)) = problem {
+                        findings.push(Finding {
+                            rule: rule.id,
+                            level: rule.level,
+                            message,
+                            location: p.target.as_ref().and_then(|t| locator.locate(t)),
+                        });
+                    }
+                    if let Some(e) = p.err {
+                        let _ = writeln!(err, "{e}");
+                    }
+                    continue;
                 }
                 // An error goes out after the lines before it, as when every line was written on
                 // its own (the two streams may be one terminal or one file).
@@ -230,11 +284,21 @@ pub fn run(
             linter.lint_pending(Some(&pool));
         },
     );
-    if summary {
+    if output == Output::Summary {
         let _ = write!(out, "{}", counts.lines());
         let _ = writeln!(out, "{}", tally.summary_line());
     }
     let warnings = linter.warnings();
     super::print_warnings(&warnings, err);
+    if output == Output::Sarif {
+        findings.extend(super::warning_findings(&warnings, &mut locator));
+        let mut rules = vec![Rule::DISAGREEMENT, Rule::UNREADABLE];
+        rules.extend(Rule::lints());
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&crate::sarif::log(&rules, &findings)).unwrap_or_default()
+        );
+    }
     super::deny_warnings(tally.exit_code(), deny_warnings, &warnings)
 }

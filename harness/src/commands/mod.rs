@@ -8,6 +8,49 @@ pub mod guardrail;
 pub mod live;
 pub mod runner_policy;
 
+/// What a report is written as (`--format`): the terminal's text (the default), JSON, a SARIF
+/// 2.1.0 log for code-review annotations, or Markdown for a CI job's summary (docs/ci.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+    Sarif,
+    Markdown,
+}
+
+/// Each warning as a SARIF result on its statement (or its case's context).
+pub fn warning_findings(
+    warnings: &[crate::lints::Warning],
+    locator: &mut crate::locate::Locator,
+) -> Vec<crate::sarif::Finding> {
+    warnings
+        .iter()
+        .map(|w| crate::sarif::Finding {
+            rule: w.lint.id.as_str(),
+            level: crate::sarif::Level::Warning,
+            message: lint_text(&w.lint),
+            location: w.target.as_ref().and_then(|t| locator.locate(t)),
+        })
+        .collect()
+}
+
+/// A lint in one paragraph: what was found, the fix, what it rests on.
+pub fn lint_text(l: &keyward_bedrock::guardrail::Lint) -> String {
+    let mut s = format!(
+        "{}. Fix: {}.",
+        l.message.trim_end_matches('.'),
+        l.fix.trim_end_matches('.')
+    );
+    if !l.assumptions.is_empty() {
+        s.push_str(&format!(
+            " Rests on {} (docs/aws-behaviour.md).",
+            l.assumptions.join(", ")
+        ));
+    }
+    s
+}
+
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_DISAGREE: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;

@@ -56,7 +56,8 @@ pub enum LintId {
 }
 
 impl LintId {
-    /// Every lint, in the order they run.
+    /// Every lint a policy set can raise, in the order they run ([`LintId::EVERY`] adds the one
+    /// raised on cases).
     pub const ALL: [LintId; 6] = [
         LintId::NeverExpiringKeysPass,
         LintId::MantleNotCovered,
@@ -65,6 +66,30 @@ impl LintId {
         LintId::ServiceNameNeverMatches,
         LintId::ValueNeverMatchesOperator,
     ];
+
+    /// Every lint, [`LintId::ALL`] and then [`LintId::PrincipalKeyNotInContext`].
+    pub const EVERY: [LintId; 7] = [
+        LintId::NeverExpiringKeysPass,
+        LintId::MantleNotCovered,
+        LintId::TokenTypeValueNeverMatches,
+        LintId::ConditionKeyNeverPresent,
+        LintId::ServiceNameNeverMatches,
+        LintId::ValueNeverMatchesOperator,
+        LintId::PrincipalKeyNotInContext,
+    ];
+
+    /// What the lint finds, in one sentence (a report's rule description).
+    pub fn summary(self) -> &'static str {
+        match self {
+            LintId::NeverExpiringKeysPass => "Some age of a service's key is denied, but a key that never expires is allowed: an age condition never sees a key created without an age.",
+            LintId::MantleNotCovered => "A token type denied on bedrock-runtime is allowed on bedrock-mantle.",
+            LintId::TokenTypeValueNeverMatches => "A bearer-token-type value matches neither SHORT_TERM nor LONG_TERM under its operator.",
+            LintId::ConditionKeyNeverPresent => "A condition key that no request of the statement's actions carries (often a misspelling).",
+            LintId::ServiceNameNeverMatches => "A service-name value that matches no service that takes service-specific credentials.",
+            LintId::ValueNeverMatchesOperator => "A value its operator cannot read (\"30days\" under a Numeric operator), so it matches no request.",
+            LintId::PrincipalKeyNotInContext => "A request case leaves out a key AWS sets on every request of its principal, which its policies test.",
+        }
+    }
 
     /// The stable id, e.g. `never-expiring-keys-pass`.
     pub fn as_str(self) -> &'static str {

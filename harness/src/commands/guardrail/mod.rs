@@ -6,16 +6,18 @@ use std::io::Write;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
-use keyward_bedrock::guardrail::{analyze, Analysis, Answer, Lint, Subject};
+use keyward_bedrock::guardrail::{analyze, Analysis, Answer, CreateRow, Lint, Subject};
 use keyward_bedrock::UserName;
 use keyward_iam::{Arn, PolicySet, StatementRef};
 use serde::{Deserialize, Serialize};
 
 mod diff;
 
-use super::{EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
+use super::{Format, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
 use crate::case::{read_file, read_policies_file};
+use crate::locate::{Locator, Target};
 use crate::reason::policy_path;
+use crate::sarif::{Finding, Level, Rule};
 
 /// What `keyward guardrail` was asked: its command-line arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -37,11 +39,15 @@ pub struct GuardrailArgs {
     /// The Region keys are used in.
     #[arg(long, value_name = "REGION", default_value = Subject::DEFAULT_REGION)]
     pub region: String,
-    /// Print the answer as JSON (the snapshot format).
-    #[arg(long)]
+    /// Print the answer as JSON (the snapshot format): the same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// How to print the answer: text (the table), json (the snapshot format), sarif (each lint
+    /// a result on its statement's line) or markdown (a summary for a CI job or a pull request).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
     /// Compare with this snapshot: exit 0 when equal, 1 with the differences.
-    #[arg(long, value_name = "SNAPSHOT")]
+    #[arg(long, value_name = "SNAPSHOT", conflicts_with = "format")]
     pub expect: Option<PathBuf>,
     /// Write the snapshot instead of comparing.
     #[arg(long, requires = "expect")]
@@ -276,10 +282,21 @@ pub fn run(args: &GuardrailArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
         },
         Some(snapshot) => compare(snapshot, &report, out, err),
         None => {
-            let text = if args.json {
-                report.to_pretty()
-            } else {
-                table(&set, &analysis)
+            let format = match (args.json, args.format) {
+                (true, _) => Format::Json,
+                (false, f) => f.unwrap_or_default(),
+            };
+            let name = file.display().to_string();
+            let text = match format {
+                Format::Text => table(&set, &analysis),
+                Format::Json => report.to_pretty(),
+                Format::Sarif => {
+                    let mut v = serde_json::to_string_pretty(&sarif(&name, &set, &analysis))
+                        .expect("a SARIF log serializes");
+                    v.push('\n');
+                    v
+                }
+                Format::Markdown => markdown(&name, &set, &analysis),
             };
             let _ = out.write_all(text.as_bytes());
             EXIT_OK
@@ -377,6 +394,153 @@ fn ages_text(r: &Option<RangeInclusive<u32>>) -> String {
     }
 }
 
+/// The services whose create rows read alike, each group with its rows: printed once.
+fn create_groups(a: &Analysis) -> Vec<(Vec<String>, Vec<&CreateRow>)> {
+    let mut groups: Vec<(Vec<String>, Vec<&CreateRow>)> = Vec::new();
+    for mine in a.creates_by_service() {
+        let first = &mine[0];
+        let same = |g: &[&CreateRow]| {
+            g.len() == mine.len()
+                && g.iter()
+                    .zip(mine)
+                    .all(|(x, y)| x.ages == y.ages && x.answer == y.answer)
+        };
+        match groups.iter_mut().find(|(_, g)| same(g)) {
+            Some((names, _)) => names.push(first.service.to_string()),
+            None => groups.push((vec![first.service.to_string()], mine.iter().collect())),
+        }
+    }
+    groups
+}
+
+/// Where a lint sits: its statement where the policy was read from, else the file's
+/// `policies` (a lint no statement decided).
+fn lint_location(
+    file: &str,
+    set: &PolicySet,
+    l: &Lint,
+    locator: &mut Locator,
+) -> Option<crate::locate::Location> {
+    let target =
+        l.at.as_ref()
+            .and_then(|r| Target::statement(set, r))
+            .unwrap_or_else(|| Target {
+                file: file.to_string(),
+                line: None,
+                path: "$.policies".into(),
+                statement: None,
+            });
+    locator.locate(&target)
+}
+
+/// The SARIF log: each lint a result on its statement's line.
+pub fn sarif(file: &str, set: &PolicySet, a: &Analysis) -> serde_json::Value {
+    let mut locator = Locator::default();
+    let findings: Vec<Finding> = a
+        .lints
+        .iter()
+        .map(|l| Finding {
+            rule: l.id.as_str(),
+            level: Level::Warning,
+            message: super::lint_text(l),
+            location: lint_location(file, set, l, &mut locator),
+        })
+        .collect();
+    crate::sarif::log(&Rule::lints(), &findings)
+}
+
+/// A Markdown table cell: pipes escaped, one line.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The Markdown summary: the subject, the allowed-set tables, what else matters, the lints
+/// with where they sit.
+pub fn markdown(file: &str, set: &PolicySet, a: &Analysis) -> String {
+    let mut locator = Locator::default();
+    let mut s = format!(
+        "## keyward guardrail `{}`\n\nPrincipal `{}`, user `{}`, Region `{}`.\n\n",
+        cell(file),
+        a.subject.principal,
+        a.subject.user,
+        a.subject.region
+    );
+    let lints = a.lints.len();
+    s.push_str(&format!(
+        "**{lints} lint{}**; long-term keys that never expire: {}.\n\n",
+        if lints == 1 { "" } else { "s" },
+        never_expiring_summary(a)
+    ));
+    s.push_str("### Using a key\n\n| token type | endpoint | decision | deciding statement |\n|---|---|---|---|\n");
+    for r in &a.uses {
+        let v = verdict_text(r.answer.decision.as_str(), r.answer.by.map(|b| b.as_str()));
+        s.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            r.token_type.as_str(),
+            r.endpoint.name(),
+            v,
+            cell(where_text(set, r.answer.statement.as_ref()).trim())
+        ));
+    }
+    s.push_str("\n### Creating a long-term key\n\n| services | age (days) | decision | deciding statement |\n|---|---|---|---|\n");
+    for (names, rows) in create_groups(a) {
+        for r in rows {
+            let v = verdict_text(r.answer.decision.as_str(), r.answer.by.map(|b| b.as_str()));
+            s.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                cell(&names.join(", ")),
+                ages_text(&r.ages),
+                v,
+                cell(where_text(set, r.answer.statement.as_ref()).trim())
+            ));
+        }
+    }
+    s.push_str("\n### Depends on\n\n");
+    if a.depends_on.is_empty() {
+        s.push_str("Nothing else.\n");
+    }
+    for d in &a.depends_on {
+        s.push_str(&format!("- `{}`: {}\n", d.key, d.values.join(", ")));
+    }
+    s.push_str(&format!("\n### Lints ({lints})\n\n"));
+    if lints == 0 {
+        s.push_str("None.\n");
+    }
+    for l in &a.lints {
+        let at = match lint_location(file, set, l, &mut locator) {
+            Some(loc) => format!(" at `{loc}`"),
+            None => String::new(),
+        };
+        let place = where_text(set, l.at.as_ref());
+        let place = match place.trim() {
+            "" => String::new(),
+            p => format!(" ({})", cell(p)),
+        };
+        s.push_str(&format!(
+            "- **`{}`**{at}{place}: {}\n",
+            l.id,
+            super::lint_text(l)
+        ));
+    }
+    s
+}
+
+/// Whether a key that never expires can be created, per service: "allowed for X, Y", or
+/// "denied for every service".
+fn never_expiring_summary(a: &Analysis) -> String {
+    let allowed: Vec<String> = a
+        .creates
+        .iter()
+        .filter(|r| r.ages.is_none() && r.answer.decision == keyward_iam::DecisionKind::Allow)
+        .map(|r| format!("`{}`", r.service))
+        .collect();
+    if allowed.is_empty() {
+        "denied for every service".into()
+    } else {
+        format!("allowed for {}", allowed.join(", "))
+    }
+}
+
 /// The terminal form: a table per question, then what else matters, then the lints.
 pub fn table(set: &PolicySet, a: &Analysis) -> String {
     let mut s = format!(
@@ -398,22 +562,7 @@ pub fn table(set: &PolicySet, a: &Analysis) -> String {
         ));
     }
     s.push_str("\nCreating a long-term key (CreateServiceSpecificCredential; age in days)\n");
-    // Services whose rows read alike are printed once.
-    let mut groups: Vec<(Vec<String>, Vec<&keyward_bedrock::guardrail::CreateRow>)> = Vec::new();
-    for mine in a.creates_by_service() {
-        let first = &mine[0];
-        let same = |g: &[&keyward_bedrock::guardrail::CreateRow]| {
-            g.len() == mine.len()
-                && g.iter()
-                    .zip(mine)
-                    .all(|(x, y)| x.ages == y.ages && x.answer == y.answer)
-        };
-        match groups.iter_mut().find(|(_, g)| same(g)) {
-            Some((names, _)) => names.push(first.service.to_string()),
-            None => groups.push((vec![first.service.to_string()], mine.iter().collect())),
-        }
-    }
-    for (names, rows) in groups {
+    for (names, rows) in create_groups(a) {
         s.push_str(&format!("  {}\n", names.join(", ")));
         for r in rows {
             let v = verdict_text(r.answer.decision.as_str(), r.answer.by.map(|b| b.as_str()));
