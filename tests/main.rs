@@ -19,6 +19,7 @@ mod peak;
 mod properties;
 mod reasons;
 mod release_workflow;
+mod reports;
 mod secrets;
 mod snapshots;
 mod streaming;

@@ -290,7 +290,7 @@ mod tests {
             n.at_path("$.a[1]").unwrap().at,
             Position {
                 line: 2,
-                column: 11
+                column: 12
             }
         );
         // "é😀" is 1 + 2 UTF-16 units: `"c"`'s value starts after it.
@@ -323,6 +323,86 @@ mod tests {
         assert!(one.statement(1).is_none());
         let wrapped = parse(r#"{"name": "n", "document": {"Statement": {"Sid": "a"}}}"#).unwrap();
         assert_eq!(wrapped.statement(0).unwrap().at.column, 41);
+    }
+
+    fn json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "[a-zé😀\"\\\n /]{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z:.\"é]{1,4}", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Every value's path (as keyward writes paths) and what starts at its position in the
+    /// text, checked against serde's own tree: the character there opens a value of its kind.
+    fn each_path(v: &serde_json::Value, path: String, out: &mut Vec<(String, serde_json::Value)>) {
+        out.push((path.clone(), v.clone()));
+        match v {
+            serde_json::Value::Array(items) => {
+                for (i, x) in items.iter().enumerate() {
+                    each_path(x, format!("{path}[{i}]"), out);
+                }
+            }
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    let step = if k.contains(['.', '[', '"']) {
+                        format!("[{}]", serde_json::to_string(k).unwrap())
+                    } else {
+                        format!(".{k}")
+                    };
+                    each_path(x, format!("{path}{step}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_value_is_found_where_it_starts(v in json(), pretty in proptest::bool::ANY) {
+            let text = if pretty {
+                serde_json::to_string_pretty(&v).unwrap()
+            } else {
+                serde_json::to_string(&v).unwrap()
+            };
+            let root = parse(&text).unwrap();
+            let lines: Vec<&str> = text.split('\n').collect();
+            let mut paths = Vec::new();
+            each_path(&v, "$".into(), &mut paths);
+            for (path, value) in paths {
+                let node = root.at_path(&path);
+                proptest::prop_assert!(node.is_some(), "{} in {}", path, text);
+                let at = node.unwrap().at;
+                // The column counts UTF-16 units: walk the line to it.
+                let line = lines[at.line - 1];
+                let mut units = 1;
+                let c = line.chars().find(|c| {
+                    let here = units == at.column;
+                    units += c.len_utf16();
+                    here
+                });
+                let want = match &value {
+                    serde_json::Value::Null => 'n',
+                    serde_json::Value::Bool(true) => 't',
+                    serde_json::Value::Bool(false) => 'f',
+                    serde_json::Value::Number(n) => n.to_string().chars().next().unwrap(),
+                    serde_json::Value::String(_) => '"',
+                    serde_json::Value::Array(_) => '[',
+                    serde_json::Value::Object(_) => '{',
+                };
+                proptest::prop_assert_eq!(c, Some(want), "{} at {} in {}", path, at, text);
+            }
+        }
     }
 
     #[test]
