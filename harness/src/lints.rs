@@ -235,9 +235,14 @@ impl Linter {
                     let lints = guardrail::lints(set, &subject)
                         .into_iter()
                         .map(|l| {
+                            // A lint no statement decided (an implicit deny) is placed at
+                            // the set's first policy.
                             let target = match &l.at {
                                 Some(r) => Target::statement(set, r),
-                                None => None,
+                                None => set
+                                    .policies()
+                                    .find_map(|p| p.meta().source.as_ref())
+                                    .map(|s| Target::of_source(s, None)),
                             };
                             (l, target)
                         })

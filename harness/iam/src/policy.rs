@@ -566,7 +566,10 @@ impl Statement {
 }
 
 /// Where a policy came from; AWS names a managed policy by its ARN in explicit-deny messages.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Two metas are equal when their name and ARN are: where a document was read from
+/// ([`PolicyMeta::source`]) is not part of what the policy is, so a policy written out and read
+/// back from another file is the same policy.
+#[derive(Debug, Clone, Default)]
 pub struct PolicyMeta {
     /// The policy's name, for explanations.
     pub name: Option<String>,
@@ -576,6 +579,14 @@ pub struct PolicyMeta {
     /// a policy built in memory.
     pub source: Option<Source>,
 }
+
+impl PartialEq for PolicyMeta {
+    fn eq(&self, other: &PolicyMeta) -> bool {
+        self.name == other.name && self.arn == other.arn
+    }
+}
+
+impl Eq for PolicyMeta {}
 
 /// Where a policy document sits in the text it was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]

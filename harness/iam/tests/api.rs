@@ -466,6 +466,20 @@ fn a_policy_answers_for_its_document() {
         source: None,
     };
     assert_eq!(p.clone().with_meta(meta.clone()).meta(), &meta);
+    // Where a document was read from is not part of the policy: the same document read from
+    // two files is one policy (a case written out and read back keeps its policies).
+    let from = |file: &str| PolicyMeta {
+        source: Some(keyward_iam::Source {
+            file: file.into(),
+            line: None,
+            path: "$".into(),
+        }),
+        ..meta.clone()
+    };
+    assert_eq!(
+        p.clone().with_meta(from("a.json")),
+        p.clone().with_meta(from("b.json"))
+    );
     // Version 2008-10-17, or none: variables are plain text.
     for version in [json!("2008-10-17"), serde_json::Value::Null] {
         let mut old = doc.clone();
