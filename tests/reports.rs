@@ -369,3 +369,33 @@ fn without_a_format_every_output_is_as_before() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--format sarif reports the fixtures and properties run"));
 }
+
+#[test]
+fn a_duplicate_id_is_placed_at_the_second_use_and_standard_input_has_no_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = r#"{"id": "a", "policies": {"identity": []}, "request": {"principal": "arn:aws:iam::123456789012:user/u", "action": "s3:GetObject", "resource": "*"}}"#;
+    let text = format!("[\n  {case},\n    {case}\n]\n");
+    write(dir.path(), "dup.json", &text);
+    let o = keyward_offline(&["eval", "dup.json", "--format", "sarif"], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let log = sarif(&o);
+    let dup = results(&log)
+        .iter()
+        .find(|r| r["ruleId"] == "unreadable-case")
+        .unwrap_or_else(|| panic!("{log:#}"));
+    // The second case's id value: line 3, after its indent and `{"id": `.
+    assert_eq!(
+        place(dup),
+        ("dup.json".to_string(), 3, 5 + "{\"id\": ".len())
+    );
+    assert_valid_sarif(&log);
+    // From standard input nothing can be read again: no location, not a file named `-`.
+    let o = crate::support::keyward_with_input(&["eval", "-", "--format", "sarif"], &text);
+    let log = sarif(&o);
+    assert!(!results(&log).is_empty());
+    assert!(
+        results(&log).iter().all(|r| r.get("locations").is_none()),
+        "{log:#}"
+    );
+    assert_valid_sarif(&log);
+}

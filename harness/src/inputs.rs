@@ -95,6 +95,8 @@ pub fn for_each_batch<T: Send>(
         Case {
             fingerprint: u128,
             id: String,
+            /// Where the case sits, for a duplicate id's error.
+            place: Option<crate::case::CasePlace>,
             made: T,
         },
         Error(T),
@@ -111,6 +113,7 @@ pub fn for_each_batch<T: Send>(
                         Ok(case) => Staged::Case {
                             fingerprint: fingerprint(&case.id),
                             id: case.id.clone(),
+                            place: case.place.clone(),
                             made: each(Loaded::Case {
                                 file: name.clone(),
                                 case: Box::new(case),
@@ -130,6 +133,7 @@ pub fn for_each_batch<T: Send>(
                     Staged::Case {
                         fingerprint,
                         id,
+                        place: at,
                         made,
                     } => match ids.insert(fingerprint, file_index) {
                         None => made,
@@ -140,7 +144,7 @@ pub fn for_each_batch<T: Send>(
                                 format!("in {}", files[first].display())
                             };
                             each(Loaded::Error(CaseError {
-                                place: None,
+                                place: at.map(Box::new),
                                 file: name.clone(),
                                 message: format!(
                                     "duplicate id {id:?}: already used {place} (ids are unique within a file and across the files of a run; docs/case-format.md)"

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io::BufRead;
 
 use keyward_iam::{PolicySet, Source, StatementRef};
 
@@ -89,31 +88,41 @@ impl fmt::Display for Location {
     }
 }
 
-/// Places targets, reading and parsing each file (or JSON Lines line) once.
+/// Places targets. Each file is read once (its text and where its lines start are kept); a
+/// target is placed by parsing only the text it is in: its JSON Lines line, its element of an
+/// array file, or the whole of a small file (whose tree is kept). So placing every case of a
+/// large file costs one read and one pass, not one per case.
 #[derive(Default)]
 pub struct Locator {
-    trees: HashMap<(String, Option<usize>), Option<Node>>,
+    files: HashMap<String, Option<Indexed>>,
 }
+
+/// A file read for placing targets in it.
+struct Indexed {
+    text: String,
+    line_starts: Vec<usize>,
+    /// For a file holding an array, where each element is; `None` until asked.
+    elements: Option<Option<Vec<std::ops::Range<usize>>>>,
+    /// The tree of a small file that is not an array (kept: its targets are many).
+    tree: Option<Option<Node>>,
+}
+
+/// A whole file's tree is kept up to this size (the case reader's block): above it, a file
+/// holding one object is parsed for each target, and an array only element by element.
+const MAX_KEPT_TREE: usize = crate::case::stream::BLOCK;
 
 impl Locator {
     /// Where `t` sits: the value at its path (or, when the path names something absent such as
-    /// a missing field, its nearest enclosing value); `None` when the file cannot be read again
-    /// or is too large, except that a JSON Lines target still gets its line.
+    /// a missing field, its nearest enclosing value). `None` for standard input, for a file
+    /// that cannot be read again, or one too large to (but a JSON Lines target in a file too
+    /// large still gets its line).
     pub fn locate(&mut self, t: &Target) -> Option<Location> {
-        let found = self.tree(&t.file, t.line).and_then(|root| {
-            let node = nearest(root, &t.path)?;
-            Some(match t.statement {
-                Some(i) => node.statement(i).unwrap_or(node).at,
-                None => node.at,
-            })
-        });
+        if t.file == "-" {
+            return None;
+        }
+        let found = self.find(t);
         let at = match (found, t.line) {
-            // Positions inside a JSON Lines line count from that line.
-            (Some(p), Some(line)) => Position {
-                line: line + p.line - 1,
-                column: p.column,
-            },
-            (Some(p), None) => p,
+            (Some(p), _) => p,
             (None, Some(line)) => Position { line, column: 1 },
             (None, None) => return None,
         };
@@ -123,12 +132,95 @@ impl Locator {
         })
     }
 
-    fn tree(&mut self, file: &str, line: Option<usize>) -> Option<&Node> {
-        self.trees
-            .entry((file.to_string(), line))
-            .or_insert_with(|| read_text(file, line).as_deref().and_then(span::parse))
+    fn find(&mut self, t: &Target) -> Option<Position> {
+        let f = self
+            .files
+            .entry(t.file.clone())
+            .or_insert_with(|| Indexed::read(&t.file))
+            .as_mut()?;
+        // The text the target's path starts from, where that text starts, and the path in it.
+        let (start, path): (usize, std::borrow::Cow<'_, str>) = match t.line {
+            Some(n) => (
+                *f.line_starts.get(n.checked_sub(1)?)?,
+                t.path.as_str().into(),
+            ),
+            None => match element_step(&t.path) {
+                Some((i, rest)) if f.elements().is_some() => {
+                    let range = f.elements()?.get(i)?.clone();
+                    (range.start, format!("${rest}").into())
+                }
+                _ => {
+                    let node = f.tree()?;
+                    return Some(place(nearest(node, &t.path)?, t.statement));
+                }
+            },
+        };
+        let end = match t.line {
+            Some(n) => f.line_starts.get(n).map_or(f.text.len(), |&e| e - 1),
+            None => f.elements()?.iter().find(|r| r.start == start)?.end,
+        };
+        let root = span::parse(f.text.get(start..end)?)?;
+        let inner = place(nearest(&root, &path)?, t.statement);
+        let base = span::position_of(&f.text, &f.line_starts, start);
+        // Positions inside that text count from where it starts.
+        Some(Position {
+            line: base.line + inner.line - 1,
+            column: if inner.line == 1 {
+                base.column + inner.column - 1
+            } else {
+                inner.column
+            },
+        })
+    }
+}
+
+impl Indexed {
+    fn read(file: &str) -> Option<Indexed> {
+        if std::fs::metadata(file).ok()?.len() > MAX_LOCATED_FILE {
+            return None;
+        }
+        let text = std::fs::read_to_string(file).ok()?;
+        let line_starts = span::line_starts(&text);
+        Some(Indexed {
+            text,
+            line_starts,
+            elements: None,
+            tree: None,
+        })
+    }
+
+    fn elements(&mut self) -> Option<&Vec<std::ops::Range<usize>>> {
+        let text = &self.text;
+        self.elements
+            .get_or_insert_with(|| span::array_elements(text))
             .as_ref()
     }
+
+    /// The whole file's tree: kept when the file is small.
+    fn tree(&mut self) -> Option<&Node> {
+        if self.text.len() > MAX_KEPT_TREE {
+            // Parsed again for each target: a large file that is one object is rare.
+            self.tree = Some(span::parse(&self.text));
+            return self.tree.as_ref()?.as_ref();
+        }
+        let text = &self.text;
+        self.tree.get_or_insert_with(|| span::parse(text)).as_ref()
+    }
+}
+
+/// Where the value `node` (or statement `statement` of the policy it holds) starts.
+fn place(node: &Node, statement: Option<usize>) -> Position {
+    match statement {
+        Some(i) => node.statement(i).unwrap_or(node).at,
+        None => node.at,
+    }
+}
+
+/// `$[i]...`: the element index and the rest of the path.
+fn element_step(path: &str) -> Option<(usize, &str)> {
+    let rest = path.strip_prefix("$[")?;
+    let end = rest.find(']')?;
+    Some((rest[..end].parse().ok()?, &rest[end + 1..]))
 }
 
 /// The value at `path`, or at its longest prefix that exists.
@@ -141,21 +233,6 @@ fn nearest<'n>(root: &'n Node, path: &str) -> Option<&'n Node> {
         // Drop the last step: `.name`, `["name"]` or `[i]`.
         let cut = p.rfind(['.', '['])?;
         p = &p[..cut];
-    }
-}
-
-/// The text of `file`, or of its line `line`; `None` for standard input, a file that cannot be
-/// read, or one too large to read again.
-fn read_text(file: &str, line: Option<usize>) -> Option<String> {
-    if file == "-" || std::fs::metadata(file).ok()?.len() > MAX_LOCATED_FILE {
-        return None;
-    }
-    match line {
-        None => std::fs::read_to_string(file).ok(),
-        Some(n) => {
-            let f = std::io::BufReader::new(std::fs::File::open(file).ok()?);
-            f.lines().nth(n.checked_sub(1)?)?.ok()
-        }
     }
 }
 

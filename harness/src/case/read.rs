@@ -338,7 +338,7 @@ impl<'f> LineItems<'f> {
                 src,
             },
             Err(e) => Item::Error(CaseError {
-                place: None,
+                place: Some(Box::new(src.place())),
                 file: self.file.to_string(),
                 case: Some(format!("#{index} (line {line})")),
                 path: "$".into(),

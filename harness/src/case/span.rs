@@ -138,6 +138,68 @@ pub fn parse(text: &str) -> Option<Node> {
     (p.i == p.s.len()).then_some(node)
 }
 
+/// The byte ranges of the elements of the array `text` holds, in order, found without building
+/// their trees (a large file's cases are placed one element at a time); `None` unless `text` is
+/// an array. Strings are skipped as JSON writes them; `text` must be JSON.
+pub fn array_elements(text: &str) -> Option<Vec<std::ops::Range<usize>>> {
+    let b = text.as_bytes();
+    let mut i = b.iter().position(|c| !c.is_ascii_whitespace())?;
+    if b[i] != b'[' {
+        return None;
+    }
+    i += 1;
+    let (mut out, mut depth, mut start) = (Vec::new(), 0usize, None);
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'"' => {
+                start.get_or_insert(i);
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'[' | b'{' => {
+                start.get_or_insert(i);
+                depth += 1;
+            }
+            b']' | b'}' if depth > 0 => depth -= 1,
+            b',' | b']' if depth == 0 => {
+                if let Some(s) = start.take() {
+                    out.push(s..text[..i].trim_end().len());
+                }
+                if c == b']' {
+                    return Some(out);
+                }
+            }
+            c if !c.is_ascii_whitespace() => {
+                start.get_or_insert(i);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The position of byte `offset` of `text`, whose lines start at `line_starts`.
+pub fn position_of(text: &str, line_starts: &[usize], offset: usize) -> Position {
+    let line = line_starts.partition_point(|&s| s <= offset).max(1);
+    let start = line_starts[line - 1];
+    Position {
+        line,
+        column: text[start..offset].encode_utf16().count() + 1,
+    }
+}
+
+/// Where each line of `text` starts (the first at 0), lines ending at `\n` as `str::lines`
+/// ends them.
+pub fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
 /// Deeper than this is not read (serde_json's own limit is 128).
 const MAX_DEPTH: usize = 256;
 
@@ -403,6 +465,24 @@ mod tests {
                 proptest::prop_assert_eq!(c, Some(want), "{} at {} in {}", path, at, text);
             }
         }
+    }
+
+    #[test]
+    fn an_arrays_elements_are_found_without_their_trees() {
+        let text = "[\n  {\"a\": [1, \"],{\"]},\n  \"x\\\"y\" , 2,[ ]\n]";
+        let e = array_elements(text).unwrap();
+        let parts: Vec<&str> = e.iter().map(|r| &text[r.clone()]).collect();
+        assert_eq!(parts, ["{\"a\": [1, \"],{\"]}", "\"x\\\"y\"", "2", "[ ]"]);
+        let starts = line_starts(text);
+        assert_eq!(
+            position_of(text, &starts, e[1].start),
+            Position { line: 3, column: 3 }
+        );
+        assert_eq!(
+            array_elements("[]").unwrap(),
+            Vec::<std::ops::Range<usize>>::new()
+        );
+        assert!(array_elements("{}").is_none());
     }
 
     #[test]

@@ -113,7 +113,6 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
-/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's civil algorithm).
 /// The year, from 1000 to 9999, in which instant `ns` (nanoseconds since the epoch) falls, as
 /// a four-digit `YYYY` value reads; `None` outside those years.
 pub(crate) fn year_of(ns: i128) -> Option<i64> {
@@ -134,6 +133,7 @@ pub(crate) fn year_of(ns: i128) -> Option<i64> {
     Some(lo)
 }
 
+/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's civil algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);

@@ -460,10 +460,7 @@ pub fn markdown(file: &str, set: &PolicySet, a: &Analysis) -> String {
     let mut locator = Locator::default();
     let mut s = format!(
         "## keyward guardrail `{}`\n\nPrincipal `{}`, user `{}`, Region `{}`.\n\n",
-        cell(file),
-        a.subject.principal,
-        a.subject.user,
-        a.subject.region
+        file, a.subject.principal, a.subject.user, a.subject.region
     );
     let lints = a.lints.len();
     s.push_str(&format!(
