@@ -260,9 +260,10 @@ fn disagreements_and_unreadable_cases_are_results_on_their_cases_lines() {
     }
 }
 
-#[test]
-fn a_suites_cases_are_placed_inside_the_suite() {
-    let o = keyward(&[
+/// `check` of the team suite (tests/guardrails/team) against its variant policies, without an
+/// account-level SCP: six of its cases disagree.
+fn team_variant_check(format: &str) -> std::process::Output {
+    keyward(&[
         "check",
         "--fixtures",
         "tests/guardrails/team/suite.json",
@@ -271,8 +272,13 @@ fn a_suites_cases_are_placed_inside_the_suite() {
         "--cases",
         "0",
         "--format",
-        "sarif",
-    ]);
+        format,
+    ])
+}
+
+#[test]
+fn a_suites_cases_are_placed_inside_the_suite() {
+    let o = team_variant_check("sarif");
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let log = sarif(&o);
     let text = std::fs::read_to_string(root().join("tests/guardrails/team/suite.json")).unwrap();
@@ -322,17 +328,7 @@ fn markdown_summaries_hold_the_counts_the_tables_the_lints_and_the_first_problem
         "{md}"
     );
 
-    let o = keyward(&[
-        "check",
-        "--fixtures",
-        "tests/guardrails/team/suite.json",
-        "--policies",
-        "tests/guardrails/team/variant.json",
-        "--cases",
-        "0",
-        "--format",
-        "markdown",
-    ]);
+    let o = team_variant_check("markdown");
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let md = stdout(&o);
     assert!(md.contains("**6 failed, 0 unreadable.**"), "{md}");

@@ -587,3 +587,22 @@ fn names_only_domain_actions(s: &Statement) -> bool {
             .iter()
             .all(|p| ACTION_KEYS.iter().any(|(a, _)| a.eq_ignore_ascii_case(p)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::LintId;
+
+    #[test]
+    fn every_lint_is_all_of_a_sets_and_then_the_cases_one() {
+        assert_eq!(LintId::EVERY[..LintId::ALL.len()], LintId::ALL);
+        assert_eq!(
+            LintId::EVERY[LintId::ALL.len()..],
+            [LintId::PrincipalKeyNotInContext]
+        );
+        // Every lint has its own id and summary.
+        let ids: std::collections::BTreeSet<_> = LintId::EVERY.iter().map(|l| l.as_str()).collect();
+        let summaries: std::collections::BTreeSet<_> =
+            LintId::EVERY.iter().map(|l| l.summary()).collect();
+        assert_eq!((ids.len(), summaries.len()), (7, 7));
+    }
+}
