@@ -1,7 +1,7 @@
 //! Reports where reviewers look (docs/ci.md): `--format sarif` puts each lint on its statement's
 //! line and each disagreement or unreadable case on its case's line, as SARIF 2.1.0 that the
-//! published schema accepts; `--format markdown` summarises a run; without `--format` nothing
-//! changes. Expected positions are found in the test's own text by searching it, not by the
+//! published schema accepts; `--format short` prints the same findings one per line with their
+//! place; `--format markdown` summarises a run; without `--format` nothing changes. Expected positions are found in the test's own text by searching it, not by the
 //! reader under test.
 
 use std::path::Path;
@@ -154,6 +154,20 @@ fn a_guardrails_loophole_is_a_sarif_result_on_its_statements_line() {
     );
     assert!(root().join("docs/lints.md").exists());
     assert_valid_sarif(&log);
+    // The same finding on one line, in the form compilers print, for a terminal.
+    let o = keyward_offline(
+        &["guardrail", "suite.json", "--format", "short"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let short = stdout(&o);
+    assert!(
+        short
+            .lines()
+            .any(|l| l.starts_with("policies/scp.json:10:7: warning: never-expiring-keys-pass: ")),
+        "{short}"
+    );
+    assert_eq!(short.lines().count(), results(&log).len(), "{short}");
 }
 
 #[test]
@@ -258,6 +272,22 @@ fn disagreements_and_unreadable_cases_are_results_on_their_cases_lines() {
         );
         assert_valid_sarif(&log);
     }
+    // One line per finding with its place, then the counts.
+    let o = keyward_offline(&["eval", "cases.jsonl", "--format", "short"], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let short = stdout(&o);
+    let lines: Vec<&str> = short.lines().collect();
+    assert!(
+        lines.contains(&"cases.jsonl:3:3: error: disagreement: DISAGREE disagrees (cases.jsonl): expected explicit_deny by identity, got allow"),
+        "{short}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("cases.jsonl:4:") && l.contains(": error: unreadable-case: ")),
+        "{short}"
+    );
+    assert_eq!(lines.last(), Some(&"1 passed, 2 failed"), "{short}");
 }
 
 /// `check` of the team suite (tests/guardrails/team) against its variant policies, without an

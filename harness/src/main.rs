@@ -40,8 +40,9 @@ enum Command {
         /// Print only disagreements and a last line `N passed, M failed`.
         #[arg(long, conflicts_with = "format")]
         summary: bool,
-        /// Instead of the JSON lines, a SARIF log (`sarif`): each disagreement and unreadable
-        /// case a result on its case's line, each lint warning one on its statement's.
+        /// Instead of the JSON lines, a SARIF log (`sarif`: each disagreement and unreadable case
+        /// a result on its case's line, each lint warning one on its statement's), or the same
+        /// findings one per line (`short`: `FILE:LINE:COLUMN: LEVEL: RULE: MESSAGE`).
         #[arg(long, value_enum, value_name = "FORMAT")]
         format: Option<EvalFormat>,
         /// Worker threads (default: the number of cores). The output is the same for any number.
@@ -108,9 +109,9 @@ enum Command {
         #[arg(long, conflicts_with = "format")]
         json: bool,
         /// How to print the report: text, json, sarif (each disagreement and unreadable case a
-        /// result on its case's line, each lint on its statement's) or markdown (a summary for
-        /// a CI job or a pull request). sarif and markdown report the fixtures and properties
-        /// run, not --live or --oracle.
+        /// result on its case's line, each lint on its statement's), markdown (a summary for a
+        /// CI job or a pull request) or short (one line per finding with its place). sarif,
+        /// markdown and short report the fixtures and properties run, not --live or --oracle.
         #[arg(long, value_enum, value_name = "FORMAT")]
         format: Option<Format>,
         /// Also write a JUnit XML report to FILE.
@@ -266,6 +267,7 @@ fn main() -> ExitCode {
                 match (summary, format) {
                     (true, _) => eval::Output::Summary,
                     (false, Some(EvalFormat::Sarif)) => eval::Output::Sarif,
+                    (false, Some(EvalFormat::Short)) => eval::Output::Short,
                     (false, Some(EvalFormat::Json) | None) => eval::Output::Lines,
                 },
                 threads.map_or(0, usize::from),
@@ -367,15 +369,19 @@ fn main() -> ExitCode {
             2
         }
         Command::Check {
-            format: Some(f @ (Format::Sarif | Format::Markdown)),
+            format: Some(f @ (Format::Sarif | Format::Markdown | Format::Short)),
             live,
             oracle,
             ..
         } if live || oracle.is_some() => {
+            let name = match f {
+                Format::Sarif => "sarif",
+                Format::Markdown => "markdown",
+                _ => "short",
+            };
             let _ = writeln!(
                 err,
-                "error: --format {} reports the fixtures and properties run; --live and --oracle print text or json",
-                if f == Format::Sarif { "sarif" } else { "markdown" }
+                "error: --format {name} reports the fixtures and properties run; --live and --oracle print text or json"
             );
             2
         }

@@ -287,6 +287,17 @@ impl Report {
     /// lint warning one on its statement. A failed property's case was generated, so no file
     /// holds it: it is in the text, JSON and Markdown reports, not here.
     fn sarif(&self) -> Value {
+        let mut rules = vec![
+            Rule::DISAGREEMENT,
+            Rule::UNREADABLE,
+            Rule::UNNAMED_ASSUMPTION,
+        ];
+        rules.extend(Rule::lints());
+        crate::sarif::log(&rules, &self.findings())
+    }
+
+    /// Each disagreement and unreadable case on its case, each lint on its statement.
+    fn findings(&self) -> Vec<Finding> {
         let mut locator = Locator::default();
         let mut findings: Vec<Finding> = self
             .problems
@@ -299,13 +310,7 @@ impl Report {
             })
             .collect();
         findings.extend(super::warning_findings(&self.warnings, &mut locator));
-        let mut rules = vec![
-            Rule::DISAGREEMENT,
-            Rule::UNREADABLE,
-            Rule::UNNAMED_ASSUMPTION,
-        ];
-        rules.extend(Rule::lints());
-        crate::sarif::log(&rules, &findings)
+        findings
     }
 
     /// A summary for a CI job or a pull request: the counts, the first problems and failed
@@ -646,6 +651,10 @@ pub fn run_with_oracle(
         }
         Format::Markdown => {
             let _ = write!(out, "{}", report.markdown());
+        }
+        Format::Short => {
+            let _ = write!(out, "{}", super::short_lines(&report.findings()));
+            let _ = writeln!(out, "{}", report.total().summary_line());
         }
     }
     let t = report.total();

@@ -95,6 +95,9 @@ pub enum EvalFormat {
     Json,
     /// A SARIF 2.1.0 log.
     Sarif,
+    /// One line per disagreement, unreadable case and lint, `FILE:LINE:COLUMN: LEVEL: RULE:
+    /// MESSAGE`, then `N passed, M failed`.
+    Short,
 }
 
 /// What `eval` prints.
@@ -107,6 +110,8 @@ pub enum Output {
     /// `--format sarif`: each disagreement and unreadable case a result on its case's line, and
     /// each lint warning one on its statement's.
     Sarif,
+    /// `--format short`: the same findings one per line, then the counts.
+    Short,
 }
 
 /// One line (and details) saying how a case disagrees.
@@ -242,7 +247,7 @@ pub fn run(
                         linter.add_unset_keys(file, id, principal, keys, p.target.clone());
                     }
                 }
-                if output == Output::Sarif {
+                if matches!(output, Output::Sarif | Output::Short) {
                     let problem = match (&p.err, p.agrees) {
                         (Some(e), _) => Some((
                             Rule::UNREADABLE,
@@ -290,6 +295,11 @@ pub fn run(
     }
     let warnings = linter.warnings();
     super::print_warnings(&warnings, err);
+    if output == Output::Short {
+        findings.extend(super::warning_findings(&warnings, &mut locator));
+        let _ = write!(out, "{}", super::short_lines(&findings));
+        let _ = writeln!(out, "{}", tally.summary_line());
+    }
     if output == Output::Sarif {
         findings.extend(super::warning_findings(&warnings, &mut locator));
         let mut rules = vec![Rule::DISAGREEMENT, Rule::UNREADABLE];

@@ -9,7 +9,8 @@ pub mod live;
 pub mod runner_policy;
 
 /// What a report is written as (`--format`): the terminal's text (the default), JSON, a SARIF
-/// 2.1.0 log for code-review annotations, or Markdown for a CI job's summary (docs/ci.md).
+/// 2.1.0 log for code-review annotations, Markdown for a CI job's summary (docs/ci.md), or one
+/// line per finding with its place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
     #[default]
@@ -17,6 +18,28 @@ pub enum Format {
     Json,
     Sarif,
     Markdown,
+    /// One line per finding, `FILE:LINE:COLUMN: LEVEL: RULE: MESSAGE`, as compilers print
+    /// them (editors and terminals turn the place into a link).
+    Short,
+}
+
+/// Findings one per line, `FILE:LINE:COLUMN: LEVEL: RULE: MESSAGE` (the message's first line),
+/// in the form compilers print; a finding no file holds starts `keyward:`.
+pub fn short_lines(findings: &[crate::sarif::Finding]) -> String {
+    let mut s = String::new();
+    for f in findings {
+        let at = f
+            .location
+            .as_ref()
+            .map_or_else(|| "keyward".to_string(), |l| l.to_string());
+        s.push_str(&format!(
+            "{at}: {}: {}: {}\n",
+            f.level.as_str(),
+            f.rule,
+            f.message.lines().next().unwrap_or_default()
+        ));
+    }
+    s
 }
 
 /// Each warning as a SARIF result on its statement (or its case's context).

@@ -43,7 +43,8 @@ pub struct GuardrailArgs {
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
     /// How to print the answer: text (the table), json (the snapshot format), sarif (each lint
-    /// a result on its statement's line) or markdown (a summary for a CI job or a pull request).
+    /// a result on its statement's line), markdown (a summary for a CI job or a pull request)
+    /// or short (each lint on one line, `FILE:LINE:COLUMN: warning: ID: ...`).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
     /// Compare with this snapshot: exit 0 when equal, 1 with the differences.
@@ -297,6 +298,7 @@ pub fn run(args: &GuardrailArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
                     v
                 }
                 Format::Markdown => markdown(&name, &set, &analysis),
+                Format::Short => super::short_lines(&findings(&name, &set, &analysis)),
             };
             let _ = out.write_all(text.as_bytes());
             EXIT_OK
@@ -433,11 +435,10 @@ fn lint_location(
     locator.locate(&target)
 }
 
-/// The SARIF log: each lint a result on its statement's line.
-pub fn sarif(file: &str, set: &PolicySet, a: &Analysis) -> serde_json::Value {
+/// Each lint as a finding on its statement.
+fn findings(file: &str, set: &PolicySet, a: &Analysis) -> Vec<Finding> {
     let mut locator = Locator::default();
-    let findings: Vec<Finding> = a
-        .lints
+    a.lints
         .iter()
         .map(|l| Finding {
             rule: l.id.as_str(),
@@ -445,8 +446,12 @@ pub fn sarif(file: &str, set: &PolicySet, a: &Analysis) -> serde_json::Value {
             message: super::lint_text(l),
             location: lint_location(file, set, l, &mut locator),
         })
-        .collect();
-    crate::sarif::log(&Rule::lints(), &findings)
+        .collect()
+}
+
+/// The SARIF log: each lint a result on its statement's line.
+pub fn sarif(file: &str, set: &PolicySet, a: &Analysis) -> serde_json::Value {
+    crate::sarif::log(&Rule::lints(), &findings(file, set, a))
 }
 
 /// A Markdown table cell: pipes escaped, one line.
