@@ -485,6 +485,43 @@ mod tests {
         assert!(array_elements("{}").is_none());
     }
 
+    proptest::proptest! {
+        /// JSON cut short or with a byte replaced: refused, never a panic.
+        #[test]
+        fn broken_json_is_refused_without_a_panic(
+            v in json(),
+            cut in proptest::num::usize::ANY,
+            with in proptest::sample::select(vec!["", ",", "]", "}", "\"", "\\", "é"]),
+        ) {
+            let text = serde_json::to_string_pretty(&v).unwrap();
+            let mut at = cut % (text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let broken = format!("{}{with}{}", &text[..at], &text[at..].chars().skip(1).collect::<String>());
+            let _ = (parse(&broken), array_elements(&broken));
+            if serde_json::from_str::<serde_json::Value>(&broken).is_ok() {
+                proptest::prop_assert!(parse(&broken).is_some(), "{:?}", broken);
+            }
+        }
+
+        /// Any text, JSON or not: no panic; what serde reads, this reader reads too; an array's
+        /// elements are found (the locator asks about files that may have changed on disk).
+        #[test]
+        fn any_text_is_read_or_refused_without_a_panic(
+            text in "[\\[\\]{}\",:\\\\ \n\r\ta-z0-9.eé😀-]{0,40}",
+        ) {
+            let parsed = parse(&text);
+            let elements = array_elements(&text);
+            if serde_json::from_str::<serde_json::Value>(&text).is_ok() {
+                proptest::prop_assert!(parsed.is_some(), "{:?}", text);
+                if let Some(NodeKind::Array(items)) = parsed.as_ref().map(|n| &n.kind) {
+                    proptest::prop_assert_eq!(elements.map(|e| e.len()), Some(items.len()));
+                }
+            }
+        }
+    }
+
     #[test]
     fn what_is_not_json_has_no_positions() {
         for bad in ["", "{", "[1,]x", "{\"a\" 1}", "\"open"] {
