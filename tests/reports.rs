@@ -357,6 +357,17 @@ fn markdown_summaries_hold_the_counts_the_tables_the_lints_and_the_first_problem
         md.contains("- **`never-expiring-keys-pass`** at `policies/scp.json:10:7`"),
         "{md}"
     );
+    // A file's name in the heading is in a code span, not a table: written as it is.
+    std::fs::copy(dir.path().join("suite.json"), dir.path().join("a|b.json")).unwrap();
+    let o = keyward_offline(
+        &["guardrail", "a|b.json", "--format", "markdown"],
+        dir.path(),
+    );
+    assert!(
+        stdout(&o).starts_with("## keyward guardrail `a|b.json`\n"),
+        "{}",
+        stdout(&o)
+    );
 
     let o = team_variant_check("markdown");
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));

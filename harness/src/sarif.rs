@@ -54,7 +54,7 @@ impl Rule {
 
     /// Every lint's rule.
     pub fn lints() -> Vec<Rule> {
-        LintId::EVERY.into_iter().map(Rule::lint).collect()
+        LintId::ALL.into_iter().map(Rule::lint).collect()
     }
 
     /// A case on which keyward and the case's expectation (or the other oracle) disagree.
